@@ -9,7 +9,6 @@ formatter's round-trip tests rely on that. Literal nodes also keep the text as w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,11 +214,21 @@ class MetricRef:
     span: Span = _span()
 
 
-Literal = Union[Number, Percent, String, Bool, DateLit]
-Aggregate = Union[CountStage, CountEvent, SumField, Rate, Compliance, MetricRef]
-Expr = Union[
-    Literal, Ref, BinOp, Negate, Compare, InList, Matches, Presence, BoolOp, Not, Aggregate
-]
+Literal = Number | Percent | String | Bool | DateLit
+Aggregate = CountStage | CountEvent | SumField | Rate | Compliance | MetricRef
+Expr = (
+    Literal
+    | Ref
+    | BinOp
+    | Negate
+    | Compare
+    | InList
+    | Matches
+    | Presence
+    | BoolOp
+    | Not
+    | Aggregate
+)
 
 
 # ---- block items ----------------------------------------------------------------------
@@ -402,12 +411,12 @@ class TargetGoal:
     span: Span = _span()
 
 
-AgreementItem = Union[Version, Effective, Timezone, Party, Description]
-CalendarItem = Union[Timezone, OpenHours, ClosedHolidays, ClosedDates]
-ScoreItem = Union[WhenRule, PerRule, Limit]
-HandoffItem = Union[Owner, Severity, Require]
-SlaItem = Union[Owner, Severity, StartEntering, StartOn, Stop, Goal, Warn]
-TargetItem = Union[Owner, Severity, TargetGoal]
+AgreementItem = Version | Effective | Timezone | Party | Description
+CalendarItem = Timezone | OpenHours | ClosedHolidays | ClosedDates
+ScoreItem = WhenRule | PerRule | Limit
+HandoffItem = Owner | Severity | Require
+SlaItem = Owner | Severity | StartEntering | StartOn | Stop | Goal | Warn
+TargetItem = Owner | Severity | TargetGoal
 
 
 # ---- statements -----------------------------------------------------------------------
@@ -520,22 +529,22 @@ class Target:
     span: Span = _span()
 
 
-Statement = Union[
-    Agreement,
-    Import,
-    Events,
-    FieldDecl,
-    MetricDecl,
-    Let,
-    CalendarDecl,
-    ScoreDecl,
-    StageDecl,
-    Recycle,
-    Exit,
-    Handoff,
-    Sla,
-    Target,
-]
+Statement = (
+    Agreement
+    | Import
+    | Events
+    | FieldDecl
+    | MetricDecl
+    | Let
+    | CalendarDecl
+    | ScoreDecl
+    | StageDecl
+    | Recycle
+    | Exit
+    | Handoff
+    | Sla
+    | Target
+)
 
 
 @dataclass(frozen=True, slots=True)

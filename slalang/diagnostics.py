@@ -34,13 +34,15 @@ class Diagnostic:
         return (self.span.file, self.span.line, self.span.column, self.code)
 
 
-def error(code: str, message: str, span: Span, *, help: str | None = None,
-          label: str | None = None) -> Diagnostic:
+def error(
+    code: str, message: str, span: Span, *, help: str | None = None, label: str | None = None
+) -> Diagnostic:
     return Diagnostic(code, Level.ERROR, message, span, help, label)
 
 
-def warning(code: str, message: str, span: Span, *, help: str | None = None,
-            label: str | None = None) -> Diagnostic:
+def warning(
+    code: str, message: str, span: Span, *, help: str | None = None, label: str | None = None
+) -> Diagnostic:
     return Diagnostic(code, Level.WARNING, message, span, help, label)
 
 

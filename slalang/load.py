@@ -82,18 +82,14 @@ class _Loader:
         key = str(target)
         if key in chain:
             cycle = [Path(p).name for p in chain[chain.index(key) :]] + [target.name]
-            self.diagnostics.append(
-                error("SLA005", "import cycle: " + " → ".join(cycle), span)
-            )
+            self.diagnostics.append(error("SLA005", "import cycle: " + " → ".join(cycle), span))
             return
         if key in self.done:
             return
         self.done.add(key)
         display = os.path.normpath(os.path.join(os.path.dirname(policy.path), relative))
         if not target.is_file():
-            self.diagnostics.append(
-                error("SLA006", f"imported file `{relative}` not found", span)
-            )
+            self.diagnostics.append(error("SLA006", f"imported file `{relative}` not found", span))
             return
         try:
             module = parse(read_policy_text(target, display), display)

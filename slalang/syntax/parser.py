@@ -14,8 +14,8 @@ from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-from lark.lexer import PatternStr
 from lark.lark import PostLex
+from lark.lexer import PatternStr
 
 from slalang import ast
 from slalang.diagnostics import Diagnostic, PolicyError, error
@@ -91,23 +91,25 @@ def parse(text: str, path: str = "<string>") -> ast.Policy:
     try:
         tree = _lark().parse(text)
     except _NestingTooDeep as exc:
-        raise PolicyError([
-            error(
-                "SLA108",
-                f"parentheses nested more than {MAX_NESTING} deep",
-                _token_span(path, exc.token),
-                help="split the expression with `let` definitions",
-            )
-        ]) from None
+        raise PolicyError(
+            [
+                error(
+                    "SLA108",
+                    f"parentheses nested more than {MAX_NESTING} deep",
+                    _token_span(path, exc.token),
+                    help="split the expression with `let` definitions",
+                )
+            ]
+        ) from None
     except UnexpectedInput as exc:
         raise PolicyError([_syntax_diagnostic(exc, text, path)]) from None
     builder = AstBuilder(path, reserved_words())
     try:
         statements = builder.transform(tree)
     except RecursionError:  # pragma: no cover - guarded by MAX_NESTING
-        raise PolicyError([
-            error("SLA108", "policy nested too deeply", ast.Span(path, 1, 1, 1, 1))
-        ]) from None
+        raise PolicyError(
+            [error("SLA108", "policy nested too deeply", ast.Span(path, 1, 1, 1, 1))]
+        ) from None
     if builder.diagnostics:
         raise PolicyError(builder.diagnostics)
     return ast.Policy(path, statements, find_comments(text), text)
@@ -138,14 +140,16 @@ def decode_policy(data: bytes, display: str) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise PolicyError([
-            error(
-                "SLA002",
-                f"invalid UTF-8 (byte 0x{data[exc.start]:02x})",
-                ast.Span(display, line, column, line, column + 1, exc.start, exc.start + 1),
-                help="save the file as UTF-8",
-            )
-        ]) from None
+        raise PolicyError(
+            [
+                error(
+                    "SLA002",
+                    f"invalid UTF-8 (byte 0x{data[exc.start]:02x})",
+                    ast.Span(display, line, column, line, column + 1, exc.start, exc.start + 1),
+                    help="save the file as UTF-8",
+                )
+            ]
+        ) from None
     return text.removeprefix("\ufeff")
 
 
@@ -190,7 +194,7 @@ def _describe(terminal: str) -> str:
 def _expected_words(expected: set[str]) -> str:
     if len(expected & _STATEMENT_WORDS) >= 5:
         rest = expected - _STATEMENT_WORDS
-        words = ["a statement (`stage`, `sla`, `target`, …)"] + sorted(_describe(t) for t in rest)
+        words = ["a statement (`stage`, `sla`, `target`, …)", *sorted(_describe(t) for t in rest)]
     else:
         words = sorted(_describe(t) for t in expected)
     if len(words) > 8:
@@ -200,12 +204,17 @@ def _expected_words(expected: set[str]) -> str:
     return ", ".join(words[:-1]) + " or " + words[-1]
 
 
+def shorten(text: str, limit: int = 40) -> str:
+    """User text quoted in a message, cut so that a 1 MB token stays a one-line message."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _found_words(token: Token) -> str:
     if token.type == "$END":
         return "the end of the file"
     if token.type == "_NL":
         return "the end of the line"
-    return f"`{token.value}`"
+    return f"`{shorten(token.value)}`"
 
 
 def _token_span(path: str, token: Token) -> ast.Span:
@@ -215,9 +224,7 @@ def _token_span(path: str, token: Token) -> ast.Span:
         # point just after the end of the line that ended too soon
         return ast.Span(path, line, column, line, column + 1, token.start_pos or 0)
     end_column = token.end_column if token.end_line == line and token.end_column else column + 1
-    return ast.Span(
-        path, line, column, line, end_column, token.start_pos or 0, token.end_pos or 0
-    )
+    return ast.Span(path, line, column, line, end_column, token.start_pos or 0, token.end_pos or 0)
 
 
 def _at(path: str, text: str, line: int, column: int, width: int = 1) -> ast.Span:
@@ -269,7 +276,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, path: str) -> Diagnostic
         shown = previous[0] if previous else "the previous name"
         return error(
             "SLA105",
-            f"missing comma between `{shown}` and `{token.value}`",
+            f"missing comma between `{shorten(shown)}` and `{shorten(token.value)}`",
             span,
             help="separate names with commas: `a, b, c`",
         )
@@ -289,9 +296,9 @@ def _character_diagnostic(exc: UnexpectedCharacters, text: str, path: str) -> Di
         written = word.group()
         return error(
             "SLA103",
-            f"names are lower case, found `{written}`",
+            f"names are lower case, found `{shorten(written)}`",
             _at(path, text, line, column, len(written)),
-            help=f"write `{written.lower()}`",
+            help=f"write `{shorten(written.lower())}`",
         )
     if char == '"':
         return error(

@@ -1,0 +1,317 @@
+"""The command line: one Click group in front of the pipeline; no logic of its own.
+
+Exit codes are the same for every command (RUNNER §2): 0 clean, 1 findings, 2 the run
+could not be done. Bad input never shows a traceback unless `--debug` is given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from slalang import __version__, ast
+from slalang.diagnostics import Diagnostic, Level, PolicyError, SlalangError, sort_diagnostics
+from slalang.fileio import write_atomic
+from slalang.load import Program, load
+from slalang.render.diagnostics import RENDERERS, render_text, summary
+
+EXIT_SUCCESS = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Failure(SlalangError):
+    """A run that could not be done; `main` prints it on one line and exits 2."""
+
+
+def root_option(func: F) -> F:
+    return click.option(
+        "--root",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Directory imports may not leave (default: the policy file's directory).",
+    )(func)
+
+
+class _Group(click.Group):
+    """Turns the project's errors into one clear message and exit 2, for every command
+    (and so also under Click's CliRunner in the tests)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PolicyError as exc:
+            _report_policy_error(exc)
+        except SlalangError as exc:
+            _fail(str(exc))
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            _fail("interrupted")
+        except Exception as exc:  # a bug: say so plainly, keep the traceback for --debug
+            if ctx.params.get("debug"):
+                raise
+            _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)")
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="slalang")
+@click.option("--debug", is_flag=True, help="Show a traceback for unexpected failures.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """slalang: marketing-sales service level agreements as code.
+
+    \b
+    Example:
+      slalang check policies/
+      slalang compile policies/acme.sla -o plan.json
+    """
+    ctx.obj = {"debug": debug}
+
+
+# ---- check ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Checked:
+    diagnostics: list[Diagnostic]
+    sources: dict[str, str]
+    unparsed: bool  # some file could not be read or parsed: the run could not be done
+
+
+def _policy_files(paths: Sequence[str]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*.sla") if p.is_file())
+            if not found:
+                raise Failure(f"{raw}: no .sla files in this directory")
+            files.extend(found)
+        else:
+            files.append(path)
+    return files
+
+
+def _check_paths(paths: Sequence[str], root: Path | None) -> _Checked:
+    """Load every policy, then check each one that no other loaded policy imports, so a
+    shared definitions file is checked in the context of the agreements that use it."""
+    from slalang.check import check
+
+    programs: list[Program] = []
+    diagnostics: list[Diagnostic] = []
+    sources: dict[str, str] = {}
+    unparsed = False
+    for path in _policy_files(paths):
+        try:
+            program = load(path, root)
+        except PolicyError as exc:
+            diagnostics.extend(exc.diagnostics)
+            unparsed = True
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                sources[str(path)] = path.read_text(encoding="utf-8")
+            continue
+        programs.append(program)
+        sources.update({m.path: m.source for m in program.modules})
+    imported = {_resolved(m) for program in programs for m in program.modules[:-1]}
+    for program in programs:
+        if _resolved(program.entry) in imported:
+            continue
+        found = check(program)
+        unparsed = unparsed or any(d.code.startswith(("SLA0", "SLA1")) for d in found)
+        diagnostics.extend(found)
+    return _Checked(sort_diagnostics(diagnostics), sources, unparsed)
+
+
+def _resolved(module: ast.Policy) -> str:
+    return str(Path(module.path).resolve())
+
+
+@cli.command("check")
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(RENDERERS)),
+    default="text",
+    show_default=True,
+    help="text for people; json, github (workflow annotations) or sarif for machines.",
+)
+@click.option("--strict", is_flag=True, help="Warnings fail the check too.")
+@root_option
+def check_command(paths: tuple[str, ...], fmt: str, strict: bool, root: Path | None) -> None:
+    """Parse and check policies: every problem at once, each with a stable code.
+
+    PATHS are .sla files or directories searched for them.
+
+    \b
+    Example:
+      slalang check policies/ --format github
+    """
+    checked = _check_paths(paths, root)
+    output = RENDERERS[fmt](checked.diagnostics, checked.sources)
+    if fmt == "text":
+        if checked.diagnostics:
+            click.echo(output, nl=False)
+            click.echo(summary(checked.diagnostics), err=True)
+        else:
+            click.echo("no problems found", err=True)
+    else:
+        click.echo(output, nl=False)
+    if checked.unparsed:
+        sys.exit(EXIT_ERROR)
+    failing = {Level.ERROR, Level.WARNING} if strict else {Level.ERROR}
+    if any(d.level in failing for d in checked.diagnostics):
+        sys.exit(EXIT_FINDINGS)
+
+
+# ---- fmt ------------------------------------------------------------------------------
+
+
+@cli.command("fmt")
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Change nothing; exit 1 if a file would be reformatted.",
+)
+@click.option("--diff", "show_diff", is_flag=True, help="Print what would change; change nothing.")
+def fmt_command(paths: tuple[str, ...], check_only: bool, show_diff: bool) -> None:
+    """Rewrite policies in the one canonical layout, keeping every comment.
+
+    `-` reads a policy on standard input and writes the result to standard output.
+
+    \b
+    Example:
+      slalang fmt --check policies/
+    """
+    from slalang.fmt import format_text
+
+    changed: list[str] = []
+    errors: list[Diagnostic] = []
+    sources: dict[str, str] = {}
+    targets: list[tuple[str, Path | None]] = []
+    for raw in paths:
+        if raw == "-":
+            targets.append(("<stdin>", None))
+        else:
+            targets.extend((str(p), p) for p in _policy_files([raw]))
+    for shown, path in targets:
+        try:
+            if path is None:
+                from slalang.syntax.parser import decode_policy
+
+                before = decode_policy(sys.stdin.buffer.read(), shown)
+            else:
+                from slalang.syntax.parser import read_policy_text
+
+                before = read_policy_text(path, shown)
+            sources[shown] = before
+            after = format_text(before, shown)
+        except PolicyError as exc:
+            errors.extend(exc.diagnostics)
+            continue
+        if path is None and not (check_only or show_diff):
+            click.echo(after, nl=False)
+            continue
+        if after == before:
+            continue
+        changed.append(shown)
+        if show_diff:
+            diff = difflib.unified_diff(
+                before.splitlines(keepends=True),
+                after.splitlines(keepends=True),
+                fromfile=f"{shown} (original)",
+                tofile=f"{shown} (formatted)",
+            )
+            click.echo("".join(diff), nl=False)
+        if check_only or show_diff:
+            click.echo(f"would reformat {shown}", err=True)
+        elif path is not None:
+            write_atomic(path, after)
+            click.echo(f"reformatted {shown}", err=True)
+    if errors:
+        click.echo(render_text(sort_diagnostics(errors), sources), err=True, nl=False)
+        sys.exit(EXIT_ERROR)
+    if check_only and changed:
+        sys.exit(EXIT_FINDINGS)
+
+
+# ---- compile --------------------------------------------------------------------------
+
+
+def load_checked(policy: str, root: Path | None) -> Program:
+    """A program that passed the checker, or a `PolicyError` with what is wrong; warnings
+    are shown on stderr and do not stop the run."""
+    from slalang.check import check
+
+    program = load(Path(policy), root)
+    found = check(program)
+    warnings = [d for d in found if d.level is not Level.ERROR]
+    errors = [d for d in found if d.level is Level.ERROR]
+    if errors:
+        raise PolicyError(errors)
+    if warnings:
+        sources = {m.path: m.source for m in program.modules}
+        click.echo(render_text(warnings, sources), err=True, nl=False)
+    return program
+
+
+@cli.command("compile")
+@click.argument("policy", type=click.Path(dir_okay=False, path_type=str))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the plan here (atomically) instead of standard output.",
+)
+@root_option
+def compile_command(policy: str, output: Path | None, root: Path | None) -> None:
+    """Compile a policy to its evaluation plan (JSON, valid against the plan schema).
+
+    \b
+    Example:
+      slalang compile policies/acme.sla -o acme.plan.json
+    """
+    from slalang.plan import compile_program, dumps
+
+    program = load_checked(policy, root)
+    text = dumps(compile_program(program))
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(output, text)
+        click.echo(f"wrote {output}", err=True)
+
+
+# ---- entry point ----------------------------------------------------------------------
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def _report_policy_error(exc: PolicyError) -> NoReturn:
+    sources: dict[str, str] = {}
+    for d in exc.diagnostics:
+        path = Path(d.span.file)
+        if d.span.file not in sources and path.is_file():
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                sources[d.span.file] = path.read_text(encoding="utf-8")
+    click.echo(render_text(exc.diagnostics, sources), err=True, nl=False)
+    sys.exit(EXIT_ERROR)
+
+
+def main() -> None:
+    """The console script."""
+    cli(prog_name="slalang")

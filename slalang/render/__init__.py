@@ -1,0 +1,1 @@
+"""The last stage: values → text for people and machines (one module per kind of output)."""
