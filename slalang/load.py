@@ -37,7 +37,7 @@ def load(path: Path, root: Path | None = None, display: str | None = None) -> Pr
     shown = display or str(path)
     root_dir = (root or path.parent).resolve()
     loader = _Loader(root_dir)
-    entry = parse(read_policy_text(path, shown), shown)
+    entry = _entry(parse(read_policy_text(path, shown), shown))
     loader.visit(entry, path.resolve(), (str(path.resolve()),))
     return Program(root_dir, entry, (*loader.modules, entry), tuple(loader.diagnostics))
 
@@ -46,9 +46,18 @@ def load_text(text: str, display: str = "<stdin>", root: Path | None = None) -> 
     """A program from text (stdin); imports resolve against `root` or the current dir."""
     root_dir = (root or Path.cwd()).resolve()
     loader = _Loader(root_dir)
-    entry = parse(text, display)
+    entry = _entry(parse(text, display))
     loader.visit(entry, root_dir / display, (display,))
     return Program(root_dir, entry, (*loader.modules, entry), tuple(loader.diagnostics))
+
+
+def _entry(policy: ast.Policy) -> ast.Policy:
+    """The file named on the command line must say something: an empty one is a mistake
+    (a wrong path, a truncated checkout), not a vacuous agreement."""
+    if not policy.statements:
+        where = ast.Span(policy.path, 1, 1, 1, 1)
+        raise PolicyError([error("SLA007", "policy has no statements", where)])
+    return policy
 
 
 class _Loader:
