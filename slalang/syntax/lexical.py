@@ -87,7 +87,9 @@ def scan_line(line: str) -> tuple[int | None, list[tuple[int, str]]]:
 def find_comments(text: str) -> tuple[Comment, ...]:
     """Every `#` comment with its line and whether it stands on a line of its own."""
     comments = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # split on "\n" only, as Lark counts lines: `splitlines` also breaks at U+2028, `\x85`
+    # or a lone `\r`, which may sit inside a string or a comment
+    for number, line in enumerate(text.split("\n"), start=1):
         col, _ = scan_line(line)
         if col is not None:
             comments.append(
@@ -104,7 +106,7 @@ def find_comments(text: str) -> tuple[Comment, ...]:
 def unclosed_brace(text: str) -> tuple[int, int] | None:
     """The (line, column) of the last `{` left open at the end of the text, if any."""
     stack: list[tuple[int, int]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         _, braces = scan_line(line)
         for col, brace in braces:
             if brace == "{":
