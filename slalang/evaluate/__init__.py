@@ -1,0 +1,2 @@
+"""Evaluation: the plan's runtime form, the replay of each lead, and the reduction across
+leads into SLA and target results."""

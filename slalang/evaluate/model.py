@@ -1,0 +1,249 @@
+"""The evaluator's values: the runtime form of a plan, and what replaying one lead yields.
+
+`Runtime` is built once from a plan (see `runtime.py`): predicates are closures, calendars
+are live engines, events are indexed, so the per-event loop does dictionary look-ups and
+calls, nothing more. `LeadResult` is everything the reduction across leads needs; it holds
+plain values only, so it can cross process (and later machine) boundaries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from slalang.calendar import Calendar
+
+Value = str | float | bool | None
+Fields = dict[str, Any]
+Scores = dict[str, float]
+Predicate = Callable[[Fields, Scores], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    file: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """`on EVENTS [where PRED]`: the event set and the optional predicate."""
+
+    events: frozenset[str]
+    where: Predicate | None
+
+    def fires(self, event: str, fields: Fields, scores: Scores) -> bool:
+        return event in self.events and (self.where is None or self.where(fields, scores))
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    owner: str | None
+    severity: str
+    required: tuple[str, ...]
+    checks: tuple[tuple[str, Predicate], ...]  # (text as written, predicate)
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    name: str
+    index: int
+    on: Trigger | None
+    when: Predicate | None
+    handoff: Handoff | None
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class WhenRule:
+    points: float
+    predicate: Predicate
+
+
+@dataclass(frozen=True, slots=True)
+class PerRule:
+    points: float
+    trigger: Trigger
+    at_most: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    name: str
+    when_rules: tuple[WhenRule, ...]
+    per_rules: tuple[PerRule, ...]
+    window: int | None  # seconds; only events inside (t - window, t] count
+    limit: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Recycle:
+    to_index: int
+    trigger: Trigger
+
+
+@dataclass(frozen=True, slots=True)
+class Goal:
+    """One `within` line. `kind` is `calendar`, `business_seconds` or `business_days`."""
+
+    condition: Predicate | None  # None: `otherwise`
+    kind: str
+    amount: int  # seconds, or days for business_days
+    calendar: Calendar | None
+    text: str
+
+    def deadline(self, start: int) -> int:
+        if self.kind == "calendar" or self.calendar is None:
+            return start + self.amount
+        if self.kind == "business_days":
+            return self.calendar.add_business_days_epoch(start, self.amount)
+        return self.calendar.add_business_seconds_epoch(start, self.amount)
+
+    def elapsed(self, start: int, end: int) -> int:
+        """Time on the goal's own clock: business time for business goals."""
+        if self.kind == "calendar" or self.calendar is None:
+            return max(0, end - start)
+        return self.calendar.business_seconds_epoch(start, end)
+
+
+@dataclass(frozen=True, slots=True)
+class Sla:
+    name: str
+    index: int
+    owner: str | None
+    severity: str
+    label: str | None
+    start_stages: frozenset[int]  # `start when entering STAGE`
+    start_on: tuple[Trigger, ...]
+    stops: tuple[Trigger, ...]
+    goals: tuple[Goal, ...]
+    warn: float | None
+    group_by: tuple[str, ...]  # fields read at the start, for grouped compliance targets
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class StageProbe:
+    """A target aggregate fed by stage entries (`entering`) or entries and skips (`reaching`);
+    with `field` set it sums that number field read at entry."""
+
+    id: int
+    stage: int
+    reaching: bool
+    where: Predicate | None
+    field: str | None
+    by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventProbe:
+    id: int
+    trigger: Trigger
+    by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RateProbe:
+    id: int
+    source: int
+    dest: int
+    by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    stages: tuple[Stage, ...]
+    scores: tuple[Score, ...]
+    recycles: tuple[Recycle, ...]
+    exits: tuple[Trigger, ...]
+    slas: tuple[Sla, ...]
+    stage_probes: tuple[StageProbe, ...]
+    event_probes: tuple[EventProbe, ...]
+    rate_probes: tuple[RateProbe, ...]
+    effective_from: int | None
+    effective_until: int | None  # exclusive
+
+
+# ---- results of replaying one lead ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StageRecord:
+    stage: str
+    kind: str  # entered | skipped
+    at: int
+
+
+@dataclass(slots=True)
+class Clock:
+    sla: int
+    cycle: int
+    goal: Goal | None
+    started_at: int
+    due_at: int | None
+    groups: dict[str, Value]
+    stopped_at: int | None = None
+    cancelled_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClockRecord:
+    sla: str
+    cycle: int
+    goal: str | None
+    started_at: int
+    due_at: int | None
+    stopped_at: int | None
+    status: str
+    elapsed_seconds: int
+    late_by_seconds: int | None
+    groups: tuple[tuple[str, Value], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffRecord:
+    stage: str
+    at: int
+    missing: tuple[str, ...]
+    failed: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One counted thing for a target aggregate: when, in which group, how much."""
+
+    probe: int
+    at: int
+    group: Value
+    amount: float
+
+
+@dataclass(frozen=True, slots=True)
+class RateFact:
+    probe: int
+    reached_source: int
+    reached_dest: int | None
+    group: Value
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One line of a lead's timeline for `slalang explain`."""
+
+    at: int
+    what: str
+    detail: str
+    source: Source | None = None
+
+
+@dataclass(slots=True)
+class LeadResult:
+    lead_id: str
+    stages: list[StageRecord] = field(default_factory=list)
+    clocks: list[ClockRecord] = field(default_factory=list)
+    handoffs: list[HandoffRecord] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+    rates: list[RateFact] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
