@@ -274,7 +274,8 @@ class Calendar:
     def counting_day_epoch(self, ts: int) -> int:
         """The proleptic ordinal (`date.toordinal`) of ts's counting day."""
         tl = self._timeline
-        return tl.day_ordinal[tl.counting_index(ts)]
+        k = tl.counting_index(ts)  # first: it may replace the arrays
+        return tl.day_ordinal[k]
 
 
 def _normalise_weekly(

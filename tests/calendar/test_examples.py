@@ -208,9 +208,7 @@ def test_lord_howe_half_hour_shift() -> None:
     assert short.business_seconds(z(2026, 4, 4), z(2026, 4, 5)) == H
     # Office: Fri 2026-10-02 16:00 LHST (05:30Z) + 2h -> Mon 10:00 LHDT = Oct 4 23:00Z.
     cal = office("Australia/Lord_Howe")
-    assert cal.add_business_seconds(local(LORD_HOWE, 2026, 10, 2, 16), 2 * H) == z(
-        2026, 10, 4, 23
-    )
+    assert cal.add_business_seconds(local(LORD_HOWE, 2026, 10, 2, 16), 2 * H) == z(2026, 10, 4, 23)
 
 
 # -- Kolkata: no daylight saving ----------------------------------------------------------
