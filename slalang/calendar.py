@@ -76,7 +76,15 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["MINUTES_PER_DAY", "Calendar", "CalendarError", "Range", "from_epoch", "to_epoch"]
+__all__ = [
+    "MINUTES_PER_DAY",
+    "Calendar",
+    "CalendarError",
+    "Range",
+    "from_epoch",
+    "to_epoch",
+    "wall_to_epoch",
+]
 
 MINUTES_PER_DAY = 1440
 Range = tuple[int, int]
@@ -522,25 +530,29 @@ class _Timeline:
         return found
 
     def _instant(self, wall: datetime) -> int:
-        """The first Unix second at which the zone's clock shows `wall` or later."""
-        zone = self._zone
-        local = (wall - _NAIVE_EPOCH) // _SECOND
-        before = wall.replace(tzinfo=zone).utcoffset()
-        after = wall.replace(tzinfo=zone, fold=1).utcoffset()
-        assert before is not None and after is not None
-        off0 = before // _SECOND
-        off1 = after // _SECOND
-        if off0 >= off1:  # existing (off0 == off1), or ambiguous: fold=0 is the first pass
-            return local - off0
-        # In a gap: the clock jumped from below `wall` to above it at one instant T with
-        # local - off1 < T <= local - off0; find T by bisection on whole seconds.
-        lo, hi = local - off1, local - off0
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            offset = datetime.fromtimestamp(mid, zone).utcoffset()
-            assert offset is not None
-            if offset // _SECOND == off0:
-                lo = mid
-            else:
-                hi = mid
-        return hi
+        return wall_to_epoch(wall, self._zone)
+
+
+def wall_to_epoch(wall: datetime, zone: ZoneInfo) -> int:
+    """The first Unix second at which the zone's clock shows the naive local `wall` or
+    later: the one rule for wall times everywhere in slalang (calendars, periods, data)."""
+    local = (wall - _NAIVE_EPOCH) // _SECOND
+    before = wall.replace(tzinfo=zone).utcoffset()
+    after = wall.replace(tzinfo=zone, fold=1).utcoffset()
+    assert before is not None and after is not None
+    off0 = before // _SECOND
+    off1 = after // _SECOND
+    if off0 >= off1:  # existing (off0 == off1), or ambiguous: fold=0 is the first pass
+        return local - off0
+    # In a gap: the clock jumped from below `wall` to above it at one instant T with
+    # local - off1 < T <= local - off0; find T by bisection on whole seconds.
+    lo, hi = local - off1, local - off0
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        offset = datetime.fromtimestamp(mid, zone).utcoffset()
+        assert offset is not None
+        if offset // _SECOND == off0:
+            lo = mid
+        else:
+            hi = mid
+    return hi

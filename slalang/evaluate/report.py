@@ -1,0 +1,202 @@
+"""The report: reduced totals → the versioned JSON contract of RUNNER §3.
+
+Every renderer (table, markdown, csv, junit …) reads this one dict, so all formats say the
+same thing. Lists are in a fixed order (lead, then time, then rule) and instants are UTC
+ISO-8601 to the second, so the same input always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from slalang.evaluate.aggregate import TargetResult, Totals, sla_summaries, target_results
+
+FORMAT_VERSION = "1.0"
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+def iso(ts: int | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def human_seconds(seconds: int) -> str:
+    """`2d 3h 15m` for people; exact seconds stay in the JSON."""
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, _ = divmod(seconds, 60)
+    days, rest = divmod(minutes, 1440)
+    hours, minutes = divmod(rest, 60)
+    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{minutes}m" if minutes else ""]
+    return " ".join(p for p in parts if p)
+
+
+def number(value: float | None) -> int | float | None:
+    """Integral values as integers, others rounded to 6 places: stable, readable JSON."""
+    if value is None:
+        return None
+    rounded = round(value, 6)
+    return int(rounded) if rounded == int(rounded) else rounded
+
+
+def build_report(
+    plan: Mapping[str, Any],
+    totals: Totals,
+    input_stats: Mapping[str, Any],
+    as_of: int,
+    metrics: Mapping[tuple[str, str], float],
+    cover: tuple[int, int],
+    listed: tuple[int, int] | None,
+) -> dict[str, Any]:
+    """The whole report. `cover` is the span the data covers (for `partial` periods),
+    `listed` the span whose periods are listed (None when there are no events)."""
+    stage_order = {s["name"]: s["index"] for s in plan["stages"]}
+    slas = {s["name"]: s for s in plan["slas"]}
+    stages = sorted(totals.stages, key=lambda r: (r[0], r[1].at, stage_order[r[1].stage]))
+    clocks = sorted(totals.clocks, key=lambda r: (r[0], r[1].started_at, r[1].sla, r[1].cycle))
+    violations: list[dict[str, Any]] = []
+    for lead, clock in clocks:
+        if clock.status in ("late", "missed"):
+            violations.append(_breach(slas[clock.sla], lead, clock))
+    handoffs = {s["name"]: s["handoff"] for s in plan["stages"] if s["handoff"]}
+    for lead, record in totals.handoffs:
+        violations.append(_handoff(handoffs[record.stage], lead, record))
+    results = target_results(plan, totals, metrics, as_of, cover, listed)
+    violations.extend(_target_missed(r) for r in results if r.status == "missed")
+    violations.sort(key=lambda v: (v["lead_id"] is None, v["lead_id"] or "", v["at"], v["rule"]))
+    policy = plan["policy"]
+    return {
+        "format_version": FORMAT_VERSION,
+        "policy": {
+            "name": policy["name"],
+            "version": policy["version"],
+            "digest": plan["digest"],
+            "files": policy["files"],
+            "timezone": policy["timezone"],
+        },
+        "as_of": iso(as_of),
+        "input": dict(input_stats),
+        "stages": [
+            {"lead_id": lead, "stage": r.stage, "kind": r.kind, "at": iso(r.at)} for lead, r in stages
+        ],
+        "clocks": [_clock(lead, c) for lead, c in clocks],
+        "violations": violations,
+        "slas": sla_summaries(plan, totals),
+        "targets": [_target(r) for r in results],
+    }
+
+
+def _clock(lead: str, clock: Any) -> dict[str, Any]:
+    return {
+        "sla": clock.sla,
+        "lead_id": lead,
+        "cycle": clock.cycle,
+        "goal": clock.goal,
+        "started_at": iso(clock.started_at),
+        "due_at": iso(clock.due_at),
+        "stopped_at": iso(clock.stopped_at),
+        "status": clock.status,
+        "elapsed_seconds": clock.elapsed_seconds,
+        "late_by_seconds": clock.late_by_seconds,
+    }
+
+
+def _source(entry: Mapping[str, Any]) -> dict[str, Any]:
+    return {"file": entry["source"]["file"], "line": entry["source"]["line"]}
+
+
+def _breach(sla: Mapping[str, Any], lead: str, clock: Any) -> dict[str, Any]:
+    late = human_seconds(clock.late_by_seconds or 0)
+    if clock.status == "late":
+        message = f"stopped {late} after the deadline (goal {clock.goal})"
+    else:
+        message = f"not stopped by the deadline, {late} over (goal {clock.goal})"
+    return {
+        "kind": "sla_breach",
+        "rule": sla["name"],
+        "owner": sla["owner"],
+        "severity": sla["severity"],
+        "lead_id": lead,
+        "period": None,
+        "group": None,
+        "at": iso(clock.due_at),
+        "message": message,
+        "details": {
+            "status": clock.status,
+            "cycle": clock.cycle,
+            "due_at": iso(clock.due_at),
+            "stopped_at": iso(clock.stopped_at),
+            "late_by_seconds": clock.late_by_seconds,
+        },
+        "source": _source(sla),
+    }
+
+
+def _handoff(handoff: Mapping[str, Any], lead: str, record: Any) -> dict[str, Any]:
+    parts = []
+    if record.missing:
+        parts.append("missing " + ", ".join(record.missing))
+    if record.failed:
+        parts.append("failed " + ", ".join(f"`{text}`" for text in record.failed))
+    return {
+        "kind": "handoff_incomplete",
+        "rule": record.stage,
+        "owner": handoff["owner"],
+        "severity": handoff["severity"],
+        "lead_id": lead,
+        "period": None,
+        "group": None,
+        "at": iso(record.at),
+        "message": f"handed over to {record.stage} " + " and ".join(parts),
+        "details": {"missing": list(record.missing), "failed": list(record.failed)},
+        "source": _source(handoff),
+    }
+
+
+def _group(result: TargetResult) -> str | None:
+    group = result.group
+    if group is None:
+        return None
+    if isinstance(group, bool):
+        return "true" if group else "false"
+    if isinstance(group, float):
+        return str(number(group))
+    return str(group)
+
+
+def _target(result: TargetResult) -> dict[str, Any]:
+    target = result.target
+    return {
+        "target": target["name"],
+        "owner": target["owner"],
+        "period": result.period.key,
+        "period_start": iso(result.period.start),
+        "period_end": iso(result.period.end),
+        "group": _group(result),
+        "value": None if result.status == "no_data" else number(result.value),
+        "goal": number(result.goal),
+        "op": target["goal"]["op"],
+        "status": result.status,
+        "pace": number(result.pace),
+    }
+
+
+def _target_missed(result: TargetResult) -> dict[str, Any]:
+    target = result.target
+    value, goal = number(result.value), number(result.goal)
+    return {
+        "kind": "target_missed",
+        "rule": target["name"],
+        "owner": target["owner"],
+        "severity": target["severity"],
+        "lead_id": None,
+        "period": result.period.key,
+        "group": _group(result),
+        "at": iso(result.period.end),
+        "message": f"{value} where the goal is {target['goal']['op']} {goal} ({target['text']})",
+        "details": {"value": value, "goal": goal},
+        "source": _source(target),
+    }
