@@ -143,7 +143,9 @@ def _pieces(node: ast.Expr) -> list[_Piece]:
         case ast.Presence():
             return [(node.subject, _SUM), " is present" if node.present else " is missing"]
         case ast.Negate():
-            return ["-", (node.operand, _UNARY)]
+            # `--a` is valid but reads as a typo, so a double negation keeps `-(-a)`
+            inner = _ATOM if isinstance(node.operand, ast.Negate) else _UNARY
+            return ["-", (node.operand, inner)]
         case ast.CountStage():
             return [f"count({node.mode} {node.stage.name}", *_where(node.where), ")"]
         case ast.CountEvent():
@@ -389,6 +391,7 @@ class _Row:
     separators: list[str]  # between consecutive cells
     suffix: str = ""
     comment: str | None = None
+    shape: tuple[str, ...] = ()  # the kinds of its later cells; unlike rows align only cell 0
 
     def line(self, widths: Sequence[int]) -> _Line:
         text = self.cells[0]
@@ -526,7 +529,8 @@ class _Printer:
                 cells = [header, *(_code(item) for item in items)]
                 separators = [" { "] + ["  "] * (len(items) - 1)
                 kind = type(node).__name__
-                row = _Row(kind, indent, cells, separators, " }", trailing)
+                shape = tuple(type(item).__name__ for item in items)
+                row = _Row(kind, indent, cells, separators, " }", trailing, shape)
                 if row.code_width() <= ONE_LINE_BLOCK_WIDTH:
                     return _Unit(lead, row=row)
             head = _Line(indent, header + " {", trailing)
@@ -626,7 +630,9 @@ def _align(units: Sequence[_Unit], blank_before: Sequence[bool]) -> None:
     """Lay out rows, lining up the columns of consecutive rows of the same kind.
 
     A run ends at a blank line or at a unit of another kind; comment lines do not end it.
-    A column is as wide as its widest cell among the rows that have a cell after it.
+    A column is as wide as its widest cell among the rows that have a cell after it. Only
+    the first column lines up when rows hold different kinds of cells (a target with a
+    `severity` next to one without), as padding unlike items apart helps no reader.
     """
     i = 0
     while i < len(units):
@@ -641,11 +647,13 @@ def _align(units: Sequence[_Unit], blank_before: Sequence[bool]) -> None:
                 break
             j += 1
         rows = [u.row for u in units[i:j] if u.row is not None]
-        columns = max(len(r.cells) for r in rows) - 1
+        alike = all(r.shape == rows[0].shape for r in rows)
+        columns = max(len(r.cells) for r in rows) - 1 if alike else 1
         widths = [
             max((len(r.cells[c]) for r in rows if len(r.cells) > c + 1), default=0)
             for c in range(columns)
         ]
+        widths += [0] * (max(len(r.cells) for r in rows) - 1 - len(widths))
         for unit in units[i:j]:
             assert unit.row is not None
             unit.lines = [unit.row.line(widths)]
