@@ -87,19 +87,13 @@ class _Compiler:
         items = agreement.items if agreement else ()
         version = _first(items, ast.Version)
         description = _first(items, ast.Description)
-        effective = _first(items, ast.Effective)
         files = [self._file(m.path) for m in self.program.modules]
         return {
             # A policy with no agreement block is named after its file, as people refer to it.
             "name": agreement.label.value if agreement else PurePath(files[-1]).stem,
             "version": version.value.value if version else None,
             "description": description.value.value if description else None,
-            "effective": None
-            if effective is None
-            else {
-                "from": effective.start.value,
-                "until": effective.until.value if effective.until else None,
-            },
+            "effective": _effective(_first(items, ast.Effective)),
             "timezone": self.timezone,
             "parties": {
                 pid: {
@@ -350,6 +344,13 @@ class _Compiler:
 def _first(items: tuple[Any, ...], kind: type[T]) -> T | None:
     """The first item of a kind: a repeated one is the checker's to report."""
     return next((item for item in items if isinstance(item, kind)), None)
+
+
+def _effective(effective: ast.Effective | None) -> dict[str, Any] | None:
+    if effective is None:
+        return None
+    until = effective.until.value if effective.until else None
+    return {"from": effective.start.value, "until": until}
 
 
 def _walk(value: Any) -> list[dict[str, Any]]:
