@@ -21,6 +21,9 @@ from slalang.diagnostics import SlalangError
 
 FORMAT_VERSION = "1.0"
 SCHEMA_FILE = "plan.schema.json"
+# JSON parsing and schema validation recurse per level of nesting; no policy a person
+# writes comes near the limit, but a plan file is input and must fail with a clear line.
+_TOO_DEEP = "invalid plan: nested too deeply"
 PLAN_SCHEMA: dict[str, Any] = json.loads(
     resources.files("slalang.plan").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
 )
@@ -45,6 +48,8 @@ def loads(text: str) -> dict[str, Any]:
     it is valid against the schema, of this format version and unaltered since compiled."""
     try:
         plan = json.loads(text)
+    except RecursionError:
+        raise SlalangError(_TOO_DEEP) from None
     except json.JSONDecodeError as exc:
         raise SlalangError(
             f"invalid plan: not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
@@ -58,7 +63,10 @@ def loads(text: str) -> dict[str, Any]:
             f"invalid plan at `$.format_version`: {found} (this slalang reads "
             f"`{FORMAT_VERSION}`; compile the policy again)"
         )
-    error = best_match(_validator().iter_errors(plan))
+    try:
+        error = best_match(_validator().iter_errors(plan))
+    except RecursionError:
+        raise SlalangError(_TOO_DEEP) from None
     if error is not None:
         raise SlalangError(f"invalid plan at `{error.json_path}`: {_describe(error)}")
     if plan["digest"] != digest(plan):

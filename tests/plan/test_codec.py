@@ -119,3 +119,15 @@ def test_loads_rejects_an_edited_plan(plan: dict[str, Any]) -> None:
 def test_loads_rejects_what_is_not_a_plan(text: str, start: str) -> None:
     with pytest.raises(SlalangError, match="^" + re.escape(start)):
         loads(text)
+
+
+def test_loads_refuses_absurd_nesting_with_its_own_error(plan: dict[str, Any]) -> None:
+    deep: dict[str, Any] = {"num": 1}
+    for _ in range(400):
+        deep = {"op": "neg", "args": [deep]}
+    bad = json.loads(dumps(plan))
+    bad["stages"][1]["trigger"]["when"]["args"][1] = deep
+    with pytest.raises(SlalangError, match=r"^invalid plan: nested too deeply$"):
+        loads(json.dumps(bad))
+    with pytest.raises(SlalangError, match=r"^invalid plan: nested too deeply$"):
+        loads("[" * 100_000 + "]" * 100_000)
