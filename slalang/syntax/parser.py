@@ -282,7 +282,8 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, path: str) -> Diagnostic
         )
     return error(
         "SLA101",
-        f"unexpected {_found_words(token)}, expected {_expected_words(expected)}",
+        f"unexpected {_found_words(token).removeprefix('the ')}, "
+        f"expected {_expected_words(expected)}",
         span,
     )
 
