@@ -63,7 +63,8 @@ Speed
 Open intervals are generated per local year on first use, merged, and kept as sorted
 integer arrays with cumulative open seconds, so every query is a couple of `bisect` calls;
 nothing steps through time. The cache lives inside the value but never changes an answer.
-Searches forward give up with `CalendarError` after ten consecutive years without open time.
+Searches forward give up with `CalendarError` after ten consecutive years without open time,
+or a hundred years after their start.
 """
 
 from __future__ import annotations
@@ -99,6 +100,9 @@ _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 # A search that finds no open time for this many consecutive years is a calendar that is
 # (practically) never open; raising beats looping until year 9999.
 _MAX_CLOSED_YEARS = 10
+# No SLA window is a century long; a search that goes further is a mistake in the data,
+# and failing beats generating thousands of years.
+_MAX_SEARCH_YEARS = 100
 # datetime stops at year 9999 and a year's last night range ends in the next year.
 _MIN_YEAR, _MAX_YEAR = 2, 9998
 # Local dates of any real zone stay within this distance of UTC dates; the timeline's
@@ -418,8 +422,10 @@ class _Timeline:
 
     def cover(self, ts: int) -> None:
         """Generate enough years that ts lies inside the trusted window."""
-        first = _utc_year(ts - _MARGIN)
-        last = _utc_year(ts + _MARGIN)
+        try:
+            first, last = _utc_year(ts - _MARGIN), _utc_year(ts + _MARGIN)
+        except (ValueError, OverflowError):  # beyond what `date` can represent
+            first, last = 0, 0
         if first < _MIN_YEAR or last > _MAX_YEAR:
             raise CalendarError(f"instant {ts} is outside years {_MIN_YEAR}..{_MAX_YEAR}")
         if self.y1 < self.y0:
@@ -439,8 +445,10 @@ class _Timeline:
                 f"calendar has no open time in the {empty} years up to {self.y1} "
                 f"(searching from {from_epoch(ts).isoformat()})"
             )
-        if self.y1 + 1 > _MAX_YEAR:
-            raise CalendarError(f"business time search passed year {_MAX_YEAR}")
+        if self.y1 + 1 > min(_MAX_YEAR, _utc_year(ts) + _MAX_SEARCH_YEARS):
+            raise CalendarError(
+                f"business time search from {from_epoch(ts).isoformat()} passed year {self.y1}"
+            )
         self._rebuild(self.y0, self.y1 + 1)
 
     def counting_index(self, ts: int) -> int:

@@ -18,17 +18,19 @@ LORD_HOWE = ZoneInfo("Australia/Lord_Howe")
 KOLKATA = ZoneInfo("Asia/Kolkata")
 
 
-def z(*args: int) -> datetime:
+def local(
+    zone: ZoneInfo, y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0, us: int = 0
+) -> datetime:
+    return datetime(y, mo, d, h, mi, s, us, tzinfo=zone)
+
+
+def z(y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0) -> datetime:
     """A UTC instant: the expected answers are written in UTC to make offsets explicit."""
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+    return datetime(y, mo, d, h, mi, s, tzinfo=UTC)
 
 
-def local(zone: ZoneInfo, *args: int) -> datetime:
-    return datetime(*args, tzinfo=zone)  # type: ignore[misc]
-
-
-def ny(*args: int) -> datetime:
-    return local(NEW_YORK, *args)
+def ny(y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0, us: int = 0) -> datetime:
+    return local(NEW_YORK, y, mo, d, h, mi, s, us)
 
 
 def office(zone: str = "America/New_York", **kwargs: object) -> Calendar:
@@ -376,6 +378,14 @@ def test_calendar_closed_for_years_raises_instead_of_looping() -> None:
         cal.add_business_days(start, 1)
     # Elapsed time needs no search and is simply zero.
     assert cal.business_seconds(start, ny(2030, 1, 1)) == 0
+
+
+def test_absurd_durations_and_instants_are_refused() -> None:
+    cal = office()
+    with pytest.raises(CalendarError, match="passed year"):
+        cal.add_business_seconds(z(2026, 1, 5), 200 * 366 * 86400)  # 200 years of open time
+    with pytest.raises(CalendarError, match="outside years"):
+        cal.is_open_epoch(10**15)
 
 
 @pytest.mark.parametrize(

@@ -250,9 +250,9 @@ def durations(case_index: int) -> st.SearchStrategy[int]:
     return st.integers(1, CASES[case_index].max_minutes)
 
 
-def fresh_or_shared(draw: st.DrawFn, case_index: int) -> Calendar:
+def fresh_or_shared(data: st.DataObject, case_index: int) -> Calendar:
     """Sometimes a new calendar, so cold caches and lazy year loading are exercised too."""
-    if draw(st.integers(0, 7)) == 0:  # one in eight: cold calendars cost milliseconds
+    if data.draw(st.integers(0, 7)) == 0:  # one in eight: cold calendars cost milliseconds
         return CASES[case_index].calendar()
     return calendar(case_index)
 
@@ -276,7 +276,7 @@ def later(data: st.DataObject, t: int) -> int:
 def test_deadline_agrees_with_oracle(data: st.DataObject) -> None:
     case_index, table, i = data.draw(starts())
     d = data.draw(durations(case_index))
-    cal = fresh_or_shared(data.draw, case_index)
+    cal = fresh_or_shared(data, case_index)
     got = cal.add_business_seconds_epoch(table.instant(i), d * MINUTE)
     assert got == table.instant(table.deadline(i, d))
 
@@ -286,7 +286,7 @@ def test_deadline_agrees_with_oracle(data: st.DataObject) -> None:
 def test_elapsed_agrees_with_oracle(data: st.DataObject) -> None:
     case_index, table, i = data.draw(starts())
     j = data.draw(st.integers(max(0, i - DAY_MINUTES), i + 8 * DAY_MINUTES))
-    cal = fresh_or_shared(data.draw, case_index)
+    cal = fresh_or_shared(data, case_index)
     got = cal.business_seconds_epoch(table.instant(i), table.instant(j))
     assert got == table.elapsed(i, j) * MINUTE
 
@@ -310,7 +310,7 @@ def test_next_opening_and_is_open_agree_with_oracle(data: st.DataObject) -> None
 def test_business_days_agree_with_oracle(data: st.DataObject) -> None:
     case_index, table, i = data.draw(starts())
     n = data.draw(st.integers(0, 3))
-    cal = fresh_or_shared(data.draw, case_index)
+    cal = fresh_or_shared(data, case_index)
     counting, end = table.business_days(i, n)
     assert cal.counting_day_epoch(table.instant(i)) == counting
     assert cal.add_business_days_epoch(table.instant(i), n) == table.instant(end)
