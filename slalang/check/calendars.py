@@ -152,7 +152,7 @@ def _range(rng: ast.TimeRange) -> Generator[Diagnostic, None, tuple[int, int] | 
             yield error("SLA307", f"`{text}` is not a time of day", rng.span, help=help)
     if start is None or end is None:
         return None
-    if start == end % DAY:
+    if start == end:
         yield error(
             "SLA308",
             f"the range `{rng.start}-{rng.end}` is empty: it ends when it starts",

@@ -29,12 +29,12 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
         yield from _contents(ctx, let, graph[name])
     for cycle in find_cycles(graph):
         let = ctx.symbols.lets[cycle[0]]
-        chain = " → ".join(f"`{n}`" for n in cycle)
+        chain = "" if len(cycle) == 2 else ": " + " → ".join(f"`{n}`" for n in cycle)
         yield error(
             "SLA228",
-            f"let `{cycle[0]}` is defined in terms of itself: {chain}",
+            f"let `{cycle[0]}` is defined in terms of itself{chain}",
             let.name.span,
-            help="give one of them a number",
+            help="give one of them a number" if chain else "a let cannot read its own value",
         )
 
 

@@ -130,25 +130,17 @@ def _unused(ctx: Context, suggested: dict[Space, set[str]]) -> Iterator[Diagnost
         if implicit is not None:
             used[Space.CALENDAR].add(implicit)
 
-    declared: list[tuple[str, ast.Ident, bool]] = []
-    for statement in ctx.statements:
-        match statement:
-            case ast.Events():
-                declared.extend(("event", n, n.name in used[Space.EVENT]) for n in statement.names)
-            case ast.FieldDecl():
-                n = statement.name
-                declared.append(("field", n, n.name in used[Space.FIELD]))
-            case ast.CalendarDecl():
-                n = statement.name
-                declared.append(("calendar", n, n.name in used[Space.CALENDAR] or n.name == ALWAYS))
-            case ast.MetricDecl():
-                n = statement.name
-                declared.append(("metric", n, n.name in used[Space.METRIC]))
-            case ast.Let():
-                n = statement.name
-                declared.append(("let", n, n.name in used[Space.NAME]))
+    s = ctx.symbols
+    declared: list[tuple[str, ast.Ident, bool]] = [
+        *(("event", n, n.name in used[Space.EVENT]) for n in s.events.values()),
+        *(("field", d.name, n in used[Space.FIELD]) for n, d in s.fields.items()),
+        *(("calendar", d.name, n in used[Space.CALENDAR]) for n, d in s.calendars.items()),
+        *(("metric", d.name, n in used[Space.METRIC]) for n, d in s.metrics.items()),
+        *(("let", d.name, n in used[Space.NAME]) for n, d in s.lets.items()),
+    ]
+    # the symbol table holds first definitions only: a repeated one is already an error
     for kind, ident, is_used in declared:
-        if not is_used and ctx.in_entry(ident.span):
+        if not is_used and ctx.in_entry(ident.span) and ident.name != ALWAYS:
             yield warning(
                 "SLA219",
                 f"{kind} `{ident.name}` is declared but never used",

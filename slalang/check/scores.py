@@ -32,10 +32,10 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
                 )
     for cycle in find_cycles(graph):
         score = ctx.symbols.scores[cycle[0]]
-        chain = " → ".join(f"`{n}`" for n in cycle)
+        chain = "" if len(cycle) == 2 else ": " + " → ".join(f"`{n}`" for n in cycle)
         yield error(
             "SLA228",
-            f"score `{cycle[0]}` is defined in terms of itself: {chain}",
+            f"score `{cycle[0]}` is defined in terms of itself{chain}",
             score.name.span,
             help="a score's rules may read fields and other scores, but not itself",
         )

@@ -72,7 +72,7 @@ def _goal(ctx: Context, expr: ast.Expr) -> Iterator[Diagnostic]:
                 f"a target's goal cannot read the {kind} `{node.name.name}` of a lead",
                 node.span,
                 help="a target measures many leads; filter them with `where`, e.g. "
-                f"`count(entering sql where {node.name.name} ...)`",
+                f"`count(entering {_example_stage(ctx)} where {node.name.name} ...)`",
             )
     if not isinstance(expr, ast.Compare):
         yield error(
@@ -100,6 +100,11 @@ def _goal(ctx: Context, expr: ast.Expr) -> Iterator[Diagnostic]:
             help="e.g. `count(entering sql) >= 5`",
         )
     yield from _share(ctx, expr)
+
+
+def _example_stage(ctx: Context) -> str:
+    order = ctx.symbols.stage_order
+    return order[-1] if order else "STAGE"
 
 
 def _aggregate(ctx: Context, node: ast.Expr) -> Iterator[Diagnostic]:
