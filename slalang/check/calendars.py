@@ -72,11 +72,11 @@ def _calendar(calendar: ast.CalendarDecl) -> Iterator[Diagnostic]:
                 placed.extend(_Open(day, *minutes, rng) for day in days)
     yield from _overlaps(placed)
     seen_dates: set[str] = set()
-    for item in calendar.items:
-        if isinstance(item, ast.ClosedHolidays):
-            yield from _holidays(item)
-        elif isinstance(item, ast.ClosedDates):
-            for d in item.dates:
+    for line in calendar.items:
+        if isinstance(line, ast.ClosedHolidays):
+            yield from _holidays(line)
+        elif isinstance(line, ast.ClosedDates):
+            for d in line.dates:
                 if d.value in seen_dates:
                     yield error(
                         "SLA217",

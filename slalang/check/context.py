@@ -103,6 +103,8 @@ def postorder(expr: ast.Expr) -> Iterator[ast.Expr]:
 
 
 LITERALS = (ast.Number, ast.Percent, ast.String, ast.Bool, ast.DateLit)
+FILTERED = (ast.CountStage, ast.CountEvent, ast.SumField)
+"""The aggregates that take a `where`."""
 AGGREGATES = (ast.CountStage, ast.CountEvent, ast.SumField, ast.Rate, ast.Compliance, ast.MetricRef)
 
 
@@ -190,22 +192,22 @@ class Context:
                 case ast.Recycle() | ast.Exit():
                     on(statement.trigger)
                 case ast.Handoff():
-                    for item in statement.items:
-                        if isinstance(item, ast.Require):
-                            found.extend(Root(e, Role.REQUIRE) for e in item.items)
+                    for entry in statement.items:
+                        if isinstance(entry, ast.Require):
+                            found.extend(Root(e, Role.REQUIRE) for e in entry.items)
                 case ast.Sla():
-                    for item in statement.items:
-                        if isinstance(item, ast.StartOn | ast.Stop):
-                            on(item.trigger)
-                        elif isinstance(item, ast.Goal) and not isinstance(
-                            item.condition, ast.Otherwise | None
+                    for clause in statement.items:
+                        if isinstance(clause, ast.StartOn | ast.Stop):
+                            on(clause.trigger)
+                        elif isinstance(clause, ast.Goal) and not isinstance(
+                            clause.condition, ast.Otherwise | None
                         ):
-                            found.append(Root(item.condition, Role.CONDITION))
+                            found.append(Root(clause.condition, Role.CONDITION))
                 case ast.Target():
                     found.extend(
-                        Root(item.expr, Role.TARGET)
-                        for item in statement.items
-                        if isinstance(item, ast.TargetGoal)
+                        Root(goal.expr, Role.TARGET)
+                        for goal in statement.items
+                        if isinstance(goal, ast.TargetGoal)
                     )
         return tuple(found)
 
@@ -255,17 +257,17 @@ class Context:
                 case ast.Handoff():
                     found.append(Reference(Space.STAGE, statement.stage))
                 case ast.Sla():
-                    for item in statement.items:
-                        if isinstance(item, ast.StartEntering):
-                            found.append(Reference(Space.STAGE, item.stage))
-                        elif isinstance(item, ast.StartOn | ast.Stop):
-                            events(item.trigger)
-                        elif isinstance(item, ast.Goal) and item.calendar is not None:
-                            found.append(Reference(Space.CALENDAR, item.calendar))
+                    for clause in statement.items:
+                        if isinstance(clause, ast.StartEntering):
+                            found.append(Reference(Space.STAGE, clause.stage))
+                        elif isinstance(clause, ast.StartOn | ast.Stop):
+                            events(clause.trigger)
+                        elif isinstance(clause, ast.Goal) and clause.calendar is not None:
+                            found.append(Reference(Space.CALENDAR, clause.calendar))
                 case ast.Target():
-                    for item in statement.items:
-                        if isinstance(item, ast.TargetGoal) and item.by is not None:
-                            found.append(Reference(Space.FIELD, item.by))
+                    for goal in statement.items:
+                        if isinstance(goal, ast.TargetGoal) and goal.by is not None:
+                            found.append(Reference(Space.FIELD, goal.by))
             if isinstance(statement, ast.Handoff | ast.Sla | ast.Target):
                 found.extend(
                     Reference(Space.PARTY, item.party)

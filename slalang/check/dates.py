@@ -55,9 +55,9 @@ def _dates(ctx: Context) -> Iterator[ast.DateLit]:
                     if item.until is not None:
                         yield item.until
         elif isinstance(statement, ast.CalendarDecl):
-            for item in statement.items:
-                if isinstance(item, ast.ClosedDates):
-                    yield from item.dates
+            for line in statement.items:
+                if isinstance(line, ast.ClosedDates):
+                    yield from line.dates
     for node, _ in ctx.nodes():
         if isinstance(node, ast.DateLit):
             yield node

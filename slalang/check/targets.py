@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from slalang import ast
-from slalang.check.context import AGGREGATES, Context, Role, children, walk
+from slalang.check.context import AGGREGATES, FILTERED, Context, Role, children, walk
 from slalang.check.infer import Kind, describe, field_type, infer
 from slalang.diagnostics import Diagnostic, error
 
@@ -108,9 +108,8 @@ def _example_stage(ctx: Context) -> str:
 
 
 def _aggregate(ctx: Context, node: ast.Expr) -> Iterator[Diagnostic]:
-    where = getattr(node, "where", None)
-    if where is not None:
-        yield from _no_aggregates(where, "only in a target's goal, not in a `where`")
+    if isinstance(node, FILTERED) and node.where is not None:
+        yield from _no_aggregates(node.where, "only in a target's goal, not in a `where`")
     if isinstance(node, ast.SumField):
         decl = ctx.symbols.fields.get(node.field.name)
         if decl is not None:

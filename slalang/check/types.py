@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from slalang import ast
-from slalang.check.context import AGGREGATES, Context, Role, walk
+from slalang.check.context import FILTERED, Context, Role, walk
 from slalang.check.infer import Kind, Type, describe, infer, need_condition
 from slalang.diagnostics import Diagnostic, error
 
@@ -30,9 +30,8 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
         elif root.role is Role.REQUIRE:
             _require(ctx, root.expr, typed.of(root.expr), diagnostics)
         for node in walk(root.expr):
-            if isinstance(node, AGGREGATES) and getattr(node, "where", None) is not None:
-                where: ast.Expr = node.where  # type: ignore[union-attr]
-                need_condition(ctx, where, typed.of(where), diagnostics)
+            if isinstance(node, FILTERED) and node.where is not None:
+                need_condition(ctx, node.where, typed.of(node.where), diagnostics)
         yield from diagnostics
         yield from _division_by_zero(ctx, root.expr)
 
