@@ -57,6 +57,8 @@ evaluator should call in its inner loop.
   the day of the next opening's range. An open day is a date with at least one non-empty
   range; its close is the end of its last non-empty range (for a night range, on the next
   date). n = 0 gives the close of the counting day.
+- `wall_to_epoch(wall, zone)` - the wall-time rule above on its own, so other stages
+  (reporting periods) turn local midnights into instants exactly as calendars do.
 
 Speed
 -----

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from slalang.calendar import Calendar, CalendarError
+from slalang.calendar import Calendar, CalendarError, wall_to_epoch
 
 H = 3600
 MON_FRI = range(5)
@@ -159,6 +159,15 @@ def test_new_york_fall_back() -> None:
     assert not early.is_open(z(2026, 11, 1, 6, 15))  # 01:15 EST, the second pass
     # The office across the change: Fri 16:00 EDT + 2h -> Mon 10:00 EST = 15:00Z.
     assert office().add_business_seconds(ny(2026, 10, 30, 16), 2 * H) == z(2026, 11, 2, 15)
+
+
+def test_wall_to_epoch_is_the_same_rule() -> None:
+    def at(y: int, mo: int, d: int, h: int, mi: int) -> int:
+        return wall_to_epoch(datetime(y, mo, d, h, mi), NEW_YORK)
+
+    assert at(2026, 3, 8, 2, 30) == z(2026, 3, 8, 7).timestamp()  # gap: its end, 03:00 EDT
+    assert at(2026, 11, 1, 1, 30) == z(2026, 11, 1, 5, 30).timestamp()  # first pass, EDT
+    assert at(2026, 1, 12, 9, 0) == z(2026, 1, 12, 14).timestamp()
 
 
 # -- daylight saving: Berlin --------------------------------------------------------------
