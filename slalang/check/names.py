@@ -136,7 +136,11 @@ def _unused(ctx: Context, suggested: dict[Space, set[str]]) -> Iterator[Diagnost
         *(("field", d.name, n in used[Space.FIELD]) for n, d in s.fields.items()),
         *(("calendar", d.name, n in used[Space.CALENDAR]) for n, d in s.calendars.items()),
         *(("metric", d.name, n in used[Space.METRIC]) for n, d in s.metrics.items()),
-        *(("let", d.name, n in used[Space.NAME]) for n, d in s.lets.items()),
+        # a let that collides with a field or score is never read: reported as SLA215
+        *(
+            ("let", d.name, n in used[Space.NAME] or ctx.resolve(n) != "let")
+            for n, d in s.lets.items()
+        ),
     ]
     # the symbol table holds first definitions only: a repeated one is already an error
     for kind, ident, is_used in declared:
