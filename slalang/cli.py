@@ -293,6 +293,221 @@ def compile_command(policy: str, output: Path | None, root: Path | None) -> None
         click.echo(f"wrote {output}", err=True)
 
 
+# ---- evaluate and explain -------------------------------------------------------------
+
+REPORT_FORMATS = ("table", "json", "jsonl", "csv", "markdown", "junit")
+FAIL_LEVELS = {"error": {"error"}, "warning": {"error", "warning"}, "never": set()}
+
+
+def _plan_of(policy: str, root: Path | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """A plan from a `.sla` policy (checked and compiled) or a compiled plan (`.json`),
+    with the policy sources for showing lines (empty for a compiled plan)."""
+    from slalang.plan import compile_program, loads
+
+    if policy.endswith(".json"):
+        try:
+            text = Path(policy).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise Failure(f"{policy}: cannot read the plan: {exc.strerror}") from None
+        return loads(text), {}
+    program = load_checked(policy, root)
+    return compile_program(program), {m.path: m.source for m in program.modules}
+
+
+def _instant_option(value: str | None, name: str) -> int | None:
+    from slalang.evaluate.runtime import parse_instant
+
+    if value is None:
+        return None
+    try:
+        return parse_instant(value)
+    except ValueError as exc:
+        raise Failure(f"{name}: {exc}") from None
+
+
+def _read_log(
+    plan: dict[str, Any],
+    events: Sequence[str],
+    mapping: str | None,
+    timezone: str | None,
+    as_of: int | None,
+) -> Any:
+    from datetime import UTC, datetime
+
+    from slalang.data import load_mapping, read_events
+    from slalang.evaluate.run import field_specs
+
+    log = read_events(
+        list(events),
+        field_specs(plan),
+        plan["events"],
+        mapping=load_mapping(mapping) if mapping else None,
+        timezone=timezone,
+        as_of=None if as_of is None else datetime.fromtimestamp(as_of, UTC),
+        stdin=sys.stdin.buffer if "-" in events else None,
+    )
+    for kind, count in sorted(log.stats.unknown_events.items()):
+        click.echo(
+            f"warning: event type `{kind}` is not declared by the policy; "
+            f"{count} event{'s' if count != 1 else ''} ignored",
+            err=True,
+        )
+    return log
+
+
+def _warn_rejections(log: Any, strict: bool) -> None:
+    stats = log.stats
+    if not stats.rejected:
+        return
+    total = sum(stats.rejected.values())
+    reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(stats.rejected.items()))
+    click.echo(f"warning: {total} row{'s' if total != 1 else ''} rejected ({reasons})", err=True)
+    for example in stats.rejected_examples:
+        click.echo(f"  {example.file}:{example.line}: {example.reason}: {example.detail}", err=True)
+    if strict:
+        raise Failure("rows were rejected and --strict is set")
+
+
+def _progress() -> Callable[[int, int], None] | None:
+    """Progress on stderr for a person watching a long run; never in a pipe or a log."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        end = "\n" if done == total else ""
+        click.echo(f"\rreplayed {done:,} of {total:,} leads", err=True, nl=False)
+        if end:
+            click.echo("", err=True)
+
+    return show
+
+
+@cli.command("evaluate")
+@click.argument("policy")
+@click.argument("events", nargs=-1, required=True)
+@click.option("--mapping", help="Mapping file (YAML) adapting an export's columns and names.")
+@click.option("--metrics", "metrics_path", help="Metrics CSV: metric,period,value.")
+@click.option("--as-of", "as_of", help="Judge at this instant (default: the latest event).")
+@click.option("--from", "start", help="Judge only what happens at or after this instant.")
+@click.option("--to", "end", help="Judge only what happens at or before this instant.")
+@click.option("--timezone", help="Zone of timestamps that have no offset (IANA name).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(REPORT_FORMATS),
+    default="table",
+    show_default=True,
+    help="How to write the report.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report here (atomically) instead of standard output.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(sorted(FAIL_LEVELS)),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a violation has this severity or worse.",
+)
+@click.option("--strict", is_flag=True, help="Exit 2 when any input row is rejected.")
+@root_option
+def evaluate_command(
+    policy: str,
+    events: tuple[str, ...],
+    mapping: str | None,
+    metrics_path: str | None,
+    as_of: str | None,
+    start: str | None,
+    end: str | None,
+    timezone: str | None,
+    fmt: str,
+    output: Path | None,
+    fail_on: str,
+    strict: bool,
+    root: Path | None,
+) -> None:
+    """Replay lead event logs against a policy and report who missed what, when, by how much.
+
+    POLICY is a .sla file or a compiled plan (.json); EVENTS are CSV, CSV.gz or JSON Lines
+    files, or - for standard input.
+
+    \b
+    Example:
+      slalang evaluate policies/seed_funnel.sla samples/seed_funnel/events.csv \\
+        --metrics samples/seed_funnel/metrics.csv --format markdown -o report.md
+    """
+    from slalang.data import read_metrics
+    from slalang.evaluate.run import Span, evaluate
+    from slalang.render.report import render_report
+
+    plan, _ = _plan_of(policy, root)
+    cutoff = _instant_option(as_of, "--as-of")
+    span = Span(_instant_option(start, "--from"), _instant_option(end, "--to"))
+    if span.start is not None and span.end is not None and span.end < span.start:
+        raise Failure("--to is before --from")
+    metrics = read_metrics(metrics_path) if metrics_path else None
+    if plan["metrics"] and metrics is None:
+        click.echo("warning: the policy uses metrics but no --metrics file was given", err=True)
+    log = _read_log(plan, events, mapping, timezone, cutoff)
+    _warn_rejections(log, strict)
+    report = evaluate(plan, log, as_of=cutoff, span=span, metrics=metrics, progress=_progress())
+    color = output is None and fmt == "table" and sys.stdout.isatty()
+    text = render_report(report, fmt, color=color)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(output, text)
+        click.echo(f"wrote {output}", err=True)
+    failing = FAIL_LEVELS[fail_on]
+    if any(v["severity"] in failing for v in report["violations"]):
+        sys.exit(EXIT_FINDINGS)
+
+
+@cli.command("explain")
+@click.argument("policy")
+@click.argument("events", nargs=-1, required=True)
+@click.option("--lead", "lead_id", required=True, help="The lead whose timeline to show.")
+@click.option("--mapping", help="Mapping file (YAML) adapting an export's columns and names.")
+@click.option("--as-of", "as_of", help="Judge at this instant (default: the latest event).")
+@click.option("--timezone", help="Zone of timestamps that have no offset (IANA name).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@root_option
+def explain_command(
+    policy: str,
+    events: tuple[str, ...],
+    lead_id: str,
+    mapping: str | None,
+    as_of: str | None,
+    timezone: str | None,
+    fmt: str,
+    root: Path | None,
+) -> None:
+    """Show one lead's timeline: events, field changes, scores, stage entries and skips,
+    clocks with their deadlines and outcomes, and the policy line behind each step.
+
+    \b
+    Example:
+      slalang explain policies/seed_funnel.sla samples/seed_funnel/events.csv --lead L00042
+    """
+    from slalang.evaluate.explain import explain, render_explanation
+
+    plan, sources = _plan_of(policy, root)
+    cutoff = _instant_option(as_of, "--as-of")
+    log = _read_log(plan, events, mapping, timezone, cutoff)
+    if lead_id not in log.leads:
+        close = difflib.get_close_matches(lead_id, list(log.leads), n=1)
+        hint = f"; did you mean `{close[0]}`?" if close else ""
+        raise Failure(f"no events for lead `{lead_id}` in the input{hint}")
+    at = cutoff if cutoff is not None else log.stats.last_ts
+    explanation = explain(plan, lead_id, log.leads[lead_id], at)
+    click.echo(render_explanation(explanation, fmt, sources), nl=False)
+
+
 # ---- entry point ----------------------------------------------------------------------
 
 

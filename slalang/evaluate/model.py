@@ -10,11 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from slalang.calendar import Calendar
 
 Value = str | float | bool | None
+
+
+def iso(ts: int) -> str:
+    """An instant as the report writes it: UTC, ISO-8601, to the second, with `Z`."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 Fields = dict[str, Any]
 Scores = dict[str, float]
 Predicate = Callable[[Fields, Scores], bool]

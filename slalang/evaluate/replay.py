@@ -25,6 +25,7 @@ from slalang.evaluate.model import (
     Scores,
     StageRecord,
     Step,
+    iso,
 )
 
 
@@ -271,7 +272,10 @@ class _Lead:
             )
             if self.trace:
                 detail = f"{sla.name} #{self.cycles[sla.index]} started"
-                detail += f", goal {goal.text}" if goal else ", no goal matched: exempt"
+                if goal is None or due is None:
+                    detail += ", no goal matched: exempt"
+                else:
+                    detail += f", goal {goal.text}, due {iso(due)}"
                 self.note(ts, "clock", detail, sla.source)
 
     def choose_goal(self, goals: Sequence[Goal]) -> Goal | None:

@@ -8,19 +8,17 @@ ISO-8601 to the second, so the same input always gives the same bytes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from slalang.evaluate.aggregate import TargetResult, Totals, sla_summaries, target_results
+from slalang.evaluate.model import iso as instant
 
 FORMAT_VERSION = "1.0"
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
 
 def iso(ts: int | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None if ts is None else instant(ts)
 
 
 def human_seconds(seconds: int) -> str:
@@ -30,8 +28,8 @@ def human_seconds(seconds: int) -> str:
     minutes, _ = divmod(seconds, 60)
     days, rest = divmod(minutes, 1440)
     hours, minutes = divmod(rest, 60)
-    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{minutes}m" if minutes else ""]
-    return " ".join(p for p in parts if p)
+    parts = zip((days, hours, minutes), "dhm", strict=True)
+    return " ".join(f"{amount}{unit}" for amount, unit in parts if amount)
 
 
 def number(value: float | None) -> int | float | None:
@@ -80,7 +78,8 @@ def build_report(
         "as_of": iso(as_of),
         "input": dict(input_stats),
         "stages": [
-            {"lead_id": lead, "stage": r.stage, "kind": r.kind, "at": iso(r.at)} for lead, r in stages
+            {"lead_id": lead, "stage": r.stage, "kind": r.kind, "at": iso(r.at)}
+            for lead, r in stages
         ],
         "clocks": [_clock(lead, c) for lead, c in clocks],
         "violations": violations,

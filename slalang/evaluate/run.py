@@ -7,7 +7,7 @@ wall clock, so the same input gives the same report on any day.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,13 +51,26 @@ def input_summary(log: EventLog) -> dict[str, Any]:
     }
 
 
-def replay_all(plan: Mapping[str, Any], log: EventLog, as_of: int, window: Window) -> Totals:
+Progress = Callable[[int, int], None]
+PROGRESS_EVERY = 20_000
+
+
+def replay_all(
+    plan: Mapping[str, Any],
+    log: EventLog,
+    as_of: int,
+    window: Window,
+    progress: Progress | None = None,
+) -> Totals:
     """Every lead replayed and folded in, in lead order."""
     runtime = build_runtime(plan)
     reducer = Reducer(plan, window)
     totals = Totals()
-    for lead_id in sorted(log.leads):
+    leads = sorted(log.leads)
+    for done, lead_id in enumerate(leads, start=1):
         reducer.add(totals, replay(runtime, lead_id, log.leads[lead_id], as_of))
+        if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(leads)):
+            progress(done, len(leads))
     return totals
 
 
@@ -68,6 +81,7 @@ def evaluate(
     as_of: int | None = None,
     span: Span = Span(),
     metrics: Mapping[tuple[str, str], float] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """The report for `log` judged at `as_of` (default: the latest used event)."""
     stats = log.stats
@@ -82,7 +96,7 @@ def evaluate(
     cover_end = min(as_of, span.end) if span.end is not None else as_of
     listed = None if first is None or cover_end < first else (first, cover_end)
     window = Window(span.start, span.end)
-    totals = replay_all(plan, log, as_of, window)
+    totals = replay_all(plan, log, as_of, window, progress)
     return build_report(
         plan,
         totals,
