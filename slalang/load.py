@@ -51,6 +51,14 @@ def load_text(text: str, display: str = "<stdin>", root: Path | None = None) -> 
     return Program(root_dir, entry, (*loader.modules, entry), tuple(loader.diagnostics))
 
 
+def _shown(directory: Path) -> str:
+    """A directory as the user would type it: relative to where they are, when it can be."""
+    try:
+        return os.path.relpath(directory) or "."
+    except ValueError:  # another drive on Windows
+        return str(directory)
+
+
 def _entry(policy: ast.Policy) -> ast.Policy:
     """The file named on the command line must say something: an empty one is a mistake
     (a wrong path, a truncated checkout), not a vacuous agreement."""
@@ -84,7 +92,7 @@ class _Loader:
                     "SLA004",
                     f"import `{relative}` leaves the policy root",
                     span,
-                    help=f"imports must stay inside `{self.root}`; use --root to widen it",
+                    help=f"imports must stay inside `{_shown(self.root)}`; use --root to widen it",
                 )
             )
             return
