@@ -92,7 +92,7 @@ class _Loader:
                     "SLA004",
                     f"import `{relative}` leaves the policy root",
                     span,
-                    help=f"imports must stay inside `{_shown(self.root)}`; use --root to widen it",
+                    help=f"the policy root is `{_shown(self.root)}`; widen it with --root",
                 )
             )
             return
