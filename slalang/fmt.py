@@ -28,7 +28,7 @@ ONE_LINE_BLOCK_WIDTH = 120
 """A target or handoff written on one line stays on one line up to this width (the spec's
 own table of targets has a 106-column row)."""
 
-__all__ = ["FormatError", "format_policy", "format_text"]
+__all__ = ["FormatError", "expr_text", "format_policy", "format_text", "same_tree"]
 
 
 class FormatError(SlalangError):
@@ -84,9 +84,7 @@ def same_tree(a: object, b: object) -> bool:
             stack.extend(zip(x, y, strict=True))
         elif dataclasses.is_dataclass(x):
             stack.extend(
-                (getattr(x, f.name), getattr(y, f.name))
-                for f in dataclasses.fields(x)
-                if f.compare
+                (getattr(x, f.name), getattr(y, f.name)) for f in dataclasses.fields(x) if f.compare
             )
         elif x != y:
             return False
@@ -440,6 +438,8 @@ def _split_trailing(comments: Sequence[ast.Comment]) -> tuple[list[str], str | N
 
 
 class _Printer:
+    """Lays out one policy: its statements, then recursively the items of each block."""
+
     def __init__(self, policy: ast.Policy) -> None:
         self.policy = policy
         lines = policy.source.split("\n") if policy.source else []
@@ -479,8 +479,6 @@ class _Printer:
         tidy = [_collapse(g) for g in gaps]
         _strip(tidy[0], leading=True)
         _strip(tidy[-1], leading=False)
-        if not nodes:
-            _strip(tidy[0], leading=False)
 
         units = [self.unit(node, inside[i], indent) for i, node in enumerate(nodes)]
         _align(units, [None in gap for gap in tidy[:-1]])
