@@ -27,7 +27,7 @@ PROPS = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 
-Draw = Callable[[st.SearchStrategy[str]], str]
+Draw = st.DrawFn
 
 
 def _parse_or_fail_cleanly(text: str) -> None:
@@ -41,8 +41,8 @@ def _parse_or_fail_cleanly(text: str) -> None:
             assert d.message and "\n" not in d.message, d
             assert d.span.line >= 1 and d.span.column >= 1, d
         return
-    _assert_formats_well(text)
     assert policy.path == "fuzz.sla"
+    _assert_formats_well(text)
 
 
 def _assert_formats_well(text: str) -> None:
@@ -121,13 +121,16 @@ def _name(draw: Draw) -> str:
     return draw(st.sampled_from(NAMES))
 
 
-def _names(draw: Draw) -> Tokens:
-    names = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=5))
+def _list_of(values: list[str]) -> Tokens:
     out: Tokens = []
-    for i, name in enumerate(names):
+    for i, value in enumerate(values):
         out += [","] if i else []
-        out.append(name)
+        out.append(value)
     return out
+
+
+def _names(draw: Draw) -> Tokens:
+    return _list_of(draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=5)))
 
 
 def _duration(draw: Draw, business: bool | None = None) -> Tokens:
@@ -139,22 +142,13 @@ def _duration(draw: Draw, business: bool | None = None) -> Tokens:
 
 
 def _atom(draw: Draw, depth: int) -> Tokens:
-    simple = [
-        [draw(st.sampled_from(NUMBERS))],
-        [draw(st.sampled_from(["15%", "100%", "2.5%"]))],
-        [draw(st.sampled_from(STRINGS))],
-        ["2026-01-01"],
-        [draw(st.sampled_from(["true", "false"]))],
-        [_name(draw)],
-    ]
-    if depth >= 3:
-        return draw(st.sampled_from(simple))
-    kind = draw(st.integers(0, 9))
-    if kind == 0:
+    kind = draw(st.integers(0, 9 if depth < 3 else 6))
+    if kind == 7:
         return ["(", *_expr(draw, depth + 1), ")"]
-    if kind == 1:
+    if kind == 8:
         return _aggregate(draw, depth)
-    return draw(st.sampled_from(simple))
+    literals = [NUMBERS, ["15%", "100%", "2.5%"], STRINGS, ["2026-01-01"], ["true", "false"]]
+    return [draw(st.sampled_from(literals[kind] if kind < len(literals) else NAMES))]
 
 
 def _where(draw: Draw, depth: int) -> Tokens:
@@ -205,10 +199,7 @@ def _comparison(draw: Draw, depth: int) -> Tokens:
         return left
     if kind == 2:
         values = draw(st.lists(st.sampled_from([*NUMBERS, *STRINGS]), min_size=1, max_size=3))
-        listed: Tokens = []
-        for i, value in enumerate(values):
-            listed += [","] if i else []
-            listed.append(value)
+        listed = _list_of(values)
         negated = ["not"] if draw(st.booleans()) else []
         return [*left, *negated, "in", "(", *listed, ")"]
     if kind == 3:
@@ -242,14 +233,6 @@ def _string(draw: Draw) -> str:
 
 def _maybe(draw: Draw, tokens: Tokens) -> Tokens:
     return tokens if draw(st.booleans()) else []
-
-
-def _list_of(values: list[str]) -> Tokens:
-    out: Tokens = []
-    for i, value in enumerate(values):
-        out += [","] if i else []
-        out.append(value)
-    return out
 
 
 # block items, one function per kind of item
@@ -443,7 +426,7 @@ def policy_text(draw: Draw) -> str:
     head = "".join(
         _comment(draw) + "\n" * draw(st.integers(1, 2)) for _ in range(draw(st.integers(0, 2)))
     )
-    tail = _line_break(draw, "") if tokens and draw(st.booleans()) else ""
+    tail = _line_break(draw, "") if bool(tokens) and draw(st.booleans()) else ""
     newline = draw(st.sampled_from(["\n", "\n", "\r\n"]))
     return (head + _render(draw, tokens) + tail).replace("\n", newline)
 
