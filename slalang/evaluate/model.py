@@ -84,6 +84,7 @@ class Score:
     per_rules: tuple[PerRule, ...]
     window: int | None  # seconds; only events inside (t - window, t] count
     limit: float | None
+    reads_scores: bool  # a `when` rule reads a score: recompute it after every event
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +162,20 @@ class RateProbe:
 
 
 @dataclass(frozen=True, slots=True)
+class Dispatch:
+    """What one event type can touch, found once per run so the replay loop looks at
+    only the rules that name the event (and the `when` stages, which any event may fire)."""
+
+    per_rules: tuple[tuple[int, int, PerRule], ...]  # (score, rule index, rule)
+    stops: tuple[tuple[int, Trigger], ...]  # (sla index, trigger)
+    exits: tuple[Trigger, ...]
+    recycles: tuple[Recycle, ...]
+    starts: tuple[tuple[int, Trigger], ...]  # (sla index, trigger)
+    stages: tuple[Stage, ...]  # stages this event may move the lead into, in order
+    event_probes: tuple[EventProbe, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Runtime:
     stages: tuple[Stage, ...]
     scores: tuple[Score, ...]
@@ -172,6 +187,8 @@ class Runtime:
     rate_probes: tuple[RateProbe, ...]
     effective_from: int | None
     effective_until: int | None  # exclusive
+    dispatch: dict[str, Dispatch]
+    idle: Dispatch  # for an event no rule names: only `when` stages can move
 
 
 # ---- results of replaying one lead ----------------------------------------------------

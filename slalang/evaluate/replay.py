@@ -8,13 +8,14 @@ other machines, and reduced afterwards (`aggregate.py`).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from math import copysign
 from typing import Any, Protocol
 
 from slalang.evaluate.model import (
     Clock,
     ClockRecord,
+    Dispatch,
     Fact,
     Fields,
     Goal,
@@ -23,6 +24,7 @@ from slalang.evaluate.model import (
     RateFact,
     Runtime,
     Scores,
+    Sla,
     StageRecord,
     Step,
     iso,
@@ -37,7 +39,7 @@ class EventLike(Protocol):
     @property
     def type(self) -> str: ...
     @property
-    def fields(self) -> dict[str, Any]: ...
+    def fields(self) -> Mapping[str, Any]: ...
 
 
 def replay(
@@ -71,6 +73,14 @@ class _Lead:
         self.running: dict[int, Clock] = {}
         self.closed: list[Clock] = []
         self.cycles = [0] * len(runtime.slas)
+        self.fields_changed = True
+        self.dirty = [True] * len(runtime.scores)
+        self.when_part = [0.0] * len(runtime.scores)
+        self.per_part = [0.0] * len(runtime.scores)
+        self.reads_scores = any(score.reads_scores for score in runtime.scores)
+        self.windowed = [
+            (s, score.window) for s, score in enumerate(runtime.scores) if score.window is not None
+        ]
         self.rate_source: dict[int, tuple[int, Any]] = {}  # probe → (first reach, group)
         self.rate_dest: dict[int, int] = {}
 
@@ -84,95 +94,123 @@ class _Lead:
 
     def step(self, event: EventLike) -> None:
         ts, kind = event.ts, event.type
+        todo = self.rt.dispatch.get(kind, self.rt.idle)
         if self.trace:
             self.note(ts, "event", kind)
-        self.apply_fields(ts, event.fields)  # 1
-        self.update_scores(ts, kind)  # 2
-        self.count_event(ts, kind)
-        self.stop_clocks(ts, kind)  # 3
+        if event.fields:
+            self.apply_fields(ts, event.fields)  # 1
+        self.update_scores(ts, todo)  # 2
+        if todo.event_probes:
+            self.count_event(ts, todo)
+        if self.running:
+            self.stop_clocks(ts, todo)  # 3
         if self.exited:
             return
-        left = self.exit_or_recycle(ts, kind)  # 4
+        left = (todo.exits or todo.recycles) and self.exit_or_recycle(ts, todo)  # 4
         if self.exited:
             return
-        entered = [] if left else self.advance(ts, kind)  # 5
-        self.start_clocks(ts, kind, entered)  # 6
+        entered = [] if left else self.advance(ts, kind, todo)  # 5
+        self.start_clocks(ts, todo, entered)  # 6
 
-    def apply_fields(self, ts: int, values: dict[str, Any]) -> None:
-        if self.trace:
-            for name, value in values.items():
-                if self.fields.get(name) != value:
-                    self.note(ts, "field", f"{name} = {value!r}")
-        self.fields.update(values)
-
-    def update_scores(self, ts: int, kind: str) -> None:
+    def apply_fields(self, ts: int, values: Mapping[str, Any]) -> None:
+        """Non-empty values overwrite; `fields_changed` lets scores skip their `when`
+        rules after the many events (page views…) that set no field."""
         fields = self.fields
-        for s, score in enumerate(self.rt.scores):
-            hits = self.hits[s]
-            for r, rule in enumerate(score.per_rules):
-                if rule.trigger.fires(kind, fields, self.scores):
-                    hits[r].append(ts)
-            if score.window is not None:
-                horizon = ts - score.window
-                for queue in hits:
-                    while queue and queue[0] <= horizon:
-                        queue.popleft()
-        self.compute_scores(ts)
+        for name, value in values.items():
+            if fields.get(name) != value:
+                fields[name] = value
+                self.fields_changed = True
+                if self.trace:
+                    self.note(ts, "field", f"{name} = {value!r}")
+
+    def update_scores(self, ts: int, todo: Dispatch) -> None:
+        fields, scores, dirty = self.fields, self.scores, self.dirty
+        for s, r, rule in todo.per_rules:
+            where = rule.trigger.where
+            if where is None or where(fields, scores):
+                self.hits[s][r].append(ts)
+                dirty[s] = True
+        for s, window in self.windowed:
+            horizon = ts - window
+            for queue in self.hits[s]:
+                while queue and queue[0] <= horizon:
+                    queue.popleft()
+                    dirty[s] = True
+        if self.fields_changed or self.reads_scores or True in dirty:
+            self.compute_scores(ts)
 
     def compute_scores(self, ts: int) -> None:
+        """Each score is its `when` part (re-read when a field changed, or always when it
+        reads scores) plus its `per` part (re-counted when a hit came or went). Rules that
+        read scores see the values from before this event, so the order of blocks never
+        matters; without such rules the values are updated in place."""
         fields = self.fields
         previous = self.scores
-        current: Scores = {}
+        current = dict(previous) if self.reads_scores else previous
+        changed = self.fields_changed
         for s, score in enumerate(self.rt.scores):
-            total = 0.0
-            for rule in score.when_rules:
-                if rule.predicate(fields, previous):
-                    total += rule.points
-            for rule, queue in zip(score.per_rules, self.hits[s], strict=True):
-                points = rule.points * len(queue)
-                if rule.at_most is not None:
-                    points = copysign(min(abs(points), rule.at_most), points)
-                total += points
+            dirty = self.dirty[s]
+            if not (changed or dirty or score.reads_scores):
+                continue
+            if changed or score.reads_scores:
+                self.when_part[s] = sum(
+                    rule.points for rule in score.when_rules if rule.predicate(fields, previous)
+                )
+            if dirty:
+                self.dirty[s] = False
+                total = 0.0
+                for rule, queue in zip(score.per_rules, self.hits[s], strict=True):
+                    points = rule.points * len(queue)
+                    if rule.at_most is not None:
+                        points = copysign(min(abs(points), rule.at_most), points)
+                    total += points
+                self.per_part[s] = total
+            value = self.when_part[s] + self.per_part[s]
             if score.limit is not None:
-                total = min(total, score.limit)
-            current[score.name] = total
-            if self.trace and total != previous.get(score.name):
-                self.note(ts, "score", f"{score.name} = {_num(total)}")
+                value = min(value, score.limit)
+            if self.trace and value != previous[score.name]:
+                self.note(ts, "score", f"{score.name} = {_num(value)}")
+            current[score.name] = value
+        self.fields_changed = False
         self.scores = current
 
-    def count_event(self, ts: int, kind: str) -> None:
-        for probe in self.rt.event_probes:
-            if probe.trigger.fires(kind, self.fields, self.scores):
+    def count_event(self, ts: int, todo: Dispatch) -> None:
+        for probe in todo.event_probes:
+            where = probe.trigger.where
+            if where is None or where(self.fields, self.scores):
                 group = self.fields.get(probe.by) if probe.by else None
                 self.result.facts.append(Fact(probe.id, ts, group, 1.0))
 
-    def stop_clocks(self, ts: int, kind: str) -> None:
-        for index in list(self.running):
-            sla = self.rt.slas[index]
-            if any(t.fires(kind, self.fields, self.scores) for t in sla.stops):
+    def stop_clocks(self, ts: int, todo: Dispatch) -> None:
+        for index, trigger in todo.stops:
+            if index not in self.running:
+                continue
+            if trigger.where is None or trigger.where(self.fields, self.scores):
                 clock = self.running.pop(index)
                 clock.stopped_at = ts
                 self.closed.append(clock)
                 if self.trace:
+                    sla = self.rt.slas[index]
                     self.note(ts, "clock", f"{sla.name} #{clock.cycle} stopped", sla.source)
 
-    def exit_or_recycle(self, ts: int, kind: str) -> bool:
+    def exit_or_recycle(self, ts: int, todo: Dispatch) -> bool:
         """Exit, then recycle (LANGUAGE §11 step 4); True when the lead left its stage."""
-        if any(t.fires(kind, self.fields, self.scores) for t in self.rt.exits):
+        fields, scores = self.fields, self.scores
+        if any(t.where is None or t.where(fields, scores) for t in todo.exits):
             self.exited = True
             for index in list(self.running):
                 self.cancel(index, ts)
             if self.trace:
                 self.note(ts, "exit", "the lead leaves the funnel")
             return True
-        for recycle in self.rt.recycles:
-            if self.stage > recycle.to_index and recycle.trigger.fires(
-                kind, self.fields, self.scores
-            ):
+        for recycle in todo.recycles:
+            where = recycle.trigger.where
+            if self.stage > recycle.to_index and (where is None or where(fields, scores)):
                 self.stage = recycle.to_index
-                for hits in self.hits:
+                for s, hits in enumerate(self.hits):
                     for queue in hits:
                         queue.clear()
+                    self.dirty[s] = True
                 self.compute_scores(ts)
                 for index in list(self.running):
                     if any(s > recycle.to_index for s in self.rt.slas[index].start_stages):
@@ -191,25 +229,29 @@ class _Lead:
             sla = self.rt.slas[index]
             self.note(ts, "clock", f"{sla.name} #{clock.cycle} cancelled", sla.source)
 
-    def advance(self, ts: int, kind: str) -> list[int]:
+    def advance(self, ts: int, kind: str, todo: Dispatch) -> list[int]:
         """Move to the furthest stage whose condition holds; enter or skip those between."""
-        stages = self.rt.stages
-        holds = [False] * len(stages)
-        furthest = -1
-        for stage in stages[self.stage + 1 :]:
-            ok = (stage.on is not None and stage.on.fires(kind, self.fields, self.scores)) or (
-                stage.when is not None and stage.when(self.fields, self.scores)
-            )
-            holds[stage.index] = ok
-            if ok:
-                furthest = stage.index
+        fields, scores, current = self.fields, self.scores, self.stage
+        holding: set[int] = set()
+        for stage in todo.stages:
+            if stage.index <= current:
+                continue
+            on = stage.on
+            if (
+                on is not None
+                and kind in on.events
+                and (on.where is None or on.where(fields, scores))
+            ) or (stage.when is not None and stage.when(fields, scores)):
+                holding.add(stage.index)
+        if not holding:
+            return []
+        furthest = max(holding)
         entered: list[int] = []
-        for index in range(self.stage + 1, furthest + 1):
-            self.reach(ts, index, entered=holds[index])
-            if holds[index]:
+        for index in range(current + 1, furthest + 1):
+            self.reach(ts, index, entered=index in holding)
+            if index in holding:
                 entered.append(index)
-        if furthest >= 0:
-            self.stage = furthest
+        self.stage = furthest
         return entered
 
     def reach(self, ts: int, index: int, *, entered: bool) -> None:
@@ -249,34 +291,40 @@ class _Lead:
                 what = ", ".join((*missing, *failed))
                 self.note(ts, "handoff", f"{stage} incomplete: {what}", handoff.source)
 
-    def start_clocks(self, ts: int, kind: str, entered: list[int]) -> None:
+    def start_clocks(self, ts: int, todo: Dispatch, entered: list[int]) -> None:
         rt = self.rt
+        if not (todo.starts or entered):
+            return
         if rt.effective_from is not None and ts < rt.effective_from:
             return
         if rt.effective_until is not None and ts >= rt.effective_until:
             return
-        for sla in rt.slas:
-            if sla.index in self.running:
-                continue
-            starts = any(i in sla.start_stages for i in entered) or any(
-                t.fires(kind, self.fields, self.scores) for t in sla.start_on
-            )
-            if not starts:
-                continue
-            goal = self.choose_goal(sla.goals)
-            self.cycles[sla.index] += 1
-            due = goal.deadline(ts) if goal is not None else None
-            groups = {name: self.fields.get(name) for name in sla.group_by}
-            self.running[sla.index] = Clock(
-                sla.index, self.cycles[sla.index], goal, ts, due, groups
-            )
-            if self.trace:
-                detail = f"{sla.name} #{self.cycles[sla.index]} started"
-                if goal is None or due is None:
-                    detail += ", no goal matched: exempt"
-                else:
-                    detail += f", goal {goal.text}, due {iso(due)}"
-                self.note(ts, "clock", detail, sla.source)
+        starting: list[int] = [
+            index
+            for index, trigger in todo.starts
+            if trigger.where is None or trigger.where(self.fields, self.scores)
+        ]
+        if entered:
+            starting += [
+                sla.index for sla in rt.slas if any(i in sla.start_stages for i in entered)
+            ]
+        for index in sorted(set(starting)):
+            if index not in self.running:
+                self.open_clock(ts, rt.slas[index])
+
+    def open_clock(self, ts: int, sla: Sla) -> None:
+        goal = self.choose_goal(sla.goals)
+        self.cycles[sla.index] += 1
+        due = goal.deadline(ts) if goal is not None else None
+        groups = {name: self.fields.get(name) for name in sla.group_by}
+        self.running[sla.index] = Clock(sla.index, self.cycles[sla.index], goal, ts, due, groups)
+        if self.trace:
+            detail = f"{sla.name} #{self.cycles[sla.index]} started"
+            if goal is None or due is None:
+                detail += ", no goal matched: exempt"
+            else:
+                detail += f", goal {goal.text}, due {iso(due)}"
+            self.note(ts, "clock", detail, sla.source)
 
     def choose_goal(self, goals: Sequence[Goal]) -> Goal | None:
         """The first `within` line whose condition holds when the clock opens (§9)."""

@@ -76,13 +76,47 @@ def compile_expr(node: dict[str, Any]) -> Getter:
     if op in ("in", "not_in"):
         return _membership(compile_expr(node["arg"]), node["values"], op == "in")
     if op == "matches":
-        subject = compile_expr(node["arg"])
-        search = re2.compile(node["pattern"]).search
-        return lambda f, s: isinstance(v := subject(f, s), str) and search(v) is not None
+        return _matches(compile_expr(node["arg"]), node["pattern"])
     if op in ("present", "missing"):
         name, present = node["field"], op == "present"
         return lambda f, s: (f.get(name) not in (None, "")) is present
     raise ValueError(f"unknown plan expression {sorted(node)}")
+
+
+MATCH_CACHE = 65_536
+"""Remembered `matches` results per pattern: field values repeat across leads and events,
+and the RE2 binding costs microseconds a call."""
+
+
+def _matches(subject: Getter, pattern: str) -> Getter:
+    search = re2.compile(pattern).search
+    seen: dict[str, bool] = {}
+
+    def evaluate(fields: Fields, scores: Scores) -> bool:
+        value = subject(fields, scores)
+        if not isinstance(value, str):
+            return False
+        found = seen.get(value)
+        if found is None:
+            if len(seen) >= MATCH_CACHE:
+                seen.clear()
+            found = seen[value] = search(value) is not None
+        return found
+
+    return evaluate
+
+
+def reads_scores(node: dict[str, Any] | None) -> bool:
+    """Whether an expression reads a score (and so may change without a field changing)."""
+    pending = [node] if node else []
+    while pending:
+        current = pending.pop()
+        if "score" in current:
+            return True
+        pending.extend(current.get("args", ()))
+        if "arg" in current:
+            pending.append(current["arg"])
+    return False
 
 
 def _constant(value: Any) -> Getter:
@@ -271,6 +305,7 @@ def build_runtime(plan: dict[str, Any]) -> model.Runtime:
                 ),
                 window=None if window is None else window["seconds"],
                 limit=entry["limit"],
+                reads_scores=any(reads_scores(rule["when"]) for rule in entry["when_rules"]),
             )
         )
     probes = _Probes(stage_index)
@@ -298,19 +333,53 @@ def build_runtime(plan: dict[str, Any]) -> model.Runtime:
         )
     effective = plan["policy"].get("effective")
     zone = ZoneInfo(plan["policy"]["timezone"])
-    runtime = model.Runtime(
-        stages=tuple(stages),
-        scores=tuple(scores),
-        recycles=tuple(model.Recycle(stage_index[r["to"]], _trigger(r)) for r in plan["recycles"]),
-        exits=tuple(_trigger(e) for e in plan["exits"]),
-        slas=tuple(slas),
+    recycles = tuple(model.Recycle(stage_index[r["to"]], _trigger(r)) for r in plan["recycles"])
+    exits = tuple(_trigger(e) for e in plan["exits"])
+    parts = (tuple(stages), tuple(scores), recycles, exits, tuple(slas), tuple(probes.event))
+    return model.Runtime(
+        stages=parts[0],
+        scores=parts[1],
+        recycles=recycles,
+        exits=exits,
+        slas=parts[4],
         stage_probes=tuple(probes.stage),
-        event_probes=tuple(probes.event),
+        event_probes=parts[5],
         rate_probes=tuple(probes.rate),
         effective_from=day_start(effective and effective["from"], zone, 0),
         effective_until=day_start(effective and effective["until"], zone, 1),
+        dispatch={event: _dispatch(event, *parts) for event in plan["events"]},
+        idle=_dispatch("", *parts),
     )
-    return runtime
+
+
+def _dispatch(
+    event: str,
+    stages: tuple[model.Stage, ...],
+    scores: tuple[model.Score, ...],
+    recycles: tuple[model.Recycle, ...],
+    exits: tuple[model.Trigger, ...],
+    slas: tuple[model.Sla, ...],
+    event_probes: tuple[model.EventProbe, ...],
+) -> model.Dispatch:
+    """The rules one event type can touch (see `model.Dispatch`)."""
+    return model.Dispatch(
+        per_rules=tuple(
+            (s, r, rule)
+            for s, score in enumerate(scores)
+            for r, rule in enumerate(score.per_rules)
+            if event in rule.trigger.events
+        ),
+        stops=tuple((sla.index, t) for sla in slas for t in sla.stops if event in t.events),
+        exits=tuple(t for t in exits if event in t.events),
+        recycles=tuple(r for r in recycles if event in r.trigger.events),
+        starts=tuple((sla.index, t) for sla in slas for t in sla.start_on if event in t.events),
+        stages=tuple(
+            stage
+            for stage in stages
+            if stage.when is not None or (stage.on is not None and event in stage.on.events)
+        ),
+        event_probes=tuple(p for p in event_probes if event in p.trigger.events),
+    )
 
 
 def day_start(day: str | None, zone: ZoneInfo, offset_days: int) -> int | None:
