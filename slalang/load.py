@@ -64,7 +64,7 @@ def _entry(policy: ast.Policy) -> ast.Policy:
     (a wrong path, a truncated checkout), not a vacuous agreement."""
     if not policy.statements:
         where = ast.Span(policy.path, 1, 1, 1, 1)
-        raise PolicyError([error("SLA007", "policy has no statements", where)])
+        raise PolicyError([error("SLA008", "policy has no statements", where)])
     return policy
 
 
