@@ -1,0 +1,706 @@
+"""Data in: event logs read into per-lead timelines, every unused row counted by reason.
+
+This is the first stage of evaluation (RUNNER §1, §5). Its output, an EventLog, holds each
+lead's events sorted by time (ties in input order) with typed field values, and the input
+accounting the report shows. Rows are read in one tight loop per input: column positions,
+converters and the time zone are all resolved from the header before the first row.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import gc
+import sys
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Mapping as AbstractMapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
+from typing import BinaryIO, NamedTuple, Protocol
+from zoneinfo import ZoneInfo
+
+from slalang.data.mapping import CANONICAL_COLUMNS, Mapping
+from slalang.data.sources import (
+    CsvRows,
+    JsonRows,
+    detect_format,
+    display_name,
+    has_escaped_bytes,
+    open_binary,
+)
+from slalang.data.values import (
+    BAD_VALUE_REASONS,
+    Converter,
+    FieldSpec,
+    FieldValue,
+    NaiveTimestampError,
+    converter,
+    describe_bad_timestamp,
+    describe_bad_value,
+    quote,
+    timestamp_parser,
+)
+from slalang.diagnostics import SlalangError
+
+#: Rejection reason codes, in the order a row is checked (the first defect wins).
+REASONS: dict[str, str] = {
+    "bad_encoding": "the row holds bytes that are not UTF-8",
+    "bad_row": "a CSV row with the wrong number of cells, or one the CSV parser refused",
+    "bad_json": "a JSON Lines line that is not a JSON object of plain values",
+    "missing_lead_id": "the lead id is empty",
+    "missing_timestamp": "the timestamp is empty",
+    "bad_timestamp": "the timestamp (or a date cell) is not an instant",
+    "naive_timestamp": "the timestamp has no UTC offset and no time zone is set",
+    "missing_event": "the event type is empty",
+    "no_dates": "a wide-export row with no event and every date cell empty",
+    "bad_number": "a number field's value is not a number",
+    "bad_bool": "a bool field's value is not true/false, yes/no or 1/0",
+    "bad_date": "a date field's value is not a date",
+    "bad_option": "a `one of` field's value is outside its set",
+}
+
+_EXAMPLES = 20
+_NO_FIELDS: AbstractMapping[str, FieldValue] = MappingProxyType({})
+_NEVER = sys.maxsize  # the as-of cut-off when there is none: no event is after it
+
+
+class Event(NamedTuple):
+    """One event of a lead, as replay needs it.
+
+    `fields` holds only the non-empty, typed values this event sets; it is shared between
+    the events a wide row makes, so it must not be modified. `file` and `line` say where
+    the event was read, for `explain` and diagnostics.
+    """
+
+    ts: int  # UTC epoch seconds
+    seq: int  # position in the whole input: file order, then row order
+    type: str
+    fields: AbstractMapping[str, FieldValue]
+    event_id: str | None
+    file: str
+    line: int
+
+    @property
+    def source(self) -> tuple[str, int]:
+        return (self.file, self.line)
+
+
+class Rejection(NamedTuple):
+    """A rejected row: where it is, the reason code, and what was wrong in words."""
+
+    file: str
+    line: int
+    reason: str
+    detail: str
+
+
+@dataclass(slots=True)
+class InputStats:
+    """The input accounting of RUNNER §5.
+
+    Every data row is counted in `rows`. A row is either rejected (once, for its first
+    defect) or yields events: one for an event row, one per non-empty date cell for a
+    wide-export row. `expanded` counts the events beyond the first that a row yielded, so
+    the books close:
+
+        rows + expanded == events + sum(rejected) + duplicates
+                           + sum(unknown_events) + after_as_of
+    """
+
+    rows: int = 0
+    events: int = 0
+    leads: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    rejected_examples: list[Rejection] = field(default_factory=list)
+    duplicates: int = 0
+    unknown_events: dict[str, int] = field(default_factory=dict)
+    after_as_of: int = 0
+    expanded: int = 0
+    first_ts: int | None = None
+    last_ts: int | None = None
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
+
+
+@dataclass(slots=True)
+class EventLog:
+    """Every lead's events sorted by (ts, seq), and how the input was used."""
+
+    leads: dict[str, list[Event]]
+    stats: InputStats
+
+
+class _Rows(Protocol):
+    """Rows of text cells; `line_num` is the last physical line consumed so far."""
+
+    line_num: int
+
+    def __iter__(self) -> Iterator[list[str]]: ...
+
+
+class _Watch(Protocol):
+    dirty: bool
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic collector rescans every live container each time allocations pile up;
+    building a million events it would run hundreds of times and double the read time,
+    while none of these objects can form a cycle. Paused for the read, restored after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@dataclass(slots=True)
+class _Layout:
+    """Where each needed value sits in a row of one input, and how to convert it."""
+
+    width: int  # cells a well-formed row has (JSON rows always have it)
+    lead: int
+    timestamp: int  # -1: the input has no timestamp column
+    event: int  # -1: the input has no event column (a wide export)
+    event_id: int  # -1: no event id column
+    fields: list[tuple[int, str, Converter | None, FieldSpec]]
+    dates: list[tuple[int, str, str]]  # (index, source column, event type)
+
+
+class _Reader:
+    """The state shared across the inputs of one read: leads, ids seen, counts, sequence."""
+
+    def __init__(
+        self,
+        fields: AbstractMapping[str, FieldSpec],
+        events: Collection[str],
+        mapping: Mapping,
+        zone: ZoneInfo | None,
+        as_of: int,
+    ) -> None:
+        self.specs = dict(fields)
+        self.mapping = mapping
+        self.fmt = mapping.timestamp_format
+        self.parse_ts = timestamp_parser(self.fmt, zone)
+        self.as_of = as_of
+        self.types = self._event_types(events)
+        self.field_sources = self._field_sources()
+        self.date_sources = self._date_sources()
+        self.leads: defaultdict[str, list[Event]] = defaultdict(list)
+        self.seen_ids: set[str] = set()
+        self.stats = InputStats()
+        self.seq = 0
+        self.file = ""
+
+    # -- resolving the mapping against the policy, once -------------------------------------
+
+    def _event_types(self, declared: Collection[str]) -> dict[str, str]:
+        """Source event value → declared type (interned, so a million events share it)."""
+        types = {name: sys.intern(name) for name in declared}
+        for source, target in self.mapping.events.items():
+            if target not in types:
+                raise SlalangError(
+                    f"{self.mapping.where('events', source)}: "
+                    f"{_unknown('event type', target, types)}"
+                )
+            types[source] = types[target]
+        return types
+
+    def _field_sources(self) -> dict[str, FieldSpec]:
+        """Source column → declared field: the mapping's renames, then same-named columns."""
+        sources: dict[str, FieldSpec] = {}
+        for source, target in self.mapping.fields.items():
+            spec = self.specs.get(target)
+            if spec is None:
+                raise SlalangError(
+                    f"{self.mapping.where('fields', source)}: "
+                    f"{_unknown('field', target, self.specs)}"
+                )
+            sources[source] = spec
+        for name, spec in self.specs.items():
+            sources.setdefault(name, spec)
+        return sources
+
+    def _date_sources(self) -> dict[str, str]:
+        dates: dict[str, str] = {}
+        for source, target in self.mapping.date_columns.items():
+            if target not in self.types or target in self.mapping.events:
+                raise SlalangError(
+                    f"{self.mapping.where('date_columns', source)}: "
+                    f"{_unknown('event type', target, self.types)}"
+                )
+            dates[source] = self.types[target]
+        return dates
+
+    def layout(self, header: list[str], name: str) -> _Layout:
+        """Column positions for one CSV header; a header that cannot work is an error."""
+        positions: dict[str, int] = {}
+        for index, cell in enumerate(header):
+            positions.setdefault(cell, index)
+
+        def find(canonical: str) -> int:
+            return positions.get(self.mapping.column(canonical), -1)
+
+        lead, timestamp, event = find("lead_id"), find("timestamp"), find("event")
+        dates = [
+            (positions[source], source, kind)
+            for source, kind in self.date_sources.items()
+            if source in positions
+        ]
+        missing = [] if lead >= 0 else ["lead_id"]
+        if event >= 0 or not dates:
+            missing += [c for c, i in (("timestamp", timestamp), ("event", event)) if i < 0]
+        if missing:
+            raise SlalangError(_missing_columns(name, missing, header, self.mapping))
+        used = {lead, timestamp, event, find("event_id")}
+        for canonical in CANONICAL_COLUMNS:
+            _check_unique(name, header, self.mapping.column(canonical))
+        return _Layout(
+            width=len(header),
+            lead=lead,
+            timestamp=timestamp,
+            event=event,
+            event_id=find("event_id"),
+            fields=self._field_columns(positions, used, header, name),
+            dates=dates,
+        )
+
+    def _field_columns(
+        self, positions: dict[str, int], used: set[int], header: list[str], name: str
+    ) -> list[tuple[int, str, Converter | None, FieldSpec]]:
+        columns: list[tuple[int, str, Converter | None, FieldSpec]] = []
+        fed_by: dict[str, str] = {}
+        for source, spec in self.field_sources.items():
+            index = positions.get(source, -1)
+            if index < 0 or index in used:
+                continue
+            if spec.name in fed_by:
+                if source == spec.name and fed_by[spec.name] != source:
+                    continue  # the mapping's rename wins over a same-named column
+                raise SlalangError(
+                    f"{name}: columns `{fed_by[spec.name]}` and `{source}` both feed the field "
+                    f"`{spec.name}`; keep one of them in the mapping's `fields`"
+                )
+            _check_unique(name, header, source)
+            fed_by[spec.name] = source
+            columns.append((index, sys.intern(spec.name), converter(spec), spec))
+        columns.sort(key=lambda column: column[0])
+        return columns
+
+    def json_layout(self) -> tuple[_Layout, list[str]]:
+        """JSON Lines have no header: every mapped key is looked up in each object."""
+        keys = [self.mapping.column(c) for c in CANONICAL_COLUMNS]
+        fields = []
+        fed: set[str] = set()
+        for source, spec in self.field_sources.items():
+            if spec.name in fed or source in keys:
+                continue
+            fed.add(spec.name)
+            fields.append((len(keys), sys.intern(spec.name), converter(spec), spec))
+            keys.append(source)
+        dates = []
+        for source, kind in self.date_sources.items():
+            dates.append((len(keys), source, kind))
+            keys.append(source)
+        return _Layout(len(keys), 0, 1, 2, 3, fields, dates), keys
+
+    # -- accounting ---------------------------------------------------------------------------
+
+    def reject(self, line: int, reason: str, detail: str) -> None:
+        rejected = self.stats.rejected
+        rejected[reason] = rejected.get(reason, 0) + 1
+        if len(self.stats.rejected_examples) < _EXAMPLES:
+            self.stats.rejected_examples.append(Rejection(self.file, line, reason, detail))
+
+    def reject_line(self, line: int, reason: str, detail: str) -> None:
+        """A line the source could not make a row of: still a data row read."""
+        self.stats.rows += 1
+        self.reject(line, reason, detail)
+
+    def _reject_timestamp(self, line: int, text: str, column: str, exc: ValueError) -> None:
+        if isinstance(exc, NaiveTimestampError):
+            self.reject(
+                line,
+                "naive_timestamp",
+                f"`{column}`: {quote(text)} has no UTC offset and no time zone is set "
+                "(the mapping's `timezone` or --timezone)",
+            )
+        else:
+            self.reject(
+                line, "bad_timestamp", f"`{column}`: {describe_bad_timestamp(text, self.fmt)}"
+            )
+
+    def _reject_field(self, line: int, row: list[str], layout: _Layout) -> None:
+        """Find the first field cell its converter refuses (the loop only knows one did)."""
+        for index, _, convert, spec in layout.fields:
+            text = row[index]
+            if text and convert is not None:
+                try:
+                    convert(text)
+                except ValueError:
+                    self.reject(line, BAD_VALUE_REASONS[spec.type], describe_bad_value(spec, text))
+                    return
+
+    def _count_unknown(self, raw: str) -> None:
+        unknown = self.stats.unknown_events
+        unknown[raw] = unknown.get(raw, 0) + 1
+
+    # -- the hot loops ------------------------------------------------------------------------
+
+    def read_rows(self, rows: _Rows, layout: _Layout, watch: _Watch) -> None:
+        """Read one input's rows, resuming after any row the CSV parser refuses."""
+        iterator = iter(rows)
+        read = self._read_wide if layout.dates else self._read_long
+        while True:
+            try:
+                read(iterator, rows, layout, watch)
+                return
+            except csv.Error as exc:
+                self.reject_line(rows.line_num, "bad_row", f"CSV: {exc}")
+
+    def _read_long(
+        self, rows: Iterator[list[str]], source: _Rows, layout: _Layout, watch: _Watch
+    ) -> None:
+        """One event per row. Everything the loop touches is a local: this runs per row.
+
+        A row starts on the line after the previous one ended (a quoted cell may span lines),
+        so `line` is where the row starts.
+        """
+        new = tuple.__new__
+        event_class = Event
+        width = layout.width
+        i_lead, i_ts, i_event, i_id = layout.lead, layout.timestamp, layout.event, layout.event_id
+        field_columns = [(i, name, convert) for i, name, convert, _ in layout.fields]
+        parse_ts = self.parse_ts
+        types_get = self.types.get
+        timelines = self.leads
+        seen = self.seen_ids
+        seen_add = seen.add
+        as_of = self.as_of
+        file = self.file
+        no_fields = _NO_FIELDS
+        stats = self.stats
+        rows_read = events = duplicates = after = 0
+        seq = self.seq
+        last = source.line_num
+        try:
+            for row in rows:
+                line = last + 1
+                last = source.line_num
+                if len(row) != width or watch.dirty:
+                    if not row:
+                        continue  # a blank line is not a data row
+                    if len(row) != width:
+                        self.reject_line(line, "bad_row", _cells(len(row), width))
+                        continue
+                    if has_escaped_bytes(row):
+                        self.reject_line(line, "bad_encoding", REASONS["bad_encoding"])
+                        continue
+                rows_read += 1
+                lead = row[i_lead]
+                if not lead:
+                    self.reject(line, "missing_lead_id", REASONS["missing_lead_id"])
+                    continue
+                text = row[i_ts]
+                if not text:
+                    self.reject(line, "missing_timestamp", REASONS["missing_timestamp"])
+                    continue
+                try:
+                    ts = parse_ts(text)
+                except ValueError as exc:
+                    self._reject_timestamp(line, text, self.mapping.column("timestamp"), exc)
+                    continue
+                raw = row[i_event]
+                kind = types_get(raw)
+                if kind is None:
+                    if raw:
+                        self._count_unknown(raw)
+                    else:
+                        self.reject(line, "missing_event", REASONS["missing_event"])
+                    continue
+                values: AbstractMapping[str, FieldValue] = no_fields
+                if field_columns:
+                    found: dict[str, FieldValue] = {}
+                    try:
+                        for i, name, convert in field_columns:
+                            cell = row[i]
+                            if cell:
+                                found[name] = cell if convert is None else convert(cell)
+                    except ValueError:
+                        self._reject_field(line, row, layout)
+                        continue
+                    if found:
+                        values = found
+                event_id: str | None = None
+                if i_id >= 0:
+                    event_id = row[i_id] or None
+                    if event_id is not None:
+                        # one hash probe instead of `in` then `add`: the set is large and cold
+                        size = len(seen)
+                        seen_add(event_id)
+                        if len(seen) == size:
+                            duplicates += 1
+                            continue
+                if ts > as_of:
+                    after += 1
+                    continue
+                # tuple.__new__ skips NamedTuple's Python-level __new__: a third of the cost
+                timelines[lead].append(
+                    new(event_class, (ts, seq, kind, values, event_id, file, line))
+                )
+                seq += 1
+                events += 1
+        finally:
+            self.seq = seq
+            stats.rows += rows_read
+            stats.events += events
+            stats.duplicates += duplicates
+            stats.after_as_of += after
+
+    def _read_wide(
+        self, rows: Iterator[list[str]], source: _Rows, layout: _Layout, watch: _Watch
+    ) -> None:
+        """Rows that may also carry date cells, each one an event of its column's type."""
+        width = layout.width
+        ts_column = self.mapping.column("timestamp")
+        stats = self.stats
+        last = source.line_num
+        for row in rows:
+            line = last + 1
+            last = source.line_num
+            if len(row) != width:
+                if row:
+                    self.reject_line(line, "bad_row", _cells(len(row), width))
+                continue
+            if watch.dirty and has_escaped_bytes(row):
+                self.reject_line(line, "bad_encoding", REASONS["bad_encoding"])
+                continue
+            stats.rows += 1
+            lead = row[layout.lead]
+            if not lead:
+                self.reject(line, "missing_lead_id", "the lead id is empty")
+                continue
+            made: list[tuple[int, str | None, str, str | None]] = []  # (ts, type, raw, id)
+            row_id = row[layout.event_id] if layout.event_id >= 0 else ""
+            raw = row[layout.event] if layout.event >= 0 else ""
+            try:
+                if raw:
+                    text = row[layout.timestamp]
+                    if not text:
+                        self.reject(line, "missing_timestamp", "the timestamp is empty")
+                        continue
+                    column = ts_column
+                    made.append((self.parse_ts(text), self.types.get(raw), raw, row_id or None))
+                for index, column, kind in layout.dates:
+                    text = row[index]
+                    if text:
+                        event_id = f"{row_id}#{column}" if row_id else None
+                        made.append((self.parse_ts(text), kind, kind, event_id))
+            except ValueError as exc:
+                self._reject_timestamp(line, text, column, exc)
+                continue
+            if not made:
+                self.reject(line, "no_dates", "no event, and every date cell is empty")
+                continue
+            values: AbstractMapping[str, FieldValue] = _NO_FIELDS
+            if any(kind is not None for _, kind, _, _ in made):
+                found: dict[str, FieldValue] = {}
+                try:
+                    for index, name, convert, _ in layout.fields:
+                        cell = row[index]
+                        if cell:
+                            found[name] = cell if convert is None else convert(cell)
+                except ValueError:
+                    self._reject_field(line, row, layout)
+                    continue
+                values = found or _NO_FIELDS
+            stats.expanded += len(made) - 1
+            for ts, kind, raw_type, event_id in made:
+                self._add(lead, ts, kind, raw_type, values, event_id, line)
+
+    def _add(
+        self,
+        lead: str,
+        ts: int,
+        kind: str | None,
+        raw: str,
+        values: AbstractMapping[str, FieldValue],
+        event_id: str | None,
+        line: int,
+    ) -> None:
+        """Classify one event a wide row made: unknown, duplicate, after as-of, or used."""
+        stats = self.stats
+        if kind is None:
+            self._count_unknown(raw)
+        elif event_id is not None and event_id in self.seen_ids:
+            stats.duplicates += 1
+        else:
+            if event_id is not None:
+                self.seen_ids.add(event_id)
+            if ts > self.as_of:
+                stats.after_as_of += 1
+                return
+            self.leads[lead].append(Event(ts, self.seq, kind, values, event_id, self.file, line))
+            self.seq += 1
+            stats.events += 1
+
+    # -- inputs -------------------------------------------------------------------------------
+
+    def read_input(self, path: str, stdin: BinaryIO | None) -> None:
+        self.file = name = display_name(path)
+        stream = open_binary(path, stdin)
+        try:
+            if detect_format(path, stream) == "jsonl":
+                layout, keys = self.json_layout()
+                required = self._required()[: 1 if layout.dates else 3]
+                lines = JsonRows(stream, keys, required, self.reject_line)
+                rows_before = self.stats.rows
+                self.read_rows(lines, layout, _CLEAN)
+                if lines.absent and self.stats.rows > rows_before:
+                    raise SlalangError(_missing_keys(name, sorted(lines.absent)))
+            else:
+                rows = CsvRows(stream)
+                header = rows.header()
+                if header is None:
+                    raise SlalangError(
+                        f"{name}: empty file; expected a CSV header row naming the columns "
+                        f"(`{'`, `'.join(self._required())}`)"
+                    )
+                self.read_rows(rows.reader, self.layout(header, name), rows.watch)
+        except (OSError, EOFError) as exc:
+            raise SlalangError(f"{name}: cannot read events: {_os_reason(exc)}") from None
+        finally:
+            if path != "-":
+                stream.close()
+
+    def _required(self) -> list[str]:
+        return [self.mapping.column(c) for c in ("lead_id", "timestamp", "event")]
+
+    def finish(self) -> EventLog:
+        """Sort each lead's timeline and fill in the totals."""
+        first: int | None = None
+        last: int | None = None
+        for timeline in self.leads.values():
+            # events were appended in seq order, so a stable sort on ts keeps ties in input
+            # order; tuples compare on (ts, seq) and seq is unique, so this is that sort
+            timeline.sort()
+            if first is None or timeline[0].ts < first:
+                first = timeline[0].ts
+            if last is None or timeline[-1].ts > last:
+                last = timeline[-1].ts
+        self.stats.leads = len(self.leads)
+        self.stats.first_ts, self.stats.last_ts = first, last
+        return EventLog(dict(self.leads), self.stats)
+
+
+class _Clean:
+    """The decode watch of an input whose bytes are checked elsewhere (JSON Lines)."""
+
+    dirty = False
+
+
+_CLEAN = _Clean()
+
+
+def _os_reason(exc: BaseException) -> str:
+    if isinstance(exc, EOFError):
+        return "the compressed file is truncated"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def _unknown(kind: str, name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    hint = f"; did you mean `{close[0]}`?" if close else ""
+    return f"`{name}` is not a declared {kind}{hint}"
+
+
+def _check_unique(name: str, header: list[str], column: str) -> None:
+    if header.count(column) > 1:
+        raise SlalangError(f"{name}: the header has the column `{column}` more than once")
+
+
+def _cells(found: int, width: int) -> str:
+    return f"{found} cells, the header has {width}"
+
+
+def _missing_keys(name: str, keys: list[str]) -> str:
+    listed = ", ".join(f"`{key}`" for key in keys)
+    return (
+        f"{name}: no line has the key {listed}; name the export's keys under `columns:` "
+        "in a mapping file (--mapping)"
+    )
+
+
+def _missing_columns(name: str, missing: list[str], header: list[str], mapping: Mapping) -> str:
+    wanted = [mapping.column(c) for c in missing]
+    noun = "column" if len(wanted) == 1 else "columns"
+    listed = ", ".join(f"`{w}`" for w in wanted)
+    shown = ", ".join(f"`{h}`" for h in header[:8]) + (", …" if len(header) > 8 else "")
+    hints = [
+        f"`{w}` → `{close[0]}`?"
+        for w in wanted
+        if (close := difflib.get_close_matches(w, header, n=1, cutoff=0.6))
+    ]
+    hint = f" (did you mean {', '.join(hints)})" if hints else ""
+    return (
+        f"{name}: missing {noun} {listed}{hint}; the header has {shown or 'no columns'}; "
+        "name the export's columns under `columns:` in a mapping file (--mapping)"
+    )
+
+
+def read_events(
+    paths: Sequence[str],
+    fields: AbstractMapping[str, FieldSpec],
+    events: Collection[str],
+    mapping: Mapping | None = None,
+    timezone: str | None = None,
+    as_of: datetime | None = None,
+    stdin: BinaryIO | None = None,
+) -> EventLog:
+    """Read event logs (CSV, CSV.gz, JSON Lines, `-` for stdin) into per-lead timelines.
+
+    `fields` are the policy's declared fields by name, `events` its declared event types.
+    `timezone` (--timezone) reads timestamps without an offset when the mapping names no
+    zone. Events after `as_of` (an aware datetime) are counted and left out. Rows that
+    cannot be used are counted by reason (REASONS); an input that cannot be read at all is
+    a SlalangError naming it.
+    """
+    if as_of is not None and as_of.tzinfo is None:
+        raise ValueError("as_of must be an aware datetime")
+    if sum(1 for path in paths if path == "-") > 1:
+        raise SlalangError("`-` (standard input) can be read only once")
+    mapping = mapping or Mapping()
+    zone_name = mapping.timezone or timezone
+    zone = _zone(zone_name) if zone_name else None
+    cut = _NEVER if as_of is None else _epoch(as_of)
+    reader = _Reader(fields, events, mapping, zone, cut)
+    with _gc_paused():
+        for path in paths:
+            reader.read_input(path, _stdin(stdin) if path == "-" else None)
+        return reader.finish()
+
+
+def _epoch(moment: datetime) -> int:
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(seconds=1)
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError, OSError):
+        raise SlalangError(
+            f"unknown time zone `{name}` (expected an IANA name such as `Europe/Paris`)"
+        ) from None
+
+
+def _stdin(stdin: BinaryIO | None) -> BinaryIO:
+    return stdin if stdin is not None else sys.stdin.buffer

@@ -1,0 +1,243 @@
+"""Data in, before the first row: the mapping file that adapts a CRM export to the event log.
+
+The YAML is validated against `mapping.schema.json` (shipped in this package) and every
+error names the file, the line and the YAML path of the key at fault, e.g.
+`mapping.yaml:3: columns.lead_id: expected a string`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import jsonschema
+import yaml
+
+from slalang.diagnostics import SlalangError
+
+YamlPath = tuple[str | int, ...]
+
+#: The canonical event-log columns a mapping can rename, and the default names.
+CANONICAL_COLUMNS = ("lead_id", "timestamp", "event", "event_id")
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
+_TYPE_WORDS = {
+    "string": "a string",
+    "object": "a mapping of keys to values",
+    "array": "a list",
+    "number": "a number",
+    "integer": "a whole number",
+    "boolean": "true or false",
+    "null": "nothing",
+}
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """How one kind of export maps onto the canonical event log (RUNNER §1).
+
+    `columns` renames the canonical columns (keys from CANONICAL_COLUMNS); `events` maps
+    source event values to declared types; `fields` source columns to declared fields;
+    `date_columns` source columns of a wide export to the event type each date cell makes.
+    `lines` remembers the YAML line of every key so later checks against the policy can
+    name the place too.
+    """
+
+    path: str = "mapping"
+    columns: dict[str, str] = field(default_factory=dict)
+    timezone: str | None = None
+    timestamp_format: str | None = None
+    events: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, str] = field(default_factory=dict)
+    date_columns: dict[str, str] = field(default_factory=dict)
+    lines: dict[YamlPath, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def column(self, canonical: str) -> str:
+        """The source name of a canonical column."""
+        return self.columns.get(canonical, canonical)
+
+    def where(self, *path: str | int) -> str:
+        """`file:line: yaml.path` for a message about the key at `path`."""
+        line = self.lines.get(path)
+        place = f"{self.path}:{line}" if line is not None else self.path
+        return f"{place}: {yaml_path(path)}" if path else place
+
+
+def yaml_path(path: YamlPath) -> str:
+    """A YAML path as people write it: `events."Form submission"`, `columns.lead_id`."""
+    parts = []
+    for key in path:
+        if isinstance(key, int):
+            parts.append(f"[{key}]")
+        elif _PLAIN_KEY.match(key):
+            parts.append(key)
+        else:
+            parts.append(json.dumps(key, ensure_ascii=False))
+    return ".".join(parts).replace(".[", "[") or "(top level)"
+
+
+@cache
+def mapping_schema() -> dict[str, Any]:
+    """The JSON Schema of mapping files, as shipped in the package."""
+    text = resources.files("slalang.data").joinpath("mapping.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML whose mapping keys stay as written: keys are column and event names from an
+    export, so `Yes:` or `1:` must not turn into a boolean or a number, and a key given twice
+    is an error rather than a silent overwrite."""
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain name, not a list or mapping", key_node.start_mark
+            )
+        key = key_node.value
+        if key in result:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key `{key}`", key_node.start_mark
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+    return result
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+
+
+def _key_lines(node: yaml.Node, path: YamlPath, lines: dict[YamlPath, int]) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                child = (*path, key_node.value)
+                _key_lines(value_node, child, lines)
+                lines[child] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _key_lines(item, (*path, index), lines)
+
+
+def _schema_message(error: jsonschema.ValidationError) -> tuple[YamlPath, str]:
+    """The YAML path an error is about and what is wrong there, in words."""
+    path: YamlPath = tuple(error.absolute_path)
+    if error.validator == "type":
+        wanted = error.validator_value
+        names = wanted if isinstance(wanted, list) else [wanted]
+        return path, "expected " + " or ".join(_TYPE_WORDS.get(n, n) for n in names)
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        instance = error.instance if isinstance(error.instance, dict) else {}
+        extra = [key for key in instance if key not in allowed]
+        key = extra[0] if extra else "?"
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = (
+            f"; did you mean `{close[0]}`?" if close else f"; expected one of {_listing(allowed)}"
+        )
+        return (*path, key), f"unknown key{hint}"
+    if error.validator == "minLength":
+        return path, "must not be empty"
+    return path, error.message
+
+
+def _listing(names: list[str]) -> str:
+    return ", ".join(f"`{name}`" for name in names)
+
+
+def _check_timezone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        close = difflib.get_close_matches(name, sorted(available_timezones()), n=1)
+        hint = (
+            f"; did you mean `{close[0]}`?"
+            if close
+            else " (expected an IANA name such as `America/New_York`)"
+        )
+        raise ValueError(f"unknown time zone `{name}`{hint}") from exc
+
+
+def _check_format(fmt: str) -> None:
+    """strptime only reports a bad directive when it parses, so parse a sample of its own."""
+    sample = datetime(2026, 3, 6, 22, 30, 15).strftime(fmt)
+    try:
+        datetime.strptime(sample, fmt)
+    except ValueError as exc:
+        raise ValueError(f"`{fmt}` is not a usable strptime format ({exc})") from exc
+    if "%" not in fmt:
+        raise ValueError(f"`{fmt}` has no `%` directive, so it can only match itself")
+
+
+def parse_mapping(text: str, path: str) -> Mapping:
+    """A mapping from YAML text; `path` is the name used in messages."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+        data = _Loader(text).construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise SlalangError(f"{path}{line}: invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise SlalangError(f"{path}: invalid YAML: {exc}") from None
+    lines: dict[YamlPath, int] = {}
+    if node is not None:
+        _key_lines(node, (), lines)
+    shell = Mapping(path=path, lines=lines)
+    if data is None:
+        raise SlalangError(f"{path}: empty mapping file (expected keys such as `columns`)")
+
+    validator = jsonschema.Draft202012Validator(mapping_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    if errors:
+        where, message = _schema_message(errors[0])
+        raise SlalangError(f"{shell.where(*where)}: {message}")
+
+    timezone = data.get("timezone")
+    if timezone is not None:
+        try:
+            _check_timezone(timezone)
+        except ValueError as exc:
+            raise SlalangError(f"{shell.where('timezone')}: {exc}") from None
+    fmt = data.get("timestamp_format")
+    if fmt is not None:
+        try:
+            _check_format(fmt)
+        except ValueError as exc:
+            raise SlalangError(f"{shell.where('timestamp_format')}: {exc}") from None
+
+    return Mapping(
+        path=path,
+        columns=dict(data.get("columns", {})),
+        timezone=timezone,
+        timestamp_format=fmt,
+        events=dict(data.get("events", {})),
+        fields=dict(data.get("fields", {})),
+        date_columns=dict(data.get("date_columns", {})),
+        lines=lines,
+    )
+
+
+def load_mapping(path: str | Path) -> Mapping:
+    """Read and validate a mapping file; any problem is a one-line SlalangError."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise SlalangError(f"{name}: cannot read the mapping file: no such file") from None
+    except UnicodeDecodeError:
+        raise SlalangError(f"{name}: the mapping file is not UTF-8 text") from None
+    except OSError as exc:
+        raise SlalangError(f"{name}: cannot read the mapping file: {exc.strerror}") from None
+    return parse_mapping(text, name)

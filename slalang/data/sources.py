@@ -1,0 +1,224 @@
+"""Data in, byte by byte: opening an event-log input and turning it into rows of text cells.
+
+An input is a path or `-` (stdin), gzip-compressed or not (told by its first bytes, not its
+name), CSV or JSON Lines (told by the extension, else by the first non-space character:
+`{` means JSON Lines). Both formats come out the same way: an iterator of lists of strings
+with a `line_num` attribute, so one loop reads them all.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import itertools
+import json
+from collections.abc import Callable, Iterator
+from typing import IO, Any, BinaryIO, Literal
+
+from slalang.diagnostics import SlalangError
+
+Format = Literal["csv", "jsonl"]
+RejectLine = Callable[[int, str, str], None]
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_DELIMITERS = (",", ";", "\t", "|")
+_JSONL_SUFFIXES = (".jsonl", ".ndjson")
+_BUFFER = 1 << 16
+
+
+def display_name(path: str) -> str:
+    return "<stdin>" if path == "-" else path
+
+
+class _Peekable(io.RawIOBase):
+    """Any readable binary stream (a test's BytesIO, a pipe) seen as a raw stream, so it can
+    be wrapped in a BufferedReader and peeked at."""
+
+    def __init__(self, inner: IO[bytes]) -> None:
+        self._inner = inner
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._inner.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class DecodeWatch(io.RawIOBase):
+    """A pass-through raw stream that notices the first bytes that are not UTF-8.
+
+    The text layer above decodes with `surrogateescape` so one bad byte cannot stop a
+    million-row read; this watch flips `dirty` before any row decoded from the bad block
+    reaches the reader, which from then on checks rows for escaped bytes and rejects them.
+    A clean file costs one extra incremental decode per 64 KiB block.
+    """
+
+    def __init__(self, inner: IO[bytes]) -> None:
+        self._inner = inner
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self.dirty = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._inner.read(len(buffer))
+        size = len(data)
+        buffer[:size] = data
+        if not self.dirty:
+            try:
+                self._decoder.decode(data, final=size == 0)
+            except UnicodeDecodeError:
+                self.dirty = True
+        return size
+
+
+def open_binary(path: str, stdin: BinaryIO | None) -> io.BufferedReader:
+    """The input's bytes, decompressed when they start with the gzip magic number."""
+    name = display_name(path)
+    if path == "-":
+        if stdin is None:
+            raise SlalangError("<stdin>: no standard input to read events from")
+        raw: io.BufferedReader = io.BufferedReader(_Peekable(stdin), _BUFFER)
+    else:
+        try:
+            raw = open(path, "rb", buffering=_BUFFER)  # noqa: SIM115 - closed by the caller
+        except FileNotFoundError:
+            raise SlalangError(f"{name}: cannot read events: no such file") from None
+        except IsADirectoryError:
+            raise SlalangError(f"{name}: cannot read events: it is a directory") from None
+        except OSError as exc:
+            raise SlalangError(f"{name}: cannot read events: {exc.strerror}") from None
+    if raw.peek(2)[:2] == _GZIP_MAGIC:
+        return io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"), _BUFFER)  # type: ignore[arg-type]
+    return raw
+
+
+def detect_format(path: str, stream: io.BufferedReader) -> Format:
+    """CSV or JSON Lines, from the extension when it says, else from the first character."""
+    name = display_name(path)
+    lower = path.lower().removesuffix(".gz")
+    head = stream.peek(4096)[:4096]
+    if head.startswith(b"PK\x03\x04"):
+        raise SlalangError(
+            f"{name}: this is a spreadsheet workbook or ZIP archive; export it as CSV"
+        )
+    if head.startswith(b"PAR1"):
+        raise SlalangError(f"{name}: Parquet is not supported; export the log as CSV or JSON Lines")
+    if lower.endswith(_JSONL_SUFFIXES):
+        return "jsonl"
+    if lower.endswith(".csv"):
+        return "csv"
+    text = head.removeprefix(codecs.BOM_UTF8).lstrip()
+    return "jsonl" if text.startswith(b"{") else "csv"
+
+
+class CsvRows:
+    """CSV rows as lists of strings, with the delimiter guessed from the header line."""
+
+    def __init__(self, stream: io.BufferedReader) -> None:
+        self.watch = DecodeWatch(stream)
+        text = io.TextIOWrapper(
+            io.BufferedReader(self.watch, _BUFFER),
+            encoding="utf-8-sig",
+            errors="surrogateescape",
+            newline="",
+        )
+        first = text.readline()
+        counts = [first.count(d) for d in _DELIMITERS]
+        delimiter = _DELIMITERS[counts.index(max(counts))] if max(counts) else ","
+        self.reader = csv.reader(itertools.chain((first,), text), delimiter=delimiter)
+        self.delimiter = delimiter
+
+    def header(self) -> list[str] | None:
+        """The header row (cells stripped of surrounding spaces), None for an empty input."""
+        for row in self.reader:
+            if row:
+                return [cell.strip() for cell in row]
+        return None
+
+
+def has_escaped_bytes(row: list[str]) -> bool:
+    """Whether a row decoded with surrogateescape held bytes that are not UTF-8."""
+    try:
+        for cell in row:
+            cell.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+class _Nested(ValueError):
+    pass
+
+
+def _cell(value: object) -> str:
+    """A JSON value as the text a CSV cell would hold."""
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    raise _Nested("a list or object")
+
+
+class JsonRows:
+    """JSON Lines as rows: each object's values for `keys`, in that order, as text.
+
+    A line that is not a JSON object (or holds a list or object under a key that is read)
+    is reported through `reject`; it and blank lines come out as empty rows, which the
+    reader skips, so `line_num` stays the physical line like a CSV reader's. `absent` ends
+    as the `required` keys that no object had: a sign of a mapping that does not fit.
+    """
+
+    def __init__(
+        self, stream: IO[bytes], keys: list[str], required: list[str], reject: RejectLine
+    ) -> None:
+        self._stream = stream
+        self._keys = keys
+        self._reject = reject
+        self.absent = set(required)
+        self.line_num = 0
+
+    def __iter__(self) -> Iterator[list[str]]:
+        keys = self._keys
+        loads = json.loads
+        absent = self.absent
+        skipped: list[str] = []
+        for number, raw in enumerate(self._stream, 1):
+            self.line_num = number
+            if raw.isspace():
+                yield skipped
+                continue
+            try:
+                obj = loads(raw)
+            except UnicodeDecodeError:
+                self._reject(number, "bad_encoding", "the line is not UTF-8 text")
+                yield skipped
+                continue
+            except ValueError as exc:
+                self._reject(number, "bad_json", f"not JSON: {exc}")
+                yield skipped
+                continue
+            if obj.__class__ is not dict:
+                self._reject(number, "bad_json", "expected a JSON object on the line")
+                yield skipped
+                continue
+            if absent:
+                absent.difference_update(obj)
+            get = obj.get
+            try:
+                row = [v if (v := get(k, "")).__class__ is str else _cell(v) for k in keys]
+            except _Nested:
+                key = next(k for k in keys if isinstance(get(k), dict | list))
+                self._reject(number, "bad_json", f"`{key}` holds a JSON list or object")
+                yield skipped
+                continue
+            yield row

@@ -1,0 +1,217 @@
+"""Data in, cell by cell: typed field values and instants parsed from the text of an export.
+
+Each converter is chosen once per column and then called per cell, so the choice of type,
+zone and format is made outside the hot loop. Converters raise ValueError for a bad cell;
+the reader turns that into a counted rejection.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from slalang.calendar import wall_to_epoch
+
+FieldType = Literal["text", "number", "bool", "date", "one_of"]
+FieldValue = str | float | bool | date
+Converter = Callable[[str], FieldValue]
+
+FIELD_TYPES: tuple[FieldType, ...] = ("text", "number", "bool", "date", "one_of")
+
+#: The rejection reason for a cell a converter refused, per field type (any text is valid).
+BAD_VALUE_REASONS: dict[FieldType, str] = {
+    "number": "bad_number",
+    "bool": "bad_bool",
+    "date": "bad_date",
+    "one_of": "bad_option",
+}
+
+_BOOLS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+_SECOND = timedelta(seconds=1)
+_HOUR = 3600
+
+# Distinct strptime inputs remembered per read; a bound keeps memory flat on exports whose
+# timestamps are all different, while minute-resolution exports hit the cache almost always.
+_FORMAT_CACHE_LIMIT = 1 << 17
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """A declared lead field as the reader needs it: its name, type and, for `one of`, options."""
+
+    name: str
+    type: FieldType
+    options: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.type not in FIELD_TYPES:
+            raise ValueError(f"unknown field type {self.type!r}")
+
+
+class NaiveTimestampError(ValueError):
+    """A timestamp without a UTC offset read when no time zone is known for the export."""
+
+
+def _number(text: str) -> float:
+    value = float(text)
+    if value - value != 0.0:  # nan and ±inf: not a count, amount or size anyone exported
+        raise ValueError(text)
+    return value
+
+
+def _bool(text: str) -> bool:
+    value = _BOOLS.get(text)
+    if value is None:
+        value = _BOOLS.get(text.strip().lower())
+        if value is None:
+            raise ValueError(text)
+    return value
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        # CRMs often export date fields as midnight instants; the date is taken as written
+        return datetime.fromisoformat(text).date()
+
+
+def _one_of(options: tuple[str, ...]) -> Converter:
+    table = {option: sys.intern(option) for option in options}
+
+    def convert(text: str) -> str:
+        value = table.get(text)
+        if value is None:
+            raise ValueError(text)
+        return value
+
+    return convert
+
+
+def converter(spec: FieldSpec) -> Converter | None:
+    """The function turning a non-empty cell into the field's value; None for text (as is)."""
+    if spec.type == "number":
+        return _number
+    if spec.type == "bool":
+        return _bool
+    if spec.type == "date":
+        return _date
+    if spec.type == "one_of":
+        return _one_of(spec.options)
+    return None
+
+
+def describe_bad_value(spec: FieldSpec, text: str) -> str:
+    """The rejection detail for a cell of field `spec` that its converter refused."""
+    shown = quote(text)
+    if spec.type == "number":
+        return f"`{spec.name}`: {shown} is not a number"
+    if spec.type == "bool":
+        return f"`{spec.name}`: {shown} is not true/false, yes/no or 1/0"
+    if spec.type == "date":
+        return f"`{spec.name}`: {shown} is not a date (YYYY-MM-DD)"
+    options = ", ".join(f"`{option}`" for option in spec.options)
+    return f"`{spec.name}`: {shown} is not one of {options}"
+
+
+def quote(text: str, limit: int = 60) -> str:
+    """User text in backticks for a one-line message, shortened when long."""
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return "`" + text.replace("\n", "\\n").replace("\r", "\\r") + "`"
+
+
+class _LocalClock:
+    """Local wall time → UTC epoch seconds in one zone, by slalang's one wall-time rule
+    (`calendar.wall_to_epoch`: a time in a DST gap is the first second the clock shows it or
+    later, an ambiguous time its first occurrence), with the offset cached per hour.
+
+    That rule costs a few microseconds, more than the rest of a row, while offsets only
+    change at transitions: an hour that is unambiguous at both ends with one offset is
+    cached; any hour that holds or touches a transition is resolved exactly every time.
+    """
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self._zone = zone
+        self._offsets: dict[int, int | None] = {}
+
+    def _plain_offset(self, wall: datetime) -> int | None:
+        """The offset at `wall` when it is neither in a gap nor ambiguous, else None."""
+        first = wall.replace(tzinfo=self._zone).utcoffset()
+        second = wall.replace(tzinfo=self._zone, fold=1).utcoffset()
+        return first // _SECOND if first == second and first is not None else None
+
+    def to_epoch(self, wall: datetime) -> int:
+        local = (wall - _NAIVE_EPOCH) // _SECOND
+        hour = local // _HOUR
+        try:
+            offset = self._offsets[hour]
+        except KeyError:
+            start = _NAIVE_EPOCH + timedelta(hours=hour)
+            first = self._plain_offset(start)
+            last = self._plain_offset(start + timedelta(seconds=_HOUR - 1))
+            offset = self._offsets[hour] = first if first == last else None
+        if offset is None:
+            return wall_to_epoch(wall, self._zone)
+        return local - offset
+
+
+def timestamp_parser(fmt: str | None, zone: ZoneInfo | None) -> Callable[[str], int]:
+    """A function from a timestamp cell to UTC epoch seconds, floored to the second.
+
+    Flooring keeps an event in the second (and so the day and period) it was written in.
+    With `fmt`, cells are read with strptime and fall back to ISO-8601; without it, ISO-8601
+    only (`datetime.fromisoformat`, which takes `Z`). A timestamp without an offset is read
+    in `zone`, and raises NaiveTimestampError when there is none.
+    """
+    from_iso = datetime.fromisoformat
+    clock = _LocalClock(zone) if zone is not None else None
+
+    def to_epoch(moment: datetime) -> int:
+        if moment.tzinfo is not None:
+            return (moment - _EPOCH) // _SECOND
+        if clock is None:
+            raise NaiveTimestampError
+        return clock.to_epoch(moment)
+
+    if fmt is None:
+
+        def parse_iso(text: str) -> int:
+            moment = from_iso(text)
+            if moment.tzinfo is not None:  # the common case, inlined: this runs per row
+                return (moment - _EPOCH) // _SECOND
+            return to_epoch(moment)
+
+        return parse_iso
+
+    strptime = datetime.strptime
+    cache: dict[str, int] = {}
+
+    def parse_format(text: str) -> int:
+        epoch = cache.get(text)
+        if epoch is None:
+            try:
+                moment = strptime(text, fmt)
+            except ValueError:
+                moment = from_iso(text)
+            epoch = to_epoch(moment)
+            if len(cache) >= _FORMAT_CACHE_LIMIT:
+                cache.clear()
+            cache[text] = epoch
+        return epoch
+
+    return parse_format
+
+
+def describe_bad_timestamp(text: str, fmt: str | None) -> str:
+    """The rejection detail for a timestamp cell that could not be read."""
+    if fmt is None:
+        return f"{quote(text)} is not an ISO-8601 instant"
+    return f"{quote(text)} matches neither `{fmt}` nor ISO-8601"
