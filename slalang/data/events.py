@@ -641,18 +641,15 @@ def _missing_keys(name: str, keys: list[str]) -> str:
 
 
 def _missing_columns(name: str, missing: list[str], header: list[str], mapping: Mapping) -> str:
-    wanted = [mapping.column(c) for c in missing]
-    noun = "column" if len(wanted) == 1 else "columns"
-    listed = ", ".join(f"`{w}`" for w in wanted)
+    noun = "column" if len(missing) == 1 else "columns"
+    listed = []
+    for canonical in missing:
+        wanted = mapping.column(canonical)
+        close = difflib.get_close_matches(wanted, header, n=1, cutoff=0.6)
+        listed.append(f"`{wanted}`" + (f" (is it `{close[0]}`?)" if close else ""))
     shown = ", ".join(f"`{h}`" for h in header[:8]) + (", …" if len(header) > 8 else "")
-    hints = [
-        f"`{w}` → `{close[0]}`?"
-        for w in wanted
-        if (close := difflib.get_close_matches(w, header, n=1, cutoff=0.6))
-    ]
-    hint = f" (did you mean {', '.join(hints)})" if hints else ""
     return (
-        f"{name}: missing {noun} {listed}{hint}; the header has {shown or 'no columns'}; "
+        f"{name}: missing {noun} {', '.join(listed)}; the header has {shown or 'no columns'}; "
         "name the export's columns under `columns:` in a mapping file (--mapping)"
     )
 
