@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
 
@@ -145,7 +145,6 @@ class Context:
 
     program: Program
     symbols: Symbols
-    _let_values: dict[str, float | None] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, program: Program) -> Context:
@@ -211,11 +210,14 @@ class Context:
                     )
         return tuple(found)
 
+    @cached_property
+    def all_nodes(self) -> tuple[tuple[ast.Expr, Root], ...]:
+        return tuple((node, root) for root in self.roots for node in walk(root.expr))
+
     def nodes(self) -> Iterator[tuple[ast.Expr, Root]]:
-        """Every expression node of the program with the root it belongs to."""
-        for root in self.roots:
-            for node in walk(root.expr):
-                yield node, root
+        """Every expression node of the program with the root it belongs to (walked
+        once: several passes look at every node)."""
+        return iter(self.all_nodes)
 
     @cached_property
     def durations(self) -> tuple[tuple[ast.Duration, ast.Goal | None], ...]:
@@ -307,26 +309,25 @@ class Context:
             return "let"
         return None
 
-    def names_in(self, space: Space) -> list[str]:
-        """The known names of a namespace, for suggestions."""
+    def names_in(self, space: Space) -> dict[str, None]:
+        """The known names of a namespace, in declaration order (a dict: fast to test
+        membership in, and ordered for suggestions)."""
+        return self._known[space]
+
+    @cached_property
+    def _known(self) -> dict[Space, dict[str, None]]:
         s = self.symbols
-        match space:
-            case Space.EVENT:
-                return list(s.events)
-            case Space.STAGE:
-                return list(s.stages)
-            case Space.FIELD:
-                return list(s.fields)
-            case Space.NAME:
-                return [*s.fields, *s.scores, *s.lets]
-            case Space.CALENDAR:
-                return [*s.calendars, ALWAYS]
-            case Space.PARTY:
-                return list(s.parties)
-            case Space.METRIC:
-                return list(s.metrics)
-            case Space.SLA:
-                return list(s.slas)
+        names: dict[Space, list[str]] = {
+            Space.EVENT: list(s.events),
+            Space.STAGE: list(s.stages),
+            Space.FIELD: list(s.fields),
+            Space.NAME: [*s.fields, *s.scores, *s.lets],
+            Space.CALENDAR: [*s.calendars, ALWAYS],
+            Space.PARTY: list(s.parties),
+            Space.METRIC: list(s.metrics),
+            Space.SLA: list(s.slas),
+        }
+        return {space: dict.fromkeys(found) for space, found in names.items()}
 
     def enterable(self, stage: str) -> bool:
         """A stage with a trigger can be entered; one without can only be skipped (§7)."""
@@ -338,30 +339,36 @@ class Context:
     def constant(self, expr: ast.Expr) -> float | None:
         """The value of an expression made of numbers, percentages and lets, or None
         (not a constant, a let cycle, or a division by zero)."""
-        values: dict[int, float | None] = {}
-        for node in postorder(expr):
-            value: float | None
-            match node:
-                case ast.Number() | ast.Percent():
-                    value = node.value
-                case ast.Ref() if self.resolve(node.name.name) == "let":
-                    value = self.let_value(node.name.name)
-                case ast.Negate():
-                    inner = values[id(node.operand)]
-                    value = None if inner is None else -inner
-                case ast.BinOp():
-                    value = _arithmetic(node.op, values[id(node.left)], values[id(node.right)])
-                case _:
-                    value = None
-            values[id(node)] = value
-        return values[id(expr)]
+        return _fold(self, expr, self.let_values)
 
-    def let_value(self, name: str) -> float | None:
-        """A let's value, computed once; None while being computed, so cycles end."""
-        if name not in self._let_values:
-            self._let_values[name] = None
-            self._let_values[name] = self.constant(self.symbols.lets[name].expr)
-        return self._let_values[name]
+    @cached_property
+    def let_values(self) -> dict[str, float | None]:
+        """Every let's value (None when it is not a number or is part of a cycle),
+        dependencies first, iteratively: a long chain of lets cannot exhaust the stack."""
+        lets = self.symbols.lets
+        depends = {
+            name: [
+                n.name.name
+                for n in walk(let.expr)
+                if isinstance(n, ast.Ref) and self.resolve(n.name.name) == "let"
+            ]
+            for name, let in lets.items()
+        }
+        values: dict[str, float | None] = {}
+        visiting: set[str] = set()
+        for root in lets:
+            stack = [root]
+            while stack:
+                name = stack[-1]
+                if name in values:
+                    stack.pop()
+                elif name not in visiting:
+                    visiting.add(name)
+                    stack.extend(d for d in depends[name] if d not in visiting)
+                else:  # its dependencies are done, or part of a cycle with it
+                    values[name] = _fold(self, lets[name].expr, values)
+                    stack.pop()
+        return values
 
     def calendar_for(self, duration: ast.Duration, goal: ast.Goal | None) -> str | None:
         """The calendar a business duration counts on: `using`, or the only one declared."""
@@ -370,6 +377,26 @@ class Context:
         if duration.business and len(self.symbols.calendars) == 1:
             return next(iter(self.symbols.calendars))
         return None
+
+
+def _fold(ctx: Context, expr: ast.Expr, lets: dict[str, float | None]) -> float | None:
+    values: dict[int, float | None] = {}
+    for node in postorder(expr):
+        value: float | None
+        match node:
+            case ast.Number() | ast.Percent():
+                value = node.value
+            case ast.Ref() if ctx.resolve(node.name.name) == "let":
+                value = lets.get(node.name.name)
+            case ast.Negate():
+                inner = values[id(node.operand)]
+                value = None if inner is None else -inner
+            case ast.BinOp():
+                value = _arithmetic(node.op, values[id(node.left)], values[id(node.right)])
+            case _:
+                value = None
+        values[id(node)] = value
+    return values[id(expr)]
 
 
 def _arithmetic(op: str, left: float | None, right: float | None) -> float | None:
@@ -389,34 +416,74 @@ def _arithmetic(op: str, left: float | None, right: float | None) -> float | Non
 def find_cycles(graph: dict[str, list[str]]) -> list[list[str]]:
     """Each group of definitions that depend on one another, once, as a path that starts
     and ends at its first member in the graph's order: `a → b → a`."""
-    reported: set[str] = set()
     cycles: list[list[str]] = []
-    for start in graph:
-        if start in reported:
-            continue
-        path = _path(graph, start, start)
-        if path is None:
-            continue
-        cycles.append(path)
-        reported.update(n for n in graph if _path(graph, start, n) and _path(graph, n, start))
+    order = {name: i for i, name in enumerate(graph)}
+    for group in _strongly_connected(graph):
+        first = min(group, key=order.__getitem__)
+        if len(group) == 1 and first not in graph[first]:
+            continue  # a group of one is a cycle only if it reads itself
+        cycles.append(_path(graph, group, first))
+    cycles.sort(key=lambda c: order[c[0]])
     return cycles
 
 
-def _path(graph: dict[str, list[str]], source: str, target: str) -> list[str] | None:
-    """A shortest path of at least one step from source to target (breadth first)."""
+def _strongly_connected(graph: dict[str, list[str]]) -> list[set[str]]:
+    """Tarjan's strongly connected components, iteratively (linear time, no recursion)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[set[str]] = []
+    for root in graph:
+        if root in index:
+            continue
+        work: list[tuple[str, Iterator[str]]] = [(root, iter(graph[root]))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, edges = work[-1]
+            nxt = next((e for e in edges if e in graph), None)
+            if nxt is not None:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(graph[nxt])))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                group: set[str] = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.add(member)
+                    if member == node:
+                        break
+                groups.append(group)
+    return groups
+
+
+def _path(graph: dict[str, list[str]], group: set[str], start: str) -> list[str]:
+    """A shortest way round a cycle from `start` back to it, inside its group."""
     parents: dict[str, str] = {}
-    frontier = [source]
+    frontier = [start]
     while frontier:
         following: list[str] = []
         for node in frontier:
-            for nxt in graph.get(node, []):
-                if nxt == target:
-                    path = [target, node]
-                    while path[-1] != source:
+            for nxt in graph[node]:
+                if nxt == start:
+                    path = [start, node]
+                    while path[-1] != start:
                         path.append(parents[path[-1]])
                     return path[::-1]
-                if nxt not in parents and nxt != source:
+                if nxt in group and nxt not in parents:
                     parents[nxt] = node
                     following.append(nxt)
         frontier = following
-    return None
+    raise AssertionError("a strongly connected group always leads back")  # pragma: no cover

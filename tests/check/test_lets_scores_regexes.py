@@ -153,3 +153,10 @@ def test_a_bad_pattern_points_at_its_string_and_prints_nothing(
     assert (found.span.line, found.span.column, found.span.end_column) == (7, 30, 39)
     captured = capfd.readouterr()
     assert captured.err == "" and captured.out == ""  # RE2's own logging is switched off
+
+
+def test_a_long_chain_of_lets_is_evaluated_without_recursion(diagnose: Checker) -> None:
+    chain = "\n".join(["let l0 = 1", *(f"let l{i} = l{i - 1} + 1" for i in range(1, 1500))])
+    text = chain + "\nevents e\nstage s on e\ntarget t { monthly: rate(s -> s) >= l1499 / 100 }\n"
+    found = diagnose.one(text, "SLA232")  # 1500 / 100 = 1500%: the value was worked out
+    assert found.message == "a rate is at most 100%, and this works out to 1500%"
