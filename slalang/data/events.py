@@ -561,9 +561,8 @@ class _Reader:
                 layout, keys = self.json_layout()
                 required = self._required()[: 1 if layout.dates else 3]
                 lines = JsonRows(stream, keys, required, self.reject_line)
-                rows_before = self.stats.rows
                 self.read_rows(lines, layout, _CLEAN)
-                if lines.absent and self.stats.rows > rows_before:
+                if lines.absent and lines.saw_object:
                     raise SlalangError(_missing_keys(name, sorted(lines.absent)))
             else:
                 rows = CsvRows(stream)

@@ -81,7 +81,7 @@ def yaml_path(path: YamlPath) -> str:
             parts.append(key)
         else:
             parts.append(json.dumps(key, ensure_ascii=False))
-    return ".".join(parts).replace(".[", "[") or "(top level)"
+    return ".".join(parts).replace(".[", "[")
 
 
 @cache

@@ -175,7 +175,8 @@ class JsonRows:
     A line that is not a JSON object (or holds a list or object under a key that is read)
     is reported through `reject`; it and blank lines come out as empty rows, which the
     reader skips, so `line_num` stays the physical line like a CSV reader's. `absent` ends
-    as the `required` keys that no object had: a sign of a mapping that does not fit.
+    as the `required` keys that no object had (when `saw_object`): a sign of a mapping that
+    does not fit.
     """
 
     def __init__(
@@ -185,6 +186,7 @@ class JsonRows:
         self._keys = keys
         self._reject = reject
         self.absent = set(required)
+        self.saw_object = False
         self.line_num = 0
 
     def __iter__(self) -> Iterator[list[str]]:
@@ -213,6 +215,7 @@ class JsonRows:
                 continue
             if absent:
                 absent.difference_update(obj)
+                self.saw_object = True
             get = obj.get
             try:
                 row = [v if (v := get(k, "")).__class__ is str else _cell(v) for k in keys]
