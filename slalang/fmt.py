@@ -364,16 +364,47 @@ _ONE_LINE_BLOCKS = (ast.Handoff, ast.Target)
 
 @dataclass(frozen=True, slots=True)
 class _Line:
+    """An output line: code, code and a trailing comment, a comment alone, or blank."""
+
     indent: str
     code: str = ""
     comment: str | None = None
+    fence: bool = False  # a block's `{` or `}` line
 
-    def render(self) -> str:
+    def text(self, comment_column: int) -> str:
         if self.comment is None:
             return self.indent + self.code if self.code else ""
         if not self.code:
             return self.indent + self.comment
-        return f"{self.indent}{self.code}  {self.comment}"
+        return (self.indent + self.code).ljust(comment_column) + self.comment
+
+
+def _comment_columns(lines: Sequence[_Line]) -> list[int]:
+    """Where each line's trailing comment starts: trailing comments line up within a
+    paragraph, two spaces after the longest code that carries one.
+
+    A paragraph is a run of consecutive lines of code: a blank line, a comment line or a
+    block's `{` or `}` line (which keeps its comment two spaces after the code) ends it.
+    """
+    columns = [0] * len(lines)
+    run: list[int] = []
+
+    def close() -> None:
+        ends = [len(lines[k].indent + lines[k].code) for k in run if lines[k].comment]
+        for k in run:
+            columns[k] = max(ends, default=0) + 2
+        run.clear()
+
+    for k, line in enumerate(lines):
+        if not line.code:
+            close()
+        elif line.fence:
+            close()
+            columns[k] = len(line.indent + line.code) + 2
+        else:
+            run.append(k)
+    close()
+    return columns
 
 
 _BLANK = _Line("")
@@ -390,6 +421,7 @@ class _Row:
     suffix: str = ""
     comment: str | None = None
     shape: tuple[str, ...] = ()  # the kinds of its later cells; unlike rows align only cell 0
+    gutter: int = 0  # extra space after cell 0 in a table of two rows or more
 
     def line(self, widths: Sequence[int]) -> _Line:
         text = self.cells[0]
@@ -449,7 +481,8 @@ class _Printer:
     def render(self) -> str:
         comments = sorted(self.policy.comments, key=lambda c: c.line)
         lines = self.sequence(self.policy.statements, comments, 0, self.last_line + 1, "")
-        return "".join(line.render() + "\n" for line in lines)
+        columns = _comment_columns(lines)
+        return "".join(line.text(c) + "\n" for line, c in zip(lines, columns, strict=True))
 
     # -- sequences of units, with their gaps -----------------------------------------------
 
@@ -508,7 +541,8 @@ class _Printer:
         if isinstance(node, ast.StageDecl):
             cells = _stage_cells(node)
             spaces = [" "] * (len(cells) - 1)
-            return _Unit(lead, row=_Row("stage", indent, cells, spaces, comment=trailing))
+            row = _Row("stage", indent, cells, spaces, comment=trailing, gutter=1)
+            return _Unit(lead, row=row)
         if isinstance(node, ast.WhenRule | ast.PerRule):
             cells = _rule_cells(node)
             return _Unit(lead, row=_Row("rule", indent, cells, [" "], comment=trailing))
@@ -528,12 +562,12 @@ class _Printer:
                 separators = [" { "] + ["  "] * (len(items) - 1)
                 kind = type(node).__name__
                 shape = tuple(type(item).__name__ for item in items)
-                row = _Row(kind, indent, cells, separators, " }", trailing, shape)
+                row = _Row(kind, indent, cells, separators, " }", trailing, shape, gutter=1)
                 if row.code_width() <= ONE_LINE_BLOCK_WIDTH:
                     return _Unit(lead, row=row)
-            head = _Line(indent, header + " {", trailing)
+            head = _Line(indent, header + " {", trailing, fence=True)
             body = self.sequence(items, [], span.line, span.end_line, indent + INDENT)
-            return _Unit(lead, [head, *body, _Line(indent, "}")])
+            return _Unit(lead, [head, *body, _Line(indent, "}", fence=True)])
 
         starts = [item.span.line for item in items]
         head_comment: str | None = None
@@ -552,9 +586,9 @@ class _Printer:
         body = self.sequence(items, rest, span.line, span.end_line, indent + INDENT)
         return _Unit(
             lines=[
-                _Line(indent, header + " {", head_comment),
+                _Line(indent, header + " {", head_comment, fence=True),
                 *body,
-                _Line(indent, "}", close_comment),
+                _Line(indent, "}", close_comment, fence=True),
             ]
         )
 
@@ -628,7 +662,9 @@ def _align(units: Sequence[_Unit], blank_before: Sequence[bool]) -> None:
     """Lay out rows, lining up the columns of consecutive rows of the same kind.
 
     A run ends at a blank line or at a unit of another kind; comment lines do not end it.
-    A column is as wide as its widest cell among the rows that have a cell after it. Only
+    A column is as wide as its widest cell among the rows that have a cell after it; a
+    table of stages or targets also gets a wider gutter after its names (a lone row reads
+    as a sentence, with single spaces; points read as part of their rule). Only
     the first column lines up when rows hold different kinds of cells (a target with a
     `severity` next to one without), as padding unlike items apart helps no reader.
     """
@@ -652,6 +688,8 @@ def _align(units: Sequence[_Unit], blank_before: Sequence[bool]) -> None:
             for c in range(columns)
         ]
         widths += [0] * (max(len(r.cells) for r in rows) - 1 - len(widths))
+        if len(rows) > 1 and widths:
+            widths[0] += rows[0].gutter
         for unit in units[i:j]:
             assert unit.row is not None
             unit.lines = [unit.row.line(widths)]
