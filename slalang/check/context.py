@@ -161,6 +161,14 @@ class Context:
             result.extend(s for s in module.statements if not imported or isinstance(s, IMPORTABLE))
         return tuple(result)
 
+    @cached_property
+    def _sources(self) -> dict[str, str]:
+        return {m.path: m.source for m in self.program.modules}
+
+    def source_of(self, span: ast.Span) -> str:
+        """The text a span covers, as written (for a help line that quotes the user)."""
+        return self._sources.get(span.file, "")[span.start : span.end]
+
     def in_entry(self, span: ast.Span) -> bool:
         return span.file == self.program.entry.path
 

@@ -39,8 +39,8 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
             if start and until and until < start:
                 yield error(
                     "SLA302",
-                    f"the agreement ends on {until.isoformat()}, before it starts on "
-                    f"{start.isoformat()}",
+                    f"the agreement ends on `{until.isoformat()}`, before it starts on "
+                    f"`{start.isoformat()}`",
                     item.until.span,
                     help="`effective FROM until TO` needs TO on or after FROM",
                 )

@@ -153,9 +153,16 @@ def need_condition(ctx: Context, expr: ast.Expr, t: Type, diagnostics: list[Diag
     """Report SLA223 when a yes/no test is expected and `expr` is something else."""
     if t.kind in (Kind.CONDITION, Kind.UNKNOWN):
         return
-    hint = "compare it with something, e.g. `fit + engagement >= 50`"
-    if t.kind is Kind.BOOL and isinstance(expr, ast.Ref):
-        hint = f"write `{expr.name.name} = true`"
+    written = ctx.source_of(expr.span)
+    if len(written) > 40 or "\n" in written:
+        written = "..."
+    hint = {
+        Kind.NUMBER: f"compare it, e.g. `{written} >= 10`",
+        Kind.TEXT: f'compare it, e.g. `{written} = "..."` or `{written} is present`',
+        Kind.CHOICE: f'compare it, e.g. `{written} = "..."` or `{written} is present`',
+        Kind.DATE: f"compare it, e.g. `{written} >= 2026-01-01`",
+        Kind.BOOL: f"write `{written} = true`",
+    }[t.kind]
     diagnostics.append(
         error(
             "SLA223",

@@ -77,9 +77,9 @@ def _goal(ctx: Context, expr: ast.Expr) -> Iterator[Diagnostic]:
     if not isinstance(expr, ast.Compare):
         yield error(
             "SLA230",
-            "a target's goal must compare a number, e.g. `count(entering sql) >= 5`",
+            "a target's goal must compare what it measures with a number",
             expr.span,
-            help="write the measure, a comparison (`>=`, `<=`, ...) and the goal",
+            help=f"e.g. `count(entering {_example_stage(ctx)}) >= 5`",
         )
         return
     typed = infer(ctx, expr)
@@ -90,14 +90,14 @@ def _goal(ctx: Context, expr: ast.Expr) -> Iterator[Diagnostic]:
             "SLA230",
             f"a target's goal must compare numbers, found {describe(ctx, side, t)}",
             expr.span,
-            help="e.g. `count(entering sql) >= 5`",
+            help=f"e.g. `count(entering {_example_stage(ctx)}) >= 5`",
         )
     elif not measures and not lead_state:
         yield error(
             "SLA230",
             "this goal measures nothing: it uses no count, sum, rate, compliance or metric",
             expr.span,
-            help="e.g. `count(entering sql) >= 5`",
+            help=f"e.g. `count(entering {_example_stage(ctx)}) >= 5`",
         )
     yield from _share(ctx, expr)
 

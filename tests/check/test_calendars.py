@@ -213,7 +213,7 @@ def test_the_agreement_dates(
     assert [(d.code, d.span.column) for d in found] == codes
     if codes == [("SLA302", 30)]:
         assert (
-            found[0].message == "the agreement ends on 2026-01-01, before it starts on 2026-07-01"
+            found[0].message == "the agreement ends on `2026-01-01`, before it starts on `2026-07-01`"
         )
     if codes == [("SLA301", 13)] and "13" in effective:
         assert found[0].help == "months run from 01 to 12"

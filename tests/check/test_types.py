@@ -112,7 +112,7 @@ def test_well_typed_conditions_pass(diagnose: Checker, condition: str) -> None:
             "engagement",
             "SLA223",
             "expected a condition, found a number",
-            "compare it with something, e.g. `fit + engagement >= 50`",
+            "compare it, e.g. `engagement + 10 >= 10`",
         ),
         (
             "is_partner",
@@ -126,7 +126,7 @@ def test_well_typed_conditions_pass(diagnose: Checker, condition: str) -> None:
             "title",
             "SLA223",
             "expected a condition, found the text field `title`",
-            "compare it with something, e.g. `fit + engagement >= 50`",
+            'compare it, e.g. `title = "..."` or `title is present`',
         ),
         (
             "engagement + title >= 50",
