@@ -19,6 +19,7 @@ from slalang.diagnostics import PolicyError
 from slalang.fmt import format_policy
 from slalang.syntax import parse
 from slalang.syntax.parser import decode_policy, reserved_words
+from tests.fmt.test_fmt import assert_tidy
 
 PROPS = settings(
     derandomize=True,
@@ -48,6 +49,7 @@ def _parse_or_fail_cleanly(text: str) -> None:
 def _assert_formats_well(text: str) -> None:
     policy = parse(text)
     out = format_policy(policy)
+    assert_tidy(out)
     again = parse(out)
     assert again.statements == policy.statements, out
     assert Counter(c.text for c in again.comments) == Counter(c.text for c in policy.comments)

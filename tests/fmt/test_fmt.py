@@ -32,6 +32,16 @@ def _read_case(path: Path) -> tuple[str, str | None]:
     return input_text + "\n", expected
 
 
+def assert_tidy(out: str) -> None:
+    """Layout every output has: one final newline, no blank line at either end or twice,
+    no trailing whitespace."""
+    if not out:
+        return
+    assert out.endswith("\n") and not out.endswith("\n\n"), out
+    assert not out.startswith("\n") and "\n\n\n" not in out, out
+    assert all(line == line.rstrip() for line in out.split("\n")), out
+
+
 def _comment_texts(text: str) -> Counter[str]:
     return Counter(c.text for c in parse(text).comments)
 
@@ -44,6 +54,7 @@ def test_golden(path: Path) -> None:
         path.write_text(source if actual == source else source + MARK + actual, encoding="utf-8")
         expected = actual
     assert actual == (source if expected is None else expected)
+    assert_tidy(actual)
     again = parse(actual)  # (2) the output parses
     assert again.statements == parse(source).statements  # (3) it means the same
     assert format_text(actual) == actual  # (4) formatting is stable
