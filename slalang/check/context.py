@@ -116,9 +116,14 @@ def location(span: ast.Span) -> str:
 def head(span: ast.Span, width: int) -> ast.Span:
     """The first `width` characters of a span: a block's keyword, not the whole block."""
     return ast.Span(
-        span.file, span.line, span.column, span.line, span.column + width, span.start,
+        span.file,
+        span.line,
+        span.column,
+        span.line,
+        span.column + width,
+        span.start,
         span.start + width,
-    )  # fmt: skip
+    )
 
 
 def suggest(name: str, candidates: Iterable[str]) -> str | None:

@@ -206,9 +206,14 @@ def _literal_help(other: Type, literal: ast.Expr) -> str | None:
 
 
 def _values_match(
-    ctx: Context, subject: ast.Expr, st: Type, value: ast.Expr, vt: Type, typed: Typed,
+    ctx: Context,
+    subject: ast.Expr,
+    st: Type,
+    value: ast.Expr,
+    vt: Type,
+    typed: Typed,
     where: ast.Span,
-) -> None:  # fmt: skip
+) -> None:
     """`subject = value` (or `value` in a list): same type, and inside a `one of` set."""
     if Kind.UNKNOWN in (st.kind, vt.kind):
         return

@@ -21,13 +21,24 @@ PERIODS = ("weekly", "monthly", "quarterly", "yearly")
 SEVERITIES = ("error", "warning", "info")
 
 _TYPE_ALIASES = {
-    "string": "text", "str": "text", "int": "number", "integer": "number", "float": "number",
-    "decimal": "number", "boolean": "bool", "datetime": "date", "timestamp": "date",
-}  # fmt: skip
+    "string": "text",
+    "str": "text",
+    "int": "number",
+    "integer": "number",
+    "float": "number",
+    "decimal": "number",
+    "boolean": "bool",
+    "datetime": "date",
+    "timestamp": "date",
+}
 _PERIOD_ALIASES = {
-    "week": "weekly", "month": "monthly", "quarter": "quarterly", "year": "yearly",
-    "annually": "yearly", "annual": "yearly",
-}  # fmt: skip
+    "week": "weekly",
+    "month": "monthly",
+    "quarter": "quarterly",
+    "year": "yearly",
+    "annually": "yearly",
+    "annual": "yearly",
+}
 
 _UNKNOWN_CODES = {
     Space.EVENT: "SLA201",
@@ -106,9 +117,12 @@ def _vocabulary(ctx: Context) -> Iterator[Diagnostic]:
     for statement in ctx.statements:
         if isinstance(statement, ast.FieldDecl) and not statement.type.options:
             yield from _choose(
-                "SLA208", "field type", statement.type.kind,
-                (*FIELD_TYPES, "one of"), _TYPE_ALIASES,
-            )  # fmt: skip
+                "SLA208",
+                "field type",
+                statement.type.kind,
+                (*FIELD_TYPES, "one of"),
+                _TYPE_ALIASES,
+            )
         if isinstance(statement, ast.Handoff | ast.Sla | ast.Target):
             for item in statement.items:
                 if isinstance(item, ast.Severity):

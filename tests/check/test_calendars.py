@@ -65,8 +65,11 @@ def test_bad_days_and_times(
 ) -> None:
     found = diagnose.one(calendar(line, "open sat 10:00-12:00"), code)
     assert (found.span.line, found.span.column, found.message, found.label) == (
-        2, column, message, None if label is None else f"did you mean `{label}`?",
-    )  # fmt: skip
+        2,
+        column,
+        message,
+        None if label is None else f"did you mean `{label}`?",
+    )
 
 
 def test_24_00_may_only_end_a_range(diagnose: Checker) -> None:
@@ -133,8 +136,10 @@ def test_what_the_checker_calls_an_overlap_the_calendar_engine_refuses(
 def test_a_calendar_with_no_opening_hours_is_never_open(diagnose: Checker) -> None:
     found = diagnose.one(calendar('timezone "UTC"', 'closed holidays "US"'), "SLA310")
     assert (found.span.line, found.span.column, found.message) == (
-        1, 10, "calendar `office` is never open",
-    )  # fmt: skip
+        1,
+        10,
+        "calendar `office` is never open",
+    )
 
 
 @pytest.mark.parametrize(
@@ -213,7 +218,8 @@ def test_the_agreement_dates(
     assert [(d.code, d.span.column) for d in found] == codes
     if codes == [("SLA302", 30)]:
         assert (
-            found[0].message == "the agreement ends on `2026-01-01`, before it starts on `2026-07-01`"
+            found[0].message
+            == "the agreement ends on `2026-01-01`, before it starts on `2026-07-01`"
         )
     if codes == [("SLA301", 13)] and "13" in effective:
         assert found[0].help == "months run from 01 to 12"

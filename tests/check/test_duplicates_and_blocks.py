@@ -132,8 +132,10 @@ def test_a_score_without_rules(diagnose: Checker) -> None:
     text = BASE + "score empty { limit 10 }\nstage mql when empty > 1\n"
     found = diagnose.one(text, "SLA300")
     assert (found.span.line, found.span.column, found.message) == (
-        11, 7, "score `empty` has no rule",
-    )  # fmt: skip
+        11,
+        7,
+        "score `empty` has no rule",
+    )
 
 
 def test_settings_given_twice(diagnose: Checker) -> None:
