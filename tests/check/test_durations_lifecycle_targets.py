@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 import pytest
 
 from slalang.diagnostics import Diagnostic
-from tests.check.conftest import show
 
 if TYPE_CHECKING:
     from tests.check.conftest import Checker
@@ -42,7 +41,7 @@ def relevant(diagnose: Checker, text: str) -> list[Diagnostic]:
 
 def one(diagnose: Checker, text: str, code: str) -> Diagnostic:
     found = relevant(diagnose, text)
-    assert [d.code for d in found] == [code], show(found)
+    assert [d.code for d in found] == [code], [d.message for d in found]
     return found[0]
 
 
