@@ -175,7 +175,7 @@ class _Layout:
 
 
 class _Reader:
-    """The state shared across the inputs of one read: leads, ids seen, counts, sequence."""
+    """The state shared across the inputs of one read: timelines, counts, sequence."""
 
     def __init__(
         self,
@@ -194,7 +194,6 @@ class _Reader:
         self.field_sources = self._field_sources()
         self.date_sources = self._date_sources()
         self.leads: defaultdict[str, list[Event]] = defaultdict(list)
-        self.seen_ids: set[str] = set()
         self.stats = InputStats()
         self.seq = 0
         self.file = ""
@@ -381,13 +380,11 @@ class _Reader:
         parse_ts = self.parse_ts
         types_get = self.types.get
         timelines = self.leads
-        seen = self.seen_ids
-        seen_add = seen.add
         as_of = self.as_of
         file = self.file
         no_fields = _NO_FIELDS
         stats = self.stats
-        rows_read = events = duplicates = after = 0
+        rows_read = events = after = 0
         seq = self.seq
         last = source.line_num
         try:
@@ -438,19 +435,10 @@ class _Reader:
                         continue
                     if found:
                         values = found
-                event_id: str | None = None
-                if i_id >= 0:
-                    event_id = row[i_id] or None
-                    if event_id is not None:
-                        # one hash probe instead of `in` then `add`: the set is large and cold
-                        size = len(seen)
-                        seen_add(event_id)
-                        if len(seen) == size:
-                            duplicates += 1
-                            continue
                 if ts > as_of:
                     after += 1
                     continue
+                event_id = row[i_id] or None if i_id >= 0 else None
                 # tuple.__new__ skips NamedTuple's Python-level __new__: a third of the cost
                 timelines[lead].append(
                     new(event_class, (ts, seq, kind, values, event_id, file, line))
@@ -461,7 +449,6 @@ class _Reader:
             self.seq = seq
             stats.rows += rows_read
             stats.events += events
-            stats.duplicates += duplicates
             stats.after_as_of += after
 
     def _read_wide(
@@ -535,18 +522,13 @@ class _Reader:
         event_id: str | None,
         line: int,
     ) -> None:
-        """Classify one event a wide row made: unknown, duplicate, after as-of, or used."""
+        """Classify one event a wide row made: unknown, after as-of, or used."""
         stats = self.stats
         if kind is None:
             self._count_unknown(raw)
-        elif event_id is not None and event_id in self.seen_ids:
-            stats.duplicates += 1
+        elif ts > self.as_of:
+            stats.after_as_of += 1
         else:
-            if event_id is not None:
-                self.seen_ids.add(event_id)
-            if ts > self.as_of:
-                stats.after_as_of += 1
-                return
             self.leads[lead].append(Event(ts, self.seq, kind, values, event_id, self.file, line))
             self.seq += 1
             stats.events += 1
@@ -583,10 +565,12 @@ class _Reader:
         return [self.mapping.column(c) for c in ("lead_id", "timestamp", "event")]
 
     def finish(self) -> EventLog:
-        """Sort each lead's timeline and fill in the totals."""
+        """Drop repeated event ids, sort each lead's timeline and fill in the totals."""
         first: int | None = None
         last: int | None = None
+        duplicates = 0
         for timeline in self.leads.values():
+            duplicates += _drop_duplicates(timeline)
             # events were appended in seq order, so a stable sort on ts keeps ties in input
             # order; tuples compare on (ts, seq) and seq is unique, so this is that sort
             timeline.sort()
@@ -594,9 +578,40 @@ class _Reader:
                 first = timeline[0].ts
             if last is None or timeline[-1].ts > last:
                 last = timeline[-1].ts
-        self.stats.leads = len(self.leads)
-        self.stats.first_ts, self.stats.last_ts = first, last
-        return EventLog(dict(self.leads), self.stats)
+        stats = self.stats
+        stats.duplicates += duplicates
+        stats.events -= duplicates
+        stats.leads = len(self.leads)
+        stats.first_ts, stats.last_ts = first, last
+        return EventLog(dict(self.leads), stats)
+
+
+def _drop_duplicates(timeline: list[Event]) -> int:
+    """Keep the first event of each id in a lead's timeline (still in input order); return
+    how many were dropped.
+
+    Ids are compared within a lead: CRMs export one activity shared by several contacts
+    (an email to three people) as one row per contact with the same id, and each of those
+    leads did receive it. Per lead, the check is also a small set that stays in cache, where
+    one set of a million ids costs a third of the whole read.
+    """
+    ids = [event[4] for event in timeline]
+    distinct = set(ids)
+    distinct.discard(None)
+    if len(distinct) + ids.count(None) == len(ids):
+        return 0
+    seen: set[str] = set()
+    kept = []
+    for event in timeline:
+        event_id = event.event_id
+        if event_id is not None:
+            if event_id in seen:
+                continue
+            seen.add(event_id)
+        kept.append(event)
+    dropped = len(timeline) - len(kept)
+    timeline[:] = kept
+    return dropped
 
 
 class _Clean:

@@ -176,14 +176,26 @@ def test_events_after_as_of_are_counted_and_left_out(tmp_path: Path) -> None:
         + "L1,2026-03-06T12:00:00Z,page_view,e1,,,,,\n"
         + "L1,2026-03-06T12:00:01Z,page_view,e2,,,,,\n"
         + "L2,2026-03-07T00:00:00Z,page_view,e3,,,,,\n"
-        + "L1,2026-03-06T13:00:00Z,page_view,e2,,,,,\n",
+        + "L1,2026-03-06T11:00:00Z,page_view,e1,,,,,\n",
         as_of=as_of,
     )
     stats = log.stats
     assert (stats.events, stats.after_as_of, stats.duplicates) == (1, 2, 1)
     assert list(log.leads) == ["L1"], "a lead with no used event is not a lead"
     assert stats.leads == 1
-    assert stats.last_ts == utc("2026-03-06T12:00:00")
+    assert (stats.first_ts, stats.last_ts) == (utc("2026-03-06T12:00:00"),) * 2
+
+
+def test_ids_are_compared_within_a_lead(tmp_path: Path) -> None:
+    log = read(
+        tmp_path,
+        HEADER
+        + "L1,2026-03-06T10:00:00Z,sales_touch,email-7,,,,,\n"
+        + "L2,2026-03-06T10:00:00Z,sales_touch,email-7,,,,,\n"
+        + "L2,2026-03-06T10:00:00Z,sales_touch,email-7,,,,,\n",
+    )
+    assert log.stats.duplicates == 1
+    assert [len(log.leads[lead]) for lead in ("L1", "L2")] == [1, 1]
 
 
 def test_as_of_must_be_aware(tmp_path: Path) -> None:
@@ -268,7 +280,7 @@ def test_several_files_number_rows_per_file_and_order_ties_by_file(tmp_path: Pat
         ("page_view", (str(tmp_path / "a.csv"), 2)),
         ("demo_request", (str(tmp_path / "b.csv"), 2)),
     ]
-    assert log.stats.duplicates == 1, "event ids are unique across files"
+    assert log.stats.duplicates == 1, "ids are compared across files"
 
 
 def test_stdin_is_sniffed_and_named(tmp_path: Path) -> None:
