@@ -6,7 +6,8 @@ per-period figures targets divide by. The formats, mapping keys and rejection re
 documented in docs/data.md.
 """
 
-from slalang.data.events import REASONS, Event, EventLog, InputStats, Rejection, read_events
+from slalang.data.events import read_events
+from slalang.data.log import REASONS, Event, EventLog, InputStats, Rejection
 from slalang.data.mapping import Mapping, load_mapping, parse_mapping
 from slalang.data.metrics import read_metrics
 from slalang.data.values import FieldSpec, FieldValue

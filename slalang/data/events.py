@@ -16,12 +16,13 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from collections.abc import Mapping as AbstractMapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import BinaryIO, NamedTuple, Protocol
+from typing import BinaryIO, Protocol
 from zoneinfo import ZoneInfo
 
+from slalang.data.log import REASONS, Event, EventLog, InputStats, Rejection
 from slalang.data.mapping import CANONICAL_COLUMNS, Mapping
 from slalang.data.sources import (
     CsvRows,
@@ -45,94 +46,9 @@ from slalang.data.values import (
 )
 from slalang.diagnostics import SlalangError
 
-#: Rejection reason codes, in the order a row is checked (the first defect wins).
-REASONS: dict[str, str] = {
-    "bad_encoding": "the row holds bytes that are not UTF-8",
-    "bad_row": "a CSV row with the wrong number of cells, or one the CSV parser refused",
-    "bad_json": "a JSON Lines line that is not a JSON object of plain values",
-    "missing_lead_id": "the lead id is empty",
-    "missing_timestamp": "the timestamp is empty",
-    "bad_timestamp": "the timestamp (or a date cell) is not an instant",
-    "naive_timestamp": "the timestamp has no UTC offset and no time zone is set",
-    "missing_event": "the event type is empty",
-    "no_dates": "a wide-export row with no event and every date cell empty",
-    "bad_number": "a number field's value is not a number",
-    "bad_bool": "a bool field's value is not true/false, yes/no or 1/0",
-    "bad_date": "a date field's value is not a date",
-    "bad_option": "a `one of` field's value is outside its set",
-}
-
 _EXAMPLES = 20
 _NO_FIELDS: AbstractMapping[str, FieldValue] = MappingProxyType({})
 _NEVER = sys.maxsize  # the as-of cut-off when there is none: no event is after it
-
-
-class Event(NamedTuple):
-    """One event of a lead, as replay needs it.
-
-    `fields` holds only the non-empty, typed values this event sets; it is shared between
-    the events a wide row makes, so it must not be modified. `file` and `line` say where
-    the event was read, for `explain` and diagnostics.
-    """
-
-    ts: int  # UTC epoch seconds
-    seq: int  # position in the whole input: file order, then row order
-    type: str
-    fields: AbstractMapping[str, FieldValue]
-    event_id: str | None
-    file: str
-    line: int
-
-    @property
-    def source(self) -> tuple[str, int]:
-        return (self.file, self.line)
-
-
-class Rejection(NamedTuple):
-    """A rejected row: where it is, the reason code, and what was wrong in words."""
-
-    file: str
-    line: int
-    reason: str
-    detail: str
-
-
-@dataclass(slots=True)
-class InputStats:
-    """The input accounting of RUNNER §5.
-
-    Every data row is counted in `rows`. A row is either rejected (once, for its first
-    defect) or yields events: one for an event row, one per non-empty date cell for a
-    wide-export row. `expanded` counts the events beyond the first that a row yielded, so
-    the books close:
-
-        rows + expanded == events + sum(rejected) + duplicates
-                           + sum(unknown_events) + after_as_of
-    """
-
-    rows: int = 0
-    events: int = 0
-    leads: int = 0
-    rejected: dict[str, int] = field(default_factory=dict)
-    rejected_examples: list[Rejection] = field(default_factory=list)
-    duplicates: int = 0
-    unknown_events: dict[str, int] = field(default_factory=dict)
-    after_as_of: int = 0
-    expanded: int = 0
-    first_ts: int | None = None
-    last_ts: int | None = None
-
-    @property
-    def rejected_total(self) -> int:
-        return sum(self.rejected.values())
-
-
-@dataclass(slots=True)
-class EventLog:
-    """Every lead's events sorted by (ts, seq), and how the input was used."""
-
-    leads: dict[str, list[Event]]
-    stats: InputStats
 
 
 class _Rows(Protocol):
@@ -190,7 +106,8 @@ class _Reader:
         self.fmt = mapping.timestamp_format
         self.parse_ts = timestamp_parser(self.fmt, zone)
         self.as_of = as_of
-        self.types = self._event_types(events)
+        self.declared = {name: sys.intern(name) for name in events}
+        self.types = self._event_types()
         self.field_sources = self._field_sources()
         self.date_sources = self._date_sources()
         self.leads: defaultdict[str, list[Event]] = defaultdict(list)
@@ -200,16 +117,16 @@ class _Reader:
 
     # -- resolving the mapping against the policy, once -------------------------------------
 
-    def _event_types(self, declared: Collection[str]) -> dict[str, str]:
+    def _event_types(self) -> dict[str, str]:
         """Source event value → declared type (interned, so a million events share it)."""
-        types = {name: sys.intern(name) for name in declared}
+        types = dict(self.declared)
         for source, target in self.mapping.events.items():
-            if target not in types:
+            if target not in self.declared:
                 raise SlalangError(
                     f"{self.mapping.where('events', source)}: "
-                    f"{_unknown('event type', target, types)}"
+                    f"{_unknown('event type', target, self.declared)}"
                 )
-            types[source] = types[target]
+            types[source] = self.declared[target]
         return types
 
     def _field_sources(self) -> dict[str, FieldSpec]:
@@ -230,12 +147,12 @@ class _Reader:
     def _date_sources(self) -> dict[str, str]:
         dates: dict[str, str] = {}
         for source, target in self.mapping.date_columns.items():
-            if target not in self.types or target in self.mapping.events:
+            if target not in self.declared:
                 raise SlalangError(
                     f"{self.mapping.where('date_columns', source)}: "
-                    f"{_unknown('event type', target, self.types)}"
+                    f"{_unknown('event type', target, self.declared)}"
                 )
-            dates[source] = self.types[target]
+            dates[source] = self.declared[target]
         return dates
 
     def layout(self, header: list[str], name: str) -> _Layout:
@@ -438,7 +355,7 @@ class _Reader:
                 if ts > as_of:
                     after += 1
                     continue
-                event_id = row[i_id] or None if i_id >= 0 else None
+                event_id = (row[i_id] or None) if i_id >= 0 else None
                 # tuple.__new__ skips NamedTuple's Python-level __new__: a third of the cost
                 timelines[lead].append(
                     new(event_class, (ts, seq, kind, values, event_id, file, line))
