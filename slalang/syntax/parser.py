@@ -19,6 +19,7 @@ from lark.lexer import PatternStr
 
 from slalang import ast
 from slalang.diagnostics import Diagnostic, PolicyError, error
+from slalang.memory import gc_paused
 from slalang.syntax.build import AstBuilder
 from slalang.syntax.lexical import find_comments, unclosed_brace
 
@@ -89,7 +90,8 @@ def reserved_words() -> frozenset[str]:
 def parse(text: str, path: str = "<string>") -> ast.Policy:
     """Parse one policy's text; raises `PolicyError` with every syntax diagnostic."""
     try:
-        tree = _lark().parse(text)
+        with gc_paused():
+            tree = _lark().parse(text)
     except _NestingTooDeep as exc:
         raise PolicyError(
             [
@@ -105,7 +107,8 @@ def parse(text: str, path: str = "<string>") -> ast.Policy:
         raise PolicyError([_syntax_diagnostic(exc, text, path)]) from None
     builder = AstBuilder(path, reserved_words())
     try:
-        statements = builder.transform(tree)
+        with gc_paused():
+            statements = builder.transform(tree)
     except RecursionError:  # pragma: no cover - guarded by MAX_NESTING
         raise PolicyError(
             [error("SLA108", "policy nested too deeply", ast.Span(path, 1, 1, 1, 1))]
