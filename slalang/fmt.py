@@ -41,7 +41,10 @@ def format_text(text: str, path: str = "<stdin>") -> str:
 
 
 def format_policy(policy: ast.Policy) -> str:
-    """The canonical text of a parsed policy, comments and blank-line grouping kept."""
+    """The canonical text of a parsed policy, comments and blank-line grouping kept.
+
+    Raises `FormatError` rather than return text that would not mean the same.
+    """
     text = _Printer(policy).render()
     _check(policy, text)
     return text
