@@ -102,8 +102,8 @@ def _failure(case: ET.Element, violations: Sequence[s.Row]) -> None:
         type=s.highest_severity(violations),
     )
     source = first["source"]
-    owner = first["owner"] or s.NO_OWNER
-    header = f"{source['file']}:{source['line']} (owner {owner})"
+    owner = f"owner {first['owner']}" if first["owner"] else "no owner"
+    header = f"{source['file']}:{source['line']} ({owner})"
     failure.text = xml_text("\n".join([header, *(_line(v) for v in violations)]))
 
 

@@ -86,7 +86,7 @@ def _summary(report: s.Report) -> str:
 def _slas(report: s.Report) -> str:
     if not report["slas"]:
         return ""
-    counts = [status.replace("_", " ") for status in s.SLA_COUNTS]
+    counts = [s.SLA_HEADINGS[status] for status in s.SLA_COUNTS]
     headings = ["SLA", "Cycles", *counts, "Compliance", "p50", "p90"]
     rows = [
         [

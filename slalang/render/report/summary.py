@@ -26,6 +26,7 @@ KIND_WORDS = {
 }
 SEVERITIES = ("error", "warning", "info")
 SLA_COUNTS = ("met", "late", "missed", "pending", "at_risk", "cancelled", "exempt")
+SLA_HEADINGS = {status: status.replace("_", " ").capitalize() for status in SLA_COUNTS}
 NO_OWNER = "(no owner)"
 ABSENT = "\N{EN DASH}"
 

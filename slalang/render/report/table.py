@@ -13,7 +13,7 @@ from typing import Any
 
 from rich import box
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from slalang.render.report import summary as s
@@ -27,8 +27,10 @@ STATUS_STYLES = {
     "at_risk": "yellow",
     "in_progress": "yellow",
 }
-SLA_HEADINGS = {"at_risk": "At risk"}
 OPTIONAL_COUNTS = ("cancelled", "exempt")
+LEAD_WIDTH = 24
+NAME_WIDTH = 20
+GROUP_WIDTH = 24
 
 
 def render(report: s.Report, options: Options) -> str:
@@ -81,23 +83,26 @@ def _section(console: Console, title: str) -> None:
     console.print(Text(title, style="bold"))
 
 
-def _table(*headings: str, right: tuple[str, ...] = ()) -> Table:
-    """Columns two spaces apart under a rule: the first column (a name) folds rather than
-    being cut short when the table is too wide."""
-    table = Table(
+def _table(*columns: Column) -> Table:
+    """Columns two spaces apart under a rule."""
+    return Table(
+        *columns,
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,
         padding=(0, 1, 0, 0),
         header_style="bold",
     )
-    for index, heading in enumerate(headings):
-        table.add_column(
-            heading,
-            justify="right" if heading in right else "left",
-            overflow="fold" if index == 0 else "ellipsis",
-        )
-    return table
+
+
+def _name(heading: str, widest: int | None = None) -> Column:
+    """Text that wraps, and folds a long word, rather than being cut short: a name or a
+    message is never shown in part."""
+    return Column(heading, overflow="fold", max_width=widest)
+
+
+def _number(heading: str) -> Column:
+    return Column(heading, justify="right", no_wrap=True)
 
 
 def _status(status: str) -> Text:
@@ -122,9 +127,9 @@ def _slas(console: Console, report: s.Report) -> None:
         for status in s.SLA_COUNTS
         if status not in OPTIONAL_COUNTS or any(row[status] for row in report["slas"])
     ]
-    headings = [SLA_HEADINGS.get(c, c.capitalize()) for c in counts]
-    numeric = ("Cycles", *headings, "Compliance", "p50", "p90")
-    table = _table("SLA", "Cycles", *headings, "Compliance", "p50", "p90", right=numeric)
+    headings = ["Cycles", *(s.SLA_HEADINGS[c] for c in counts)]
+    headings += ["Compliance", "p50", "p90"]
+    table = _table(_name("SLA"), *map(_number, headings))
     for row in report["slas"]:
         table.add_row(
             Text(row["sla"]),
@@ -144,8 +149,10 @@ def _targets(console: Console, report: s.Report) -> None:
         console.print("none judged")
         return
     grouped = any(row["group"] is not None for row in rows)
-    headings = ["Target", "Owner", "Period", *(["Group"] if grouped else [])]
-    table = _table(*headings, "Value", "Goal", "Status", "Pace", right=("Value", "Goal", "Pace"))
+    columns = [_name("Target"), _name("Owner"), _name("Period")]
+    columns += [_name("Group", GROUP_WIDTH)] if grouped else []
+    columns += [_number("Value"), _number("Goal"), _name("Status"), _number("Pace")]
+    table = _table(*columns)
     for row in rows:
         cells = s.target_cells(row)
         group = [Text(s.printable(row["group"] or ""))] if grouped else []
@@ -168,10 +175,8 @@ def _owners(console: Console, report: s.Report) -> None:
     if not totals:
         console.print("no violations")
         return
-    kinds = ("SLA breaches", "Handoffs", "Targets")
-    severities = ("Errors", "Warnings", "Info")
-    numeric = ("Violations", *kinds, *severities)
-    table = _table("Owner", *numeric, right=numeric)
+    counts = ("Violations", "SLA breaches", "Handoffs", "Targets", "Errors", "Warnings", "Info")
+    table = _table(_name("Owner"), *map(_number, counts))
     for owner in totals:
         table.add_row(
             Text(owner.owner),
@@ -189,13 +194,19 @@ def _violations(console: Console, report: s.Report, limit: int) -> None:
     if not shown:
         console.print("none" if not violations else "none shown (limit 0)")
         return
-    table = _table("Lead / period", "Rule", "Owner", "Severity", "When", "What")
+    # The message gets the room: identifiers are capped, the instant is never broken.
+    table = _table(
+        _name("Lead / period", LEAD_WIDTH),
+        _name("Rule", NAME_WIDTH),
+        _name("Owner", NAME_WIDTH),
+        Column("When", no_wrap=True, min_width=len("2026-01-01T00:00:00Z")),
+        _name("What"),
+    )
     for violation in shown:
         table.add_row(
             Text(s.where(violation)),
             Text(violation["rule"]),
             Text(violation["owner"] or s.ABSENT),
-            Text(violation["severity"], style="red" if violation["severity"] == "error" else ""),
             violation["at"],
             Text(s.printable(violation["message"])),
         )
