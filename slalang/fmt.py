@@ -129,7 +129,9 @@ def _pieces(node: ast.Expr) -> list[_Piece]:
             level = _level(node)
             return [(node.left, level), f" {node.op} ", (node.right, level + 1)]
         case ast.Not():
-            return ["not ", (node.operand, _NOT)]
+            # `not (x = 1)` keeps its parentheses: `not x = 1` is the same tree, but a
+            # reader cannot tell whether `not` applies to `x` or to the comparison
+            return ["not ", (node.operand, _SUM)]
         case ast.Compare():
             # comparisons do not chain, so both sides must be sums
             return [(node.left, _SUM), f" {node.op} ", (node.right, _SUM)]
