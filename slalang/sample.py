@@ -1094,7 +1094,10 @@ class _Generator:
             yield ts, home
 
     def leads_rows(self) -> Iterator[tuple[int, list[Row]]]:
-        """Each lead's arrival instant and rows, lead by lead."""
+        """Each lead's arrival instant and rows, lead by lead (none when the policy declares
+        no events: there is nothing to log)."""
+        if not self.world.roles.arrival:
+            return
         rng = Random(f"{self.seed}:leads")
         noise = Random(f"{self.seed}:noise")
         for number, (arrival, home) in enumerate(self.arrivals(), 1):
