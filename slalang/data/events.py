@@ -8,7 +8,6 @@ converters and the time zone are all resolved from the header before the first r
 
 from __future__ import annotations
 
-import csv
 import difflib
 import gc
 import sys
@@ -52,7 +51,7 @@ _NEVER = sys.maxsize  # the as-of cut-off when there is none: no event is after 
 
 
 class _Rows(Protocol):
-    """Rows of text cells; `line_num` is the last physical line consumed so far."""
+    """Rows of text cells; `line_num` is the line the row last yielded starts on."""
 
     line_num: int
 
@@ -270,24 +269,18 @@ class _Reader:
 
     # -- the hot loops ------------------------------------------------------------------------
 
-    def read_rows(self, rows: _Rows, layout: _Layout, watch: _Watch) -> None:
-        """Read one input's rows, resuming after any row the CSV parser refuses."""
-        iterator = iter(rows)
-        read = self._read_wide if layout.dates else self._read_long
-        while True:
-            try:
-                read(iterator, rows, layout, watch)
-                return
-            except csv.Error as exc:
-                self.reject_line(rows.line_num, "bad_row", f"CSV: {exc}")
+    def read_rows(self, source: _Rows, layout: _Layout, watch: _Watch) -> None:
+        """Read one input's rows into timelines and counts."""
+        if layout.dates:
+            self._read_wide(source, layout, watch)
+        else:
+            self._read_long(source, layout, watch)
 
-    def _read_long(
-        self, rows: Iterator[list[str]], source: _Rows, layout: _Layout, watch: _Watch
-    ) -> None:
+    def _read_long(self, source: _Rows, layout: _Layout, watch: _Watch) -> None:
         """One event per row. Everything the loop touches is a local: this runs per row.
 
-        A row starts on the line after the previous one ended (a quoted cell may span lines),
-        so `line` is where the row starts.
+        Rows the source could not make (a bad JSON line, a CSV record the parser refused)
+        come as empty rows and were counted by the source; blank lines come as `[""]`.
         """
         new = tuple.__new__
         event_class = Event
@@ -301,15 +294,13 @@ class _Reader:
         file = self.file
         no_fields = _NO_FIELDS
         stats = self.stats
-        rows_read = events = after = 0
-        seq = self.seq
-        last = source.line_num
+        rows_read = after = 0
+        seq = first_seq = self.seq
         try:
-            for row in rows:
-                line = last + 1
-                last = source.line_num
+            for row in source:
+                line = source.line_num
                 if len(row) != width or watch.dirty:
-                    if not row:
+                    if not row or row == [""]:
                         continue  # a blank line is not a data row
                     if len(row) != width:
                         self.reject_line(line, "bad_row", _cells(len(row), width))
@@ -361,26 +352,21 @@ class _Reader:
                     new(event_class, (ts, seq, kind, values, event_id, file, line))
                 )
                 seq += 1
-                events += 1
         finally:
             self.seq = seq
             stats.rows += rows_read
-            stats.events += events
+            stats.events += seq - first_seq
             stats.after_as_of += after
 
-    def _read_wide(
-        self, rows: Iterator[list[str]], source: _Rows, layout: _Layout, watch: _Watch
-    ) -> None:
+    def _read_wide(self, source: _Rows, layout: _Layout, watch: _Watch) -> None:
         """Rows that may also carry date cells, each one an event of its column's type."""
         width = layout.width
         ts_column = self.mapping.column("timestamp")
         stats = self.stats
-        last = source.line_num
-        for row in rows:
-            line = last + 1
-            last = source.line_num
+        for row in source:
+            line = source.line_num
             if len(row) != width:
-                if row:
+                if row and row != [""]:
                     self.reject_line(line, "bad_row", _cells(len(row), width))
                 continue
             if watch.dirty and has_escaped_bytes(row):
@@ -464,14 +450,14 @@ class _Reader:
                 if lines.absent and lines.saw_object:
                     raise SlalangError(_missing_keys(name, sorted(lines.absent)))
             else:
-                rows = CsvRows(stream)
+                rows = CsvRows(stream, self.reject_line)
                 header = rows.header()
                 if header is None:
                     raise SlalangError(
                         f"{name}: empty file; expected a CSV header row naming the columns "
                         f"(`{'`, `'.join(self._required())}`)"
                     )
-                self.read_rows(rows.reader, self.layout(header, name), rows.watch)
+                self.read_rows(rows, self.layout(header, name), rows.watch)
         except (OSError, EOFError) as exc:
             raise SlalangError(f"{name}: cannot read events: {_os_reason(exc)}") from None
         finally:

@@ -240,10 +240,10 @@ def test_bad_bytes_deep_in_a_large_file_are_found(tmp_path: Path) -> None:
 
 
 def test_a_row_the_csv_parser_refuses_is_rejected_and_reading_goes_on(tmp_path: Path) -> None:
-    huge = "x" * 200_000  # past the csv module's field size limit
+    huge = "x" * 200_000  # a quoted cell past the csv module's field size limit
     log = read(
         tmp_path,
-        HEADER + f"L1,2026-03-06T10:00:00Z,page_view,,,,{huge},,\n"
+        HEADER + f'L1,2026-03-06T10:00:00Z,page_view,,,,"{huge}",,\n'
         "L2,2026-03-06T10:00:00Z,page_view,,,,,,\n",
     )
     assert log.stats.rejected == {"bad_row": 1}
