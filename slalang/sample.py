@@ -971,7 +971,7 @@ class _Lead:
             self.push(reply, rng.choice(roles.touch), self.owner())
             decide = self.business(reply, office, _lognormal(rng, 12 * _HOUR, 0.9))
         u = rng.random()
-        accept = 0.04 + 0.35 * q * q
+        accept = 0.05 + 0.45 * q * q
         if roles.accept is not None and u < accept:
             self.push(decide, roles.accept, self.owner())
             self.progress(decide)
