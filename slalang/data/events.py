@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import gc
 import sys
+import zlib
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from collections.abc import Mapping as AbstractMapping
@@ -113,6 +114,7 @@ class _Reader:
         self.stats = InputStats()
         self.seq = 0
         self.file = ""
+        self.has_ids = False  # whether any input has an event id column (or is JSON Lines)
 
     # -- resolving the mapping against the policy, once -------------------------------------
 
@@ -224,7 +226,10 @@ class _Reader:
         for source, kind in self.date_sources.items():
             dates.append((len(keys), source, kind))
             keys.append(source)
-        return _Layout(len(keys), 0, 1, 2, 3, fields, dates), keys
+        layout = _Layout(
+            width=len(keys), lead=0, timestamp=1, event=2, event_id=3, fields=fields, dates=dates
+        )
+        return layout, keys
 
     # -- accounting ---------------------------------------------------------------------------
 
@@ -271,6 +276,7 @@ class _Reader:
 
     def read_rows(self, source: _Rows, layout: _Layout, watch: _Watch) -> None:
         """Read one input's rows into timelines and counts."""
+        self.has_ids = self.has_ids or layout.event_id >= 0
         if layout.dates:
             self._read_wide(source, layout, watch)
         else:
@@ -375,16 +381,17 @@ class _Reader:
             stats.rows += 1
             lead = row[layout.lead]
             if not lead:
-                self.reject(line, "missing_lead_id", "the lead id is empty")
+                self.reject(line, "missing_lead_id", REASONS["missing_lead_id"])
                 continue
             made: list[tuple[int, str | None, str, str | None]] = []  # (ts, type, raw, id)
             row_id = row[layout.event_id] if layout.event_id >= 0 else ""
             raw = row[layout.event] if layout.event >= 0 else ""
+            text = column = ""
             try:
                 if raw:
                     text = row[layout.timestamp]
                     if not text:
-                        self.reject(line, "missing_timestamp", "the timestamp is empty")
+                        self.reject(line, "missing_timestamp", REASONS["missing_timestamp"])
                         continue
                     column = ts_column
                     made.append((self.parse_ts(text), self.types.get(raw), raw, row_id or None))
@@ -397,7 +404,7 @@ class _Reader:
                 self._reject_timestamp(line, text, column, exc)
                 continue
             if not made:
-                self.reject(line, "no_dates", "no event, and every date cell is empty")
+                self.reject(line, "no_dates", REASONS["no_dates"])
                 continue
             values: AbstractMapping[str, FieldValue] = _NO_FIELDS
             if any(kind is not None for _, kind, _, _ in made):
@@ -458,7 +465,7 @@ class _Reader:
                         f"(`{'`, `'.join(self._required())}`)"
                     )
                 self.read_rows(rows, self.layout(header, name), rows.watch)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise SlalangError(f"{name}: cannot read events: {_os_reason(exc)}") from None
         finally:
             if path != "-":
@@ -473,7 +480,8 @@ class _Reader:
         last: int | None = None
         duplicates = 0
         for timeline in self.leads.values():
-            duplicates += _drop_duplicates(timeline)
+            if self.has_ids:
+                duplicates += _drop_duplicates(timeline)
             # events were appended in seq order, so a stable sort on ts keeps ties in input
             # order; tuples compare on (ts, seq) and seq is unique, so this is that sort
             timeline.sort()
@@ -529,6 +537,8 @@ _CLEAN = _Clean()
 def _os_reason(exc: BaseException) -> str:
     if isinstance(exc, EOFError):
         return "the compressed file is truncated"
+    if isinstance(exc, zlib.error):
+        return "the compressed file is corrupt"
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__

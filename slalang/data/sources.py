@@ -230,7 +230,7 @@ class JsonRows:
     """
 
     def __init__(
-        self, stream: IO[bytes], keys: list[str], required: list[str], reject: RejectLine
+        self, stream: io.BufferedReader, keys: list[str], required: list[str], reject: RejectLine
     ) -> None:
         self._stream = stream
         self._keys = keys
@@ -240,6 +240,8 @@ class JsonRows:
         self.line_num = 0
 
     def __iter__(self) -> Iterator[list[str]]:
+        if self._stream.peek(3)[:3] == codecs.BOM_UTF8:
+            self._stream.read(3)
         keys = self._keys
         loads = json.loads
         absent = self.absent

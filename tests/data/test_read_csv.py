@@ -268,6 +268,15 @@ def test_a_truncated_gzip_file_is_an_error_naming_it(tmp_path: Path) -> None:
         read(tmp_path, data[: len(data) // 2], "events.csv.gz")
 
 
+def test_a_corrupt_gzip_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    data = bytearray(
+        gzip.compress((HEADER + "L1,2026-03-06T10:00:00Z,page_view,,,,,,\n" * 50).encode())
+    )
+    data[20:40] = b"\xff" * 20
+    with pytest.raises(SlalangError, match=r"events\.csv\.gz: cannot read events: "):
+        read(tmp_path, bytes(data), "events.csv.gz")
+
+
 def test_several_files_number_rows_per_file_and_order_ties_by_file(tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_text(HEADER + "L1,2026-03-06T10:00:00Z,page_view,x,,,,,\n")
     (tmp_path / "b.csv").write_text(

@@ -70,6 +70,11 @@ def test_bytes_that_are_not_utf8_reject_their_line(tmp_path: Path) -> None:
     assert log.stats.rejected == {"bad_encoding": 1}
 
 
+def test_a_byte_order_mark_is_skipped(tmp_path: Path) -> None:
+    text = lines({"lead_id": "L1", "timestamp": "2026-03-06T10:00:00Z", "event": "page_view"})
+    assert read(tmp_path, b"\xef\xbb\xbf" + text.encode(), "events.jsonl").stats.events == 1
+
+
 def test_gzipped_json_lines(tmp_path: Path) -> None:
     data = gzip.compress(
         lines({"lead_id": "L1", "timestamp": "2026-03-06T10:00:00Z", "event": "page_view"}).encode()
