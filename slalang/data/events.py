@@ -395,11 +395,11 @@ class _Reader:
                         continue
                     column = ts_column
                     made.append((self.parse_ts(text), self.types.get(raw), raw, row_id or None))
-                for index, column, kind in layout.dates:
+                for index, column, date_type in layout.dates:
                     text = row[index]
                     if text:
                         event_id = f"{row_id}#{column}" if row_id else None
-                        made.append((self.parse_ts(text), kind, kind, event_id))
+                        made.append((self.parse_ts(text), date_type, date_type, event_id))
             except ValueError as exc:
                 self._reject_timestamp(line, text, column, exc)
                 continue

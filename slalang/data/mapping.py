@@ -135,10 +135,11 @@ def _schema_message(error: jsonschema.ValidationError) -> tuple[YamlPath, str]:
     path: YamlPath = tuple(error.absolute_path)
     if error.validator == "type":
         wanted = error.validator_value
-        names = wanted if isinstance(wanted, list) else [wanted]
+        names = [str(n) for n in (wanted if isinstance(wanted, list) else [wanted])]
         return path, "expected " + " or ".join(_TYPE_WORDS.get(n, n) for n in names)
     if error.validator == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        allowed = sorted(schema.get("properties", {}))
         instance = error.instance if isinstance(error.instance, dict) else {}
         extra = [key for key in instance if key not in allowed]
         key = extra[0] if extra else "?"

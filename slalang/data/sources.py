@@ -61,11 +61,15 @@ class DecodeWatch(io.BufferedIOBase):
         self._decoder = codecs.getincrementaldecoder("utf-8")()
         self.dirty = False
 
+    @property
+    def name(self) -> Any:
+        return getattr(self._inner, "name", None)
+
     def readable(self) -> bool:
         return True
 
-    def read1(self, size: int | None = -1) -> bytes:
-        data = self._inner.read1(-1 if size is None else size)
+    def read1(self, size: int = -1, /) -> bytes:
+        data = self._inner.read1(size)
         if not self.dirty and not data.isascii():
             try:
                 self._decoder.decode(data, final=not data)
@@ -73,7 +77,8 @@ class DecodeWatch(io.BufferedIOBase):
                 self.dirty = True
         return data
 
-    read = read1
+    def read(self, size: int | None = -1, /) -> bytes:
+        return self.read1(-1 if size is None else size)
 
 
 def open_binary(path: str, stdin: BinaryIO | None) -> io.BufferedReader:
@@ -85,7 +90,7 @@ def open_binary(path: str, stdin: BinaryIO | None) -> io.BufferedReader:
         raw: io.BufferedReader = io.BufferedReader(_Peekable(stdin), _BUFFER)
     else:
         try:
-            raw = open(path, "rb", buffering=_BUFFER)  # noqa: SIM115 - closed by the caller
+            raw = io.BufferedReader(io.FileIO(path, "rb"), _BUFFER)
         except FileNotFoundError:
             raise SlalangError(f"{name}: cannot read events: no such file") from None
         except IsADirectoryError:
@@ -93,7 +98,7 @@ def open_binary(path: str, stdin: BinaryIO | None) -> io.BufferedReader:
         except OSError as exc:
             raise SlalangError(f"{name}: cannot read events: {exc.strerror}") from None
     if raw.peek(2)[:2] == _GZIP_MAGIC:
-        return io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"), _BUFFER)  # type: ignore[arg-type]
+        return io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"), _BUFFER)
     return raw
 
 
