@@ -247,7 +247,7 @@ class _Roles:
     engagement_weight: tuple[float, ...]  # how common each is: the fewer points, the more
     forms: frozenset[str]  # engagement that fills in a form (may reveal profile fields)
     qualify: int | None  # the stage whose entry calls for sales (the MQL)
-    response: int | None  # the SLA that clock starts
+    response: int | None  # the SLA whose clock entering it starts
     touch: tuple[str, ...]  # sales' first contact
     accept_stage: int | None
     accept: str | None
@@ -261,12 +261,15 @@ class _Roles:
     sides: tuple[_Side, ...]
     spare: tuple[str, ...]  # declared events with no other part: sent now and then
     owner: str | None  # the field naming the rep
-    deal: tuple[str, ...]  # number fields summed by targets (amounts)
+    deal: tuple[str, ...]  # amounts: number fields summed, needed after acceptance, or money
     profile: tuple[str, ...]  # what marketing learns about the lead
     side_fields: frozenset[str]
 
 
 def _roles(plan: Plan) -> _Roles:
+    """Cast the policy's events and fields by what the rules do with them, so any policy
+    gets a funnel-shaped sample whatever it calls things. Roles a policy lacks stay empty
+    (no SLA on entering a stage: sales still answers the first `when` stage, unclocked)."""
     stages, slas, events = plan["stages"], plan["slas"], plan["events"]
     arrival: list[str] = next(
         (s["trigger"]["on"] for s in stages if s["trigger"] and "on" in s["trigger"]),
@@ -386,10 +389,9 @@ def _roles(plan: Plan) -> _Roles:
         ),
         None,
     )
-    summed = {node["field"] for node in _aggregates(plan) if node.get("agg") == "sum"}
-    required_later = {
-        f for s in stages[accept_stage or len(stages) :] if s["handoff"] for f in _fields_in(s)
-    }
+    summed = {node["field"] for node in _nodes(plan["targets"]) if node.get("agg") == "sum"}
+    after_acceptance = stages[accept_stage:] if accept_stage is not None else []
+    required_later = {f for s in after_acceptance if s["handoff"] for f in _fields_in(s)}
     deal = tuple(
         f
         for f, spec in fields.items()
@@ -446,16 +448,6 @@ def _roles(plan: Plan) -> _Roles:
         profile=profile,
         side_fields=side_fields,
     )
-
-
-def _aggregates(plan: Plan) -> Iterator[dict[str, Any]]:
-    pending = [t["goal"] for t in plan["targets"]]
-    while pending:
-        node = pending.pop(0)
-        if "agg" in node:
-            yield node
-        pending.extend(node.get("args", []))
-        pending.extend(node[k] for k in ("left", "right") if k in node)
 
 
 # ---- the lead as the policy sees it ----------------------------------------------------------
@@ -612,6 +604,7 @@ class _World:
         self.feedback_goals = (
             slas[roles.feedback_sla].goals if roles.feedback_sla is not None else ()
         )
+        # the goals of the first SLA each stage's entry starts (later SLAs are overwritten)
         self.entering_goals = {
             stage: sla.goals for sla in reversed(slas) for stage in sla.start_stages
         }
@@ -620,7 +613,11 @@ class _World:
             for s in plan["stages"]
             if s["handoff"]
         }
-        windows = [s["window"]["seconds"] for s in plan["scores"].values() if s["window"]]
+        windows = [
+            s["window"]["seconds"]
+            for s in plan["scores"].values()
+            if s["window"] and "seconds" in s["window"]
+        ]
         self.lapse_after = min(windows) if windows else 30 * _DAY
         team = Random(f"{seed}:reps")
         owner = self.fields.get(roles.owner or "", {})
@@ -1205,7 +1202,7 @@ def write_sample(
     events_path = Path(events_path)
     with _atomic(events_path) as raw:
         if events_path.name.endswith(".gz"):
-            stream = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
+            stream = gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=0)
         else:
             stream = raw
         with io.TextIOWrapper(stream, encoding="utf-8", newline="") as text:
