@@ -36,8 +36,9 @@ FIELDS = {
 HEADER = ["lead_id", "timestamp", "event", "event_id", "segment", "company_size", "title"]
 
 
-def generate(path: Path, rows: int, per_lead: int = 10) -> None:
-    """Leads of `per_lead` events over March 2026 in shuffled time order, as exports come."""
+def generate(path: Path, rows: int, per_lead: int = 10, zone_suffix: str = "Z") -> None:
+    """Leads of `per_lead` events over March 2026 in shuffled time order, as exports come;
+    `zone_suffix=""` writes local times without an offset."""
     rng = random.Random(20260301)
     start = datetime(2026, 3, 1, tzinfo=UTC)
     segments = ("smb", "mid", "enterprise")
@@ -50,7 +51,7 @@ def generate(path: Path, rows: int, per_lead: int = 10) -> None:
             writer.writerow(
                 [
                     f"L{i // per_lead:07d}",
-                    moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    moment.strftime("%Y-%m-%dT%H:%M:%S") + zone_suffix,
                     TYPES[i % len(TYPES)],
                     f"E{i}",
                     segments[i % 3] if k == 0 else "",
@@ -62,6 +63,12 @@ def generate(path: Path, rows: int, per_lead: int = 10) -> None:
 
 def slalang_read(path: Path) -> int:
     log = read_events([str(path)], FIELDS, TYPES)
+    return log.stats.events
+
+
+def slalang_read_local(path: Path) -> int:
+    """Local times without an offset, read in a zone with DST (`--timezone`)."""
+    log = read_events([str(path)], FIELDS, TYPES, timezone="America/New_York")
     return log.stats.events
 
 
@@ -150,12 +157,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     path = Path(tempfile.gettempdir()) / f"slalang-bench-{args.rows}.csv"
-    if not path.exists():
-        print(f"generating {path} ...")
-        generate(path, args.rows)
+    local = path.with_name(f"slalang-bench-{args.rows}-local.csv")
+    for target, suffix in ((path, "Z"), (local, "")):
+        if not target.exists():
+            print(f"generating {target} ...")
+            generate(target, args.rows, zone_suffix=suffix)
     print(f"{args.rows:,} rows, {path.stat().st_size / 1e6:.0f} MB; best of {args.repeat}")
     measure("csv module, parse only (floor)", csv_floor, path, args.repeat)
     measure("slalang read_events", slalang_read, path, args.repeat)
+    measure("slalang read_events, local times", slalang_read_local, local, args.repeat)
     try:
         import pyarrow  # noqa: F401
     except ImportError:

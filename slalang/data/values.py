@@ -140,7 +140,8 @@ class _LocalClock:
 
     def __init__(self, zone: ZoneInfo) -> None:
         self._zone = zone
-        self._offsets: dict[int, int | None] = {}
+        #: hour since the epoch in local time → its offset in seconds; None: a transition
+        self.offsets: dict[int, int | None] = {}
 
     def _plain_offset(self, wall: datetime) -> int | None:
         """The offset at `wall` when it is neither in a gap nor ambiguous, else None."""
@@ -152,12 +153,12 @@ class _LocalClock:
         local = (wall - _NAIVE_EPOCH) // _SECOND
         hour = local // _HOUR
         try:
-            offset = self._offsets[hour]
+            offset = self.offsets[hour]
         except KeyError:
             start = _NAIVE_EPOCH + timedelta(hours=hour)
             first = self._plain_offset(start)
             last = self._plain_offset(start + timedelta(seconds=_HOUR - 1))
-            offset = self._offsets[hour] = first if first == last else None
+            offset = self.offsets[hour] = first if first == last else None
         if offset is None:
             return wall_to_epoch(wall, self._zone)
         return local - offset
@@ -182,12 +183,19 @@ def timestamp_parser(fmt: str | None, zone: ZoneInfo | None) -> Callable[[str], 
         return clock.to_epoch(moment)
 
     if fmt is None:
+        offsets = clock.offsets if clock is not None else {}
 
         def parse_iso(text: str) -> int:
+            # this runs per row: the common cases (an offset, or a local time in an hour
+            # already seen) are inlined, everything else goes through to_epoch
             moment = from_iso(text)
-            if moment.tzinfo is not None:  # the common case, inlined: this runs per row
+            if moment.tzinfo is not None:
                 return (moment - _EPOCH) // _SECOND
-            return to_epoch(moment)
+            local = (moment - _NAIVE_EPOCH) // _SECOND
+            offset = offsets.get(local // _HOUR)
+            if offset is None:
+                return to_epoch(moment)
+            return local - offset
 
         return parse_iso
 
