@@ -70,7 +70,7 @@ class DecodeWatch(io.BufferedIOBase):
 
     def read1(self, size: int = -1, /) -> bytes:
         data = self._inner.read1(size)
-        if not self.dirty and not data.isascii():
+        if not self.dirty and (not data or not data.isascii()):  # b"": the end, flush
             try:
                 self._decoder.decode(data, final=not data)
             except UnicodeDecodeError:

@@ -239,6 +239,12 @@ def test_bad_bytes_deep_in_a_large_file_are_found(tmp_path: Path) -> None:
     assert log.stats.events == 20_001
 
 
+def test_a_multibyte_character_cut_at_the_end_of_the_file_is_found(tmp_path: Path) -> None:
+    data = HEADER.encode() + b"L1,2026-03-06T10:00:00Z,page_view,,,,,,2026\xc3"
+    log = read(tmp_path, data)
+    assert log.stats.rejected == {"bad_encoding": 1}
+
+
 def test_a_row_the_csv_parser_refuses_is_rejected_and_reading_goes_on(tmp_path: Path) -> None:
     huge = "x" * 200_000  # a quoted cell past the csv module's field size limit
     log = read(
