@@ -21,12 +21,28 @@ REPORT_SCHEMA: dict[str, Any] = json.loads(
 )
 # A type error on a large object quotes the whole object; a path and a glimpse are enough.
 _MESSAGE_LIMIT = 300
+_REF_KEYS = ("$ref", "$defs")
 
 
 @cache
 def _validator() -> Draft202012Validator:
+    """A validator for the schema with its `$defs` written in place: resolving a `$ref` per
+    use costs as much as the check itself, and a report has one violation per breach."""
     Draft202012Validator.check_schema(REPORT_SCHEMA)
-    return Draft202012Validator(REPORT_SCHEMA)
+    return Draft202012Validator(_inline(REPORT_SCHEMA, REPORT_SCHEMA["$defs"]))
+
+
+def _inline(node: Any, defs: Mapping[str, Any]) -> Any:
+    """`node` with every local `$ref` replaced by its definition (the schema has no cycles)."""
+    if isinstance(node, list):
+        return [_inline(item, defs) for item in node]
+    if not isinstance(node, dict):
+        return node
+    rest = {key: _inline(value, defs) for key, value in node.items() if key not in _REF_KEYS}
+    if "$ref" not in node:
+        return rest
+    target = _inline(defs[node["$ref"].removeprefix("#/$defs/")], defs)
+    return {"allOf": [target, rest]} if rest else target
 
 
 def validate_report(report: Mapping[str, Any]) -> None:
