@@ -38,6 +38,7 @@ def render(report: s.Report, options: Options) -> str:
     if width is None:
         width = shutil.get_terminal_size((WIDTH, 25)).columns if options.color else WIDTH
     out = StringIO()
+    # Width and height both given: rich then never asks the terminal (or $COLUMNS).
     console = Console(
         file=out,
         width=width,
@@ -56,11 +57,10 @@ def render(report: s.Report, options: Options) -> str:
     _owners(console, report)
     _violations(console, report, options.limit)
     console.print()
-    verdict = s.verdict(report)
-    worst = "red" if any(v["severity"] == "error" for v in report["violations"]) else "yellow"
-    console.print(
-        Text.assemble(("Verdict: ", "bold"), (verdict, worst if report["violations"] else "green"))
-    )
+    violations = report["violations"]
+    tone = "red" if any(v["severity"] == "error" for v in violations) else "yellow"
+    verdict = (s.verdict(report), tone if violations else "green")
+    console.print(Text.assemble(("Verdict: ", "bold"), verdict))
     text = out.getvalue()
     if options.color:
         return text
