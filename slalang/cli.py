@@ -311,7 +311,10 @@ def _plan_of(policy: str, root: Path | None) -> tuple[dict[str, Any], dict[str, 
             raise Failure(f"{policy}: cannot read the plan: {exc.strerror}") from None
         return loads(text), {}
     program = load_checked(policy, root)
-    return compile_program(program), {m.path: m.source for m in program.modules}
+    plan = compile_program(program)
+    # the plan names files relative to the policy root; key the sources the same way
+    files = plan["policy"]["files"]
+    return plan, {name: m.source for name, m in zip(files, program.modules, strict=True)}
 
 
 def _instant_option(value: str | None, name: str) -> int | None:
@@ -506,6 +509,58 @@ def explain_command(
     at = cutoff if cutoff is not None else log.stats.last_ts
     explanation = explain(plan, lead_id, log.leads[lead_id], at)
     click.echo(render_explanation(explanation, fmt, sources), nl=False)
+
+
+@cli.command("sample")
+@click.argument("policy")
+@click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--leads", type=click.IntRange(min=0), default=400, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option(
+    "--start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default="2026-01-05",
+    show_default=True,
+    help="First day, in the agreement's time zone.",
+)
+@click.option("--months", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--gzip", "compress", is_flag=True, help="Write events.csv.gz.")
+@click.option("--noise", is_flag=True, help="Add about 1% malformed rows (for reader tests).")
+@root_option
+def sample_command(
+    policy: str,
+    outdir: Path,
+    leads: int,
+    seed: int,
+    start: Any,
+    months: int,
+    compress: bool,
+    noise: bool,
+    root: Path | None,
+) -> None:
+    """Write a seeded, realistic event log (events.csv) and metrics file (metrics.csv) for
+    a policy: the same arguments always give the same bytes.
+
+    \b
+    Example:
+      slalang sample policies/seed_funnel.sla samples/seed_funnel --leads 400 --seed 7
+    """
+    from slalang.sample import write_sample
+
+    plan, _ = _plan_of(policy, root)
+    outdir.mkdir(parents=True, exist_ok=True)
+    events = outdir / ("events.csv.gz" if compress else "events.csv")
+    rows = write_sample(
+        plan,
+        events,
+        outdir / "metrics.csv",
+        leads=leads,
+        seed=seed,
+        start=start.date(),
+        months=months,
+        noise=noise,
+    )
+    click.echo(f"wrote {rows:,} rows to {events} and {outdir / 'metrics.csv'}", err=True)
 
 
 # ---- entry point ----------------------------------------------------------------------

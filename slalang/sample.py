@@ -20,7 +20,6 @@ and nothing depends on set or hash order.
 
 from __future__ import annotations
 
-import argparse
 import calendar as month_days
 import csv
 import gzip
@@ -28,7 +27,6 @@ import heapq
 import io
 import math
 import os
-import sys
 import tempfile
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
@@ -1272,71 +1270,3 @@ class _atomic:
             os.replace(self.tmp, self.path)
         else:
             Path(self.tmp).unlink(missing_ok=True)
-
-
-# ---- python -m slalang.sample -------------------------------------------------------------
-
-
-def _load_plan(policy: Path) -> Plan:
-    """A plan from a `.sla` policy (checked, like `slalang compile`) or a compiled `.json`."""
-    from slalang.check import check
-    from slalang.diagnostics import Level, PolicyError
-    from slalang.load import load
-    from slalang.plan import compile_program, loads
-
-    if policy.suffix == ".json":
-        return loads(policy.read_text(encoding="utf-8"))
-    program = load(policy)
-    errors = [d for d in check(program) if d.level is Level.ERROR]
-    if errors:
-        raise PolicyError(errors)
-    return compile_program(program)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m slalang.sample",
-        description="Write a seeded sample event log (events.csv) and metrics file "
-        "(metrics.csv) for a policy.",
-        epilog="example: python -m slalang.sample policies/seed_funnel.sla samples/seed_funnel "
-        "--leads 400 --seed 7 --start 2026-01-05 --months 3",
-    )
-    parser.add_argument("policy", type=Path, help="a .sla policy or a compiled plan (.json)")
-    parser.add_argument("outdir", type=Path, help="directory for events.csv and metrics.csv")
-    parser.add_argument("--leads", type=int, default=400, help="number of leads (default 400)")
-    parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
-    parser.add_argument(
-        "--start",
-        type=date.fromisoformat,
-        default=date(2026, 1, 5),
-        help="first day, in the agreement's time zone (default 2026-01-05)",
-    )
-    parser.add_argument("--months", type=int, default=3, help="length in months (default 3)")
-    parser.add_argument("--gzip", action="store_true", help="write events.csv.gz")
-    parser.add_argument("--noise", action="store_true", help="add malformed rows")
-    args = parser.parse_args(argv)
-    from slalang.diagnostics import SlalangError
-
-    try:
-        plan = _load_plan(args.policy)
-        args.outdir.mkdir(parents=True, exist_ok=True)
-        events = args.outdir / ("events.csv.gz" if args.gzip else "events.csv")
-        rows = write_sample(
-            plan,
-            events,
-            args.outdir / "metrics.csv",
-            leads=args.leads,
-            seed=args.seed,
-            start=args.start,
-            months=args.months,
-            noise=args.noise,
-        )
-    except (SlalangError, OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"wrote {rows} rows to {events} and {args.outdir / 'metrics.csv'}", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

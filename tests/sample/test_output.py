@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from slalang.sample import UNKNOWN_EVENTS, columns, generate, main, write_sample
+from slalang.sample import UNKNOWN_EVENTS, columns, generate, write_sample
+from tests.conftest import invoke
 from tests.sample.helpers import REPO, START, epoch, plan_of, rows_of
 
 SAMPLE = REPO / "samples" / "seed_funnel"
@@ -100,7 +101,7 @@ def test_the_bundled_sample_is_what_its_command_writes(tmp_path: Path) -> None:
     """samples/README.md gives the command; when the generator changes, regenerate."""
     policy = str(REPO / "policies" / "seed_funnel.sla")
     args = ["--leads", "400", "--seed", "7", "--start", "2026-01-05", "--months", "3"]
-    assert main([policy, str(tmp_path), *args]) == 0
+    invoke(["sample", policy, str(tmp_path), *args], 0)
     assert (tmp_path / "events.csv").read_bytes() == (SAMPLE / "events.csv").read_bytes()
     assert (tmp_path / "metrics.csv").read_bytes() == (SAMPLE / "metrics.csv").read_bytes()
 
@@ -118,13 +119,11 @@ def test_the_bundled_sample_is_clean_but_for_duplicates_and_unknown_types() -> N
     assert len(unknown) < 20
 
 
-def test_the_command_line_refuses_a_broken_policy(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_the_command_line_refuses_a_broken_policy(tmp_path: Path) -> None:
     policy = tmp_path / "broken.sla"
     policy.write_text("events a\nstage x on b\n")
-    assert main([str(policy), str(tmp_path / "out")]) == 2
-    assert "unknown event `b`" in capsys.readouterr().err
+    result = invoke(["sample", str(policy), str(tmp_path / "out")], 2)
+    assert "unknown event `b`" in result.stderr
     assert not (tmp_path / "out" / "events.csv").exists()
 
 
