@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import difflib
 import gc
+import io
 import sys
 import zlib
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from collections.abc import Mapping as AbstractMapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -447,7 +448,10 @@ class _Reader:
 
     def read_input(self, path: str, stdin: BinaryIO | None) -> None:
         self.file = name = display_name(path)
-        stream = open_binary(path, stdin)
+        with ExitStack() as closing:
+            self._read_stream(path, name, open_binary(path, stdin, closing))
+
+    def _read_stream(self, path: str, name: str, stream: io.BufferedReader) -> None:
         try:
             if detect_format(path, stream) == "jsonl":
                 layout, keys = self.json_layout()
@@ -467,9 +471,6 @@ class _Reader:
                 self.read_rows(rows, self.layout(header, name), rows.watch)
         except (OSError, EOFError, zlib.error) as exc:
             raise SlalangError(f"{name}: cannot read events: {_os_reason(exc)}") from None
-        finally:
-            if path != "-":
-                stream.close()
 
     def _required(self) -> list[str]:
         return [self.mapping.column(c) for c in ("lead_id", "timestamp", "event")]

@@ -14,6 +14,7 @@ import gzip
 import io
 import json
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from typing import IO, Any, BinaryIO, Literal
 
 from slalang.diagnostics import SlalangError
@@ -81,8 +82,9 @@ class DecodeWatch(io.BufferedIOBase):
         return self.read1(-1 if size is None else size)
 
 
-def open_binary(path: str, stdin: BinaryIO | None) -> io.BufferedReader:
-    """The input's bytes, decompressed when they start with the gzip magic number."""
+def open_binary(path: str, stdin: BinaryIO | None, closing: ExitStack) -> io.BufferedReader:
+    """The input's bytes, decompressed when they start with the gzip magic number; a file
+    opened here is closed with `closing`, standard input is left open."""
     name = display_name(path)
     if path == "-":
         if stdin is None:
@@ -90,7 +92,7 @@ def open_binary(path: str, stdin: BinaryIO | None) -> io.BufferedReader:
         raw: io.BufferedReader = io.BufferedReader(_Peekable(stdin), _BUFFER)
     else:
         try:
-            raw = io.BufferedReader(io.FileIO(path, "rb"), _BUFFER)
+            raw = closing.enter_context(io.BufferedReader(io.FileIO(path, "rb"), _BUFFER))
         except FileNotFoundError:
             raise SlalangError(f"{name}: cannot read events: no such file") from None
         except IsADirectoryError:
