@@ -11,7 +11,7 @@ from slalang.data.values import FieldValue
 
 #: Rejection reason codes, in the order a row is checked (the first defect wins).
 REASONS: dict[str, str] = {
-    "bad_encoding": "the row holds bytes that are not UTF-8",
+    "bad_encoding": "the row holds bytes that are not UTF-8 text",
     "bad_row": "a CSV row with the wrong number of cells, or one the CSV parser refused",
     "bad_json": "a JSON Lines line that is not a JSON object of plain values",
     "missing_lead_id": "the lead id is empty",

@@ -283,4 +283,9 @@ class JsonRows:
                 self._reject(number, "bad_json", f"`{key}` holds a JSON list or object")
                 yield skipped
                 continue
+            if (b"\\ud" in raw or b"\\uD" in raw) and has_escaped_bytes(row):
+                # `"\ud800"` alone is valid JSON but no text: it could never be written out
+                self._reject(number, "bad_encoding", "a lone surrogate escape (`\\udXXX`)")
+                yield skipped
+                continue
             yield row

@@ -75,6 +75,17 @@ def test_a_byte_order_mark_is_skipped(tmp_path: Path) -> None:
     assert read(tmp_path, b"\xef\xbb\xbf" + text.encode(), "events.jsonl").stats.events == 1
 
 
+def test_a_lone_surrogate_escape_rejects_its_line_and_a_pair_is_text(tmp_path: Path) -> None:
+    base = '{"lead_id": "L1", "timestamp": "2026-03-06T10:00:00Z", "event": "page_view", '
+    log = read(
+        tmp_path,
+        base + '"title": "x\\ud800"}\n' + base + '"title": "\\ud83d\\ude00 CEO"}\n',
+        "events.jsonl",
+    )
+    assert log.stats.rejected == {"bad_encoding": 1}
+    assert log.leads["L1"][0].fields["title"] == "\U0001f600 CEO"
+
+
 def test_gzipped_json_lines(tmp_path: Path) -> None:
     data = gzip.compress(
         lines({"lead_id": "L1", "timestamp": "2026-03-06T10:00:00Z", "event": "page_view"}).encode()
