@@ -1,8 +1,10 @@
 """The wheel is self-contained: installed into a fresh virtual environment, `slalang check`
-works from any directory (the grammar ships inside the package, not beside the checkout)."""
+and `slalang evaluate` work from any directory (the grammar and the JSON Schemas ship inside
+the package, not beside the checkout)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import venv
@@ -33,10 +35,11 @@ def test_wheel_installs_and_checks_from_any_directory(tmp_path: Path) -> None:
     assert install.returncode == 0, install.stderr
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    shutil.copy(POLICIES / "acme.sla", elsewhere / "acme.sla")
+    shutil.copy(POLICIES / "seed_funnel.sla", elsewhere / "policy.sla")
+    shutil.copy(REPO / "samples" / "seed_funnel" / "events.csv", elsewhere / "events.csv")
     shutil.rmtree(source)  # nothing may be read from the source tree any more
     result = subprocess.run(
-        [str(env_dir / "bin" / "slalang"), "check", "acme.sla"],
+        [str(env_dir / "bin" / "slalang"), "check", "policy.sla"],
         cwd=elsewhere,
         capture_output=True,
         text=True,
@@ -44,6 +47,24 @@ def test_wheel_installs_and_checks_from_any_directory(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no problems found" in result.stderr
+    evaluated = subprocess.run(
+        [
+            str(env_dir / "bin" / "slalang"),
+            "evaluate",
+            "policy.sla",
+            "events.csv",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout)["input"]["leads"] == 400
     grammar = subprocess.run(
         [str(python), "-c", "import slalang.syntax.parser as p; print(p._grammar_text()[:2])"],
         cwd=elsewhere,
