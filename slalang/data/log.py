@@ -82,10 +82,6 @@ class InputStats:
     first_ts: int | None = None
     last_ts: int | None = None
 
-    @property
-    def rejected_total(self) -> int:
-        return sum(self.rejected.values())
-
 
 @dataclass(slots=True)
 class EventLog:
