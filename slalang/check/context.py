@@ -107,6 +107,17 @@ FILTERED = (ast.CountStage, ast.CountEvent, ast.SumField)
 """The aggregates that take a `where`."""
 AGGREGATES = (ast.CountStage, ast.CountEvent, ast.SumField, ast.Rate, ast.Compliance, ast.MetricRef)
 
+AGGREGATE_WORDS: dict[type, str] = {
+    ast.CountStage: "count",
+    ast.CountEvent: "count",
+    ast.SumField: "sum",
+    ast.Rate: "rate",
+    ast.Compliance: "compliance",
+    ast.MetricRef: "metric",
+}
+"""The word a policy writes for each aggregate, for messages such as "`count(...)` can be
+used only in a target's goal"."""
+
 
 def location(span: ast.Span) -> str:
     """`file:line`, how a message names another place (a first definition, say)."""

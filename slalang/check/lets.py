@@ -9,17 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from slalang import ast
-from slalang.check.context import AGGREGATES, Context, find_cycles
+from slalang.check.context import AGGREGATE_WORDS, AGGREGATES, Context, find_cycles
 from slalang.diagnostics import Diagnostic, error
-
-_AGGREGATE_WORDS = {
-    ast.CountStage: "count",
-    ast.CountEvent: "count",
-    ast.SumField: "sum",
-    ast.Rate: "rate",
-    ast.Compliance: "compliance",
-    ast.MetricRef: "metric",
-}
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
@@ -66,7 +57,7 @@ def _contents(ctx: Context, let: ast.Let, depends: list[str]) -> Iterator[Diagno
                     )
                 continue
         if isinstance(node, AGGREGATES):
-            word = _AGGREGATE_WORDS[type(node)]
+            word = AGGREGATE_WORDS[type(node)]
             yield error(
                 "SLA227",
                 f"a let cannot use `{word}(...)`",

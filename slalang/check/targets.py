@@ -13,18 +13,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from slalang import ast
-from slalang.check.context import AGGREGATES, FILTERED, Context, Role, children, walk
+from slalang.check.context import (
+    AGGREGATE_WORDS,
+    AGGREGATES,
+    FILTERED,
+    Context,
+    Role,
+    children,
+    walk,
+)
 from slalang.check.infer import Kind, describe, field_type, infer
 from slalang.diagnostics import Diagnostic, error
-
-_WORDS = {
-    ast.CountStage: "count",
-    ast.CountEvent: "count",
-    ast.SumField: "sum",
-    ast.Rate: "rate",
-    ast.Compliance: "compliance",
-    ast.MetricRef: "metric",
-}
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
@@ -38,7 +37,7 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
 def _no_aggregates(expr: ast.Expr, where: str) -> Iterator[Diagnostic]:
     for node in walk(expr):
         if isinstance(node, AGGREGATES):
-            word = _WORDS[type(node)]
+            word = AGGREGATE_WORDS[type(node)]
             yield error(
                 "SLA229",
                 f"`{word}(...)` can be used {where}",

@@ -186,12 +186,7 @@ class _Lead:
             if index not in self.running:
                 continue
             if trigger.where is None or trigger.where(self.fields, self.scores):
-                clock = self.running.pop(index)
-                clock.stopped_at = ts
-                self.closed.append(clock)
-                if self.trace:
-                    sla = self.rt.slas[index]
-                    self.note(ts, "clock", f"{sla.name} #{clock.cycle} stopped", sla.source)
+                self.close(index, ts, stopped=True)
 
     def exit_or_recycle(self, ts: int, todo: Dispatch) -> bool:
         """Exit, then recycle (LANGUAGE §11 step 4); True when the lead left its stage."""
@@ -199,7 +194,7 @@ class _Lead:
         if any(t.where is None or t.where(fields, scores) for t in todo.exits):
             self.exited = True
             for index in list(self.running):
-                self.cancel(index, ts)
+                self.close(index, ts, stopped=False)
             if self.trace:
                 self.note(ts, "exit", "the lead leaves the funnel")
             return True
@@ -214,20 +209,25 @@ class _Lead:
                 self.compute_scores(ts)
                 for index in list(self.running):
                     if any(s > recycle.to_index for s in self.rt.slas[index].start_stages):
-                        self.cancel(index, ts)
+                        self.close(index, ts, stopped=False)
                 if self.trace:
                     target = self.rt.stages[recycle.to_index].name
                     self.note(ts, "recycle", f"back to {target}")
                 return True
         return False
 
-    def cancel(self, index: int, ts: int) -> None:
+    def close(self, index: int, ts: int, *, stopped: bool) -> None:
+        """A running clock ends: stopped by its stop trigger, or cancelled (§9)."""
         clock = self.running.pop(index)
-        clock.cancelled_at = ts
+        if stopped:
+            clock.stopped_at = ts
+        else:
+            clock.cancelled_at = ts
         self.closed.append(clock)
         if self.trace:
             sla = self.rt.slas[index]
-            self.note(ts, "clock", f"{sla.name} #{clock.cycle} cancelled", sla.source)
+            what = "stopped" if stopped else "cancelled"
+            self.note(ts, "clock", f"{sla.name} #{clock.cycle} {what}", sla.source)
 
     def advance(self, ts: int, kind: str, todo: Dispatch) -> list[int]:
         """Move to the furthest stage whose condition holds; enter or skip those between."""
