@@ -9,14 +9,13 @@ converters and the time zone are all resolved from the header before the first r
 from __future__ import annotations
 
 import difflib
-import gc
 import io
 import sys
 import zlib
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from collections.abc import Mapping as AbstractMapping
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -46,6 +45,7 @@ from slalang.data.values import (
     timestamp_parser,
 )
 from slalang.diagnostics import SlalangError
+from slalang.memory import gc_paused
 
 _EXAMPLES = 20
 _NO_FIELDS: AbstractMapping[str, FieldValue] = MappingProxyType({})
@@ -62,20 +62,6 @@ class _Rows(Protocol):
 
 class _Watch(Protocol):
     dirty: bool
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The cyclic collector rescans every live container each time allocations pile up;
-    building a million events it would run hundreds of times and double the read time,
-    while none of these objects can form a cycle. Paused for the read, restored after."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @dataclass(slots=True)
@@ -608,7 +594,7 @@ def read_events(
     zone = _zone(zone_name) if zone_name else None
     cut = _NEVER if as_of is None else _epoch(as_of)
     reader = _Reader(fields, events, mapping, zone, cut)
-    with _gc_paused():
+    with gc_paused():
         for path in paths:
             reader.read_input(path, _stdin(stdin) if path == "-" else None)
         return reader.finish()

@@ -17,6 +17,7 @@ from slalang.evaluate.aggregate import Reducer, Totals, Window
 from slalang.evaluate.replay import replay
 from slalang.evaluate.report import build_report
 from slalang.evaluate.runtime import build_runtime
+from slalang.memory import gc_paused
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +68,11 @@ def replay_all(
     reducer = Reducer(plan, window)
     totals = Totals()
     leads = sorted(log.leads)
-    for done, lead_id in enumerate(leads, start=1):
-        reducer.add(totals, replay(runtime, lead_id, log.leads[lead_id], as_of))
-        if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(leads)):
-            progress(done, len(leads))
+    with gc_paused():
+        for done, lead_id in enumerate(leads, start=1):
+            reducer.add(totals, replay(runtime, lead_id, log.leads[lead_id], as_of))
+            if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(leads)):
+                progress(done, len(leads))
     return totals
 
 
