@@ -39,7 +39,7 @@ def sample(events: int) -> Path:
             plan,
             path,
             CACHE / f"metrics-{events}.csv",
-            leads=max(1, events // 10),
+            leads=max(1, events // 5),  # the seed policy averages about 5 events a lead
             seed=1,
             start=date(2026, 1, 5),
             months=6,
