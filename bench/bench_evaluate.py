@@ -49,7 +49,7 @@ def sample(events: int) -> Path:
     return path
 
 
-def measure(events_path: Path) -> dict[str, float]:
+def measure(events_path: Path, jobs: int) -> dict[str, float]:
     """One evaluation in this process, phase by phase (run it in a fresh process)."""
     from slalang.data import read_events
     from slalang.evaluate.aggregate import Window
@@ -66,7 +66,7 @@ def measure(events_path: Path) -> dict[str, float]:
     stats = log.stats
     assert stats.first_ts is not None and stats.last_ts is not None
     as_of = stats.last_ts
-    totals = replay_all(plan, log, as_of, Window(None, None))
+    totals = replay_all(plan, log, as_of, Window(None, None), jobs=jobs)
     t2 = time.perf_counter()
     span = (stats.first_ts, as_of)
     report = build_report(plan, totals, input_summary(log), as_of, {}, span, span)
@@ -88,16 +88,17 @@ def measure(events_path: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(args.measure)))
+        print(json.dumps(measure(args.measure, args.jobs[0])))
         return
-    for size in args.events:
+    for size, jobs in [(size, jobs) for size in args.events for jobs in args.jobs]:
         path = sample(size)
         started = time.perf_counter()
         out = subprocess.run(
-            [sys.executable, __file__, "--measure", str(path)],
+            [sys.executable, __file__, "--measure", str(path), "--jobs", str(jobs)],
             check=True,
             capture_output=True,
             text=True,
@@ -106,7 +107,7 @@ def main() -> None:
         figures = json.loads(out.stdout)
         busy = figures["read_s"] + figures["replay_s"] + figures["aggregate_s"]
         print(
-            f"{figures['events']:>11,} events, {figures['leads']:,} leads: "
+            f"{figures['events']:>11,} events, {figures['leads']:,} leads, {jobs} process(es): "
             f"{wall:.1f} s wall (process), {busy:.1f} s in the pipeline, "
             f"{figures['events'] / busy:,.0f} events/s; "
             f"read {figures['read_s'] / busy:.0%}, replay {figures['replay_s'] / busy:.0%}, "

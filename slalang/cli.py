@@ -416,6 +416,13 @@ def _progress() -> Callable[[int, int], None] | None:
     help="Exit 1 when a violation has this severity or worse.",
 )
 @click.option("--strict", is_flag=True, help="Exit 2 when any input row is rejected.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Replay leads in this many processes (the report is the same).",
+)
 @root_option
 def evaluate_command(
     policy: str,
@@ -430,6 +437,7 @@ def evaluate_command(
     output: Path | None,
     fail_on: str,
     strict: bool,
+    jobs: int,
     root: Path | None,
 ) -> None:
     """Replay lead event logs against a policy and report who missed what, when, by how much.
@@ -456,7 +464,9 @@ def evaluate_command(
         click.echo("warning: the policy uses metrics but no --metrics file was given", err=True)
     log = _read_log(plan, events, mapping, timezone, cutoff)
     _warn_rejections(log, strict)
-    report = evaluate(plan, log, as_of=cutoff, span=span, metrics=metrics, progress=_progress())
+    report = evaluate(
+        plan, log, as_of=cutoff, span=span, metrics=metrics, progress=_progress(), jobs=jobs
+    )
     color = output is None and fmt == "table" and sys.stdout.isatty()
     text = render_report(report, fmt, color=color)
     if output is None:

@@ -7,7 +7,8 @@ wall clock, so the same input gives the same report on any day.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import multiprocessing
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +54,46 @@ def input_summary(log: EventLog) -> dict[str, Any]:
 
 
 Progress = Callable[[int, int], None]
-PROGRESS_EVERY = 20_000
+SHARD = 20_000
+"""Leads per unit of work: progress is reported, and work handed out, per shard."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """Everything a shard needs; with the `fork` start method it reaches the worker
+    processes by inheritance, never pickled (the event log may be gigabytes)."""
+
+    plan: Mapping[str, Any]
+    log: EventLog
+    leads: list[str]
+    as_of: int
+    window: Window
+    shard: int
+
+
+def _replay_shard(job: _Job, start: int) -> Totals:
+    """Replay leads [start, start + shard) of the sorted list and reduce them: a pure
+    function of the job and the range, so shards can run anywhere and merge in order."""
+    runtime = build_runtime(job.plan)
+    reducer = Reducer(job.plan, job.window)
+    totals = Totals()
+    with gc_paused():
+        for lead_id in job.leads[start : start + job.shard]:
+            events = job.log.leads[lead_id]
+            reducer.add(totals, replay(runtime, lead_id, events, job.as_of))
+    return totals
+
+
+_WORKER_JOB: list[_Job] = []
+"""The job of a forked worker process, set once by the pool's initializer."""
+
+
+def _init_worker(job: _Job) -> None:
+    _WORKER_JOB.append(job)
+
+
+def _work(start: int) -> Totals:
+    return _replay_shard(_WORKER_JOB[0], start)
 
 
 def replay_all(
@@ -62,17 +102,27 @@ def replay_all(
     as_of: int,
     window: Window,
     progress: Progress | None = None,
+    jobs: int = 1,
+    shard: int = SHARD,
 ) -> Totals:
-    """Every lead replayed and folded in, in lead order."""
-    runtime = build_runtime(plan)
-    reducer = Reducer(plan, window)
+    """Every lead replayed and folded in. With `jobs` > 1 the shards run in that many
+    forked processes; their totals are merged in lead order, so the report is the same."""
+    job = _Job(plan, log, sorted(log.leads), as_of, window, shard)
+    starts = range(0, len(job.leads), shard)
+    if jobs > 1 and len(starts) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("fork")
+        with context.Pool(min(jobs, len(starts)), _init_worker, (job,)) as pool:
+            parts: Iterable[Totals] = pool.imap(_work, starts)
+            return _merge(parts, job, progress)
+    return _merge((_replay_shard(job, start) for start in starts), job, progress)
+
+
+def _merge(parts: Iterable[Totals], job: _Job, progress: Progress | None) -> Totals:
     totals = Totals()
-    leads = sorted(log.leads)
-    with gc_paused():
-        for done, lead_id in enumerate(leads, start=1):
-            reducer.add(totals, replay(runtime, lead_id, log.leads[lead_id], as_of))
-            if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(leads)):
-                progress(done, len(leads))
+    for done, part in enumerate(parts, start=1):
+        totals.merge(part)
+        if progress is not None:
+            progress(min(done * job.shard, len(job.leads)), len(job.leads))
     return totals
 
 
@@ -84,6 +134,8 @@ def evaluate(
     span: Span = Span(),
     metrics: Mapping[tuple[str, str], float] | None = None,
     progress: Progress | None = None,
+    jobs: int = 1,
+    shard: int = SHARD,
 ) -> dict[str, Any]:
     """The report for `log` judged at `as_of` (default: the latest used event)."""
     stats = log.stats
@@ -98,7 +150,7 @@ def evaluate(
     cover_end = min(as_of, span.end) if span.end is not None else as_of
     listed = None if first is None or cover_end < first else (first, cover_end)
     window = Window(span.start, span.end)
-    totals = replay_all(plan, log, as_of, window, progress)
+    totals = replay_all(plan, log, as_of, window, progress, jobs, shard)
     return build_report(
         plan,
         totals,
