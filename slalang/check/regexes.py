@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-import re2  # type: ignore[import-untyped]
+import re2
 
 from slalang import ast
 from slalang.check.context import Context

@@ -5,7 +5,7 @@ processes (or machines) combine into the same report as one pass over every lead
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -266,12 +266,12 @@ def _judge(
             found = metrics.get((node["metric"], period.key))
             if found is None:
                 raise _NoData
-            return found
+            return float(found)
         if agg in ("rate", "compliance"):
             total, hits = buckets.get(key, (0, 0))
             if total == 0:
                 raise _NoData
-            return hits / total
+            return float(hits / total)
         return float(buckets.get(key, 0.0))
 
     try:
@@ -310,7 +310,7 @@ def _immature(node: dict[str, Any], period: Period, as_of: int) -> bool:
     return False
 
 
-_COMPARE = {
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
     "=": lambda a, b: math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12),
     "!=": lambda a, b: not math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12),
     "<": lambda a, b: a < b,

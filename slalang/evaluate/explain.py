@@ -86,15 +86,15 @@ def _text(explanation: Explanation, sources: Mapping[str, str]) -> str:
     if not explanation.clocks:
         out.append("  none")
     for clock in explanation.clocks:
-        line = f"  {clock.sla} #{clock.cycle}: {clock.status}, started {iso(clock.started_at)}"
+        text = f"  {clock.sla} #{clock.cycle}: {clock.status}, started {iso(clock.started_at)}"
         if clock.due_at is not None:
-            line += f", due {iso(clock.due_at)}"
+            text += f", due {iso(clock.due_at)}"
         if clock.stopped_at is not None:
-            line += f", stopped {iso(clock.stopped_at)}"
-        line += f", elapsed {human_seconds(clock.elapsed_seconds)}"
+            text += f", stopped {iso(clock.stopped_at)}"
+        text += f", elapsed {human_seconds(clock.elapsed_seconds)}"
         if clock.late_by_seconds:
-            line += f", late by {human_seconds(clock.late_by_seconds)}"
-        out.append(line)
+            text += f", late by {human_seconds(clock.late_by_seconds)}"
+        out.append(text)
     return "\n".join(out) + "\n"
 
 

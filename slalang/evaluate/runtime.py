@@ -8,7 +8,7 @@ aggregates become probes the replay feeds. Nothing here reads the policy text or
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -242,7 +242,7 @@ class _Probes:
             self.sla_groups.setdefault(node["sla"], set()).add(by)
 
 
-def walk_aggregates(plan: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+def walk_aggregates(plan: Mapping[str, Any]) -> list[tuple[int, dict[str, Any]]]:
     """Every aggregate of every target goal as (target index, node), left to right. The
     position in this list is the aggregate's probe id, here and in the reduction."""
     found: list[tuple[int, dict[str, Any]]] = []
@@ -257,7 +257,7 @@ def walk_aggregates(plan: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
     return found
 
 
-def build_runtime(plan: dict[str, Any]) -> model.Runtime:
+def build_runtime(plan: Mapping[str, Any]) -> model.Runtime:
     """The runtime of a plan: everything the replay of one lead reads."""
     calendars = {name: build_calendar(entry) for name, entry in plan["calendars"].items()}
     stage_index = {stage["name"]: stage["index"] for stage in plan["stages"]}

@@ -85,18 +85,21 @@ def _validator() -> Draft202012Validator:
 
 def _describe(error: ValidationError) -> str:
     """One short line: JSON Schema's own messages quote whole (possibly huge) instances."""
+    expected: Any = error.validator_value
+    instance: Any = error.instance
+    schema: Any = error.schema
     match error.validator:
         case "required":
-            missing = [key for key in error.validator_value if key not in error.instance]
+            missing = [key for key in expected if key not in instance]
             return f"missing key `{missing[0]}`"
         case "additionalProperties":
-            allowed = error.schema.get("properties", {})
-            extra = sorted(key for key in error.instance if key not in allowed)
+            allowed = schema.get("properties", {})
+            extra = sorted(key for key in instance if key not in allowed)
             return f"unexpected key `{extra[0]}`" if extra else "unexpected key"
         case "type":
-            return f"expected {_types(error.validator_value)}, found {_json_type(error.instance)}"
+            return f"expected {_types(expected)}, found {_json_type(instance)}"
         case "const" | "enum":
-            return f"unexpected value `{_short(error.instance)}`"
+            return f"unexpected value `{_short(instance)}`"
         case "oneOf" | "anyOf":
             return "not a valid node here"
     return _short(error.message)

@@ -124,7 +124,7 @@ def render_sarif(diagnostics: Sequence[Diagnostic], sources: Mapping[str, str]) 
     """SARIF 2.1.0 for code-scanning upload: one rule per code, one result per diagnostic."""
     codes = sorted({d.code for d in diagnostics})
     index = {code: i for i, code in enumerate(codes)}
-    first_message = {}
+    first_message: dict[str, Diagnostic] = {}
     for d in diagnostics:
         first_message.setdefault(d.code, d)
     rules = [

@@ -38,7 +38,7 @@ def _number(text: str) -> float:
 
 
 @v_args(meta=True)
-class AstBuilder(Transformer_NonRecursive):
+class AstBuilder(Transformer_NonRecursive[Token, Any]):
     """Builds AST nodes; every node gets the span Lark propagated for its rule."""
 
     def __init__(self, path: str, reserved: frozenset[str]) -> None:
@@ -127,7 +127,7 @@ class AstBuilder(Transformer_NonRecursive):
         return str(children[0].value)
 
     def unit(self, meta: Meta, children: list[Token]) -> str:
-        word = children[0].value
+        word = str(children[0].value)
         return word if word.endswith("s") else word + "s"
 
     def duration(self, meta: Meta, children: list[Any]) -> ast.Duration:
