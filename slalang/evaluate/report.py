@@ -8,6 +8,7 @@ ISO-8601 to the second, so the same input always gives the same bytes.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from operator import itemgetter
 from typing import Any
 
 from slalang.evaluate.aggregate import TargetResult, Totals, sla_summaries, target_results
@@ -51,9 +52,10 @@ def build_report(
 ) -> dict[str, Any]:
     """The whole report. `cover` is the span the data covers (for `partial` periods),
     `listed` the span whose periods are listed (None when there are no events)."""
-    stage_order = {s["name"]: s["index"] for s in plan["stages"]}
     slas = {s["name"]: s for s in plan["slas"]}
-    stages = sorted(totals.stages, key=lambda r: (r[0], r[1].at, stage_order[r[1].stage]))
+    # a lead's records are contiguous and in replay order (time, then stage order), so a
+    # stable sort by lead is the whole order
+    stages = sorted(totals.stages, key=itemgetter(0))
     clocks = sorted(totals.clocks, key=lambda r: (r[0], r[1].started_at, r[1].sla, r[1].cycle))
     violations: list[dict[str, Any]] = []
     for lead, clock in clocks:

@@ -11,9 +11,11 @@ import json
 from slalang.render.report.options import Options
 from slalang.render.report.summary import Report
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
+
 
 def _compact(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
+    return _ENCODER.encode(value)
 
 
 def render(report: Report, options: Options) -> str:
