@@ -15,6 +15,7 @@ from typing import Any
 from slalang.data import EventLog, FieldSpec
 from slalang.diagnostics import SlalangError
 from slalang.evaluate.aggregate import Reducer, Totals, Window
+from slalang.evaluate.model import Runtime
 from slalang.evaluate.replay import replay
 from slalang.evaluate.report import build_report
 from slalang.evaluate.runtime import build_runtime
@@ -64,6 +65,7 @@ class _Job:
     processes by inheritance, never pickled (the event log may be gigabytes)."""
 
     plan: Mapping[str, Any]
+    runtime: Runtime
     log: EventLog
     leads: list[str]
     as_of: int
@@ -74,7 +76,7 @@ class _Job:
 def _replay_shard(job: _Job, start: int) -> Totals:
     """Replay leads [start, start + shard) of the sorted list and reduce them: a pure
     function of the job and the range, so shards can run anywhere and merge in order."""
-    runtime = build_runtime(job.plan)
+    runtime = job.runtime
     reducer = Reducer(job.plan, job.window)
     totals = Totals()
     with gc_paused():
@@ -107,7 +109,7 @@ def replay_all(
 ) -> Totals:
     """Every lead replayed and folded in. With `jobs` > 1 the shards run in that many
     forked processes; their totals are merged in lead order, so the report is the same."""
-    job = _Job(plan, log, sorted(log.leads), as_of, window, shard)
+    job = _Job(plan, build_runtime(plan), log, sorted(log.leads), as_of, window, shard)
     starts = range(0, len(job.leads), shard)
     if jobs > 1 and len(starts) > 1 and "fork" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("fork")
