@@ -173,6 +173,7 @@ class Dispatch:
     starts: tuple[tuple[int, Trigger], ...]  # (sla index, trigger)
     stages: tuple[Stage, ...]  # stages this event may move the lead into, in order
     event_probes: tuple[EventProbe, ...]
+    last_stage: int  # the furthest of `stages` (-1: none): a lead past it cannot move
 
 
 @dataclass(frozen=True, slots=True)

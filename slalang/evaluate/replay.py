@@ -109,8 +109,9 @@ class _Lead:
         left = (todo.exits or todo.recycles) and self.exit_or_recycle(ts, todo)  # 4
         if self.exited:
             return
-        entered = [] if left else self.advance(ts, kind, todo)  # 5
-        self.start_clocks(ts, todo, entered)  # 6
+        entered = [] if left or self.stage >= todo.last_stage else self.advance(ts, kind, todo)  # 5
+        if todo.starts or entered:
+            self.start_clocks(ts, todo, entered)  # 6
 
     def apply_fields(self, ts: int, values: Mapping[str, Any]) -> None:
         """Non-empty values overwrite; `fields_changed` lets scores skip their `when`
@@ -293,8 +294,6 @@ class _Lead:
 
     def start_clocks(self, ts: int, todo: Dispatch, entered: list[int]) -> None:
         rt = self.rt
-        if not (todo.starts or entered):
-            return
         if rt.effective_from is not None and ts < rt.effective_from:
             return
         if rt.effective_until is not None and ts >= rt.effective_until:

@@ -362,6 +362,11 @@ def _dispatch(
     event_probes: tuple[model.EventProbe, ...],
 ) -> model.Dispatch:
     """The rules one event type can touch (see `model.Dispatch`)."""
+    movable = tuple(
+        stage
+        for stage in stages
+        if stage.when is not None or (stage.on is not None and event in stage.on.events)
+    )
     return model.Dispatch(
         per_rules=tuple(
             (s, r, rule)
@@ -373,12 +378,9 @@ def _dispatch(
         exits=tuple(t for t in exits if event in t.events),
         recycles=tuple(r for r in recycles if event in r.trigger.events),
         starts=tuple((sla.index, t) for sla in slas for t in sla.start_on if event in t.events),
-        stages=tuple(
-            stage
-            for stage in stages
-            if stage.when is not None or (stage.on is not None and event in stage.on.events)
-        ),
+        stages=movable,
         event_probes=tuple(p for p in event_probes if event in p.trigger.events),
+        last_stage=movable[-1].index if movable else -1,
     )
 
 
