@@ -35,12 +35,12 @@ from datetime import date, datetime, timedelta
 from itertools import accumulate
 from pathlib import Path
 from random import Random
-from time import gmtime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from slalang.calendar import Calendar
-from slalang.evaluate.model import Fields, Goal, Predicate, Runtime, Scores
+from slalang.evaluate.model import Fields, Goal, Predicate, Runtime, Scores, iso
+from slalang.evaluate.periods import local_midnight
 from slalang.evaluate.runtime import build_calendar, build_runtime
 
 Plan = dict[str, Any]
@@ -165,14 +165,6 @@ def _poisson(rng: Random, mean: float) -> int:
     return count
 
 
-def _iso(ts: int) -> str:
-    t = gmtime(ts)
-    return (
-        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}"
-        f"T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}Z"
-    )
-
-
 def _text(value: Value) -> str:
     """A field value as an export writes it."""
     if isinstance(value, bool):
@@ -194,10 +186,6 @@ def _window_end(start: date, months: int) -> date:
     first = _month_start(start, months)
     last = month_days.monthrange(first.year, first.month)[1]
     return first.replace(day=min(start.day, last))
-
-
-def _midnight(day: date, zone: ZoneInfo) -> int:
-    return int(datetime(day.year, day.month, day.day, tzinfo=zone).timestamp())
 
 
 # ---- what the plan says events are for ------------------------------------------------------
@@ -593,8 +581,8 @@ class _World:
         self.fields: dict[str, dict[str, Any]] = plan["fields"]
         self.columns = (*CANONICAL, *self.fields)
         self.zone = ZoneInfo(plan["policy"]["timezone"])
-        self.begin = _midnight(start, self.zone)
-        self.end = _midnight(_window_end(start, months), self.zone)
+        self.begin = local_midnight(start, self.zone)
+        self.end = local_midnight(_window_end(start, months), self.zone)
         self.unknown = tuple(e for e in UNKNOWN_EVENTS if e not in plan["events"])
         self.homes = self._homes()
         slas = self.runtime.slas
@@ -1106,7 +1094,7 @@ class _Generator:
         rows = []
         for ts, kind, values in events:
             row = self.blank.copy()
-            row["lead_id"], row["timestamp"], row["event"] = lead_id, _iso(ts), kind
+            row["lead_id"], row["timestamp"], row["event"] = lead_id, iso(ts), kind
             row["event_id"] = self.event_id()
             for name, value in values.items():
                 row[name] = _text(value)
