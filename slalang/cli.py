@@ -592,6 +592,10 @@ def _report_policy_error(exc: PolicyError) -> NoReturn:
     sys.exit(EXIT_ERROR)
 
 
+# ---- commands that live in their own modules -------------------------------------------
+# (one `cli.add_command(...)` line each, below this comment)
+
+
 def main() -> None:
     """The console script."""
     cli(prog_name="slalang")
