@@ -13,7 +13,7 @@ import io
 import sys
 import zlib
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from collections.abc import Mapping as AbstractMapping
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -74,29 +74,44 @@ class _Layout:
     event: int  # -1: the input has no event column (a wide export)
     event_id: int  # -1: no event id column
     fields: list[tuple[int, str, Converter | None, FieldSpec]]
-    dates: list[tuple[int, str, str]]  # (index, source column, event type)
+    # (index, source column, declared event type or None, the type as the mapping names it)
+    dates: list[tuple[int, str, str | None, str]]
+
+
+@dataclass(slots=True)
+class _Profile:
+    """One source's mapping resolved against the policy: what the hot loops look up."""
+
+    mapping: Mapping
+    fmt: tuple[str, ...]
+    parse_ts: Callable[[str], int]
+    types: dict[str, str]
+    field_sources: dict[str, FieldSpec]
+    date_sources: dict[str, tuple[str | None, str]]
 
 
 class _Reader:
-    """The state shared across the inputs of one read: timelines, counts, sequence."""
+    """The state shared across the inputs of one read: timelines, counts, sequence; and the
+    profile of the source being read (the mapping itself, or the source its file matched)."""
 
     def __init__(
         self,
         fields: AbstractMapping[str, FieldSpec],
         events: Collection[str],
         mapping: Mapping,
-        zone: ZoneInfo | None,
+        timezone: str | None,
         as_of: int,
     ) -> None:
         self.specs = dict(fields)
-        self.mapping = mapping
-        self.fmt = mapping.timestamp_format
-        self.parse_ts = timestamp_parser(self.fmt, zone)
+        self.root = mapping
         self.as_of = as_of
         self.declared = {name: sys.intern(name) for name in events}
-        self.types = self._event_types()
-        self.field_sources = self._field_sources()
-        self.date_sources = self._date_sources()
+        # every source is resolved up front, so a bad target fails before any row is read
+        self.profiles = {
+            id(source): self._profile(source, timezone)
+            for source in (mapping.sources or (mapping,))
+        }
+        self.use(mapping.sources[0] if mapping.sources else mapping)
         self.leads: defaultdict[str, list[Event]] = defaultdict(list)
         self.stats = InputStats()
         self.seq = 0
@@ -105,11 +120,38 @@ class _Reader:
 
     # -- resolving the mapping against the policy, once -------------------------------------
 
+    def _profile(self, mapping: Mapping, timezone: str | None) -> _Profile:
+        self.mapping = mapping
+        zone_name = mapping.timezone or timezone
+        zone = _zone(zone_name) if zone_name else None
+        return _Profile(
+            mapping,
+            mapping.timestamp_formats,
+            timestamp_parser(mapping.timestamp_formats, zone),
+            self._event_types(),
+            self._field_sources(),
+            self._date_sources(),
+        )
+
+    def use(self, mapping: Mapping) -> None:
+        """Read the next input with this source's profile."""
+        profile = self.profiles[id(mapping)]
+        self.mapping = profile.mapping
+        self.fmt = profile.fmt
+        self.parse_ts = profile.parse_ts
+        self.types = profile.types
+        self.field_sources = profile.field_sources
+        self.date_sources = profile.date_sources
+
     def _event_types(self) -> dict[str, str]:
-        """Source event value → declared type (interned, so a million events share it)."""
+        """Source event value → declared type (interned, so a million events share it).
+
+        A preset's values for types the policy does not declare stay unknown (counted)."""
         types = dict(self.declared)
         for source, target in self.mapping.events.items():
             if target not in self.declared:
+                if self.mapping.lenient:
+                    continue
                 raise SlalangError(
                     f"{self.mapping.where('events', source)}: "
                     f"{_unknown('event type', target, self.declared)}"
@@ -123,6 +165,8 @@ class _Reader:
         for source, target in self.mapping.fields.items():
             spec = self.specs.get(target)
             if spec is None:
+                if self.mapping.lenient:
+                    continue  # a preset's column for a field this policy does not have
                 raise SlalangError(
                     f"{self.mapping.where('fields', source)}: "
                     f"{_unknown('field', target, self.specs)}"
@@ -132,15 +176,16 @@ class _Reader:
             sources.setdefault(name, spec)
         return sources
 
-    def _date_sources(self) -> dict[str, str]:
-        dates: dict[str, str] = {}
+    def _date_sources(self) -> dict[str, tuple[str | None, str]]:
+        """Date column → (declared type, or None for a preset's undeclared one; its name)."""
+        dates: dict[str, tuple[str | None, str]] = {}
         for source, target in self.mapping.date_columns.items():
-            if target not in self.declared:
+            if target not in self.declared and not self.mapping.lenient:
                 raise SlalangError(
                     f"{self.mapping.where('date_columns', source)}: "
                     f"{_unknown('event type', target, self.declared)}"
                 )
-            dates[source] = self.declared[target]
+            dates[source] = (self.declared.get(target), target)
         return dates
 
     def layout(self, header: list[str], name: str) -> _Layout:
@@ -154,8 +199,8 @@ class _Reader:
 
         lead, timestamp, event = find("lead_id"), find("timestamp"), find("event")
         dates = [
-            (positions[source], source, kind)
-            for source, kind in self.date_sources.items()
+            (positions[source], source, kind, raw)
+            for source, (kind, raw) in self.date_sources.items()
             if source in positions
         ]
         missing = [] if lead >= 0 else ["lead_id"]
@@ -210,8 +255,8 @@ class _Reader:
             fields.append((len(keys), sys.intern(spec.name), converter(spec), spec))
             keys.append(source)
         dates = []
-        for source, kind in self.date_sources.items():
-            dates.append((len(keys), source, kind))
+        for source, (kind, raw) in self.date_sources.items():
+            dates.append((len(keys), source, kind, raw))
             keys.append(source)
         layout = _Layout(
             width=len(keys), lead=0, timestamp=1, event=2, event_id=3, fields=fields, dates=dates
@@ -382,11 +427,11 @@ class _Reader:
                         continue
                     column = ts_column
                     made.append((self.parse_ts(text), self.types.get(raw), raw, row_id or None))
-                for index, column, date_type in layout.dates:
+                for index, column, date_type, raw_type in layout.dates:
                     text = row[index]
                     if text:
                         event_id = f"{row_id}#{column}" if row_id else None
-                        made.append((self.parse_ts(text), date_type, date_type, event_id))
+                        made.append((self.parse_ts(text), date_type, raw_type, event_id))
             except ValueError as exc:
                 self._reject_timestamp(line, text, column, exc)
                 continue
@@ -433,6 +478,7 @@ class _Reader:
     # -- inputs -------------------------------------------------------------------------------
 
     def read_input(self, path: str, stdin: BinaryIO | None) -> None:
+        self.use(self.root.source_for(path))
         self.file = name = display_name(path)
         with ExitStack() as closing:
             self._read_stream(path, name, open_binary(path, stdin, closing))
@@ -590,10 +636,8 @@ def read_events(
     if sum(1 for path in paths if path == "-") > 1:
         raise SlalangError("`-` (standard input) can be read only once")
     mapping = mapping or Mapping()
-    zone_name = mapping.timezone or timezone
-    zone = _zone(zone_name) if zone_name else None
     cut = _NEVER if as_of is None else _epoch(as_of)
-    reader = _Reader(fields, events, mapping, zone, cut)
+    reader = _Reader(fields, events, mapping, timezone, cut)
     with gc_paused():
         for path in paths:
             reader.read_input(path, _stdin(stdin) if path == "-" else None)

@@ -8,7 +8,9 @@ error names the file, the line and the YAML path of the key at fault, e.g.
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import json
+import posixpath
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -47,18 +49,28 @@ class Mapping:
     `columns` renames the canonical columns (keys from CANONICAL_COLUMNS); `events` maps
     source event values to declared types; `fields` source columns to declared fields;
     `date_columns` source columns of a wide export to the event type each date cell makes.
+    `timestamp_formats` are strptime formats tried in order (ISO-8601 after them).
+    A multi-source mapping holds its `sources` (each a Mapping with a `name` and the `files`
+    globs it reads) and nothing else; `source_for` picks the one an input file belongs to.
+    A `lenient` mapping (a preset) names more columns than one policy declares, so its
+    undeclared targets are counted as unknown events or ignored instead of refused.
     `lines` remembers the YAML line of every key so later checks against the policy can
-    name the place too.
+    name the place too; `prefix` is a source's own place in the file (`sources[1]`).
     """
 
     path: str = "mapping"
     columns: dict[str, str] = field(default_factory=dict)
     timezone: str | None = None
-    timestamp_format: str | None = None
+    timestamp_formats: tuple[str, ...] = ()
     events: dict[str, str] = field(default_factory=dict)
     fields: dict[str, str] = field(default_factory=dict)
     date_columns: dict[str, str] = field(default_factory=dict)
+    name: str | None = None
+    files: tuple[str, ...] = ()
+    sources: tuple[Mapping, ...] = ()
+    lenient: bool = False
     lines: dict[YamlPath, int] = field(default_factory=dict, compare=False, repr=False)
+    prefix: YamlPath = field(default=(), compare=False, repr=False)
 
     def column(self, canonical: str) -> str:
         """The source name of a canonical column."""
@@ -66,9 +78,40 @@ class Mapping:
 
     def where(self, *path: str | int) -> str:
         """`file:line: yaml.path` for a message about the key at `path`."""
-        line = self.lines.get(path)
+        full = (*self.prefix, *path)
+        line = self.lines.get(full)
         place = f"{self.path}:{line}" if line is not None else self.path
-        return f"{place}: {yaml_path(path)}" if path else place
+        return f"{place}: {yaml_path(full)}" if full else place
+
+    def matches(self, path: str) -> bool:
+        """Whether a source's `files` globs match the input's file name (the base name, case
+        ignored: the same export is read from any folder, and CRMs vary the case)."""
+        base = posixpath.basename(path.replace("\\", "/")).lower()
+        return any(fnmatch.fnmatchcase(base, glob.lower()) for glob in self.files)
+
+    def source_for(self, path: str) -> Mapping:
+        """The mapping that reads input `path`: itself, or the one source whose `files` match.
+
+        A file matching no source or several is an error naming the file and the candidates,
+        since reading it with a guessed layout would reject or misread every row.
+        """
+        if not self.sources:
+            return self
+        found = [source for source in self.sources if source.matches(path)]
+        if len(found) == 1:
+            return found[0]
+        shown = "standard input (`-`)" if path == "-" else path
+        if not found:
+            globs = "; ".join(f"`{s.name}` ({', '.join(s.files)})" for s in self.sources)
+            raise SlalangError(
+                f"{shown}: the file name matches no source of {self.path} (sources: {globs}); "
+                "rename the file or widen a source's `files`"
+            )
+        names = ", ".join(f"`{s.name}`" for s in found)
+        raise SlalangError(
+            f"{shown}: the file name matches several sources of {self.path} ({names}); "
+            "make their `files` globs exclusive"
+        )
 
 
 def yaml_path(path: YamlPath) -> str:
@@ -148,8 +191,17 @@ def _schema_message(error: jsonschema.ValidationError) -> tuple[YamlPath, str]:
             f"; did you mean `{close[0]}`?" if close else f"; expected one of {_listing(allowed)}"
         )
         return (*path, key), f"unknown key{hint}"
-    if error.validator == "minLength":
+    if error.validator in ("minLength", "minItems"):
         return path, "must not be empty"
+    if error.validator == "required":
+        given = error.instance if isinstance(error.instance, dict) else {}
+        wanted = error.validator_value if isinstance(error.validator_value, list) else []
+        missing = [key for key in wanted if key not in given]
+        return path, f"missing key `{missing[0] if missing else '?'}`"
+    if error.validator == "oneOf":  # a format or files glob: one string or a list of them
+        if isinstance(error.instance, list) and not error.instance:
+            return path, "must not be empty"
+        return path, "expected a string or a list of strings"
     return path, error.message
 
 
@@ -181,8 +233,9 @@ def _check_format(fmt: str) -> None:
         raise ValueError(f"`{fmt}` has no `%` directive, so it can only match itself")
 
 
-def parse_mapping(text: str, path: str) -> Mapping:
-    """A mapping from YAML text; `path` is the name used in messages."""
+def parse_mapping(text: str, path: str, lenient: bool = False) -> Mapping:
+    """A mapping from YAML text; `path` is the name used in messages, `lenient` marks a
+    preset (see Mapping)."""
     try:
         node = yaml.compose(text, Loader=_Loader)
         data = _Loader(text).construct_document(node) if node is not None else None
@@ -199,40 +252,93 @@ def parse_mapping(text: str, path: str) -> Mapping:
     if data is None:
         raise SlalangError(f"{path}: empty mapping file (expected keys such as `columns`)")
 
+    if isinstance(data, dict) and "sources" in data:
+        # the schema's dependentSchemas says the same, but its error does not name the key
+        beside = [key for key in data if key != "sources" and key in mapping_schema()["properties"]]
+        if beside:
+            raise SlalangError(
+                f"{shell.where(beside[0])}: not allowed beside `sources`; give it in each source"
+            )
     validator = jsonschema.Draft202012Validator(mapping_schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
         where, message = _schema_message(errors[0])
         raise SlalangError(f"{shell.where(*where)}: {message}")
 
+    if "sources" in data:
+        sources = []
+        names: dict[str, int] = {}
+        for index, item in enumerate(data["sources"]):
+            prefix: YamlPath = ("sources", index)
+            source = _single(item, shell, prefix)
+            if source.name in names:
+                raise SlalangError(
+                    f"{shell.where(*prefix, 'name')}: the source `{source.name}` is already "
+                    f"named at sources[{names[source.name]}]"
+                )
+            names[source.name or ""] = index
+            sources.append(source)
+        return Mapping(path=path, sources=tuple(sources), lenient=lenient, lines=lines)
+    return _single(data, shell, (), lenient)
+
+
+def _single(
+    data: dict[str, Any], shell: Mapping, prefix: YamlPath, lenient: bool = False
+) -> Mapping:
+    """One source's keys (the whole file in the single-source form), checked beyond the
+    schema: the zone exists and each format parses."""
     timezone = data.get("timezone")
     if timezone is not None:
         try:
             _check_timezone(timezone)
         except ValueError as exc:
-            raise SlalangError(f"{shell.where('timezone')}: {exc}") from None
-    fmt = data.get("timestamp_format")
-    if fmt is not None:
+            raise SlalangError(f"{shell.where(*prefix, 'timezone')}: {exc}") from None
+    given = data.get("timestamp_format")
+    formats = (given,) if isinstance(given, str) else tuple(given or ())
+    for index, fmt in enumerate(formats):
         try:
             _check_format(fmt)
         except ValueError as exc:
-            raise SlalangError(f"{shell.where('timestamp_format')}: {exc}") from None
-
+            at = (*prefix, "timestamp_format") + (() if isinstance(given, str) else (index,))
+            raise SlalangError(f"{shell.where(*at)}: {exc}") from None
+    files = data.get("files")
     return Mapping(
-        path=path,
+        path=shell.path,
         columns=dict(data.get("columns", {})),
         timezone=timezone,
-        timestamp_format=fmt,
+        timestamp_formats=formats,
         events=dict(data.get("events", {})),
         fields=dict(data.get("fields", {})),
         date_columns=dict(data.get("date_columns", {})),
-        lines=lines,
+        name=data.get("name"),
+        files=(files,) if isinstance(files, str) else tuple(files or ()),
+        lenient=lenient,
+        lines=shell.lines,
+        prefix=prefix,
     )
 
 
+def presets() -> dict[str, str]:
+    """The shipped export presets by name, with the first line of each one's description."""
+    found = {}
+    for entry in sorted(resources.files("slalang.data.presets").iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yaml"):
+            first = entry.read_text("utf-8").splitlines()[0]
+            found[entry.name.removesuffix(".yaml")] = first.lstrip("# ").strip()
+    return found
+
+
 def load_mapping(path: str | Path) -> Mapping:
-    """Read and validate a mapping file; any problem is a one-line SlalangError."""
+    """Read and validate a mapping file, or a preset given by its name (`hubspot`); any
+    problem is a one-line SlalangError.
+
+    A preset name always means the preset, so `--mapping hubspot` behaves the same in every
+    folder; a file of that name is read as `./hubspot`.
+    """
     name = str(path)
+    if name in presets():
+        preset = resources.files("slalang.data.presets").joinpath(f"{name}.yaml")
+        return parse_mapping(preset.read_text("utf-8"), f"preset `{name}`", lenient=True)
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:

@@ -164,14 +164,19 @@ class _LocalClock:
         return local - offset
 
 
-def timestamp_parser(fmt: str | None, zone: ZoneInfo | None) -> Callable[[str], int]:
+def timestamp_parser(
+    formats: str | tuple[str, ...] | None, zone: ZoneInfo | None
+) -> Callable[[str], int]:
     """A function from a timestamp cell to UTC epoch seconds, floored to the second.
 
     Flooring keeps an event in the second (and so the day and period) it was written in.
-    With `fmt`, cells are read with strptime and fall back to ISO-8601; without it, ISO-8601
-    only (`datetime.fromisoformat`, which takes `Z`). A timestamp without an offset is read
-    in `zone`, and raises NaiveTimestampError when there is none.
+    With `formats`, cells are read with strptime, each format in order, and fall back to
+    ISO-8601; without them, ISO-8601 only (`datetime.fromisoformat`, which takes `Z`). A
+    format without a time reads a date as local midnight, by the same wall-time rule as any
+    local time. A timestamp without an offset is read in `zone`, and raises
+    NaiveTimestampError when there is none; anything else unreadable raises ValueError.
     """
+    formats = _formats(formats)
     from_iso = datetime.fromisoformat
     clock = _LocalClock(zone) if zone is not None else None
 
@@ -180,9 +185,12 @@ def timestamp_parser(fmt: str | None, zone: ZoneInfo | None) -> Callable[[str], 
             return (moment - _EPOCH) // _SECOND
         if clock is None:
             raise NaiveTimestampError
-        return clock.to_epoch(moment)
+        try:
+            return clock.to_epoch(moment)
+        except (OverflowError, OSError) as exc:  # year 1 or 9999 near a zone's edge
+            raise ValueError(str(exc)) from None
 
-    if fmt is None:
+    if not formats:
         offsets = clock.offsets if clock is not None else {}
 
         def parse_iso(text: str) -> int:
@@ -202,14 +210,18 @@ def timestamp_parser(fmt: str | None, zone: ZoneInfo | None) -> Callable[[str], 
     strptime = datetime.strptime
     cache: dict[str, int] = {}
 
+    def read(text: str) -> datetime:
+        for fmt in formats:
+            try:
+                return strptime(text, fmt)
+            except ValueError:
+                continue
+        return from_iso(text)
+
     def parse_format(text: str) -> int:
         epoch = cache.get(text)
         if epoch is None:
-            try:
-                moment = strptime(text, fmt)
-            except ValueError:
-                moment = from_iso(text)
-            epoch = to_epoch(moment)
+            epoch = to_epoch(read(text))
             if len(cache) >= _FORMAT_CACHE_LIMIT:
                 cache.clear()
             cache[text] = epoch
@@ -218,8 +230,19 @@ def timestamp_parser(fmt: str | None, zone: ZoneInfo | None) -> Callable[[str], 
     return parse_format
 
 
-def describe_bad_timestamp(text: str, fmt: str | None) -> str:
+def _formats(formats: str | tuple[str, ...] | None) -> tuple[str, ...]:
+    """One format or several, as a tuple (a mapping's key takes either)."""
+    if formats is None:
+        return ()
+    return (formats,) if isinstance(formats, str) else formats
+
+
+def describe_bad_timestamp(text: str, formats: str | tuple[str, ...] | None) -> str:
     """The rejection detail for a timestamp cell that could not be read."""
-    if fmt is None:
+    formats = _formats(formats)
+    if not formats:
         return f"{quote(text)} is not an ISO-8601 instant"
-    return f"{quote(text)} matches neither `{fmt}` nor ISO-8601"
+    if len(formats) == 1:
+        return f"{quote(text)} matches neither `{formats[0]}` nor ISO-8601"
+    shown = ", ".join(f"`{fmt}`" for fmt in formats)
+    return f"{quote(text)} matches none of {shown} nor ISO-8601"

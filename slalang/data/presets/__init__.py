@@ -1,0 +1,1 @@
+"""Data in: mapping files for the export layouts of common CRMs (`--mapping hubspot`)."""
