@@ -1,0 +1,89 @@
+"""`slalang diff OLD NEW EVENTS…` from the command line: exit codes, the three formats,
+and bad arguments."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import POLICIES, REPO, invoke
+
+POLICY = POLICIES / "seed_funnel.sla"
+SAMPLE = REPO / "samples" / "seed_funnel"
+DATA = [str(SAMPLE / "events.csv"), "--metrics", str(SAMPLE / "metrics.csv")]
+
+
+def tightened(tmp_path: Path) -> Path:
+    """The showcase policy with its best-fit response window cut from 4 hours to 1."""
+    text = POLICY.read_text(encoding="utf-8")
+    assert "within 4 business hours" in text
+    path = tmp_path / "seed_funnel.sla"
+    path.write_text(text.replace("within 4 business hours", "within 1 business hour"), "utf-8")
+    return path
+
+
+def test_the_same_policy_twice_changes_nothing_and_exits_0() -> None:
+    result = invoke(["diff", str(POLICY), str(POLICY), *DATA], 0)
+    assert result.stdout.startswith("no changes\n")
+    assert "policies differ" not in result.stdout
+
+
+def test_a_tighter_window_adds_breaches_and_exits_1(tmp_path: Path) -> None:
+    result = invoke(["diff", str(POLICY), str(tightened(tmp_path)), *DATA, "--format", "json"], 1)
+    diff = json.loads(result.stdout)
+    assert diff["changed"] is True
+    added = diff["violations"]["added"]
+    assert added and {(v["kind"], v["rule"]) for v in added} == {("sla_breach", "first_touch")}
+    assert diff["violations"]["removed"] == []
+    first_touch = next(row for row in diff["slas"] if row["sla"] == "first_touch")
+    assert first_touch["after"]["compliance"] < first_touch["before"]["compliance"]
+    assert diff["summary"].startswith(f"{len(added)} violation")
+    assert "digest" in diff["policy"]["differs"]
+
+
+def test_swapping_old_and_new_turns_added_into_removed(tmp_path: Path) -> None:
+    new = str(tightened(tmp_path))
+    forward = json.loads(invoke(["diff", str(POLICY), new, *DATA, "--format", "json"], 1).stdout)
+    back = json.loads(invoke(["diff", new, str(POLICY), *DATA, "--format", "json"], 1).stdout)
+    assert back["violations"]["removed"] == forward["violations"]["added"]
+
+
+def test_exit_zero_still_reports_the_change(tmp_path: Path) -> None:
+    result = invoke(["diff", str(POLICY), str(tightened(tmp_path)), *DATA, "--exit-zero"], 0)
+    assert "violation added" in result.stdout or "violations added" in result.stdout
+    assert "Violations added" in result.stdout
+
+
+def test_markdown_is_a_pull_request_comment(tmp_path: Path) -> None:
+    result = invoke(
+        ["diff", str(POLICY), str(tightened(tmp_path)), *DATA, "--format", "markdown"], 1
+    )
+    text = result.stdout
+    lines = text.splitlines()
+    assert lines[0] == "## SLA diff: Brightline Marketing &amp; Sales SLA 2026.2"
+    assert lines[2].startswith("**") and "compliance" in lines[2]
+    assert "<details><summary>Violations added (" in text
+    assert "<details><summary>SLAs (1 of 3 changed)</summary>" in text
+    assert text.count("<details>") == text.count("</details>")
+    assert "| first_touch |" in text
+
+
+def test_output_file_and_as_of_are_shared(tmp_path: Path) -> None:
+    out = tmp_path / "diff.json"
+    as_of = "2026-02-15T00:00:00Z"
+    args = ["diff", str(POLICY), str(tightened(tmp_path)), *DATA, "--as-of", as_of]
+    invoke([*args, "--format", "json", "-o", str(out)], 1)
+    assert json.loads(out.read_text("utf-8"))["as_of"] == as_of
+
+
+def test_too_few_arguments_is_a_usage_error() -> None:
+    result = invoke(["diff", str(POLICY), str(POLICY)], 2)
+    assert "expected OLD NEW EVENTS..." in result.stderr
+
+
+def test_a_broken_policy_exits_2(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.sla"
+    broken.write_text("sla {\n", "utf-8")
+    result = invoke(["diff", str(POLICY), str(broken), *DATA], 2)
+    assert "broken.sla" in result.stderr
+    assert "Traceback" not in result.stderr
