@@ -594,6 +594,9 @@ def _report_policy_error(exc: PolicyError) -> NoReturn:
 
 # ---- commands that live in their own modules -------------------------------------------
 # (one `cli.add_command(...)` line each, below this comment)
+from slalang.init import init_command  # noqa: E402
+
+cli.add_command(init_command)
 from slalang.policytest import test_command  # noqa: E402
 
 cli.add_command(test_command)
