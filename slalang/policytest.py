@@ -447,7 +447,7 @@ def _value(value: Any) -> str:
 def _shown(entry: Mapping[str, Any], expected: Mapping[str, Any]) -> dict[str, Any]:
     """An actual entry cut to the keys that were expected, plus the keys that say which
     entry it is: a clock has a dozen keys, and the ones not asked about are noise."""
-    keys = [*expected, *(k for k in _IDENTITY if k in entry and k not in expected)]
+    keys = [*expected, *(k for k in _IDENTITY if entry.get(k) is not None and k not in expected)]
     return {k: entry[k] for k in keys if k in entry}
 
 
@@ -456,25 +456,31 @@ def describe(failure: expect.Mismatch) -> list[str]:
     (or the ones that must not be there), with the keys that differ spelled out."""
     wanted = expect.normalise(failure.expected)
     if failure.negated:
-        lines = [
+        return [
             f"no_{failure.section}: found an entry that must not exist",
             f"  not expected: {_value(wanted)}",
+            *(f"  found:        {_value(_shown(a, wanted))}" for a in failure.nearest),
         ]
-        lines += [f"  found:        {_value(_shown(a, wanted))}" for a in failure.nearest]
-        return lines
     lines = [f"{failure.section}: no entry matches", f"  expected: {_value(wanted)}"]
     if not failure.nearest:
         return [*lines, f"  (the report has no {failure.section})"]
-    for index, actual in enumerate(failure.nearest):
-        label = "  nearest: " if index == 0 else "           "
-        lines.append(f"{label}{_value(_shown(actual, wanted))}")
-        differs = [
-            f"{k} (expected {_value(v)}, got {_value(actual[k]) if k in actual else 'no such key'})"
-            for k, v in wanted.items()
-            if not (k in actual and expect.matches(v, actual[k]))
-        ]
-        lines.append(f"             differs: {'; '.join(differs)}")
+    differing = [(actual, _differs(wanted, actual)) for actual in failure.nearest]
+    fewest = min(len(keys) for _, keys in differing)
+    label = "  nearest:  "
+    for actual, keys in differing:
+        if len(keys) == fewest:  # a runner-up that differs more only hides the answer
+            lines.append(f"{label}{_value(_shown(actual, wanted))}")
+            lines.append(f"            differs: {'; '.join(keys)}")
+            label = "  or:       "
     return lines
+
+
+def _differs(wanted: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:
+    return [
+        f"{k} (expected {_value(v)}, got {_value(actual[k]) if k in actual else 'no such key'})"
+        for k, v in wanted.items()
+        if not (k in actual and expect.matches(v, actual[k]))
+    ]
 
 
 def _summary(results: Sequence[FileResult]) -> tuple[int, int]:
