@@ -600,6 +600,9 @@ cli.add_command(init_command)
 from slalang.policytest import test_command  # noqa: E402
 
 cli.add_command(test_command)
+from slalang.diff import diff_command  # noqa: E402
+
+cli.add_command(diff_command)
 
 
 def main() -> None:
