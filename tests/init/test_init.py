@@ -1,0 +1,141 @@
+"""`slalang init` writes a repository that works as created: the agreement checks clean and
+is canonical, its tests pass, and the hooks and the workflow name the right commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from slalang import __version__
+from slalang.init import CREATED
+from tests.conftest import REPO, invoke
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One initialised repository shared by the read-only tests (init writes ~700 rows)."""
+    path = tmp_path_factory.mktemp("init") / "revops"
+    invoke(["init", str(path)], 0)
+    return path
+
+
+def test_init_creates_every_file(repo: Path) -> None:
+    assert CREATED == (
+        "README.md",
+        "policies/agreement.sla",
+        "tests/agreement.test.yaml",
+        ".pre-commit-config.yaml",
+        ".github/workflows/slalang.yml",
+        "data/events.csv",
+        "data/metrics.csv",
+    )
+    for name in CREATED:
+        assert (repo / name).stat().st_size > 0, name
+    header = (repo / "data/events.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("lead_id,timestamp,event")
+    assert (repo / "data/metrics.csv").read_text(encoding="utf-8").startswith("metric,period,value")
+    assert "within 4 business hours" in (repo / "policies/agreement.sla").read_text("utf-8")
+
+
+def test_init_is_deterministic(repo: Path, tmp_path: Path) -> None:
+    invoke(["init", str(tmp_path)], 0)
+    for name in CREATED:
+        assert (tmp_path / name).read_bytes() == (repo / name).read_bytes(), name
+
+
+def test_init_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("ours\n", encoding="utf-8")
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "agreement.sla").write_text("# ours\n", encoding="utf-8")
+    result = invoke(["init", str(tmp_path)], 2)
+    assert result.stderr.startswith("error: ")
+    assert "README.md, policies/agreement.sla" in result.stderr
+    assert "--force" in result.stderr
+    # nothing written: a refused init leaves the directory as it was
+    assert (tmp_path / "README.md").read_text(encoding="utf-8") == "ours\n"
+    assert not (tmp_path / "data").exists()
+    invoke(["init", str(tmp_path), "--force"], 0)
+    assert (tmp_path / "README.md").read_text(encoding="utf-8") != "ours\n"
+
+
+def test_init_into_a_file_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("", encoding="utf-8")
+    result = invoke(["init", str(tmp_path / "taken")], 2)
+    assert "is a file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_generated_policy_checks_clean_and_is_canonical(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(repo)
+    assert "no problems found" in invoke(["check", "--strict", "policies/"], 0).stderr
+    invoke(["fmt", "--check", "policies/"], 0)
+
+
+def test_generated_tests_pass(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo)
+    assert "3 passed, 0 failed" in invoke(["test", "tests/"], 0).stdout
+
+
+def _runs(workflow: dict[str, Any]) -> list[str]:
+    return [
+        " ".join(step["run"].split())
+        for step in workflow["jobs"]["slalang"]["steps"]
+        if "run" in step
+    ]
+
+
+def test_workflow_runs_the_right_commands(repo: Path) -> None:
+    workflow = yaml.safe_load((repo / ".github/workflows/slalang.yml").read_text("utf-8"))
+    assert set(workflow[True]) == {"push", "pull_request"}  # YAML 1.1 reads `on` as true
+    job = workflow["jobs"]["slalang"]
+    assert job["permissions"]["security-events"] == "write"
+    assert job["permissions"]["pull-requests"] == "write"
+    steps = job["steps"]
+    assert steps[0]["uses"].startswith("actions/checkout@")
+    assert steps[0]["with"]["fetch-depth"] == 0
+    assert steps[1]["with"]["python-version"] == "3.11"
+    runs = _runs(workflow)
+    assert runs == [
+        f"pip install slalang=={__version__}",
+        "slalang check --format sarif policies/ > slalang.sarif",
+        "slalang fmt --check policies/",
+        "slalang test tests/ --format junit -o slalang-junit.xml",
+        "slalang diff --base origin/${{ github.base_ref }} policies/agreement.sla "
+        "data/events.csv --metrics data/metrics.csv --format markdown --exit-zero > diff.md",
+    ]
+    uses = {step.get("uses", "").split("@")[0]: step for step in steps}
+    assert uses["github/codeql-action/upload-sarif"]["if"] == "always()"
+    assert uses["github/codeql-action/upload-sarif"]["with"]["sarif_file"] == "slalang.sarif"
+    assert uses["actions/upload-artifact"]["with"]["path"] == "slalang-junit.xml"
+    assert uses["marocchino/sticky-pull-request-comment"]["with"]["path"] == "diff.md"
+    pr_only = [s for s in steps if "diff" in s.get("run", "") or "Comment" in s.get("name", "")]
+    assert len(pr_only) == 2
+    assert all(s["if"] == "github.event_name == 'pull_request'" for s in pr_only)
+
+
+def test_precommit_config_uses_slalangs_hooks(repo: Path) -> None:
+    config = yaml.safe_load((repo / ".pre-commit-config.yaml").read_text("utf-8"))
+    assert config["repos"] == [
+        {
+            "repo": "https://github.com/slalang/slalang",
+            "rev": f"v{__version__}",
+            "hooks": [{"id": "slalang-check"}, {"id": "slalang-fmt"}],
+        }
+    ]
+
+
+def test_project_publishes_the_hooks_the_config_names() -> None:
+    hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text("utf-8"))
+    by_id = {hook["id"]: hook for hook in hooks}
+    assert set(by_id) == {"slalang-check", "slalang-fmt"}
+    assert by_id["slalang-check"]["entry"] == "slalang check"
+    assert by_id["slalang-fmt"]["entry"] == "slalang fmt"  # rewrites; pre-commit shows the diff
+    for hook in hooks:
+        assert hook["language"] == "python"
+        assert hook["files"] == r"\.sla$"
+        assert hook["pass_filenames"] is True
