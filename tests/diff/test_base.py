@@ -153,3 +153,16 @@ def test_relative_paths_name_the_same_files(repo: Path, monkeypatch: pytest.Monk
     monkeypatch.chdir(repo)
     result = invoke(["diff", "--base", "HEAD", "policy.sla", "events.csv", "--format", "json"], 0)
     assert json.loads(result.stdout)["policy"]["differs"] == []
+
+
+def test_root_is_taken_at_the_revision_too(repo: Path) -> None:
+    """A policy in a subfolder importing a sibling folder's file, allowed by --root."""
+    (repo / "agreements").mkdir()
+    nested = POLICY.replace('import "defs/office.sla"', 'import "../defs/office.sla"')
+    (repo / "agreements" / "main.sla").write_text(nested)
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "nested")
+    (repo / "defs" / "office.sla").write_text(OFFICE.replace("09:00-17:00", "09:00-11:00"))
+    args = ["diff", "--base", "HEAD", str(repo / "agreements" / "main.sla")]
+    result = invoke([*args, str(repo / "events.csv"), "--root", str(repo), "--format", "json"], 1)
+    assert [v["lead_id"] for v in json.loads(result.stdout)["violations"]["removed"]] == ["L2"]

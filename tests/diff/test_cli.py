@@ -87,3 +87,64 @@ def test_a_broken_policy_exits_2(tmp_path: Path) -> None:
     result = invoke(["diff", str(POLICY), str(broken), *DATA], 2)
     assert "broken.sla" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+SMALL = """\
+agreement "Small" {
+  party sales "Sales"
+}
+calendar office {
+  timezone "America/New_York"
+  open mon-fri 09:00-17:00
+}
+events form_submitted, sales_touch
+field size: number
+stage mql on form_submitted
+sla first_touch {
+  owner sales
+  start when entering mql
+  stop on sales_touch
+  within 4 business hours
+}
+"""
+
+# Monday 10:00 New York; L1 gets a call (an event only the new policy declares) at 11:00
+# and a touch the next day, so it is late unless the call stops the clock.
+SMALL_EVENTS = """\
+lead_id,timestamp,event,size
+L1,2026-02-02T15:00:00Z,form_submitted,10
+L1,2026-02-02T16:00:00Z,sales_call,
+L1,2026-02-03T15:00:00Z,sales_touch,
+"""
+
+
+def test_events_only_the_new_policy_declares_are_read_for_it(tmp_path: Path) -> None:
+    old = tmp_path / "old.sla"
+    old.write_text(SMALL, "utf-8")
+    new = tmp_path / "new.sla"
+    new.write_text(
+        SMALL.replace(
+            "form_submitted, sales_touch", "form_submitted, sales_touch, sales_call"
+        ).replace("stop on sales_touch", "stop on sales_touch, sales_call"),
+        "utf-8",
+    )
+    events = tmp_path / "events.csv"
+    events.write_text(SMALL_EVENTS, "utf-8")
+    result = invoke(["diff", str(old), str(new), str(events), "--format", "json"], 1)
+    diff = json.loads(result.stdout)
+    assert [v["lead_id"] for v in diff["violations"]["removed"]] == ["L1"]
+    assert "sales_call" not in result.stderr
+
+
+def test_a_field_typed_differently_cannot_be_read_for_both(tmp_path: Path) -> None:
+    old = tmp_path / "old.sla"
+    old.write_text(SMALL, "utf-8")
+    new = tmp_path / "new.sla"
+    new.write_text(SMALL.replace("field size: number", "field size: text"), "utf-8")
+    events = tmp_path / "events.csv"
+    events.write_text(SMALL_EVENTS, "utf-8")
+    result = invoke(["diff", str(old), str(new), str(events)], 2)
+    assert result.stderr.splitlines()[-1] == (
+        "error: field `size` is number in the old policy and text in the new one; "
+        "the data cannot be read one way for both"
+    )
