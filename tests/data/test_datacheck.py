@@ -1,0 +1,116 @@
+"""`slalang data check`: the profile of an export against a mapping and a policy, and its
+exit codes (1 when rows would be rejected or a field the policy reads is never set)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import Writer, invoke
+
+POLICY = """\
+agreement "Check" {
+  version "1"
+  effective 2026-01-01
+  timezone "America/New_York"
+  party marketing "Marketing"
+  party sales "Sales"
+}
+events form_submitted, won
+field sdr: text
+field size: number
+stage lead on form_submitted
+stage customer on won
+target wins { owner sales  monthly by sdr: count(entering customer) >= 1 }
+target big { owner marketing  monthly: count(entering lead where size >= 100) >= 1 }
+"""
+
+MAPPING = """\
+sources:
+  - name: leads
+    files: "leads*.csv"
+    columns: {lead_id: "Record ID"}
+    timezone: America/New_York
+    timestamp_format: "%m/%d/%Y"
+    date_columns: {"Create Date": form_submitted}
+    fields: {"Company size": size}
+  - name: deals
+    files: "deals*.csv"
+    columns: {lead_id: "Record ID"}
+    date_columns: {"Close Date": won}
+    fields: {Owner: sdr}
+"""
+
+LEADS = """\
+Record ID,Create Date,Company size,Source
+1,03/02/2026,120,ads
+2,03/03/2026,x,ads
+3,,,ads
+"""
+DEALS = "Record ID,Close Date,Owner,Amount\n1,2026-03-09T15:00:00Z,ana,100\n"
+
+
+def files(write: Writer, leads: str = LEADS) -> list[str]:
+    return [
+        str(write("policy.sla", POLICY)),
+        str(write("leads.csv", leads)),
+        str(write("deals.csv", DEALS)),
+        "--mapping",
+        str(write("mapping.yaml", MAPPING)),
+    ]
+
+
+def test_the_profile_shows_sources_columns_types_zones_and_rejections(write: Writer) -> None:
+    out = invoke(["data", "check", *files(write)], 1).stdout
+    assert "source leads: 1 file, 3 rows" in out
+    assert "source deals: 1 file, 1 row" in out
+    assert (
+        "local times read in `America/New_York` (the mapping's `timezone`); timestamps read as "
+        "`%m/%d/%Y`, then ISO-8601; a date alone is local midnight"
+    ) in out
+    assert "local times read in none: a timestamp without a UTC offset is rejected" in out
+    assert (
+        "columns mapped: `Record ID` → lead_id, `Create Date` → `form_submitted` events, "
+        "`Company size` → field `size`"
+    ) in out
+    assert "columns unmapped: `Source`" in out
+    assert "columns unmapped: `Amount`" in out
+    assert "  form_submitted: 1\n  won: 1\n" in out
+    assert "leads: 1; events from 2026-03-02T05:00:00Z to 2026-03-09T15:00:00Z" in out
+    assert "  bad_number: 1\n    " in out and "leads.csv:3: `size`: `x` is not a number" in out
+    assert "  no_dates: 1\n" in out
+    assert out.endswith("1 problem:\n  2 rows would be rejected\n")
+
+
+def test_a_clean_export_exits_0(write: Writer) -> None:
+    leads = "Record ID,Create Date,Company size,Source\n1,03/02/2026,120,ads\n"
+    out = invoke(["data", "check", *files(write, leads)], 0).stdout
+    assert "rejected rows: none" in out
+    assert "  sdr: 1\n  size: 1\n" in out
+    assert out.endswith("no problems found\n")
+
+
+def test_a_field_the_policy_reads_but_nothing_sets_exits_1(write: Writer) -> None:
+    leads = "Record ID,Create Date,Source\n1,03/02/2026,ads\n"
+    out = invoke(["data", "check", *files(write, leads)], 1).stdout
+    assert "  size: 0  (never set; the policy reads it)" in out
+    assert out.endswith("1 problem:\n  the policy reads the field `size` but no event sets it\n")
+
+
+def test_undeclared_event_types_are_listed(write: Writer) -> None:
+    policy = write("p.sla", POLICY)
+    events = write(
+        "events.csv", "lead_id,timestamp,event,sdr,size\n1,2026-03-02T10:00:00Z,call,a,1\n"
+    )
+    out = invoke(["data", "check", str(policy), str(events)], 1).stdout
+    assert "  form_submitted: 0  (never seen)" in out
+    assert "  `call`: 1  (not declared by the policy: ignored)" in out
+
+
+def test_unusable_input_exits_2_with_one_line(write: Writer, tmp_path: Path) -> None:
+    args = files(write)
+    other = write("other.csv", LEADS)
+    result = invoke(["data", "check", args[0], str(other), *args[3:]], 2)
+    assert result.stderr.count("\n") == 1
+    assert "other.csv: the file name matches no source of" in result.stderr
+    missing = invoke(["data", "check", args[0], str(tmp_path / "nope.csv")], 2)
+    assert "nope.csv: cannot read events: no such file" in missing.stderr
