@@ -603,6 +603,9 @@ cli.add_command(test_command)
 from slalang.diff import diff_command  # noqa: E402
 
 cli.add_command(diff_command)
+from slalang.datacheck import data_group  # noqa: E402
+
+cli.add_command(data_group)
 
 
 def main() -> None:
