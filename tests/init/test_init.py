@@ -139,3 +139,14 @@ def test_project_publishes_the_hooks_the_config_names() -> None:
         assert hook["language"] == "python"
         assert hook["files"] == r"\.sla$"
         assert hook["pass_filenames"] is True
+
+
+def test_init_defaults_to_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = invoke(["init"], 0)
+    assert "created policies/agreement.sla" in result.stderr
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()) == (
+        sorted(CREATED)
+    )
