@@ -272,12 +272,14 @@ def load_test_file(path: Path) -> TestFile:
     _node_lines(node, (), lines)
     data = _plain(data)
     validator = jsonschema.Draft202012Validator(schema())
-    errors = sorted(
-        validator.iter_errors(data),
-        key=lambda e: (len(e.absolute_path), [str(p) for p in e.absolute_path]),
-    )
+    errors = list(validator.iter_errors(data))
     if errors:
-        where, message = _schema_message(max(errors, key=lambda e: len(e.absolute_path)))
+        # the deepest error is the most specific; of those, the first in the file
+        first = min(
+            errors,
+            key=lambda e: (-len(e.absolute_path), lines.get(tuple(e.absolute_path), 0)),
+        )
+        where, message = _schema_message(first)
         raise TestFileError(f"{_where(name, lines, where)}: {message}")
 
     def beside(relative: str) -> Path:
