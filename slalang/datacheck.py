@@ -1,4 +1,4 @@
-"""`slalang data check`: profile a CRM export against a mapping and a policy before evaluating.
+"""`slalang data check` and `slalang mappings`: looking at CRM exports before evaluating them.
 
 An evaluation over an export that the mapping misreads still produces a report, just a
 wrong one: rows rejected by the thousand, a date column nobody mapped, a field the SLA
@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from slalang.data import EventLog, Mapping, load_mapping, read_events
-from slalang.data.mapping import CANONICAL_COLUMNS
+from slalang.data.mapping import CANONICAL_COLUMNS, presets
 from slalang.data.sources import CsvRows, detect_format, open_binary
 from slalang.diagnostics import SlalangError
 from slalang.evaluate.model import iso
@@ -243,3 +243,17 @@ def check_command(
     click.echo(render(plan, result, timezone), nl=False)
     if result.problems:
         raise SystemExit(EXIT_FINDINGS)
+
+
+@click.command("mappings")
+def mappings_command() -> None:
+    """List the export presets `--mapping NAME` accepts (docs/data.md says what to export).
+
+    \b
+    Example:
+      slalang evaluate policy.sla contacts.csv --mapping hubspot --timezone Europe/Berlin
+    """
+    found = presets()
+    width = max(len(name) for name in found)
+    for name, description in found.items():
+        click.echo(f"{name:<{width}}  {description}")

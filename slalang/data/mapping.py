@@ -270,7 +270,7 @@ def parse_mapping(text: str, path: str, lenient: bool = False) -> Mapping:
         names: dict[str, int] = {}
         for index, item in enumerate(data["sources"]):
             prefix: YamlPath = ("sources", index)
-            source = _single(item, shell, prefix)
+            source = _single(item, shell, prefix, lenient)
             if source.name in names:
                 raise SlalangError(
                     f"{shell.where(*prefix, 'name')}: the source `{source.name}` is already "
