@@ -606,6 +606,9 @@ cli.add_command(diff_command)
 from slalang.datacheck import data_group  # noqa: E402
 
 cli.add_command(data_group)
+from slalang.datacheck import mappings_command  # noqa: E402
+
+cli.add_command(mappings_command)
 
 
 def main() -> None:
