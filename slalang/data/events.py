@@ -626,6 +626,8 @@ def read_events(
     """Read event logs (CSV, CSV.gz, JSON Lines, `-` for stdin) into per-lead timelines.
 
     `fields` are the policy's declared fields by name, `events` its declared event types.
+    A multi-source `mapping` reads each path with the source its file name matches (an
+    error when it matches none or several); the events of all paths merge per lead.
     `timezone` (--timezone) reads timestamps without an offset when the mapping names no
     zone. Events after `as_of` (an aware datetime) are counted and left out. Rows that
     cannot be used are counted by reason (REASONS); an input that cannot be read at all is
