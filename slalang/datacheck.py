@@ -57,16 +57,24 @@ def _header(path: str) -> list[str] | None:
             raise SlalangError(f"{path}: cannot read events: {exc}") from None
 
 
-def _uses(source: Mapping, fields: dict[str, Any]) -> dict[str, str]:
-    """Source column → what the mapping makes of it, for every column the source reads."""
+def _uses(source: Mapping, fields: dict[str, Any], events: list[str]) -> dict[str, str]:
+    """Source column → what the mapping makes of it, for every column the source names
+    (a preset's columns for targets this policy does not declare say so)."""
     uses = {source.column(c): c for c in CANONICAL_COLUMNS}
     for name in fields:
         uses[name] = f"field `{name}`"
     for column, target in source.fields.items():
-        uses[column] = f"field `{target}`"
+        ignored = "" if target in fields else " (not declared: ignored)"
+        uses[column] = f"field `{target}`{ignored}"
     for column, target in source.date_columns.items():
-        uses[column] = f"`{target}` events"
+        unknown = "" if target in events else " (not declared: counted as unknown)"
+        uses[column] = f"`{target}` events{unknown}"
     return uses
+
+
+def _named(source: Mapping) -> list[str]:
+    """The columns the mapping itself names for a source (not the canonical defaults)."""
+    return [*source.columns.values(), *source.fields, *source.date_columns]
 
 
 def profile(
@@ -136,7 +144,7 @@ def render(plan: dict[str, Any], result: Profile, timezone: str | None) -> str:
         rows = sum(i.log.stats.rows for i in items)
         out.append(f"source {name}: {len(items)} file{_s(len(items))}, {rows:,} row{_s(rows)}")
         out.append(f"  {_zone_note(source, timezone)}")
-        uses = _uses(source, specs)
+        uses = _uses(source, specs, plan["events"])
         for item in items:
             stats = item.log.stats
             bad = sum(stats.rejected.values())
@@ -151,6 +159,11 @@ def render(plan: dict[str, Any], result: Profile, timezone: str | None) -> str:
                 unmapped = [f"`{c}`" for c in item.header if c not in uses]
                 out.append(f"    columns mapped: {', '.join(mapped) or 'none'}")
                 out.append(f"    columns unmapped: {', '.join(unmapped) or 'none'}")
+                absent = [f"`{c}`" for c in _named(source) if c not in item.header]
+                if absent:
+                    out.append(
+                        f"    columns the mapping names but the file lacks: {', '.join(absent)}"
+                    )
             for timeline_lead, timeline in item.log.leads.items():
                 leads.add(timeline_lead)
                 types.update(event.type for event in timeline)

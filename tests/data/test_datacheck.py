@@ -114,3 +114,33 @@ def test_unusable_input_exits_2_with_one_line(write: Writer, tmp_path: Path) -> 
     assert "other.csv: the file name matches no source of" in result.stderr
     missing = invoke(["data", "check", args[0], str(tmp_path / "nope.csv")], 2)
     assert "nope.csv: cannot read events: no such file" in missing.stderr
+
+
+def test_columns_the_mapping_names_but_the_file_lacks_are_listed(write: Writer) -> None:
+    leads = "Record ID,Create Date,Company Size,Source\n1,03/02/2026,120,ads\n"
+    out = invoke(["data", "check", *files(write, leads)], 1).stdout
+    assert "columns unmapped: `Company Size`, `Source`" in out
+    assert "columns the mapping names but the file lacks: `Company size`" in out
+    assert "the policy reads the field `size` but no event sets it" in out
+
+
+def test_a_preset_shows_which_of_its_targets_the_policy_lacks(write: Writer) -> None:
+    contacts = write(
+        "contacts.csv", "Record ID,Create Date,Contact owner\n7,2026-03-02 09:15,Ana\n"
+    )
+    out = invoke(
+        [
+            "data",
+            "check",
+            str(write("p.sla", POLICY)),
+            str(contacts),
+            "--mapping",
+            "hubspot",
+            "--timezone",
+            "UTC",
+        ],
+        1,
+    ).stdout
+    assert "`Create Date` → `lead_created` events (not declared: counted as unknown)" in out
+    assert "`Contact owner` → field `lead_owner` (not declared: ignored)" in out
+    assert "  `lead_created`: 1  (not declared by the policy: ignored)" in out
