@@ -388,7 +388,11 @@ def _progress() -> Callable[[int, int], None] | None:
 @cli.command("evaluate")
 @click.argument("policy")
 @click.argument("events", nargs=-1, required=True)
-@click.option("--mapping", help="Mapping file (YAML) adapting an export's columns and names.")
+@click.option(
+    "--mapping",
+    help="Mapping file (YAML) adapting an export's columns and names, or a preset name "
+    "(`slalang mappings` lists them).",
+)
 @click.option("--metrics", "metrics_path", help="Metrics CSV: metric,period,value.")
 @click.option("--as-of", "as_of", help="Judge at this instant (default: the latest event).")
 @click.option("--from", "start", help="Judge only what happens at or after this instant.")
@@ -483,7 +487,11 @@ def evaluate_command(
 @click.argument("policy")
 @click.argument("events", nargs=-1, required=True)
 @click.option("--lead", "lead_id", required=True, help="The lead whose timeline to show.")
-@click.option("--mapping", help="Mapping file (YAML) adapting an export's columns and names.")
+@click.option(
+    "--mapping",
+    help="Mapping file (YAML) adapting an export's columns and names, or a preset name "
+    "(`slalang mappings` lists them).",
+)
 @click.option("--as-of", "as_of", help="Judge at this instant (default: the latest event).")
 @click.option("--timezone", help="Zone of timestamps that have no offset (IANA name).")
 @click.option(
