@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 import click
 
@@ -20,25 +20,16 @@ from slalang import __version__, ast
 from slalang.diagnostics import Diagnostic, Level, PolicyError, SlalangError, sort_diagnostics
 from slalang.fileio import write_atomic
 from slalang.load import Program, load
+from slalang.options import data_options, instant_option, root_option
 from slalang.render.diagnostics import RENDERERS, render_text, summary
 
 EXIT_SUCCESS = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 
 class Failure(SlalangError):
     """A run that could not be done; `main` prints it on one line and exits 2."""
-
-
-def root_option(func: F) -> F:
-    return click.option(
-        "--root",
-        type=click.Path(file_okay=False, path_type=Path),
-        help="Directory imports may not leave (default: the policy file's directory).",
-    )(func)
 
 
 class _Group(click.Group):
@@ -317,17 +308,6 @@ def _plan_of(policy: str, root: Path | None) -> tuple[dict[str, Any], dict[str, 
     return plan, {name: m.source for name, m in zip(files, program.modules, strict=True)}
 
 
-def _instant_option(value: str | None, name: str) -> int | None:
-    from slalang.evaluate.runtime import parse_instant
-
-    if value is None:
-        return None
-    try:
-        return parse_instant(value)
-    except ValueError as exc:
-        raise Failure(f"{name}: {exc}") from None
-
-
 def _read_log(
     plan: dict[str, Any],
     events: Sequence[str],
@@ -388,16 +368,7 @@ def _progress() -> Callable[[int, int], None] | None:
 @cli.command("evaluate")
 @click.argument("policy")
 @click.argument("events", nargs=-1, required=True)
-@click.option(
-    "--mapping",
-    help="Mapping file (YAML) adapting an export's columns and names, or a preset name "
-    "(`slalang mappings` lists them).",
-)
-@click.option("--metrics", "metrics_path", help="Metrics CSV: metric,period,value.")
-@click.option("--as-of", "as_of", help="Judge at this instant (default: the latest event).")
-@click.option("--from", "start", help="Judge only what happens at or after this instant.")
-@click.option("--to", "end", help="Judge only what happens at or before this instant.")
-@click.option("--timezone", help="Zone of timestamps that have no offset (IANA name).")
+@data_options
 @click.option(
     "--format",
     "fmt",
@@ -459,8 +430,8 @@ def evaluate_command(
     from slalang.render.report import render_report
 
     plan, _ = _plan_of(policy, root)
-    cutoff = _instant_option(as_of, "--as-of")
-    span = Span(_instant_option(start, "--from"), _instant_option(end, "--to"))
+    cutoff = instant_option(as_of, "--as-of")
+    span = Span(instant_option(start, "--from"), instant_option(end, "--to"))
     if span.start is not None and span.end is not None and span.end < span.start:
         raise Failure("--to is before --from")
     metrics = read_metrics(metrics_path) if metrics_path else None
@@ -518,7 +489,7 @@ def explain_command(
     from slalang.evaluate.explain import explain, render_explanation
 
     plan, sources = _plan_of(policy, root)
-    cutoff = _instant_option(as_of, "--as-of")
+    cutoff = instant_option(as_of, "--as-of")
     log = _read_log(plan, events, mapping, timezone, cutoff)
     if lead_id not in log.leads:
         close = difflib.get_close_matches(lead_id, list(log.leads), n=1)

@@ -22,6 +22,7 @@ from typing import Any
 import click
 
 from slalang.diagnostics import PolicyError, SlalangError
+from slalang.options import data_options, instant_option, root_option
 from slalang.render.report import markdown as md
 from slalang.render.report import summary as s
 
@@ -470,12 +471,7 @@ def _merged_inputs(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, 
     help="Compare POLICY as it was at this git revision (with its imports) to the working "
     "tree; the arguments are then POLICY EVENTS...",
 )
-@click.option("--mapping", help="Mapping file (YAML) adapting an export's columns and names.")
-@click.option("--metrics", "metrics_path", help="Metrics CSV: metric,period,value.")
-@click.option("--as-of", "as_of", help="Judge both at this instant (default: the latest event).")
-@click.option("--from", "start", help="Judge only what happens at or after this instant.")
-@click.option("--to", "end", help="Judge only what happens at or before this instant.")
-@click.option("--timezone", help="Zone of timestamps that have no offset (IANA name).")
+@data_options
 @click.option(
     "--format",
     "fmt",
@@ -491,11 +487,7 @@ def _merged_inputs(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, 
     help="Write the diff here (atomically) instead of standard output.",
 )
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when the results change.")
-@click.option(
-    "--root",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Directory imports may not leave (default: the policy file's directory).",
-)
+@root_option
 def diff_command(
     args: tuple[str, ...],
     base: str | None,
@@ -529,7 +521,6 @@ def diff_command(
     """
     from slalang.cli import (
         EXIT_FINDINGS,
-        _instant_option,
         _plan_of,
         _read_log,
         _warn_rejections,
@@ -542,8 +533,8 @@ def diff_command(
     if len(args) < need:
         usage = "POLICY EVENTS... with --base" if base else "OLD NEW EVENTS..."
         raise click.UsageError(f"expected {usage}")
-    cutoff = _instant_option(as_of, "--as-of")
-    span = Span(_instant_option(start, "--from"), _instant_option(end, "--to"))
+    cutoff = instant_option(as_of, "--as-of")
+    span = Span(instant_option(start, "--from"), instant_option(end, "--to"))
     if span.start is not None and span.end is not None and span.end < span.start:
         raise SlalangError("--to is before --from")
     with tempfile.TemporaryDirectory(prefix="slalang-diff-") as scratch:

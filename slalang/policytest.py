@@ -33,20 +33,11 @@ from slalang import expect
 from slalang.data.mapping import yaml_path
 from slalang.diagnostics import PolicyError, SlalangError
 from slalang.fileio import write_atomic
+from slalang.yamlpaths import TYPE_WORDS, YamlPath, listing, node_lines
 
 SUFFIX = ".test.yaml"
 
-YamlPath = tuple[str | int, ...]
 
-_TYPE_WORDS = {
-    "string": "a string",
-    "object": "a mapping of keys to values",
-    "array": "a list",
-    "number": "a number",
-    "integer": "a whole number",
-    "boolean": "true or false",
-    "null": "nothing",
-}
 #: Report keys whose values are always text; YAML reads `lead_id: 42` or `period: 2026` as
 #: numbers, which would never equal the report's "42" and "2026".
 _TEXT_KEYS = frozenset({"lead_id", "period", "group"})
@@ -130,19 +121,6 @@ def schema() -> dict[str, Any]:
     return loaded
 
 
-def _node_lines(node: yaml.Node, path: YamlPath, lines: dict[YamlPath, int]) -> None:
-    """The line of every YAML path; a mapping value is placed at its key's line."""
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            child = (*path, str(key_node.value))
-            _node_lines(value_node, child, lines)
-            lines[child] = key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _node_lines(item, (*path, index), lines)
-
-
 def _plain(value: Any) -> Any:
     """YAML values as the report has them: instants as UTC `...Z` text, dates as ISO text."""
     if isinstance(value, datetime):
@@ -169,17 +147,17 @@ def _schema_message(error: jsonschema.ValidationError) -> tuple[YamlPath, str]:
     if error.validator == "type":
         wanted = error.validator_value
         names = [str(n) for n in (wanted if isinstance(wanted, list) else [wanted])]
-        return path, "expected " + " or ".join(_TYPE_WORDS.get(n, n) for n in names)
+        return path, "expected " + " or ".join(TYPE_WORDS.get(n, n) for n in names)
     if error.validator == "additionalProperties":
         allowed = (
             sorted(error.schema.get("properties", {})) if isinstance(error.schema, dict) else []
         )
         extra = next((key for key in instance if key not in allowed), "?")
-        return (*path, extra), f"unknown key; expected one of {_listing(allowed)}"
+        return (*path, extra), f"unknown key; expected one of {listing(allowed)}"
     if error.validator == "required":
         required = error.validator_value if isinstance(error.validator_value, list) else []
         missing = [key for key in required if key not in instance]
-        return path, f"missing key {_listing(missing)}"
+        return path, f"missing key {listing(missing)}"
     if error.validator == "oneOf" and path == ():
         return path, "give either `events` (inline rows) or `events_file`, not both"
     if error.validator == "oneOf" and path == ("metrics",):
@@ -191,10 +169,6 @@ def _schema_message(error: jsonschema.ValidationError) -> tuple[YamlPath, str]:
     if error.validator == "minLength":
         return path, "must not be empty"
     return path, error.message
-
-
-def _listing(names: Iterable[str]) -> str:
-    return ", ".join(f"`{name}`" for name in names)
 
 
 def _where(name: str, lines: Mapping[YamlPath, int], path: YamlPath) -> str:
@@ -269,7 +243,7 @@ def load_test_file(path: Path) -> TestFile:
     if node is None or data is None:
         raise TestFileError(f"{name}: empty test file (expected `policy`, `events` and `cases`)")
     lines: dict[YamlPath, int] = {}
-    _node_lines(node, (), lines)
+    node_lines(node, (), lines)
     data = _plain(data)
     validator = jsonschema.Draft202012Validator(schema())
     errors = list(validator.iter_errors(data))

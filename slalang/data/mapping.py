@@ -24,22 +24,12 @@ import jsonschema
 import yaml
 
 from slalang.diagnostics import SlalangError
-
-YamlPath = tuple[str | int, ...]
+from slalang.yamlpaths import TYPE_WORDS, YamlPath, listing, node_lines
 
 #: The canonical event-log columns a mapping can rename, and the default names.
 CANONICAL_COLUMNS = ("lead_id", "timestamp", "event", "event_id")
 
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
-_TYPE_WORDS = {
-    "string": "a string",
-    "object": "a mapping of keys to values",
-    "array": "a list",
-    "number": "a number",
-    "integer": "a whole number",
-    "boolean": "true or false",
-    "null": "nothing",
-}
 
 
 @dataclass(frozen=True)
@@ -160,26 +150,13 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[str, Any
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 
-def _key_lines(node: yaml.Node, path: YamlPath, lines: dict[YamlPath, int]) -> None:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                child = (*path, key_node.value)
-                _key_lines(value_node, child, lines)
-                lines[child] = key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _key_lines(item, (*path, index), lines)
-
-
 def _schema_message(error: jsonschema.ValidationError) -> tuple[YamlPath, str]:
     """The YAML path an error is about and what is wrong there, in words."""
     path: YamlPath = tuple(error.absolute_path)
     if error.validator == "type":
         wanted = error.validator_value
         names = [str(n) for n in (wanted if isinstance(wanted, list) else [wanted])]
-        return path, "expected " + " or ".join(_TYPE_WORDS.get(n, n) for n in names)
+        return path, "expected " + " or ".join(TYPE_WORDS.get(n, n) for n in names)
     if error.validator == "additionalProperties":
         schema = error.schema if isinstance(error.schema, dict) else {}
         allowed = sorted(schema.get("properties", {}))
@@ -187,9 +164,7 @@ def _schema_message(error: jsonschema.ValidationError) -> tuple[YamlPath, str]:
         extra = [key for key in instance if key not in allowed]
         key = extra[0] if extra else "?"
         close = difflib.get_close_matches(key, allowed, n=1)
-        hint = (
-            f"; did you mean `{close[0]}`?" if close else f"; expected one of {_listing(allowed)}"
-        )
+        hint = f"; did you mean `{close[0]}`?" if close else f"; expected one of {listing(allowed)}"
         return (*path, key), f"unknown key{hint}"
     if error.validator in ("minLength", "minItems"):
         return path, "must not be empty"
@@ -203,10 +178,6 @@ def _schema_message(error: jsonschema.ValidationError) -> tuple[YamlPath, str]:
             return path, "must not be empty"
         return path, "expected a string or a list of strings"
     return path, error.message
-
-
-def _listing(names: list[str]) -> str:
-    return ", ".join(f"`{name}`" for name in names)
 
 
 def _check_timezone(name: str) -> None:
@@ -247,7 +218,7 @@ def parse_mapping(text: str, path: str, lenient: bool = False) -> Mapping:
         raise SlalangError(f"{path}: invalid YAML: {exc}") from None
     lines: dict[YamlPath, int] = {}
     if node is not None:
-        _key_lines(node, (), lines)
+        node_lines(node, (), lines)
     shell = Mapping(path=path, lines=lines)
     if data is None:
         raise SlalangError(f"{path}: empty mapping file (expected keys such as `columns`)")
