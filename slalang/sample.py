@@ -35,12 +35,13 @@ from datetime import date, datetime, timedelta
 from itertools import accumulate
 from pathlib import Path
 from random import Random
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from slalang.calendar import Calendar
-from slalang.evaluate.model import Fields, Goal, Predicate, Runtime, Scores, iso
+from slalang.evaluate.model import Fields, Goal, Runtime, Scores, iso
 from slalang.evaluate.periods import local_midnight
+from slalang.evaluate.replay import LeadReplay, first_goal
 from slalang.evaluate.runtime import build_calendar, build_runtime
 
 Plan = dict[str, Any]
@@ -439,110 +440,52 @@ def _roles(plan: Plan) -> _Roles:
 # ---- the lead as the policy sees it ----------------------------------------------------------
 
 
-#: event type → (score, per-rule, its `where`) for every `per` rule that counts that event
-_RuleIndex = dict[str, list[tuple[int, int, Predicate | None]]]
+class _Step(NamedTuple):
+    """An event as the replay reads it."""
 
-
-def _rule_index(runtime: Runtime) -> _RuleIndex:
-    index: _RuleIndex = {}
-    for s, score in enumerate(runtime.scores):
-        for r, rule in enumerate(score.per_rules):
-            for event in sorted(rule.trigger.events):
-                index.setdefault(event, []).append((s, r, rule.trigger.where))
-    return index
+    ts: int
+    type: str
+    fields: dict[str, Value]
 
 
 class _Shadow:
-    """A lead's fields, scores and stage after each of its events (LANGUAGE §11, steps 1-5).
+    """The lead as the policy sees it after each event: the evaluator's own replay, stepped
+    while the lead is made up, so sales reacts the moment the policy says it qualified."""
 
-    Sales answers when the policy says a lead qualified, so the generator replays each lead
-    as it makes it. Only what the reactions need is kept: no clocks, no targets.
-    """
+    __slots__ = ("lead", "positions")
 
-    __slots__ = ("exited", "fields", "fixed", "hits", "index", "rt", "scores", "stage", "static")
+    def __init__(self, runtime: Runtime) -> None:
+        self.lead = LeadReplay(runtime, "", as_of=0, trace=False)
+        self.positions = {stage.name: stage.index for stage in runtime.stages}
 
-    def __init__(self, runtime: Runtime, index: _RuleIndex, static: bool) -> None:
-        self.rt = runtime
-        self.index = index
-        self.static = static  # `when` rules read only fields: recompute them when one is set
-        self.fields: Fields = {}
-        self.scores: Scores = {score.name: 0.0 for score in runtime.scores}
-        self.fixed: list[float] | None = None  # each score's `when` points, while valid
-        self.hits: list[list[list[int]]] = [[[] for _ in s.per_rules] for s in runtime.scores]
-        self.stage = -1
-        self.exited = False
+    @property
+    def fields(self) -> Fields:
+        return self.lead.fields
+
+    @property
+    def scores(self) -> Scores:
+        return self.lead.scores
+
+    @property
+    def stage(self) -> int:
+        return self.lead.stage
+
+    @property
+    def exited(self) -> bool:
+        return self.lead.exited
 
     def step(self, ts: int, kind: str, values: dict[str, Value]) -> tuple[list[int], bool]:
         """Apply one event; the stages it entered, and whether the lead left its stage."""
-        fields, scores = self.fields, self.scores
-        changed = self.fixed is None
-        if values or not self.static:
-            fields.update(values)
-            self.fixed, changed = None, True
-        for s, r, where in self.index.get(kind, ()):
-            if where is None or where(fields, scores):
-                self.hits[s][r].append(ts)
-                changed = True
-        for score, hits in zip(self.rt.scores, self.hits, strict=True):
-            if score.window is not None:
-                horizon = ts - score.window
-                for queue in hits:
-                    while queue and queue[0] <= horizon:
-                        del queue[0]
-                        changed = True
-        if changed:
-            self._compute()
-        if any(t.fires(kind, fields, self.scores) for t in self.rt.exits):
-            self.exited = True
-            return [], True
-        for recycle in self.rt.recycles:
-            if self.stage > recycle.to_index and recycle.trigger.fires(kind, fields, self.scores):
-                self.stage = recycle.to_index
-                for hits in self.hits:
-                    for queue in hits:
-                        queue.clear()
-                self._compute()
-                return [], True
-        return self._advance(kind), False
-
-    def _compute(self) -> None:
-        previous, current = self.scores, {}
-        if self.fixed is None:
-            self.fixed = [
-                sum(w.points for w in score.when_rules if w.predicate(self.fields, previous))
-                for score in self.rt.scores
-            ]
-        for score, hits, total in zip(self.rt.scores, self.hits, self.fixed, strict=True):
-            for rule, queue in zip(score.per_rules, hits, strict=True):
-                points = rule.points * len(queue)
-                if rule.at_most is not None:
-                    points = math.copysign(min(abs(points), rule.at_most), points)
-                total += points
-            current[score.name] = total if score.limit is None else min(total, score.limit)
-        self.scores = current
-
-    def _advance(self, kind: str) -> list[int]:
-        furthest, holds = -1, set()
-        for stage in self.rt.stages[self.stage + 1 :]:
-            if (stage.on is not None and stage.on.fires(kind, self.fields, self.scores)) or (
-                stage.when is not None and stage.when(self.fields, self.scores)
-            ):
-                holds.add(stage.index)
-                furthest = stage.index
-        if furthest < 0:
-            return []
-        entered = [i for i in range(self.stage + 1, furthest + 1) if i in holds]
-        self.stage = furthest
-        return entered
+        lead = self.lead
+        stage, seen = lead.stage, len(lead.result.stages)
+        lead.step(_Step(ts, kind, values))
+        records = lead.result.stages[seen:]
+        entered = [self.positions[r.stage] for r in records if r.kind == "entered"]
+        return entered, lead.exited or lead.stage < stage
 
     def goal(self, goals: Sequence[Goal]) -> Goal | None:
         """The `within` line a clock opening now would get."""
-        return _first_goal(goals, self.fields, self.scores)
-
-
-def _first_goal(goals: Sequence[Goal], fields: Fields, scores: Scores) -> Goal | None:
-    """The first `within` line whose condition holds (LANGUAGE §9), None when none does."""
-    return next((g for g in goals if g.condition is None or g.condition(fields, scores)), None)
+        return self.lead.choose_goal(goals)
 
 
 # ---- the shared world: plan, window, offices, reps -------------------------------------------
@@ -572,12 +515,6 @@ class _World:
         self.plan = plan
         self.roles = roles = _roles(plan)
         self.runtime = build_runtime(plan)
-        self.rule_index = _rule_index(self.runtime)
-        self.static_when = not any(
-            "score" in node
-            for score in plan["scores"].values()
-            for node in _nodes(score["when_rules"])
-        )
         self.fields: dict[str, dict[str, Any]] = plan["fields"]
         self.columns = (*CANONICAL, *self.fields)
         self.zone = ZoneInfo(plan["policy"]["timezone"])
@@ -752,7 +689,7 @@ class _Lead:
         self.w, self.rng, self.arrival, self.home = world, rng, arrival, home
         self.quality = rng.betavariate(1.4, 3.6)
         self.interest = 3.0 + 8 * self.quality**2 * _lognormal(rng, 1.0, 0.5)
-        self.shadow = _Shadow(world.runtime, world.rule_index, world.static_when)
+        self.shadow = _Shadow(world.runtime)
         self.heap: list[tuple[int, int, str, dict[str, Value], int | None]] = []
         self.seq = 0
         self.rep: _Rep | None = None
@@ -779,7 +716,7 @@ class _Lead:
                 s.name: sum(r.points for r in s.when_rules if r.predicate(profile, {}))
                 for s in w.runtime.scores
             }
-            goal = _first_goal(w.response_goals, profile, scores)
+            goal = first_goal(w.response_goals, profile, scores)
             if (
                 goal is None
                 or goal.calendar is None
@@ -912,7 +849,7 @@ class _Lead:
         if rng.random() < 0.08:
             return
         goals = w.runtime.slas[side.sla].goals
-        goal = _first_goal(goals, {**self.profile, **values}, self.shadow.scores)
+        goal = first_goal(goals, {**self.profile, **values}, self.shadow.scores)
         stop = (
             side.stop[0]
             if len(side.stop) == 1 or rng.random() < 0.7
@@ -1022,7 +959,7 @@ class _Lead:
         sla = w.runtime.slas[roles.feedback_sla]
         fields, scores = {**self.shadow.fields, **values}, self.shadow.scores
         if any(t.fires(roles.reject, fields, scores) for t in sla.start_on):
-            goal = _first_goal(sla.goals, fields, scores)
+            goal = first_goal(sla.goals, fields, scores)
             self.push(self.answer(ts, goal, 0.3), roles.feedback, pending)
 
 

@@ -52,11 +52,15 @@ def replay(
 ) -> LeadResult:
     """Everything one lead contributes to the report. `events` are in replay order
     (timestamp, then input order); `trace` also records the timeline for `explain`."""
-    return _Lead(runtime, lead_id, as_of, trace).run(events)
+    return LeadReplay(runtime, lead_id, as_of, trace).run(events)
 
 
-class _Lead:
-    """The mutable state of one replay; it never outlives `replay`."""
+class LeadReplay:
+    """The mutable state of one lead's replay, one `step` per event.
+
+    `replay` runs it over a whole timeline; the sample generator steps it as it makes a lead
+    up, so its sales reps react exactly when the policy says the lead qualified.
+    """
 
     def __init__(self, runtime: Runtime, lead_id: str, as_of: int, trace: bool) -> None:
         self.rt = runtime
@@ -326,11 +330,7 @@ class _Lead:
             self.note(ts, "clock", detail, sla.source)
 
     def choose_goal(self, goals: Sequence[Goal]) -> Goal | None:
-        """The first `within` line whose condition holds when the clock opens (§9)."""
-        for goal in goals:
-            if goal.condition is None or goal.condition(self.fields, self.scores):
-                return goal
-        return None
+        return first_goal(goals, self.fields, self.scores)
 
     # ---- the end: statuses as of as_of -------------------------------------------------
 
@@ -383,6 +383,14 @@ class _Lead:
 
     def note(self, ts: int, what: str, detail: str, source: Any = None) -> None:
         self.result.steps.append(Step(ts, what, detail, source))
+
+
+def first_goal(goals: Sequence[Goal], fields: Fields, scores: Scores) -> Goal | None:
+    """The first `within` line whose condition holds when the clock opens (§9)."""
+    for goal in goals:
+        if goal.condition is None or goal.condition(fields, scores):
+            return goal
+    return None
 
 
 def _absent(value: object) -> bool:
