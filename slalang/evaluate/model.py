@@ -190,6 +190,9 @@ class Runtime:
     effective_until: int | None  # exclusive
     dispatch: dict[str, Dispatch]
     idle: Dispatch  # for an event no rule names: only `when` stages can move
+    score_names: tuple[str, ...]
+    windowed: tuple[tuple[int, int], ...]  # (score index, window seconds) of windowed scores
+    reads_scores: bool  # some `when` rule reads a score
 
 
 # ---- results of replaying one lead ----------------------------------------------------

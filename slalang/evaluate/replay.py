@@ -68,7 +68,7 @@ class LeadReplay:
         self.trace = trace
         self.result = LeadResult(lead_id)
         self.fields: Fields = {}
-        self.scores: Scores = {score.name: 0.0 for score in runtime.scores}
+        self.scores: Scores = dict.fromkeys(runtime.score_names, 0.0)
         self.hits: list[list[deque[int]]] = [
             [deque() for _ in score.per_rules] for score in runtime.scores
         ]
@@ -81,10 +81,6 @@ class LeadReplay:
         self.dirty = [True] * len(runtime.scores)
         self.when_part = [0.0] * len(runtime.scores)
         self.per_part = [0.0] * len(runtime.scores)
-        self.reads_scores = any(score.reads_scores for score in runtime.scores)
-        self.windowed = [
-            (s, score.window) for s, score in enumerate(runtime.scores) if score.window is not None
-        ]
         self.rate_source: dict[int, tuple[int, Any]] = {}  # probe → (first reach, group)
         self.rate_dest: dict[int, int] = {}
 
@@ -135,13 +131,13 @@ class LeadReplay:
             if where is None or where(fields, scores):
                 self.hits[s][r].append(ts)
                 dirty[s] = True
-        for s, window in self.windowed:
+        for s, window in self.rt.windowed:
             horizon = ts - window
             for queue in self.hits[s]:
                 while queue and queue[0] <= horizon:
                     queue.popleft()
                     dirty[s] = True
-        if self.fields_changed or self.reads_scores or True in dirty:
+        if self.fields_changed or self.rt.reads_scores or True in dirty:
             self.compute_scores(ts)
 
     def compute_scores(self, ts: int) -> None:
@@ -151,7 +147,7 @@ class LeadReplay:
         matters; without such rules the values are updated in place."""
         fields = self.fields
         previous = self.scores
-        current = dict(previous) if self.reads_scores else previous
+        current = dict(previous) if self.rt.reads_scores else previous
         changed = self.fields_changed
         for s, score in enumerate(self.rt.scores):
             dirty = self.dirty[s]

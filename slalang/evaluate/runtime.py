@@ -349,6 +349,11 @@ def build_runtime(plan: Mapping[str, Any]) -> model.Runtime:
         effective_until=day_start(effective and effective["until"], zone, 1),
         dispatch={event: _dispatch(event, *parts) for event in plan["events"]},
         idle=_dispatch("", *parts),
+        score_names=tuple(score.name for score in scores),
+        windowed=tuple(
+            (index, score.window) for index, score in enumerate(scores) if score.window is not None
+        ),
+        reads_scores=any(score.reads_scores for score in scores),
     )
 
 
