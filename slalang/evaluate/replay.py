@@ -21,6 +21,7 @@ from slalang.evaluate.model import (
     Goal,
     HandoffRecord,
     LeadResult,
+    PerRule,
     RateFact,
     Runtime,
     Scores,
@@ -72,6 +73,9 @@ class LeadReplay:
         self.hits: list[list[deque[int]]] = [
             [deque() for _ in score.per_rules] for score in runtime.scores
         ]
+        # each `per` rule's current points, and per score the earliest hit a window can drop
+        self.contrib = [[0.0] * len(score.per_rules) for score in runtime.scores]
+        self.expiry = [_NEVER] * len(runtime.scores)
         self.stage = -1
         self.exited = False
         self.running: dict[int, Clock] = {}
@@ -129,16 +133,31 @@ class LeadReplay:
         for s, r, rule in todo.per_rules:
             where = rule.trigger.where
             if where is None or where(fields, scores):
-                self.hits[s][r].append(ts)
+                queue = self.hits[s][r]
+                queue.append(ts)
+                self.contrib[s][r] = _points(rule, len(queue))
+                self.expiry[s] = min(self.expiry[s], ts)
                 dirty[s] = True
         for s, window in self.rt.windowed:
             horizon = ts - window
-            for queue in self.hits[s]:
-                while queue and queue[0] <= horizon:
-                    queue.popleft()
-                    dirty[s] = True
+            if self.expiry[s] <= horizon:
+                self.expire(s, horizon)
+                dirty[s] = True
         if self.fields_changed or self.rt.reads_scores or True in dirty:
             self.compute_scores(ts)
+
+    def expire(self, s: int, horizon: int) -> None:
+        """Drop the hits of score `s` at or before `horizon` (its window moved past them)."""
+        rules = self.rt.scores[s].per_rules
+        earliest = _NEVER
+        for r, queue in enumerate(self.hits[s]):
+            if queue and queue[0] <= horizon:
+                while queue and queue[0] <= horizon:
+                    queue.popleft()
+                self.contrib[s][r] = _points(rules[r], len(queue))
+            if queue and queue[0] < earliest:
+                earliest = queue[0]
+        self.expiry[s] = earliest
 
     def compute_scores(self, ts: int) -> None:
         """Each score is its `when` part (re-read when a field changed, or always when it
@@ -159,13 +178,7 @@ class LeadReplay:
                 )
             if dirty:
                 self.dirty[s] = False
-                total = 0.0
-                for rule, queue in zip(score.per_rules, self.hits[s], strict=True):
-                    points = rule.points * len(queue)
-                    if rule.at_most is not None:
-                        points = copysign(min(abs(points), rule.at_most), points)
-                    total += points
-                self.per_part[s] = total
+                self.per_part[s] = sum(self.contrib[s])
             value = self.when_part[s] + self.per_part[s]
             if score.limit is not None:
                 value = min(value, score.limit)
@@ -204,6 +217,8 @@ class LeadReplay:
             if self.stage > recycle.to_index and (where is None or where(fields, scores)):
                 self.stage = recycle.to_index
                 for s, hits in enumerate(self.hits):
+                    self.contrib[s] = [0.0] * len(hits)
+                    self.expiry[s] = _NEVER
                     for queue in hits:
                         queue.clear()
                     self.dirty[s] = True
@@ -379,6 +394,18 @@ class LeadReplay:
 
     def note(self, ts: int, what: str, detail: str, source: Any = None) -> None:
         self.result.steps.append(Step(ts, what, detail, source))
+
+
+_NEVER = 1 << 62
+"""Later than any instant: the expiry of a score with no hits to drop."""
+
+
+def _points(rule: PerRule, hits: int) -> float:
+    """A `per` rule's points for its number of hits, `at most` capping their size."""
+    points = rule.points * hits
+    if rule.at_most is not None:
+        points = copysign(min(abs(points), rule.at_most), points)
+    return points
 
 
 def first_goal(goals: Sequence[Goal], fields: Fields, scores: Scores) -> Goal | None:
