@@ -5,6 +5,7 @@ engine's rule, so a midnight lost to daylight saving (America/Sao_Paulo) still h
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -57,7 +58,10 @@ def _key(kind: str, first: date) -> str:
 
 
 class Periods:
-    """Period arithmetic for one kind of period in one zone, cached per local day."""
+    """Period arithmetic for one kind of period in one zone.
+
+    Periods met so far are kept sorted by start, so finding the period of an instant (done
+    for every counted thing) is a binary search, not a time-zone conversion."""
 
     def __init__(self, kind: str, zone: ZoneInfo) -> None:
         if kind not in KINDS:
@@ -65,6 +69,8 @@ class Periods:
         self.kind = kind
         self.zone = zone
         self._of_day = lru_cache(maxsize=4096)(self._period_of_day)
+        self._starts: list[int] = []
+        self._known: list[Period] = []
 
     def _period_of_day(self, day: date) -> Period:
         first = _first_day(self.kind, day)
@@ -77,8 +83,14 @@ class Periods:
 
     def of(self, ts: int) -> Period:
         """The period containing an instant."""
-        day = datetime.fromtimestamp(ts, UTC).astimezone(self.zone).date()
-        return self._of_day(day)
+        at = bisect_right(self._starts, ts) - 1
+        if at >= 0 and ts < self._known[at].end:
+            return self._known[at]
+        period = self._of_day(datetime.fromtimestamp(ts, UTC).astimezone(self.zone).date())
+        at = bisect_right(self._starts, period.start)
+        self._starts.insert(at, period.start)
+        self._known.insert(at, period)
+        return period
 
     def between(self, first: int, last: int) -> list[Period]:
         """Every period from the one containing `first` to the one containing `last`."""
