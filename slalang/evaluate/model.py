@@ -180,16 +180,13 @@ class Dispatch:
 class Runtime:
     stages: tuple[Stage, ...]
     scores: tuple[Score, ...]
-    recycles: tuple[Recycle, ...]
-    exits: tuple[Trigger, ...]
     slas: tuple[Sla, ...]
-    stage_probes: tuple[StageProbe, ...]
-    event_probes: tuple[EventProbe, ...]
-    rate_probes: tuple[RateProbe, ...]
     effective_from: int | None
     effective_until: int | None  # exclusive
     dispatch: dict[str, Dispatch]
     idle: Dispatch  # for an event no rule names: only `when` stages can move
+    probes_at: tuple[tuple[StageProbe, ...], ...]  # per stage: the aggregates it feeds
+    rates_at: tuple[tuple[RateProbe, ...], ...]  # per stage: rates it starts or completes
     score_names: tuple[str, ...]
     windowed: tuple[tuple[int, int], ...]  # (score index, window seconds) of windowed scores
     reads_scores: bool  # some `when` rule reads a score

@@ -276,8 +276,8 @@ class LeadReplay:
         self.result.stages.append(StageRecord(stage.name, kind, ts))
         if self.trace:
             self.note(ts, "stage", f"{kind} {stage.name}", stage.source)
-        for probe in self.rt.stage_probes:
-            if probe.stage != index or not (entered or probe.reaching):
+        for probe in self.rt.probes_at[index]:
+            if not (entered or probe.reaching):
                 continue
             if probe.where is not None and not probe.where(self.fields, self.scores):
                 continue
@@ -289,7 +289,7 @@ class LeadReplay:
                 amount = float(value)
             group = self.fields.get(probe.by) if probe.by else None
             self.result.facts.append(Fact(probe.id, ts, group, amount))
-        for rate in self.rt.rate_probes:
+        for rate in self.rt.rates_at[index]:
             if rate.source == index and rate.id not in self.rate_source:
                 group = self.fields.get(rate.by) if rate.by else None
                 self.rate_source[rate.id] = (ts, group)

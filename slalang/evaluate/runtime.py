@@ -339,16 +339,17 @@ def build_runtime(plan: Mapping[str, Any]) -> model.Runtime:
     return model.Runtime(
         stages=parts[0],
         scores=parts[1],
-        recycles=recycles,
-        exits=exits,
         slas=parts[4],
-        stage_probes=tuple(probes.stage),
-        event_probes=parts[5],
-        rate_probes=tuple(probes.rate),
         effective_from=day_start(effective and effective["from"], zone, 0),
         effective_until=day_start(effective and effective["until"], zone, 1),
         dispatch={event: _dispatch(event, *parts) for event in plan["events"]},
         idle=_dispatch("", *parts),
+        probes_at=tuple(
+            tuple(p for p in probes.stage if p.stage == stage.index) for stage in stages
+        ),
+        rates_at=tuple(
+            tuple(r for r in probes.rate if stage.index in (r.source, r.dest)) for stage in stages
+        ),
         score_names=tuple(score.name for score in scores),
         windowed=tuple(
             (index, score.window) for index, score in enumerate(scores) if score.window is not None
