@@ -20,7 +20,7 @@ from slalang import __version__, ast
 from slalang.diagnostics import Diagnostic, Level, PolicyError, SlalangError, sort_diagnostics
 from slalang.fileio import write_atomic
 from slalang.load import Program, load
-from slalang.options import data_options, instant_option, root_option
+from slalang.options import data_options, instant_option, output_option, root_option
 from slalang.render.diagnostics import RENDERERS, render_text, summary
 
 EXIT_SUCCESS = 0
@@ -259,12 +259,7 @@ def load_checked(policy: str, root: Path | None) -> Program:
 
 @cli.command("compile")
 @click.argument("policy", type=click.Path(dir_okay=False, path_type=str))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the plan here (atomically) instead of standard output.",
-)
+@output_option("plan")
 @root_option
 def compile_command(policy: str, output: Path | None, root: Path | None) -> None:
     """Compile a policy to its evaluation plan (JSON, valid against the plan schema).
@@ -377,12 +372,7 @@ def _progress() -> Callable[[int, int], None] | None:
     show_default=True,
     help="How to write the report.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report here (atomically) instead of standard output.",
-)
+@output_option("report")
 @click.option(
     "--fail-on",
     type=click.Choice(sorted(FAIL_LEVELS)),

@@ -22,7 +22,7 @@ from typing import Any
 import click
 
 from slalang.diagnostics import PolicyError, SlalangError
-from slalang.options import data_options, instant_option, root_option
+from slalang.options import data_options, instant_option, output_option, root_option
 from slalang.render.report import markdown as md
 from slalang.render.report import summary as s
 
@@ -480,12 +480,7 @@ def _merged_inputs(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, 
     show_default=True,
     help="table for a terminal, markdown for a pull-request comment, json for machines.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the diff here (atomically) instead of standard output.",
-)
+@output_option("diff")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when the results change.")
 @root_option
 def diff_command(

@@ -22,6 +22,16 @@ def root_option(func: F) -> F:
     )(func)
 
 
+def output_option(what: str) -> Callable[[F], F]:
+    """`-o/--output FILE`: where to write `what` instead of standard output (atomically)."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=f"Write the {what} here (atomically) instead of standard output.",
+    )
+
+
 def data_options(func: F) -> F:
     """--mapping, --metrics, --as-of, --from, --to and --timezone, in that order."""
     decorators = [

@@ -33,6 +33,7 @@ from slalang import expect
 from slalang.data.mapping import yaml_path
 from slalang.diagnostics import PolicyError, SlalangError
 from slalang.fileio import write_atomic
+from slalang.options import output_option
 from slalang.yamlpaths import TYPE_WORDS, YamlPath, listing, node_lines
 
 SUFFIX = ".test.yaml"
@@ -530,12 +531,7 @@ def render_junit(results: Sequence[FileResult]) -> str:
     show_default=True,
     help="How to write the results.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the results here (atomically) instead of standard output.",
-)
+@output_option("results")
 def test_command(
     paths: tuple[str, ...], keyword: str | None, fmt: str, output: Path | None
 ) -> None:
