@@ -16,10 +16,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
-import click
-
-from slalang.data import EventLog, Mapping, load_mapping, read_events
-from slalang.data.mapping import CANONICAL_COLUMNS, presets
+from slalang.data import EventLog, Mapping, read_events
+from slalang.data.mapping import CANONICAL_COLUMNS
 from slalang.data.sources import CsvRows, detect_format, open_binary
 from slalang.diagnostics import SlalangError
 from slalang.evaluate.model import iso
@@ -221,52 +219,3 @@ def _fields(plan: dict[str, Any], result: Profile) -> list[str]:
             note = "  (never set; the policy reads it)" if reads else "  (never set)"
         lines.append(f"  {name}: {set_on[name]:,}{note}")
     return lines
-
-
-@click.group("data")
-def data_group() -> None:
-    """Look at CRM exports before evaluating them."""
-
-
-@data_group.command("check")
-@click.argument("policy")
-@click.argument("files", nargs=-1, required=True)
-@click.option("--mapping", help="Mapping file (YAML) or preset name (see `slalang mappings`).")
-@click.option("--timezone", help="Zone of timestamps that have no offset (IANA name).")
-def check_command(
-    policy: str, files: tuple[str, ...], mapping: str | None, timezone: str | None
-) -> None:
-    """Profile FILES against the mapping and POLICY: rows per source, columns mapped and
-    unmapped, events per type, leads, time range, time zones, rejected rows with examples,
-    and fields the policy reads that are never set.
-
-    Exits 1 when a row would be rejected or a field the policy reads is never set,
-    2 when the policy, mapping or files cannot be read.
-
-    \b
-    Example:
-      slalang data check examples/olist/olist.sla ../shared/data/olist/*.csv \\
-        --mapping examples/olist/mapping.yaml
-    """
-    from slalang.cli import EXIT_FINDINGS, _plan_of
-
-    plan, _ = _plan_of(policy, None)
-    loaded = load_mapping(mapping) if mapping else Mapping()
-    result = profile(plan, files, loaded, timezone)
-    click.echo(render(plan, result, timezone), nl=False)
-    if result.problems:
-        raise SystemExit(EXIT_FINDINGS)
-
-
-@click.command("mappings")
-def mappings_command() -> None:
-    """List the export presets `--mapping NAME` accepts (docs/data.md says what to export).
-
-    \b
-    Example:
-      slalang evaluate policy.sla contacts.csv --mapping hubspot --timezone Europe/Berlin
-    """
-    found = presets()
-    width = max(len(name) for name in found)
-    for name, description in found.items():
-        click.echo(f"{name:<{width}}  {description}")

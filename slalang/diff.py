@@ -13,18 +13,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import tempfile
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import click
 
+import slalang.render.report.summary as s
 from slalang.diagnostics import PolicyError, SlalangError
-from slalang.options import data_options, instant_option, output_option, root_option
 from slalang.render.report import markdown as md
-from slalang.render.report import summary as s
 
 Report = Mapping[str, Any]
 Row = Mapping[str, Any]
@@ -400,7 +397,7 @@ def checkout_policy(policy: Path, rev: str, into: Path) -> tuple[Path, Path, dic
     return toplevel, into / entry, texts
 
 
-def _plan_at(policy: str, rev: str, root: Path | None, scratch: Path) -> dict[str, Any]:
+def plan_at(policy: str, rev: str, root: Path | None, scratch: Path) -> dict[str, Any]:
     """The plan of POLICY as it was at REV. Files are named as in the working tree (so
     an unchanged policy has an unchanged digest); errors say which revision they are in."""
     from slalang.check import check
@@ -443,7 +440,7 @@ def _display(policy: str, name: str, entry: Path, scratch: Path) -> str:
 # ---- the command -------------------------------------------------------------------------
 
 
-def _merged_inputs(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+def merged_inputs(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
     """What to read the data as, for both plans at once: every field and event either
     declares. A field both declare with different types cannot be read one way for both."""
     fields = dict(old["fields"])
@@ -461,101 +458,3 @@ def _merged_inputs(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, 
             fields[name] = {**mine, "options": list(dict.fromkeys(options))}
     events = sorted(set(old["events"]) | set(new["events"]))
     return {"fields": fields, "events": events}
-
-
-@click.command("diff")
-@click.argument("args", nargs=-1, required=True, metavar="OLD NEW EVENTS...")
-@click.option(
-    "--base",
-    metavar="GIT_REV",
-    help="Compare POLICY as it was at this git revision (with its imports) to the working "
-    "tree; the arguments are then POLICY EVENTS...",
-)
-@data_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(sorted(RENDERERS)),
-    default="table",
-    show_default=True,
-    help="table for a terminal, markdown for a pull-request comment, json for machines.",
-)
-@output_option("diff")
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when the results change.")
-@root_option
-def diff_command(
-    args: tuple[str, ...],
-    base: str | None,
-    mapping: str | None,
-    metrics_path: str | None,
-    as_of: str | None,
-    start: str | None,
-    end: str | None,
-    timezone: str | None,
-    fmt: str,
-    output: Path | None,
-    exit_zero: bool,
-    root: Path | None,
-) -> None:
-    """Evaluate two versions of a policy on the same data and show what changes:
-    violations added and removed, each SLA's compliance and counts, target periods whose
-    value or status moves.
-
-    OLD and NEW are .sla files or compiled plans (.json). With --base GIT_REV the
-    arguments are POLICY EVENTS...: POLICY as it was at that revision (with the files it
-    imports) is the old version, the working tree the new one.
-
-    Exit codes: 0 nothing changes, 1 the results change (0 with --exit-zero), 2 the run
-    could not be done.
-
-    \b
-    Examples:
-      slalang diff policies/seed_funnel.sla new.sla samples/seed_funnel/events.csv
-      slalang diff --base origin/main policies/seed_funnel.sla events.csv \\
-        --metrics metrics.csv --format markdown -o diff.md
-    """
-    from slalang.cli import (
-        EXIT_FINDINGS,
-        _plan_of,
-        _read_log,
-        _warn_rejections,
-    )
-    from slalang.data import read_metrics
-    from slalang.evaluate.run import Span, evaluate
-    from slalang.fileio import write_atomic
-
-    need = 2 if base else 3
-    if len(args) < need:
-        usage = "POLICY EVENTS... with --base" if base else "OLD NEW EVENTS..."
-        raise click.UsageError(f"expected {usage}")
-    cutoff = instant_option(as_of, "--as-of")
-    span = Span(instant_option(start, "--from"), instant_option(end, "--to"))
-    if span.start is not None and span.end is not None and span.end < span.start:
-        raise SlalangError("--to is before --from")
-    with tempfile.TemporaryDirectory(prefix="slalang-diff-") as scratch:
-        if base:
-            policy, events = args[0], args[1:]
-            new_plan, _ = _plan_of(policy, root)
-            old_plan = _plan_at(policy, base, root, Path(scratch))
-        else:
-            (old_path, new_path), events = args[:2], args[2:]
-            old_plan, _ = _plan_of(old_path, root)
-            new_plan, _ = _plan_of(new_path, root)
-    metrics = read_metrics(metrics_path) if metrics_path else None
-    if (old_plan["metrics"] or new_plan["metrics"]) and metrics is None:
-        click.echo("warning: a policy uses metrics but no --metrics file was given", err=True)
-    log = _read_log(_merged_inputs(old_plan, new_plan), events, mapping, timezone, cutoff)
-    _warn_rejections(log, strict=False)
-    if cutoff is None:
-        cutoff = log.stats.last_ts  # one as-of for both, even if one plan ignores the last event
-    old = evaluate(old_plan, log, as_of=cutoff, span=span, metrics=metrics)
-    new = evaluate(new_plan, log, as_of=cutoff, span=span, metrics=metrics)
-    result = compare(old, new)
-    text = RENDERERS[fmt](result, LIMIT)
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        write_atomic(output, text)
-        click.echo(f"wrote {output}", err=True)
-    if result["changed"] and not exit_zero:
-        sys.exit(EXIT_FINDINGS)

@@ -15,7 +15,6 @@ import io
 import json
 import os
 import re
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,8 +31,6 @@ import yaml
 from slalang import expect
 from slalang.data.mapping import yaml_path
 from slalang.diagnostics import PolicyError, SlalangError
-from slalang.fileio import write_atomic
-from slalang.options import output_option
 from slalang.yamlpaths import TYPE_WORDS, YamlPath, listing, node_lines
 
 SUFFIX = ".test.yaml"
@@ -460,7 +457,7 @@ def _differs(wanted: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def _summary(results: Sequence[FileResult]) -> tuple[int, int]:
+def tally(results: Sequence[FileResult]) -> tuple[int, int]:
     cases = [case for result in results for case in result.cases]
     failed = sum(1 for case in cases if case.failures)
     return len(cases) - failed, failed
@@ -475,7 +472,7 @@ def render_text(results: Sequence[FileResult]) -> str:
             out.append(f"{'FAIL' if case.failures else 'PASS'}  {result.path}::{case.name}")
             for failure in case.failures:
                 out.extend(f"      {line}" for line in describe(failure))
-    passed, failed = _summary(results)
+    passed, failed = tally(results)
     out.append(f"{passed} passed, {failed} failed")
     return "\n".join(out) + "\n"
 
@@ -484,7 +481,7 @@ def render_junit(results: Sequence[FileResult]) -> str:
     """JUnit XML: one testsuite per test file, one testcase per case; the failure text is
     the same readable diff the text output shows. A file that could not be run is a
     testsuite with one errored testcase, so CI shows it rather than nothing."""
-    passed, failed = _summary(results)
+    passed, failed = tally(results)
     errors = sum(1 for r in results if r.error)
     root = ET.Element(
         "testsuites",
@@ -515,61 +512,3 @@ def render_junit(results: Sequence[FileResult]) -> str:
                 failure.text = "\n".join(line for f in case.failures for line in describe(f))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
-
-
-# ---- the command ----------------------------------------------------------------------
-
-
-@click.command("test")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
-@click.option("-k", "keyword", metavar="NAME", help="Run only cases whose name contains NAME.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "junit"]),
-    default="text",
-    show_default=True,
-    help="How to write the results.",
-)
-@output_option("results")
-def test_command(
-    paths: tuple[str, ...], keyword: str | None, fmt: str, output: Path | None
-) -> None:
-    """Run policy tests: `*.test.yaml` files naming a policy, events and expected report
-    entries. PATHS are test files or directories searched recursively (default: here).
-
-    Exits 0 when every case passes, 1 when any fails, 2 when a test file cannot be run.
-
-    \b
-    Example:
-      slalang test policies/tests/ -k handoff
-      slalang test --format junit -o policy-tests.xml
-    """
-    from slalang.cli import EXIT_ERROR, EXIT_FINDINGS
-
-    files = find_test_files(paths)
-    results = [r for r in (run_file(path, keyword) for path in files) if r is not None]
-    if keyword is not None and not results:
-        raise SlalangError(f"no case name contains `{keyword}`")
-    text = render_junit(results) if fmt == "junit" else render_text(results)
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        write_atomic(output, text)
-        click.echo(f"wrote {output}", err=True)
-    broken = [r for r in results if r.error]
-    for result in broken:
-        click.echo(f"error: {result.error}", err=True)
-    if fmt == "junit" or output is not None:
-        passed, failed = _summary(results)
-        click.echo(f"{passed} passed, {failed} failed", err=True)
-    if broken:
-        count = len(broken)
-        click.echo(
-            f"error: {count} test file{'s' if count != 1 else ''} could not be run: "
-            + ", ".join(r.path for r in broken),
-            err=True,
-        )
-        sys.exit(EXIT_ERROR)
-    if any(case.failures for result in results for case in result.cases):
-        sys.exit(EXIT_FINDINGS)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from slalang.cli import REPORT_FORMATS
+from slalang.commands.evaluate import REPORT_FORMATS
 from slalang.render.report import FORMATS, render_report
 
 

@@ -13,7 +13,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from slalang.render.report import summary as s
+import slalang.render.report.summary as s
 from slalang.render.report.options import Options
 
 SUITES = (("slas", "sla_breach"), ("handoffs", "handoff_incomplete"), ("targets", "target_missed"))

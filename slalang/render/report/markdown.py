@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from slalang.render.report import summary as s
+import slalang.render.report.summary as s
 from slalang.render.report.options import Options
 
 # A table longer than this is folded into <details>, so the summary stays on screen.

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Column, Table
 from rich.text import Text
 
-from slalang.render.report import summary as s
+import slalang.render.report.summary as s
 from slalang.render.report.options import Options
 
 WIDTH = 100
