@@ -20,6 +20,7 @@ from typing import Any
 import click
 
 import slalang.render.report.summary as s
+from slalang import numbers as n
 from slalang.diagnostics import PolicyError, SlalangError
 from slalang.render.report import markdown as md
 
@@ -36,7 +37,7 @@ LIMIT = 50
 
 ARROW = "\N{RIGHTWARDS ARROW}"
 MORE = "\N{HORIZONTAL ELLIPSIS}"
-ABSENT = s.ABSENT
+ABSENT = n.ABSENT
 
 
 # ---- comparing ---------------------------------------------------------------------------
@@ -156,7 +157,7 @@ def summarize(diff: Diff) -> str:
     parts = []
     added, removed = diff["violations"]["added"], diff["violations"]["removed"]
     if added or removed:
-        parts.append(f"{s.plural(len(added), 'violation')} added, {len(removed):,} removed")
+        parts.append(f"{n.plural(len(added), 'violation')} added, {n.count(len(removed))} removed")
     for row in diff["slas"]:
         before, after = row["before"], row["after"]
         if before is None:
@@ -165,16 +166,18 @@ def summarize(diff: Diff) -> str:
             parts.append(f"SLA {s.printable(row['sla'])} removed")
         elif before["compliance"] != after["compliance"]:
             parts.append(
-                f"{s.printable(row['sla'])} compliance {s.percent(before['compliance'])} "
-                f"{ARROW} {s.percent(after['compliance'])}"
+                f"{s.printable(row['sla'])} compliance {n.percent(before['compliance'])} "
+                f"{ARROW} {n.percent(after['compliance'])}"
             )
     statuses = sum(1 for row in diff["targets"] if row["status_changed"])
     if statuses:
         periods = "target period" if statuses == 1 else "target periods"
-        parts.append(f"{statuses:,} {periods} changed status")
+        parts.append(f"{n.count(statuses)} {periods} changed status")
     values = len(diff["targets"]) - statuses
     if values:
-        parts.append(f"{values:,} other target {'value' if values == 1 else 'values'} changed")
+        parts.append(
+            f"{n.count(values)} other target {'value' if values == 1 else 'values'} changed"
+        )
     if not parts and any(row["changed"] for row in diff["slas"]):
         parts.append("SLA clock counts changed")
     return "; ".join(parts) if parts else "no changes"
@@ -204,10 +207,9 @@ def _sla_cells(row: Row) -> list[str]:
         a = show(after[name]) if after else ABSENT
         return _change(b, a)
 
-    count: Callable[[Any], str] = lambda n: f"{n:,}"  # noqa: E731
     return [
-        cell("compliance", s.percent),
-        *(cell(name, count) for name in ("cycles", "met", "late", "missed", "pending")),
+        cell("compliance", n.percent),
+        *(cell(name, n.count) for name in ("cycles", "met", "late", "missed", "pending")),
     ]
 
 
@@ -227,18 +229,18 @@ def _violation_cells(violation: Row) -> list[str]:
         violation["kind"],
         s.printable(violation["rule"]),
         s.where(violation),
-        violation["at"] or "",
+        s.deadline(violation),
         s.printable(violation["message"]),
     ]
 
 
 def _more(count: int, limit: int) -> str:
-    return f"{MORE} and {count - limit:,} more" if count > limit else ""
+    return f"{MORE} and {n.count(count - limit)} more" if count > limit else ""
 
 
 # ---- rendering ---------------------------------------------------------------------------
 
-VIOLATION_HEADINGS = ("Kind", "Rule", "Lead / period", "At", "Message")
+VIOLATION_HEADINGS = ("Kind", "Rule", "Lead / period", "Deadline", "Message")
 SLA_HEADINGS = ("SLA", "Compliance", "Cycles", "Met", "Late", "Missed", "Pending")
 TARGET_HEADINGS = ("Target", "Period", "Group", "Value", "Status")
 
@@ -267,7 +269,7 @@ def render_table(diff: Diff, limit: int = LIMIT) -> str:
         found = diff["violations"][side]
         if found:
             rows = [[sign, *_violation_cells(v)] for v in found[:limit]]
-            out.append(f"\nViolations {side} ({len(found):,})\n")
+            out.append(f"\nViolations {side} ({n.count(len(found))})\n")
             out.append(_text_table(["", *VIOLATION_HEADINGS], rows))
             more = _more(len(found), limit)
             out.append(f"  {more}\n" if more else "")
@@ -277,7 +279,7 @@ def render_table(diff: Diff, limit: int = LIMIT) -> str:
         out.append(_text_table(SLA_HEADINGS, rows))
     targets = diff["targets"]
     if targets:
-        out.append(f"\nTarget changes ({len(targets):,})\n")
+        out.append(f"\nTarget changes ({n.count(len(targets))})\n")
         rows = [[*_target_head(row), *_target_cells(row)] for row in targets[:limit]]
         out.append(_text_table(TARGET_HEADINGS, rows))
         more = _more(len(targets), limit)
@@ -308,17 +310,17 @@ def render_markdown(diff: Diff, limit: int = LIMIT) -> str:
         found = diff["violations"][side]
         if found:
             rows = [_violation_cells(v) for v in found[:limit]]
-            heading = f"Violations {side} ({len(found):,})"
+            heading = f"Violations {side} ({n.count(len(found))})"
             parts.append(_md_block(heading, VIOLATION_HEADINGS, rows, len(found)))
     if diff["slas"]:
         rows = [[row["sla"], *_sla_cells(row)] for row in diff["slas"]]
         changed = sum(1 for row in diff["slas"] if row["changed"])
-        heading = f"SLAs ({changed:,} of {len(diff['slas']):,} changed)"
+        heading = f"SLAs ({n.count(changed)} of {n.count(len(diff['slas']))} changed)"
         parts.append(_md_block(heading, SLA_HEADINGS, rows, len(rows)))
     targets = diff["targets"]
     if targets:
         rows = [[*_target_head(row), *_target_cells(row)] for row in targets[:limit]]
-        heading = f"Target changes ({len(targets):,})"
+        heading = f"Target changes ({n.count(len(targets))})"
         parts.append(_md_block(heading, TARGET_HEADINGS, rows, len(targets)))
     return "\n".join(parts)
 

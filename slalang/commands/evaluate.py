@@ -92,7 +92,7 @@ def evaluate_command(
         plan, log, as_of=cutoff, span=span, metrics=metrics, progress=progress(), jobs=engine.jobs
     )
     color = output is None and fmt == "table" and sys.stdout.isatty()
-    emit(render_report(report, fmt, color=color), output)
+    emit(render_report(report, fmt, color=color, plan=plan), output)
     failing = FAIL_LEVELS[fail_on]
     if any(v["severity"] in failing for v in report["violations"]):
         sys.exit(EXIT_FINDINGS)

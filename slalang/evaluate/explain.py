@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from slalang import numbers as n
 from slalang.evaluate.model import ClockRecord, Step, iso
 from slalang.evaluate.replay import EventLike, replay
-from slalang.evaluate.report import human_seconds
 from slalang.evaluate.runtime import build_runtime
 
 
@@ -91,9 +91,9 @@ def _text(explanation: Explanation, sources: Mapping[str, str]) -> str:
             text += f", due {iso(clock.due_at)}"
         if clock.stopped_at is not None:
             text += f", stopped {iso(clock.stopped_at)}"
-        text += f", elapsed {human_seconds(clock.elapsed_seconds)}"
+        text += f", elapsed {n.short_duration(clock.elapsed_seconds)}"
         if clock.late_by_seconds:
-            text += f", late by {human_seconds(clock.late_by_seconds)}"
+            text += f", late by {n.short_duration(clock.late_by_seconds)}"
         out.append(text)
     return "\n".join(out) + "\n"
 

@@ -11,8 +11,11 @@ from collections.abc import Mapping
 from operator import itemgetter
 from typing import Any
 
+from slalang import numbers as n
+from slalang.calendar import Calendar
 from slalang.evaluate.aggregate import TargetResult, Totals, sla_summaries, target_results
 from slalang.evaluate.model import iso as instant
+from slalang.evaluate.runtime import build_calendar
 
 FORMAT_VERSION = "1.0"
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
@@ -20,17 +23,6 @@ SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
 def iso(ts: int | None) -> str | None:
     return None if ts is None else instant(ts)
-
-
-def human_seconds(seconds: int) -> str:
-    """`2d 3h 15m` for people; exact seconds stay in the JSON."""
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, _ = divmod(seconds, 60)
-    days, rest = divmod(minutes, 1440)
-    hours, minutes = divmod(rest, 60)
-    parts = zip((days, hours, minutes), "dhm", strict=True)
-    return " ".join(f"{amount}{unit}" for amount, unit in parts if amount)
 
 
 def number(value: float | None) -> int | float | None:
@@ -58,9 +50,10 @@ def build_report(
     stages = sorted(totals.stages, key=itemgetter(0))
     clocks = sorted(totals.clocks, key=lambda r: (r[0], r[1].started_at, r[1].sla, r[1].cycle))
     violations: list[dict[str, Any]] = []
+    lateness = Lateness(plan)
     for lead, clock in clocks:
         if clock.status in ("late", "missed"):
-            violations.append(_breach(slas[clock.sla], lead, clock))
+            violations.append(_breach(slas[clock.sla], lead, clock, lateness.words(clock)))
     handoffs = {s["name"]: s["handoff"] for s in plan["stages"] if s["handoff"]}
     for lead, record in totals.handoffs:
         violations.append(_handoff(handoffs[record.stage], lead, record))
@@ -109,12 +102,46 @@ def _source(entry: Mapping[str, Any]) -> dict[str, Any]:
     return {"file": entry["source"]["file"], "line": entry["source"]["line"]}
 
 
-def _breach(sla: Mapping[str, Any], lead: str, clock: Any) -> dict[str, Any]:
-    late = human_seconds(clock.late_by_seconds or 0)
+class Lateness:
+    """How late a breached clock is, in its goal's own unit (RUNNER §6.7): business time on
+    the goal's calendar for a business goal, then the wall-clock time; wall-clock alone for
+    a calendar goal. The report keeps `late_by_seconds` in wall-clock seconds; the words are
+    for people. Calendars are built once, on the first breach that needs one."""
+
+    def __init__(self, plan: Mapping[str, Any]) -> None:
+        self._plan_calendars = plan["calendars"]
+        self._calendars: dict[str, Calendar] = {}
+        self._durations = {
+            (sla["name"], goal["duration"]["text"]): goal["duration"]
+            for sla in plan["slas"]
+            for goal in sla["goals"]
+        }
+
+    def words(self, clock: Any) -> str:
+        wall = clock.late_by_seconds or 0
+        duration = self._durations.get((clock.sla, clock.goal))
+        if duration is None or duration["kind"] == "calendar" or clock.due_at is None:
+            return n.lateness(wall)
+        name = duration["calendar"]
+        calendar = self._calendars.get(name)
+        if calendar is None:
+            calendar = self._calendars[name] = build_calendar(self._plan_calendars[name])
+        due, end = clock.due_at, clock.due_at + wall
+        days, since = 0, due
+        if duration["kind"] == "business_days":
+            # a business-days deadline is a day's close: count the closes passed since
+            close = calendar.add_business_days_epoch(due, 0)
+            while close <= end:
+                days, since = days + 1, close
+                close = calendar.add_business_days_epoch(due, days)
+        return n.lateness(wall, (days, calendar.business_seconds_epoch(since, end)))
+
+
+def _breach(sla: Mapping[str, Any], lead: str, clock: Any, late: str) -> dict[str, Any]:
     if clock.status == "late":
-        message = f"stopped {late} after the deadline (goal {clock.goal})"
+        message = f"stopped {late} (goal {clock.goal})"
     else:
-        message = f"not stopped by the deadline, {late} over (goal {clock.goal})"
+        message = f"not stopped by the deadline: {late} (goal {clock.goal})"
     return {
         "kind": "sla_breach",
         "rule": sla["name"],
@@ -188,6 +215,8 @@ def _target(result: TargetResult) -> dict[str, Any]:
 def _target_missed(result: TargetResult) -> dict[str, Any]:
     target = result.target
     value, goal = number(result.value), number(result.goal)
+    show = n.percent if n.reads_as_share(value, goal) else n.amount
+    op = target["goal"]["op"]
     return {
         "kind": "target_missed",
         "rule": target["name"],
@@ -197,7 +226,7 @@ def _target_missed(result: TargetResult) -> dict[str, Any]:
         "period": result.period.key,
         "group": _group(result),
         "at": iso(result.period.end),
-        "message": f"{value} where the goal is {target['goal']['op']} {goal} ({target['text']})",
+        "message": f"{show(value)} where the goal is {op} {show(goal)} ({target['text']})",
         "details": {"value": value, "goal": goal},
         "source": _source(target),
     }

@@ -174,7 +174,7 @@ def hand_report() -> dict[str, Any]:
                 "period": None,
                 "group": None,
                 "at": "2026-03-02T13:00:00Z",
-                "message": "stopped 3h after the deadline (goal 4 hours)",
+                "message": "stopped 3 hours late (goal 4 hours)",
                 "details": {
                     "status": "late",
                     "cycle": 1,
@@ -193,7 +193,7 @@ def hand_report() -> dict[str, Any]:
                 "period": None,
                 "group": None,
                 "at": "2026-03-03T13:00:00Z",
-                "message": "not stopped by the deadline, 2d over (goal 4 hours)",
+                "message": "not stopped by the deadline: 2 days late (goal 4 hours)",
                 "details": {
                     "status": "missed",
                     "cycle": 1,

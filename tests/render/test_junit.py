@@ -62,8 +62,8 @@ def test_failure_type_is_the_highest_severity_and_names_leads(hand: Report) -> N
     assert breach.get("message") == "2 violations"
     assert (breach.text or "").splitlines() == [
         "policies/demo.sla:20 (owner sales)",
-        "L1 at 2026-03-02T13:00:00Z: stopped 3h after the deadline (goal 4 hours)",
-        "L2 at 2026-03-03T13:00:00Z: not stopped by the deadline, 2d over (goal 4 hours)",
+        "L1 due 2026-03-02T13:00:00Z: stopped 3 hours late (goal 4 hours)",
+        "L2 due 2026-03-03T13:00:00Z: not stopped by the deadline: 2 days late (goal 4 hours)",
     ]
 
 

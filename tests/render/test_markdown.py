@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from slalang.numbers import ABSENT
 from slalang.render.report import render_report
 from slalang.render.report.markdown import FOLD_ROWS, escape
-from slalang.render.report.summary import ABSENT
 
 Report = dict[str, Any]
 UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
@@ -44,7 +44,8 @@ def test_summary_paragraph_comes_first(hand: Report) -> None:
 def test_every_table_row_has_as_many_cells_as_its_header(acme: Report, hand: Report) -> None:
     for report in (acme, hand):
         found = tables(render_report(report, "markdown"))
-        assert len(found) == 4  # SLAs, targets, owners, violations
+        # SLAs, compliance per month, targets, owners, violations
+        assert len(found) == 5
         for table in found:
             widths = {len(UNESCAPED_PIPE.findall(line)) for line in table}
             assert len(widths) == 1, table
@@ -96,3 +97,29 @@ def test_no_violations_no_violation_sections(hand: Report) -> None:
     text = render_report(hand, "markdown")
     assert text.splitlines()[2].startswith("**No violations; 1 clock at risk**")
     assert "### Owners" not in text and "### Violations" not in text
+
+
+def test_compliance_per_month_as_a_mermaid_chart_with_its_figures_beside(acme: Report) -> None:
+    from slalang.load import load
+    from slalang.plan import compile_program
+    from tests.render.conftest import REPO
+
+    plan = compile_program(load(REPO / "policies" / "acme.sla", root=REPO))
+    text = render_report(acme, "markdown", plan=plan)
+    section = text.split("### Compliance per month\n\n", 1)[1].split("\n### ", 1)[0]
+    # February: L1 late, L2 met, L3 missed; March: the rejected lead, met. The monthly
+    # target asks for 95%
+    assert section.startswith(
+        "```mermaid\n"
+        "xychart-beta\n"
+        '    title "first_touch: compliance per month (goal >= 95%)"\n'
+        '    x-axis ["2026-02", "2026-03"]\n'
+        '    y-axis "compliance (%)" 0 --> 100\n'
+        "    bar [33.3, 100]\n"
+        "    line [95, 95]\n"
+        "```\n"
+    )
+    # where Mermaid is not drawn, the same figures as a table
+    assert "| 2026-02 | 33.3% (1 of 3) |\n| 2026-03 | 100% (1 of 1) |" in section
+    # without the plan there is no goal to draw
+    assert "line [" not in render_report(acme, "markdown")

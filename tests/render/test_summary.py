@@ -7,15 +7,9 @@ from typing import Any
 
 import pytest
 
-from slalang.render.report.summary import (
-    ABSENT,
-    TargetCells,
-    amount,
-    duration,
-    is_share,
-    percent,
-    target_cells,
-)
+from slalang.numbers import ABSENT, amount, percent
+from slalang.numbers import short_duration as duration
+from slalang.render.report.summary import TargetCells, is_share, target_cells
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from slalang.numbers import ABSENT
 from slalang.render.report import render_report
-from slalang.render.report.summary import ABSENT
 
 Report = dict[str, Any]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -97,7 +97,10 @@ def test_worst_violations_latest_breach_first_then_handoffs_then_targets(
 def test_limit_caps_the_list_and_says_how_many_more(acme: Report) -> None:
     text = render_report(acme, "table", limit=2)
     worst = section(text, "Worst violations (2 of 8)")
-    assert "not stopped by the deadline, 19d 14h over" in " ".join(worst.split())
+    assert (
+        "not stopped by the deadline: 12 business days late, 19 days 14 hours on the wall clock"
+        in " ".join(worst.split())
+    )
     assert "… and 6 more violations" in text
     assert "Worst violations (0 of 8)" in render_report(acme, "table", limit=0)
 

@@ -32,12 +32,18 @@ def render_report(
     color: bool = False,
     limit: int = 20,
     width: int | None = None,
+    plan: Mapping[str, Any] | None = None,
+    timelines: Mapping[str, str] | None = None,
+    id_column: str = "lead_id",
+    hide_empty: bool = False,
 ) -> str:
-    """The report as text in format `fmt`, ending with a newline unless empty."""
+    """The report as text in format `fmt`, ending with a newline unless empty. The keyword
+    arguments are `Options` (see there)."""
     renderer = RENDERERS.get(fmt)
     if renderer is None:
         raise ValueError(f"unknown report format `{fmt}` (one of {', '.join(FORMATS)})")
-    return renderer(report, Options(color=color, limit=limit, width=width))
+    options = Options(color, limit, width, plan, timelines or {}, id_column, hide_empty)
+    return renderer(report, options)
 
 
 __all__ = ["FORMATS", "RENDERERS", "Options", "render_report"]

@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 import slalang.render.report.summary as s
+from slalang import numbers as n
 from slalang.render.report.options import Options
 
 SUITES = (("slas", "sla_breach"), ("handoffs", "handoff_incomplete"), ("targets", "target_missed"))
@@ -94,7 +95,7 @@ def _properties(suite: ET.Element, report: s.Report) -> None:
 
 def _failure(case: ET.Element, violations: Sequence[s.Row]) -> None:
     first = violations[0]
-    count = s.plural(len(violations), "violation")
+    count = n.plural(len(violations), "violation")
     failure = ET.SubElement(
         case,
         "failure",
@@ -108,5 +109,8 @@ def _failure(case: ET.Element, violations: Sequence[s.Row]) -> None:
 
 
 def _line(violation: s.Row) -> str:
-    """`L1 at 2026-03-09T17:00:00Z: message` (`2026-03 · ann …` for a target)."""
-    return f"{s.where(violation)} at {violation['at']}: {violation['message']}"
+    """`L1 due 2026-03-09T17:00:00Z: message`; `2026-03 · ann: message` for a target,
+    whose period says when."""
+    if violation["kind"] == "target_missed":
+        return f"{s.where(violation)}: {violation['message']}"
+    return f"{s.where(violation)} due {violation['at']}: {violation['message']}"

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 import slalang.render.report.summary as s
+from slalang import numbers as n
 from slalang.render.report.options import Options
 
 # A table longer than this is folded into <details>, so the summary stays on screen.
@@ -55,7 +56,8 @@ def render(report: s.Report, options: Options) -> str:
         f"## SLA report: {escape(s.policy_title(report))}\n",
         _summary(report),
         _slas(report),
-        _targets(report),
+        _compliance_chart(report, options),
+        _targets(report, options),
         _owners(report),
         _violations(report, options.limit),
     ]
@@ -68,13 +70,14 @@ def _summary(report: s.Report) -> str:
     sentences = [f"**{verdict[:1].upper() + verdict[1:]}** as of {report['as_of']}."]
     if report["slas"]:
         rates = ", ".join(
-            f"{escape(row['sla'])} {s.percent(row['compliance'])}" for row in report["slas"]
+            f"{escape(row['sla'])} {n.percent(row['compliance'])}" for row in report["slas"]
         )
         sentences.append(f"SLA compliance: {rates}.")
     statuses = Counter(row["status"] for row in report["targets"])
     if statuses:
         listed = ", ".join(
-            f"{count:,} {s.status_word(status)}" for status, count in sorted(statuses.items())
+            f"{n.count(count)} {s.status_word(status)}"
+            for status, count in sorted(statuses.items())
         )
         sentences.append(f"Target periods: {listed}.")
     sentences.append(f"Input: {escape(s.input_line(report['input']))}.")
@@ -91,19 +94,71 @@ def _slas(report: s.Report) -> str:
     rows = [
         [
             escape(row["sla"]),
-            f"{row['cycles']:,}",
-            *(f"{row[status]:,}" for status in s.SLA_COUNTS),
-            s.percent(row["compliance"]),
-            s.duration(row["elapsed_p50_seconds"]),
-            s.duration(row["elapsed_p90_seconds"]),
+            n.count(row["cycles"]),
+            *(n.count(row[status]) for status in s.SLA_COUNTS),
+            n.percent(row["compliance"]),
+            n.short_duration(row["elapsed_p50_seconds"]),
+            n.short_duration(row["elapsed_p90_seconds"]),
         ]
         for row in report["slas"]
     ]
     return "### SLAs\n\n" + table(headings, rows, right=len(headings) - 1)
 
 
-def _targets(report: s.Report) -> str:
-    rows = report["targets"]
+def _compliance_chart(report: s.Report, options: Options) -> str:
+    """Compliance per month as Mermaid `xychart-beta` bars (GitHub draws them), the goal
+    as a line when a compliance target sets one; then the same figures as a table, for
+    viewers that show the chart's source instead."""
+    by_sla = {sla: rows for sla, rows in s.compliance_by_period(report).items() if rows}
+    if not by_sla:
+        return ""
+    goals = s.compliance_goals(options.plan)
+    charts = []
+    for sla, rows in by_sla.items():
+        goal = goals.get(sla)
+        title = f"{sla}: compliance per month" + (
+            f" (goal {goal[0]} {n.percent(goal[1])})" if goal else ""
+        )
+        lines = [
+            "```mermaid",
+            "xychart-beta",
+            f'    title "{_mermaid_text(title)}"',
+            "    x-axis [" + ", ".join(f'"{row.period}"' for row in rows) + "]",
+            '    y-axis "compliance (%)" 0 --> 100',
+            "    bar [" + ", ".join(_chart_number(row.share) for row in rows) + "]",
+        ]
+        if goal:
+            lines.append("    line [" + ", ".join(_chart_number(goal[1]) for _ in rows) + "]")
+        lines.append("```")
+        charts.append("\n".join(lines) + "\n")
+    periods = sorted({row.period for rows in by_sla.values() for row in rows})
+    cells = {(sla, row.period): row for sla, rows in by_sla.items() for row in rows}
+    body = [
+        [period, *(_period_cell(cells.get((sla, period))) for sla in by_sla)] for period in periods
+    ]
+    figures = table(["Month", *(escape(sla) for sla in by_sla)], body, right=len(by_sla))
+    return "### Compliance per month\n\n" + "\n".join(charts) + "\n" + figures
+
+
+def _chart_number(share: float | None) -> str:
+    """A share as a chart value in percent (Mermaid has no gaps: no data is 0)."""
+    return "0" if share is None else f"{round(share * 100, 1):g}"
+
+
+def _mermaid_text(text: str) -> str:
+    """Text safe inside a Mermaid quoted string: no quotes, no line breaks."""
+    return s.printable(text).replace('"', "'").replace("\n", " ")
+
+
+def _period_cell(row: s.PeriodCompliance | None) -> str:
+    """`90.5% (181 of 200)`: the share and what it is made of."""
+    if row is None or row.share is None:
+        return n.ABSENT
+    return f"{n.percent(row.share)} ({n.count(row.met)} of {n.count(row.decided)})"
+
+
+def _targets(report: s.Report, options: Options) -> str:
+    rows = [r for r in report["targets"] if not (options.hide_empty and r["status"] == "no_data")]
     if not rows:
         return ""
     grouped = any(row["group"] is not None for row in rows)
@@ -116,7 +171,7 @@ def _targets(report: s.Report) -> str:
         body.append(
             [
                 escape(row["target"]),
-                escape(row["owner"] or s.ABSENT),
+                escape(row["owner"] or n.ABSENT),
                 row["period"],
                 *group,
                 _status(row["status"]),
@@ -127,7 +182,7 @@ def _targets(report: s.Report) -> str:
         )
     text = table(headings, body, right=3)
     fold = len(rows) > FOLD_ROWS
-    return "### Targets\n\n" + folded(f"{s.plural(len(rows), 'target period')}", text, fold)
+    return "### Targets\n\n" + folded(f"{n.plural(len(rows), 'target period')}", text, fold)
 
 
 def _status(status: str) -> str:
@@ -144,9 +199,9 @@ def _owners(report: s.Report) -> str:
     rows = [
         [
             escape(owner.owner),
-            f"{owner.total:,}",
-            *(f"{owner.kinds[kind]:,}" for kind in s.KINDS),
-            *(f"{owner.severities[severity]:,}" for severity in s.SEVERITIES),
+            n.count(owner.total),
+            *(n.count(owner.kinds[kind]) for kind in s.KINDS),
+            *(n.count(owner.severities[severity]) for severity in s.SEVERITIES),
         ]
         for owner in totals
     ]
@@ -158,14 +213,14 @@ def _violations(report: s.Report, limit: int) -> str:
     if not violations:
         return ""
     shown = s.worst(violations, limit)
-    headings = ["Lead / period", "Rule", "Owner", "Severity", "When", "What"]
+    headings = ["Lead / period", "Rule", "Owner", "Severity", "Deadline", "What"]
     rows = [
         [
             escape(s.where(v)),
             escape(v["rule"]),
-            escape(v["owner"] or s.ABSENT),
+            escape(v["owner"] or n.ABSENT),
             v["severity"],
-            v["at"],
+            s.deadline(v),
             escape(v["message"]),
         ]
         for v in shown
@@ -173,7 +228,7 @@ def _violations(report: s.Report, limit: int) -> str:
     text = table(headings, rows) if rows else ""
     rest = len(violations) - len(shown)
     if rest:
-        more = s.plural(rest, "more violation")
+        more = n.plural(rest, "more violation")
         text += f"\n… and {more}: the csv, jsonl or json report lists all.\n"
-    title = f"Worst {len(shown):,} of {s.plural(len(violations), 'violation')}"
+    title = f"Worst {n.count(len(shown))} of {n.plural(len(violations), 'violation')}"
     return "### Violations\n\n" + folded(title, text, fold=True)

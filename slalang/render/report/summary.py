@@ -11,9 +11,13 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from slalang.evaluate.report import SEVERITY_RANK, human_seconds
+from slalang import numbers as n
+from slalang.evaluate.periods import Periods
+from slalang.evaluate.report import SEVERITY_RANK
 
 Report = Mapping[str, Any]
 Row = Mapping[str, Any]
@@ -28,7 +32,6 @@ SEVERITIES = ("error", "warning", "info")
 SLA_COUNTS = ("met", "late", "missed", "pending", "at_risk", "cancelled", "exempt")
 SLA_HEADINGS = {status: status.replace("_", " ").capitalize() for status in SLA_COUNTS}
 NO_OWNER = "(no owner)"
-ABSENT = "\N{EN DASH}"
 
 # Lead ids, group values and messages come from the data: a stray escape sequence in a CRM
 # export must not recolour or move the reader's terminal, so control characters are shown
@@ -41,43 +44,9 @@ def printable(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count:,} {one if count == 1 else (many or one + 's')}"
-
-
-def duration(seconds: int | None) -> str:
-    """`3h 10m`; an absent figure (no clock stopped) as a dash."""
-    return ABSENT if seconds is None else human_seconds(seconds)
-
-
-def percent(share: float | None) -> str:
-    """`66.7%`, `95%`: one decimal, dropped when it is zero."""
-    if share is None:
-        return ABSENT
-    text = f"{share * 100:.1f}"
-    return text.removesuffix(".0") + "%"
-
-
-def amount(value: float | None) -> str:
-    """`1,250`, `56.25`, `8.14`: thousands separated, at most two decimals."""
-    if value is None:
-        return ABSENT
-    text = f"{value:,.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
 def is_share(row: Row) -> bool:
-    """Whether a target row reads as a percentage.
-
-    The report keeps numbers as computed (`15%` in a policy is `0.15`), and says nothing of
-    what a goal measures. A goal strictly between 0 and 1 with a value in [0, 1] is a share
-    (rates, compliance, ratios), since counts and sums have whole-number goals; anything
-    else is shown as the number it is. A share goal of exactly 100% is therefore shown as 1.
-    """
-    goal, value = row["goal"], row["value"]
-    if goal is None or not 0 < goal < 1:
-        return False
-    return value is None or 0 <= value <= 1
+    """Whether a target row reads as a percentage (see `numbers.reads_as_share`)."""
+    return n.reads_as_share(row["value"], row["goal"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +58,9 @@ class TargetCells:
 
 def target_cells(row: Row) -> TargetCells:
     """A target row's value, goal (with its operator) and pace, as people read them."""
-    show = percent if is_share(row) else amount
-    goal = ABSENT if row["goal"] is None else f"{row['op']} {show(row['goal'])}"
-    pace = amount(row["pace"]) if row["pace"] is not None else ""
+    show = n.percent if is_share(row) else n.amount
+    goal = n.ABSENT if row["goal"] is None else f"{row['op']} {show(row['goal'])}"
+    pace = n.amount(row["pace"]) if row["pace"] is not None else ""
     return TargetCells(show(row["value"]), goal, pace)
 
 
@@ -112,19 +81,19 @@ def short_digest(digest: str) -> str:
 def input_line(inp: Mapping[str, Any]) -> str:
     """The input accounting in one line: what was read, what was not used and why."""
     used = (
-        f"{plural(inp['rows'], 'row')} read, {plural(inp['events'], 'event')} "
-        f"for {plural(inp['leads'], 'lead')}"
+        f"{n.plural(inp['rows'], 'row')} read, {n.plural(inp['events'], 'event')} "
+        f"for {n.plural(inp['leads'], 'lead')}"
     )
     rejected = inp["rejected"]
     unknown = inp["unknown_events"]
     notes = [
-        _with_breakdown(plural(sum(rejected.values()), "row"), "rejected", rejected),
-        plural(inp["duplicates"], "duplicate"),
-        _with_breakdown(plural(sum(unknown.values()), "unknown event"), "", unknown),
+        _with_breakdown(n.plural(sum(rejected.values()), "row"), "rejected", rejected),
+        n.plural(inp["duplicates"], "duplicate"),
+        _with_breakdown(n.plural(sum(unknown.values()), "unknown event"), "", unknown),
     ]
     after = inp.get("after_as_of")
     if isinstance(after, int) and after:
-        notes.append(f"{plural(after, 'event')} after as-of ignored")
+        notes.append(f"{n.plural(after, 'event')} after as-of ignored")
     return f"{used}; " + ", ".join(notes)
 
 
@@ -134,7 +103,7 @@ def _with_breakdown(head: str, verb: str, counts: Mapping[str, int], shown: int 
     if not counts:
         return text
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    parts = [f"{printable(key)} {count:,}" for key, count in ranked[:shown]]
+    parts = [f"{printable(key)} {n.count(count)}" for key, count in ranked[:shown]]
     if len(ranked) > shown:
         parts.append(f"{len(ranked) - shown} more")
     return f"{text} ({', '.join(parts)})"
@@ -152,14 +121,14 @@ def verdict(report: Report) -> str:
     """One line: how many violations, of which severities and kinds; clocks at risk."""
     violations = report["violations"]
     at_risk = sum(row["at_risk"] for row in report["slas"])
-    risk = f"; {plural(at_risk, 'clock')} at risk" if at_risk else ""
+    risk = f"; {n.plural(at_risk, 'clock')} at risk" if at_risk else ""
     if not violations:
         return f"no violations{risk}"
     severities = severity_counts(violations)
-    by_severity = ", ".join(plural(severities[s], s) for s in SEVERITIES if severities[s])
+    by_severity = ", ".join(n.plural(severities[s], s) for s in SEVERITIES if severities[s])
     kinds = kind_counts(violations)
-    by_kind = ", ".join(plural(kinds[k], *KIND_WORDS[k]) for k in KINDS if kinds[k])
-    return f"{plural(len(violations), 'violation')} ({by_severity}): {by_kind}{risk}"
+    by_kind = ", ".join(n.plural(kinds[k], *KIND_WORDS[k]) for k in KINDS if kinds[k])
+    return f"{n.plural(len(violations), 'violation')} ({by_severity}): {by_kind}{risk}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +177,73 @@ def where(violation: Row) -> str:
     return text
 
 
+def deadline(violation: Row) -> str:
+    """When a violation fell due: an SLA's deadline, a handoff's moment, a target's period
+    by its label (`end of 2026-02`), never the instant its period ends."""
+    if violation["kind"] == "target_missed" and violation["period"] is not None:
+        return f"end of {violation['period']}"
+    return str(violation["at"] or "")
+
+
 def highest_severity(violations: Iterable[Row]) -> str:
     severities: list[str] = [v["severity"] for v in violations]
     return max(severities, key=lambda severity: SEVERITY_RANK.get(severity, -1))
+
+
+DECIDED = ("met", "late", "missed")
+"""Clock statuses that count towards compliance (met ÷ decided), as the evaluator counts."""
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodCompliance:
+    period: str
+    decided: int
+    met: int
+
+    @property
+    def share(self) -> float | None:
+        return self.met / self.decided if self.decided else None
+
+
+def compliance_by_period(
+    report: Report, kind: str = "monthly"
+) -> dict[str, list[PeriodCompliance]]:
+    """Per SLA, compliance per period (met ÷ decided), each clock counted in the period of
+    its start in the agreement's zone: the rule `compliance(SLA)` targets follow, so a
+    chart and a compliance target never disagree. Periods in time order; an SLA with no
+    decided clock has an empty list."""
+    periods = Periods(kind, ZoneInfo(report["policy"]["timezone"]))
+    counts: dict[str, dict[str, list[int]]] = {row["sla"]: {} for row in report["slas"]}
+    starts: dict[str, int] = {}
+    for clock in report["clocks"]:
+        if clock["status"] not in DECIDED:
+            continue
+        period = periods.of(_epoch(clock["started_at"]))
+        starts[period.key] = period.start
+        cell = counts.setdefault(clock["sla"], {}).setdefault(period.key, [0, 0])
+        cell[0] += 1
+        cell[1] += clock["status"] == "met"
+    return {
+        sla: [
+            PeriodCompliance(key, decided, met)
+            for key, (decided, met) in sorted(by.items(), key=lambda item: starts[item[0]])
+        ]
+        for sla, by in counts.items()
+    }
+
+
+def compliance_goals(plan: Mapping[str, Any] | None) -> dict[str, tuple[str, float]]:
+    """Per SLA, the goal of a target that is nothing but its compliance (`compliance(SLA)
+    >= 90%`): the line drawn on the SLA's compliance chart. SLAs without one have none."""
+    goals: dict[str, tuple[str, float]] = {}
+    for target in (plan or {}).get("targets", ()):
+        goal = target["goal"]
+        left, right = goal.get("left") or {}, goal.get("right") or {}
+        if left.get("agg") == "compliance" and "num" in right and target["by"] is None:
+            goals.setdefault(left["sla"], (goal["op"], float(right["num"])))
+    return goals
+
+
+def _epoch(instant: str) -> int:
+    """A report instant (`2026-02-09T18:00:00Z`) as Unix seconds."""
+    return int(datetime.fromisoformat(instant).timestamp())

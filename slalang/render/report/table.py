@@ -17,6 +17,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 import slalang.render.report.summary as s
+from slalang import numbers as n
 from slalang.render.report.options import Options
 
 WIDTH = 100
@@ -112,7 +113,7 @@ def _status(status: str) -> Text:
 def _count(row: dict[str, Any], status: str) -> Text:
     """A status count, coloured like its status word when it is not zero."""
     value = row[status]
-    return Text(f"{value:,}", style=STATUS_STYLES.get(status, "") if value else "")
+    return Text(n.count(value), style=STATUS_STYLES.get(status, "") if value else "")
 
 
 def _slas(console: Console, report: s.Report) -> None:
@@ -133,11 +134,11 @@ def _slas(console: Console, report: s.Report) -> None:
     for row in report["slas"]:
         table.add_row(
             Text(row["sla"]),
-            f"{row['cycles']:,}",
+            n.count(row["cycles"]),
             *(_count(row, status) for status in counts),
-            s.percent(row["compliance"]),
-            s.duration(row["elapsed_p50_seconds"]),
-            s.duration(row["elapsed_p90_seconds"]),
+            n.percent(row["compliance"]),
+            n.short_duration(row["elapsed_p50_seconds"]),
+            n.short_duration(row["elapsed_p90_seconds"]),
         )
     console.print(table)
 
@@ -158,7 +159,7 @@ def _targets(console: Console, report: s.Report) -> None:
         group = [Text(s.printable(row["group"] or ""))] if grouped else []
         table.add_row(
             Text(row["target"]),
-            Text(row["owner"] or s.ABSENT),
+            Text(row["owner"] or n.ABSENT),
             Text(row["period"]),
             *group,
             cells.value,
@@ -180,9 +181,9 @@ def _owners(console: Console, report: s.Report) -> None:
     for owner in totals:
         table.add_row(
             Text(owner.owner),
-            f"{owner.total:,}",
-            *(f"{owner.kinds[kind]:,}" for kind in s.KINDS),
-            *(f"{owner.severities[severity]:,}" for severity in s.SEVERITIES),
+            n.count(owner.total),
+            *(n.count(owner.kinds[kind]) for kind in s.KINDS),
+            *(n.count(owner.severities[severity]) for severity in s.SEVERITIES),
         )
     console.print(table)
 
@@ -190,7 +191,7 @@ def _owners(console: Console, report: s.Report) -> None:
 def _violations(console: Console, report: s.Report, limit: int) -> None:
     violations = report["violations"]
     shown = s.worst(violations, limit)
-    _section(console, f"Worst violations ({len(shown):,} of {len(violations):,})")
+    _section(console, f"Worst violations ({n.count(len(shown))} of {n.count(len(violations))})")
     if not shown:
         console.print("none" if not violations else "none shown (limit 0)")
         return
@@ -199,19 +200,19 @@ def _violations(console: Console, report: s.Report, limit: int) -> None:
         _name("Lead / period", LEAD_WIDTH),
         _name("Rule", NAME_WIDTH),
         _name("Owner", NAME_WIDTH),
-        Column("When", no_wrap=True, min_width=len("2026-01-01T00:00:00Z")),
+        Column("Deadline", no_wrap=True, min_width=len("2026-01-01T00:00:00Z")),
         _name("What"),
     )
     for violation in shown:
         table.add_row(
             Text(s.where(violation)),
             Text(violation["rule"]),
-            Text(violation["owner"] or s.ABSENT),
-            violation["at"],
+            Text(violation["owner"] or n.ABSENT),
+            s.deadline(violation),
             Text(s.printable(violation["message"])),
         )
     console.print(table)
     if len(violations) > len(shown):
         rest = len(violations) - len(shown)
-        more = s.plural(rest, "more violation")
+        more = n.plural(rest, "more violation")
         console.print(f"… and {more}: the csv, jsonl or json report lists all")
