@@ -26,6 +26,7 @@ from slalang.commands.explain import explain_command
 from slalang.commands.fmt import fmt_command
 from slalang.commands.init import init_command
 from slalang.commands.sample import sample_command
+from slalang.commands.server import server_command
 from slalang.commands.test import test_command
 from slalang.diagnostics import PolicyError, SlalangError
 from slalang.render.diagnostics import render_text
@@ -78,6 +79,7 @@ for _command in (
     test_command,
     diff_command,
     data_group,
+    server_command,
     mappings_command,
 ):
     cli.add_command(_command)

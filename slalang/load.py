@@ -9,6 +9,7 @@ Parse errors in any file are collected, so one run shows every broken file.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,10 +43,17 @@ def load(path: Path, root: Path | None = None, display: str | None = None) -> Pr
     return Program(root_dir, entry, (*loader.modules, entry), tuple(loader.diagnostics))
 
 
-def load_text(text: str, display: str = "<stdin>", root: Path | None = None) -> Program:
-    """A program from text (stdin); imports resolve against `root` or the current dir."""
+def load_text(
+    text: str,
+    display: str = "<stdin>",
+    root: Path | None = None,
+    overlay: Mapping[Path, str] | None = None,
+) -> Program:
+    """A program from text (stdin, or an editor's buffer); imports resolve against `root` or
+    the current dir, and are read from `overlay` (resolved path → text) before the disk, so
+    the language server checks what the user sees, saved or not."""
     root_dir = (root or Path.cwd()).resolve()
-    loader = _Loader(root_dir)
+    loader = _Loader(root_dir, overlay or {})
     entry = _entry(parse(text, display))
     loader.visit(entry, root_dir / display, (display,))
     return Program(root_dir, entry, (*loader.modules, entry), tuple(loader.diagnostics))
@@ -69,8 +77,9 @@ def _entry(policy: ast.Policy) -> ast.Policy:
 
 
 class _Loader:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, overlay: Mapping[Path, str] | None = None) -> None:
         self.root = root
+        self.overlay = overlay or {}
         self.modules: list[ast.Policy] = []
         self.done: set[str] = set()
         self.diagnostics: list[Diagnostic] = []
@@ -105,11 +114,13 @@ class _Loader:
             return
         self.done.add(key)
         display = os.path.normpath(os.path.join(os.path.dirname(policy.path), relative))
-        if not target.is_file():
+        unsaved = self.overlay.get(target)
+        if unsaved is None and not target.is_file():
             self.diagnostics.append(error("SLA006", f"imported file `{relative}` not found", span))
             return
         try:
-            module = parse(read_policy_text(target, display), display)
+            text = unsaved if unsaved is not None else read_policy_text(target, display)
+            module = parse(text, display)
         except PolicyError as exc:
             self.diagnostics.extend(exc.diagnostics)
             return
