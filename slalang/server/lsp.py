@@ -60,15 +60,18 @@ R = TypeVar("R")
 
 
 def _docs_url() -> str | None:
-    """Where the diagnostics page lives, from the package's `Documentation` project URL."""
+    """The diagnostics page, from the package's `Documentation` project URL: a built docs
+    site serves `diagnostics/`, a repository browser `diagnostics.md`."""
     try:
         urls = metadata.metadata("slalang").get_all("Project-URL") or []
     except metadata.PackageNotFoundError:
         return None
     for entry in urls:
-        label, _, url = entry.partition(",")
+        label, _, url = str(entry).partition(",")
         if label.strip().lower() == "documentation":
-            return str(url).strip().rstrip("/") + "/diagnostics/"
+            base = url.strip().rstrip("/")
+            page = "diagnostics.md" if "github.com" in base else "diagnostics/"
+            return f"{base}/{page}"
     return None
 
 
