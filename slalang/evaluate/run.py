@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from slalang.data import EventLog, FieldSpec
+from slalang.data import EventLog, FieldSpec, InputStats
 from slalang.diagnostics import SlalangError
 from slalang.evaluate.aggregate import Reducer, Totals, Window
 from slalang.evaluate.model import Runtime
@@ -38,9 +38,8 @@ def field_specs(plan: Mapping[str, Any]) -> dict[str, FieldSpec]:
     }
 
 
-def input_summary(log: EventLog) -> dict[str, Any]:
+def input_summary(stats: InputStats) -> dict[str, Any]:
     """The report's `input` block (RUNNER §3, §5)."""
-    stats = log.stats
     return {
         "rows": stats.rows,
         "events": stats.events,
@@ -128,6 +127,32 @@ def _merge(parts: Iterable[Totals], job: _Job, progress: Progress | None) -> Tot
     return totals
 
 
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """What a run judges, fixed before any lead is replayed: the as-of instant, the window
+    of records judged, the span the data covers and the span whose periods are listed."""
+
+    as_of: int
+    window: Window
+    cover: tuple[int, int]
+    listed: tuple[int, int] | None
+
+
+def frame(stats: InputStats, as_of: int | None, span: Span) -> Frame:
+    """The run's frame: `as_of` defaults to the latest used event (never the clock)."""
+    if as_of is None:
+        if stats.last_ts is None:
+            raise SlalangError(
+                "the input has no usable events, so there is no as-of instant; give --as-of"
+            )
+        as_of = stats.last_ts
+    first = span.start if span.start is not None else stats.first_ts
+    cover_start = first if first is not None else as_of
+    cover_end = min(as_of, span.end) if span.end is not None else as_of
+    listed = None if first is None or cover_end < first else (first, cover_end)
+    return Frame(as_of, Window(span.start, span.end), (cover_start, cover_end), listed)
+
+
 def evaluate(
     plan: Mapping[str, Any],
     log: EventLog,
@@ -140,25 +165,25 @@ def evaluate(
     shard: int = SHARD,
 ) -> dict[str, Any]:
     """The report for `log` judged at `as_of` (default: the latest used event)."""
-    stats = log.stats
-    if as_of is None:
-        if stats.last_ts is None:
-            raise SlalangError(
-                "the input has no usable events, so there is no as-of instant; give --as-of"
-            )
-        as_of = stats.last_ts
-    first = span.start if span.start is not None else stats.first_ts
-    cover_start = first if first is not None else as_of
-    cover_end = min(as_of, span.end) if span.end is not None else as_of
-    listed = None if first is None or cover_end < first else (first, cover_end)
-    window = Window(span.start, span.end)
-    totals = replay_all(plan, log, as_of, window, progress, jobs, shard)
+    judged = frame(log.stats, as_of, span)
+    totals = replay_all(plan, log, judged.as_of, judged.window, progress, jobs, shard)
+    return report(plan, totals, log.stats, judged, metrics)
+
+
+def report(
+    plan: Mapping[str, Any],
+    totals: Totals,
+    stats: InputStats,
+    judged: Frame,
+    metrics: Mapping[tuple[str, str], float] | None,
+) -> dict[str, Any]:
+    """The report of a run's totals: every engine ends here, so reports are built once."""
     return build_report(
         plan,
         totals,
-        input_summary(log),
-        as_of,
+        input_summary(stats),
+        judged.as_of,
         metrics or {},
-        (cover_start, cover_end),
-        listed,
+        judged.cover,
+        judged.listed,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import yaml
 
 from slalang import expect
 from slalang.check import check
-from slalang.data import read_events, read_metrics
+from slalang.data import EventLog, read_events, read_metrics
 from slalang.diagnostics import Level
 from slalang.evaluate.run import Span, evaluate, field_specs
 from slalang.evaluate.schema import validate_report
@@ -44,7 +45,18 @@ def _rows(case: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def run_case(case: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Prepared:
+    """A case read and compiled: what any engine evaluates."""
+
+    plan: dict[str, Any]
+    log: EventLog
+    as_of: int | None
+    span: Span
+    metrics: dict[tuple[str, str], float] | None
+
+
+def prepare_case(case: dict[str, Any], tmp_path: Path) -> Prepared:
     policy = tmp_path / "policy.sla"
     policy.write_text(case["policy"], encoding="utf-8")
     program = load(policy)
@@ -72,7 +84,12 @@ def run_case(case: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
         as_of=None if as_of is None else datetime.fromtimestamp(as_of).astimezone(),
     )
     span = Span(_instant(case.get("from")), _instant(case.get("to")))
-    report = evaluate(plan, log, as_of=as_of, span=span, metrics=metrics)
+    return Prepared(plan, log, as_of, span, metrics)
+
+
+def run_case(case: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
+    p = prepare_case(case, tmp_path)
+    report = evaluate(p.plan, p.log, as_of=p.as_of, span=p.span, metrics=p.metrics)
     validate_report(report)
     return report
 
