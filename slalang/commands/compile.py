@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from slalang.commands.common import emit, load_checked
+from slalang.commands.common import checked_policy, emit
 from slalang.commands.options import output_option, root_option
 
 
@@ -21,6 +21,4 @@ def compile_command(policy: str, output: Path | None, root: Path | None) -> None
     Example:
       slalang compile policies/acme.sla -o acme.plan.json
     """
-    from slalang.plan import compile_program, dumps
-
-    emit(dumps(compile_program(load_checked(policy, root))), output)
+    emit(checked_policy(policy, root).to_json(), output)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from slalang.commands.common import EXIT_FINDINGS, plan_of
+from slalang.commands.common import EXIT_FINDINGS, checked_policy
 from slalang.data import Mapping, load_mapping
 from slalang.data.mapping import presets
 from slalang.datacheck import profile, render
@@ -36,7 +36,7 @@ def check_command(
       slalang data check examples/olist/olist.sla ../shared/data/olist/*.csv \\
         --mapping examples/olist/mapping.yaml
     """
-    plan, _ = plan_of(policy, None)
+    plan = checked_policy(policy, None).plan
     loaded = load_mapping(mapping) if mapping else Mapping()
     result = profile(plan, files, loaded, timezone)
     click.echo(render(plan, result, timezone), nl=False)

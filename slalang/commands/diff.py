@@ -5,22 +5,22 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 
 import click
 
-from slalang.commands.common import EXIT_FINDINGS, emit, plan_of, read_log, warn_rejections
+from slalang.api import Policy, diff_policies
+from slalang.commands.common import EXIT_FINDINGS, checked_policy, emit, warn
 from slalang.commands.options import (
     DataOptions,
     EngineOptions,
     data_options,
     engine_options,
-    instant_option,
     output_option,
     root_option,
 )
-from slalang.diagnostics import SlalangError
-from slalang.diff import LIMIT, RENDERERS, compare, merged_inputs, plan_at
+from slalang.diff import LIMIT, RENDERERS, plan_at
 
 
 @click.command("diff")
@@ -71,36 +71,20 @@ def diff_command(
       slalang diff --base origin/main policies/seed_funnel.sla events.csv \\
         --metrics metrics.csv --format markdown -o diff.md
     """
-    from slalang.data import read_metrics
-    from slalang.evaluate.run import Span, evaluate
-
     need = 2 if base else 3
     if len(args) < need:
         usage = "POLICY EVENTS... with --base" if base else "OLD NEW EVENTS..."
         raise click.UsageError(f"expected {usage}")
-    cutoff = instant_option(data.as_of, "--as-of")
-    span = Span(instant_option(data.start, "--from"), instant_option(data.end, "--to"))
-    if span.start is not None and span.end is not None and span.end < span.start:
-        raise SlalangError("--to is before --from")
-    with tempfile.TemporaryDirectory(prefix="slalang-diff-") as scratch:
-        if base:
-            policy, events = args[0], args[1:]
-            new_plan, _ = plan_of(policy, root)
-            old_plan = plan_at(policy, base, root, Path(scratch))
-        else:
-            (old_path, new_path), events = args[:2], args[2:]
-            old_plan, _ = plan_of(old_path, root)
-            new_plan, _ = plan_of(new_path, root)
-    metrics = read_metrics(data.metrics) if data.metrics else None
-    if (old_plan["metrics"] or new_plan["metrics"]) and metrics is None:
-        click.echo("warning: a policy uses metrics but no --metrics file was given", err=True)
-    log = read_log(merged_inputs(old_plan, new_plan), events, data.mapping, data.timezone, cutoff)
-    warn_rejections(log, strict=False)
-    if cutoff is None:
-        cutoff = log.stats.last_ts  # one as-of for both, even if one plan ignores the last event
-    old = evaluate(old_plan, log, as_of=cutoff, span=span, metrics=metrics, jobs=engine.jobs)
-    new = evaluate(new_plan, log, as_of=cutoff, span=span, metrics=metrics, jobs=engine.jobs)
-    result = compare(old, new)
+    if base:
+        policy, events = args[0], args[1:]
+        new = checked_policy(policy, root)
+        with tempfile.TemporaryDirectory(prefix="slalang-diff-") as scratch:
+            old = Policy(policy, plan=plan_at(policy, base, root, Path(scratch)))
+    else:
+        (old_path, new_path), events = args[:2], args[2:]
+        old = checked_policy(old_path, root)
+        new = checked_policy(new_path, root)
+    result = diff_policies(old, new, events, **asdict(data), **asdict(engine), on_warning=warn)
     emit(RENDERERS[fmt](result, LIMIT), output)
     if result["changed"] and not exit_zero:
         sys.exit(EXIT_FINDINGS)

@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import click
 
-from slalang.commands.common import (
-    EXIT_FINDINGS,
-    Failure,
-    emit,
-    plan_of,
-    progress,
-    read_log,
-    warn_rejections,
-)
+from slalang.api import FAIL_LEVELS
+from slalang.commands.common import EXIT_FINDINGS, checked_policy, emit, progress, warn
 from slalang.commands.options import (
     DataOptions,
     EngineOptions,
     data_options,
     engine_options,
-    instant_option,
     output_option,
     root_option,
 )
 
 REPORT_FORMATS = ("table", "json", "jsonl", "csv", "markdown", "junit")
-FAIL_LEVELS = {"error": {"error"}, "warning": {"error", "warning"}, "never": set()}
 
 
 @click.command("evaluate")
@@ -74,25 +66,15 @@ def evaluate_command(
       slalang evaluate policies/seed_funnel.sla samples/seed_funnel/events.csv \\
         --metrics samples/seed_funnel/metrics.csv --format markdown -o report.md
     """
-    from slalang.data import read_metrics
-    from slalang.evaluate.run import Span, evaluate
-    from slalang.render.report import render_report
-
-    plan, _ = plan_of(policy, root)
-    cutoff = instant_option(data.as_of, "--as-of")
-    span = Span(instant_option(data.start, "--from"), instant_option(data.end, "--to"))
-    if span.start is not None and span.end is not None and span.end < span.start:
-        raise Failure("--to is before --from")
-    metrics = read_metrics(data.metrics) if data.metrics else None
-    if plan["metrics"] and metrics is None:
-        click.echo("warning: the policy uses metrics but no --metrics file was given", err=True)
-    log = read_log(plan, events, data.mapping, data.timezone, cutoff)
-    warn_rejections(log, strict)
-    report = evaluate(
-        plan, log, as_of=cutoff, span=span, metrics=metrics, progress=progress(), jobs=engine.jobs
+    report = checked_policy(policy, root).evaluate(
+        events,
+        **asdict(data),
+        **asdict(engine),
+        strict=strict,
+        progress=progress(),
+        on_warning=warn,
     )
     color = output is None and fmt == "table" and sys.stdout.isatty()
-    emit(render_report(report, fmt, color=color, plan=plan), output)
-    failing = FAIL_LEVELS[fail_on]
-    if any(v["severity"] in failing for v in report["violations"]):
+    emit(report.render(fmt, color=color), output)
+    if report.failed(fail_on):
         sys.exit(EXIT_FINDINGS)

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 
 import click
 
-from slalang.commands.common import Failure, plan_of, read_log
-from slalang.commands.options import instant_option, root_option
+from slalang.commands.common import checked_policy, warn
+from slalang.commands.options import root_option
 
 
 @click.command("explain")
 @click.argument("policy")
 @click.argument("events", nargs=-1, required=True)
-@click.option("--lead", "lead_id", required=True, help="The lead whose timeline to show.")
+@click.option(
+    "--lead",
+    "lead_id",
+    required=True,
+    help="The lead whose timeline to show (an id, or a prefix of exactly one id).",
+)
 @click.option(
     "--mapping",
     help="Mapping file (YAML) adapting an export's columns and names, or a preset name "
@@ -43,15 +47,10 @@ def explain_command(
     Example:
       slalang explain policies/seed_funnel.sla samples/seed_funnel/events.csv --lead L00042
     """
-    from slalang.evaluate.explain import explain, render_explanation
+    from slalang.evaluate.explain import render_explanation
 
-    plan, sources = plan_of(policy, root)
-    cutoff = instant_option(as_of, "--as-of")
-    log = read_log(plan, events, mapping, timezone, cutoff)
-    if lead_id not in log.leads:
-        close = difflib.get_close_matches(lead_id, list(log.leads), n=1)
-        hint = f"; did you mean `{close[0]}`?" if close else ""
-        raise Failure(f"no events for lead `{lead_id}` in the input{hint}")
-    at = cutoff if cutoff is not None else log.stats.last_ts
-    explanation = explain(plan, lead_id, log.leads[lead_id], at)
-    click.echo(render_explanation(explanation, fmt, sources), nl=False)
+    checked = checked_policy(policy, root)
+    explanation = checked.explain(
+        events, lead_id, mapping=mapping, timezone=timezone, as_of=as_of, on_warning=warn
+    )
+    click.echo(render_explanation(explanation, fmt, checked.plan_sources), nl=False)

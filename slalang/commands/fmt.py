@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from slalang.commands.common import EXIT_ERROR, EXIT_FINDINGS, policy_files
+from slalang.api import policy_files
+from slalang.commands.common import EXIT_ERROR, EXIT_FINDINGS
 from slalang.diagnostics import Diagnostic, PolicyError, sort_diagnostics
 from slalang.fileio import write_atomic
 from slalang.render.diagnostics import render_text

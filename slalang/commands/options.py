@@ -18,8 +18,6 @@ from typing import Any, TypeVar, cast
 
 import click
 
-from slalang.diagnostics import SlalangError
-
 F = TypeVar("F", bound=Callable[..., Any])
 Decorator = Callable[[F], F]
 
@@ -66,13 +64,15 @@ def _bundle(
 @dataclass(frozen=True)
 class DataOptions:
     """How to read the event data and which instants to judge: the values of the options
-    `data_options` adds (instants still as typed; `instant_option` reads them)."""
+    `data_options` adds, named as `Policy.evaluate`'s keyword arguments (instants still as
+    typed; the API reads them in the agreement's zone)."""
 
     mapping: str | None = None
     metrics: str | None = None
     as_of: str | None = None
     start: str | None = None
     end: str | None = None
+    period: str | None = None
     timezone: str | None = None
 
 
@@ -86,9 +86,31 @@ data_options = _bundle(
             "name (`slalang mappings` lists them).",
         ),
         click.option("--metrics", help="Metrics CSV: metric,period,value."),
-        click.option("--as-of", "as_of", help="Judge at this instant (default: the latest event)."),
-        click.option("--from", "start", help="Judge only what happens at or after this instant."),
-        click.option("--to", "end", help="Judge only what happens at or before this instant."),
+        click.option(
+            "--as-of",
+            "as_of",
+            metavar="INSTANT",
+            help="Judge at this instant (default: the latest event). An ISO instant, a local "
+            "date-time or date in the agreement's zone (a date means its end), or `now`.",
+        ),
+        click.option(
+            "--from",
+            "start",
+            metavar="INSTANT",
+            help="Judge only what happens at or after this instant (a date: its start).",
+        ),
+        click.option(
+            "--to",
+            "end",
+            metavar="INSTANT",
+            help="Judge only what happens at or before this instant (a date: its end).",
+        ),
+        click.option(
+            "--period",
+            metavar="PERIOD",
+            help="Judge one period: 2026-03, 2026-Q1, 2026-W10, 2026, this-month, "
+            "last-month, last-quarter, ... (sets --from, --to and, unless given, --as-of).",
+        ),
         click.option("--timezone", help="Zone of timestamps that have no offset (IANA name)."),
     ],
 )
@@ -96,7 +118,8 @@ data_options = _bundle(
 
 @dataclass(frozen=True)
 class EngineOptions:
-    """How to run an evaluation (never what it finds: every setting gives the same report)."""
+    """How to run an evaluation (never what it finds: every setting gives the same report);
+    fields are named as `Policy.evaluate`'s keyword arguments."""
 
     jobs: int = 1
 
@@ -114,15 +137,3 @@ engine_options = _bundle(
         ),
     ],
 )
-
-
-def instant_option(value: str | None, name: str) -> int | None:
-    """An `--as-of`/`--from`/`--to` value as Unix seconds; a bad one is a one-line error."""
-    from slalang.evaluate.runtime import parse_instant
-
-    if value is None:
-        return None
-    try:
-        return parse_instant(value)
-    except ValueError as exc:
-        raise SlalangError(f"{name}: {exc}") from None

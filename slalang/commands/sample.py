@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from slalang.commands.common import plan_of
+from slalang.commands.common import checked_policy
 from slalang.commands.options import root_option
 
 
@@ -47,7 +47,7 @@ def sample_command(
     """
     from slalang.sample import write_sample
 
-    plan, _ = plan_of(policy, root)
+    plan = checked_policy(policy, root).plan
     outdir.mkdir(parents=True, exist_ok=True)
     events = outdir / ("events.csv.gz" if compress else "events.csv")
     rows = write_sample(

@@ -148,8 +148,15 @@ def test_rejected_rows_are_counted_and_strict_fails(write: Writer) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--as-of", "tomorrow"], "--as-of"),
-        (["--as-of", "2026-02-01T00:00:00"], "no time zone"),
+        (["--as-of", "tomorrow"], "--as-of: `tomorrow` is not a date or an instant"),
+        (["--as-of", "now-ish"], "--as-of: `now-ish` is not a date or an instant"),
+        (["--from", "2026-02-30"], "--from: `2026-02-30` is not a calendar date"),
+        (["--to", "2026-02-01T25:00"], "--to: `2026-02-01T25:00` is not a valid date and time"),
+        (["--period", "2026-13"], "--period: `2026-13`: there is no month 13"),
+        (["--period", "2026-Q5"], "--period: `2026-Q5`: a quarter is Q1 to Q4"),
+        (["--period", "2026-W54"], "--period: `2026-W54`: 2026 has no ISO week 54"),
+        (["--period", "fortnight"], "--period: `fortnight` is not a period"),
+        (["--period", "2026-03", "--from", "2026-03-02"], "--period sets --from and --to"),
         (["--from", "2026-03-01T00:00:00Z", "--to", "2026-02-01T00:00:00Z"], "--to is before"),
         (["--metrics", "/nonexistent/metrics.csv"], "metrics"),
         (["--mapping", "/nonexistent/mapping.yaml"], "mapping"),
@@ -190,9 +197,23 @@ def test_explain_shows_the_timeline_with_policy_lines() -> None:
 
 
 def test_explain_unknown_lead_suggests() -> None:
-    result = invoke(["explain", POLICY, EVENTS, "--lead", "L0001"], 2)
-    assert "no events for lead `L0001`" in result.stderr
+    result = invoke(["explain", POLICY, EVENTS, "--lead", "L0X001"], 2)
+    assert "no events for lead `L0X001`" in result.stderr
     assert "did you mean `L00" in result.stderr
+
+
+def test_explain_takes_a_unique_prefix_of_a_lead_id() -> None:
+    # 400 leads, L00001 to L00400: `L0040` names only L00400
+    full = invoke(["explain", POLICY, EVENTS, "--lead", "L00400", "--format", "json"], 0)
+    short = invoke(["explain", POLICY, EVENTS, "--lead", "L0040", "--format", "json"], 0)
+    assert json.loads(short.stdout)["lead_id"] == "L00400"
+    assert short.stdout == full.stdout
+
+
+def test_explain_names_the_ids_an_ambiguous_prefix_matches() -> None:
+    result = invoke(["explain", POLICY, EVENTS, "--lead", "L0001"], 2)
+    assert "lead `L0001` is a prefix of several ids: `L00010`, `L00011`" in result.stderr
+    assert "and 5 more" in result.stderr
 
 
 def test_sample_command_is_deterministic(tmp_path: Path) -> None:

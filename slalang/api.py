@@ -1,0 +1,593 @@
+"""The Python API: what a notebook, an Airflow task or a dbt Python model calls, and what
+every command of the command line is a thin shell over.
+
+    import slalang
+
+    policy = slalang.load_policy("policies/agreement.sla")
+    report = policy.evaluate("data/events.csv", metrics="data/metrics.csv")
+    report.violations          # list of dicts, as in the JSON report
+    report.to_json()           # the same bytes as `slalang evaluate --format json`
+
+Problems raise `slalang.SlalangError` (one line, in the project's words) or its subclass
+`slalang.PolicyError` (with `.diagnostics`); nothing is printed. Warnings a person should
+see (rejected rows, undeclared event types) are collected on the result and, when an
+`on_warning` callback is given, also handed to it as they happen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from slalang.diagnostics import Diagnostic, Level, PolicyError, SlalangError, sort_diagnostics
+from slalang.instants import Clock, Role, parse_instant, parse_period, wall_clock
+from slalang.load import Program, load
+
+#: A path (str or path-like), several paths, or rows in memory: mappings from column name
+#: to value (e.g. `df.to_dict("records")`) or a pandas DataFrame, read as JSON Lines would be.
+Events = Any
+#: An instant: an aware datetime, a date (the whole day, as on the command line), Unix
+#: seconds, or text as `--as-of` takes it (`2026-03-01`, `2026-03-01T09:00`, `now`, ...).
+Instant = datetime | date | int | str
+Warn = Callable[[str], None]
+
+
+class InstantError(SlalangError):
+    """An `--as-of`/`--from`/`--to`/`--period` value that names no instant."""
+
+
+# ---- policies ----------------------------------------------------------------------------
+
+
+class Policy:
+    """A loaded agreement (a `.sla` file and its imports) or a compiled plan (`.json`).
+
+    `check()` lists what the checker finds; `plan` compiles it (raising `PolicyError` if
+    the checker finds errors); `evaluate()` judges event data against it.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        program: Program | None = None,
+        plan: Mapping[str, Any] | None = None,
+    ) -> None:
+        if (program is None) == (plan is None):
+            raise ValueError("a Policy is made from a program or a plan, not both")
+        self.path = path
+        self._program = program
+        self._plan = dict(plan) if plan is not None else None
+        self._diagnostics: list[Diagnostic] | None = None
+
+    @property
+    def sources(self) -> dict[str, str]:
+        """The text of each policy file, keyed as diagnostics name them (none for a plan)."""
+        if self._program is None:
+            return {}
+        return {m.path: m.source for m in self._program.modules}
+
+    def check(self) -> list[Diagnostic]:
+        """Every diagnostic the checker finds, errors first per place, in file order."""
+        if self._diagnostics is None:
+            from slalang.check import check
+
+            found = [] if self._program is None else check(self._program)
+            self._diagnostics = sort_diagnostics(found)
+        return list(self._diagnostics)
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        """The checker's findings that do not stop an evaluation."""
+        return [d for d in self.check() if d.level is not Level.ERROR]
+
+    @property
+    def plan(self) -> dict[str, Any]:
+        """The evaluation plan (JSON-ready dict; `slalang compile` writes it)."""
+        if self._plan is None:
+            from slalang.plan import compile_program
+
+            errors = [d for d in self.check() if d.level is Level.ERROR]
+            if errors:
+                raise PolicyError(errors)
+            assert self._program is not None
+            self._plan = compile_program(self._program)
+        return self._plan
+
+    @property
+    def plan_sources(self) -> dict[str, str]:
+        """Policy texts keyed by the file names the plan uses (relative to the root), for
+        showing the policy line behind a step."""
+        if self._program is None:
+            return {}
+        files = self.plan["policy"]["files"]
+        return {name: m.source for name, m in zip(files, self._program.modules, strict=True)}
+
+    @property
+    def timezone(self) -> str | None:
+        """The agreement's zone: local date-times and bare dates are read in it."""
+        zone = self.plan["policy"].get("timezone")
+        return str(zone) if zone else None
+
+    def to_json(self) -> str:
+        """The plan as `slalang compile` writes it."""
+        from slalang.plan import dumps
+
+        return dumps(self.plan)
+
+    def instant(self, value: Instant | None, role: Role = "as-of", *, name: str = "") -> int | None:
+        """VALUE as Unix seconds, local text and dates read in the agreement's zone.
+        NAME (e.g. `--as-of`) starts the message of a value that names no instant."""
+        return to_seconds(value, self.timezone, role, name=name)
+
+    def read_events(
+        self,
+        events: Events,
+        *,
+        mapping: str | os.PathLike[str] | None = None,
+        timezone: str | None = None,
+        as_of: Instant | None = None,
+        on_warning: Warn | None = None,
+    ) -> Any:
+        """The event log EVENTS hold, read as this policy's fields (an `EventLog`)."""
+        return read_log(
+            self.plan,
+            events,
+            mapping=mapping,
+            timezone=timezone,
+            as_of=self.instant(as_of, name="as_of"),
+            on_warning=on_warning,
+        )
+
+    def evaluate(
+        self,
+        events: Events,
+        *,
+        mapping: str | os.PathLike[str] | None = None,
+        metrics: str | os.PathLike[str] | Mapping[tuple[str, str], float] | None = None,
+        as_of: Instant | None = None,
+        start: Instant | None = None,
+        end: Instant | None = None,
+        period: str | None = None,
+        timezone: str | None = None,
+        strict: bool = False,
+        jobs: int = 1,
+        progress: Callable[[int, int], None] | None = None,
+        on_warning: Warn | None = None,
+        clock: Clock | None = None,
+    ) -> Report:
+        """Replay each lead's events against the policy and report who missed what.
+
+        `as_of` (default: the latest event) is the instant judged at; `start`/`end` (or
+        `period`, e.g. "2026-03", "2026-Q1", "last-month") limit what is judged. With
+        `strict`, a rejected row makes the run fail instead of being counted. `metrics` is
+        a metrics CSV or {(metric, period): value}. `clock` replaces the wall clock for
+        `now` and relative periods.
+        """
+        from slalang.evaluate.run import evaluate
+
+        warnings: list[str] = []
+        warn = _collector(warnings, on_warning)
+        plan = self.plan
+        span = self.span(as_of, start, end, period, clock=clock)
+        cutoff, window = span
+        values = _metrics(metrics)
+        if plan["metrics"] and values is None:
+            warn("the policy uses metrics but no metrics file was given")
+        log = read_log(
+            plan, events, mapping=mapping, timezone=timezone, as_of=cutoff, on_warning=warn
+        )
+        check_rejections(log, strict)
+        data = evaluate(
+            plan, log, as_of=cutoff, span=window, metrics=values, progress=progress, jobs=jobs
+        )
+        return Report(data, tuple(warnings), plan)
+
+    def span(
+        self,
+        as_of: Instant | None = None,
+        start: Instant | None = None,
+        end: Instant | None = None,
+        period: str | None = None,
+        *,
+        clock: Clock | None = None,
+    ) -> tuple[int | None, Any]:
+        """The as-of instant and the judged `Span` the arguments name (RUNNER §6.3): a
+        period sets both bounds and, unless as_of is given, as_of to the earlier of its end
+        and now."""
+        from slalang.evaluate.run import Span
+
+        cutoff = to_seconds(as_of, self.timezone, "as-of", name="--as-of", clock=clock)
+        first = to_seconds(start, self.timezone, "from", name="--from", clock=clock)
+        last = to_seconds(end, self.timezone, "to", name="--to", clock=clock)
+        if period is not None:
+            if first is not None or last is not None:
+                raise InstantError("--period sets --from and --to; give one or the other")
+            try:
+                first, last = parse_period(period, self.timezone, clock)
+            except ValueError as exc:
+                raise InstantError(f"--period: {exc}") from None
+            if cutoff is None:
+                now = int((clock or wall_clock)().timestamp())
+                cutoff = min(last, now)
+        if first is not None and last is not None and last < first:
+            raise InstantError("--to is before --from")
+        return cutoff, Span(first, last)
+
+    def explain(
+        self,
+        events: Events,
+        lead: str,
+        *,
+        mapping: str | os.PathLike[str] | None = None,
+        timezone: str | None = None,
+        as_of: Instant | None = None,
+        on_warning: Warn | None = None,
+    ) -> Any:
+        """One lead's timeline (an `Explanation`): events, scores, stages, clocks, and the
+        policy line behind each step. LEAD is an id or a prefix of exactly one id."""
+        from slalang.evaluate.explain import explain
+
+        cutoff = self.instant(as_of, name="--as-of")
+        log = read_log(
+            self.plan,
+            events,
+            mapping=mapping,
+            timezone=timezone,
+            as_of=cutoff,
+            on_warning=on_warning,
+        )
+        lead_id = find_lead(lead, log.leads)
+        at = cutoff if cutoff is not None else log.stats.last_ts
+        return explain(self.plan, lead_id, log.leads[lead_id], at)
+
+
+def diff_policies(
+    old: Policy,
+    new: Policy,
+    events: Events,
+    *,
+    mapping: str | os.PathLike[str] | None = None,
+    metrics: str | os.PathLike[str] | Mapping[tuple[str, str], float] | None = None,
+    as_of: Instant | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
+    period: str | None = None,
+    timezone: str | None = None,
+    jobs: int = 1,
+    on_warning: Warn | None = None,
+    clock: Clock | None = None,
+) -> dict[str, Any]:
+    """What changes from OLD to NEW on the same events (`slalang diff`): violations added
+    and removed, per-SLA and per-target deltas. Both are judged at one as-of instant (the
+    latest event unless given), read in NEW's zone."""
+    from slalang.diff import compare, merged_inputs
+    from slalang.evaluate.run import evaluate
+
+    warn = on_warning or (lambda _: None)
+    cutoff, window = new.span(as_of, start, end, period, clock=clock)
+    values = _metrics(metrics)
+    if (old.plan["metrics"] or new.plan["metrics"]) and values is None:
+        warn("a policy uses metrics but no metrics file was given")
+    merged = merged_inputs(old.plan, new.plan)
+    log = read_log(
+        merged, events, mapping=mapping, timezone=timezone, as_of=cutoff, on_warning=warn
+    )
+    if cutoff is None:
+        cutoff = log.stats.last_ts  # one as-of for both, even if one plan ignores the last event
+    reports = [
+        evaluate(policy.plan, log, as_of=cutoff, span=window, metrics=values, jobs=jobs)
+        for policy in (old, new)
+    ]
+    return compare(*reports)
+
+
+def load_policy(
+    path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None
+) -> Policy:
+    """The agreement at PATH (a `.sla` file, with the files it imports, which may not leave
+    ROOT — default: its directory) or a compiled plan (`.json`). A file that cannot be read
+    or parsed raises `PolicyError`; what the checker finds is `Policy.check()`."""
+    shown = os.fspath(path)
+    if shown.endswith(".json"):
+        from slalang.plan import loads
+
+        try:
+            text = Path(shown).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SlalangError(f"{shown}: cannot read the plan: {exc.strerror}") from None
+        return Policy(shown, plan=loads(text))
+    return Policy(shown, program=load(Path(shown), None if root is None else Path(root)))
+
+
+@dataclass
+class Checked:
+    """What `check_paths` found: every diagnostic, the policy texts to show lines from,
+    and whether some file could not be read or parsed (the run could not be done)."""
+
+    diagnostics: list[Diagnostic]
+    sources: dict[str, str]
+    unparsed: bool
+
+
+def policy_files(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    """The `.sla` files PATHS name: files as given, directories searched recursively."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*.sla") if p.is_file())
+            if not found:
+                raise SlalangError(f"{os.fspath(raw)}: no .sla files in this directory")
+            files.extend(found)
+        else:
+            files.append(path)
+    return files
+
+
+def check_paths(
+    paths: Sequence[str | os.PathLike[str]], *, root: str | os.PathLike[str] | None = None
+) -> Checked:
+    """Check the policies PATHS name (files, or directories searched for `.sla` files).
+    Every policy is loaded, then each one that no other loaded policy imports is checked,
+    so a shared definitions file is checked in the context of the agreements using it."""
+    from slalang.check import check
+
+    base = None if root is None else Path(root)
+    programs: list[Program] = []
+    diagnostics: list[Diagnostic] = []
+    sources: dict[str, str] = {}
+    unparsed = False
+    for path in policy_files(paths):
+        try:
+            program = load(path, base)
+        except PolicyError as exc:
+            diagnostics.extend(exc.diagnostics)
+            unparsed = True
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                sources[str(path)] = path.read_text(encoding="utf-8")
+            continue
+        programs.append(program)
+        sources.update({m.path: m.source for m in program.modules})
+    imported = {_resolved(m.path) for program in programs for m in program.modules[:-1]}
+    for program in programs:
+        if _resolved(program.entry.path) in imported:
+            continue
+        found = check(program)
+        unparsed = unparsed or any(d.code.startswith(("SLA0", "SLA1")) for d in found)
+        diagnostics.extend(found)
+    return Checked(sort_diagnostics(diagnostics), sources, unparsed)
+
+
+def _resolved(path: str) -> str:
+    return str(Path(path).resolve())
+
+
+# ---- reports ------------------------------------------------------------------------------
+
+#: Which violation severities fail a run for each `--fail-on` level.
+FAIL_LEVELS: dict[str, frozenset[str]] = {
+    "error": frozenset({"error"}),
+    "warning": frozenset({"error", "warning"}),
+    "never": frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class Report:
+    """An evaluation's result: `data` is the report as documented in docs/reports.md (the
+    dict `--format json` writes); the properties are its main parts."""
+
+    data: dict[str, Any]
+    warnings: tuple[str, ...] = field(default=())
+    plan: Mapping[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def violations(self) -> list[dict[str, Any]]:
+        return list(self.data["violations"])
+
+    @property
+    def targets(self) -> list[dict[str, Any]]:
+        return list(self.data["targets"])
+
+    @property
+    def slas(self) -> list[dict[str, Any]]:
+        return list(self.data["slas"])
+
+    @property
+    def as_of(self) -> str:
+        return str(self.data["as_of"])
+
+    def failed(self, fail_on: str = "error") -> bool:
+        """Whether a violation is as severe as FAIL_ON (`error`, `warning`, `never`)."""
+        if fail_on not in FAIL_LEVELS:
+            raise ValueError(f"fail_on is one of {', '.join(FAIL_LEVELS)}, not `{fail_on}`")
+        failing = FAIL_LEVELS[fail_on]
+        return any(v["severity"] in failing for v in self.data["violations"])
+
+    def render(self, fmt: str = "table", *, color: bool = False, **options: Any) -> str:
+        """The report as text in one of `slalang evaluate --format`'s formats; OPTIONS
+        are those of `slalang.render.report.render_report` (the plan is passed for you)."""
+        from slalang.render.report import render_report
+
+        return render_report(self.data, fmt, color=color, plan=self.plan, **options)
+
+    def to_json(self) -> str:
+        """The same bytes as `slalang evaluate --format json`."""
+        return self.render("json")
+
+
+# ---- the pieces commands share ----------------------------------------------------------------
+
+
+def to_seconds(
+    value: Instant | None,
+    zone: str | None,
+    role: Role = "as-of",
+    *,
+    name: str = "",
+    clock: Clock | None = None,
+) -> int | None:
+    """VALUE as Unix seconds (None stays None); see `Instant`."""
+    if value is None:
+        return None
+    try:
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                return parse_instant(value.isoformat(), zone, role, clock)
+            return int(value.timestamp())
+        if isinstance(value, date):
+            return parse_instant(value.isoformat(), zone, role, clock)
+        if isinstance(value, int):
+            return value
+        return parse_instant(str(value), zone, role, clock)
+    except ValueError as exc:
+        raise InstantError(f"{name}: {exc}" if name else str(exc)) from None
+
+
+def find_lead(wanted: str, leads: Mapping[str, Any]) -> str:
+    """The lead id WANTED names: itself, or the one id it is a prefix of. Otherwise an
+    error that suggests the nearest ids."""
+    import difflib
+
+    if wanted in leads:
+        return wanted
+    matches = sorted(lead for lead in leads if lead.startswith(wanted))
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        shown = ", ".join(f"`{m}`" for m in matches[:5])
+        more = f" and {len(matches) - 5} more" if len(matches) > 5 else ""
+        raise SlalangError(f"lead `{wanted}` is a prefix of several ids: {shown}{more}")
+    close = difflib.get_close_matches(wanted, list(leads), n=3)
+    hint = f"; did you mean {', '.join(f'`{c}`' for c in close)}?" if close else ""
+    raise SlalangError(f"no events for lead `{wanted}` in the input{hint}")
+
+
+def read_log(
+    plan: Mapping[str, Any],
+    events: Events,
+    *,
+    mapping: str | os.PathLike[str] | None = None,
+    timezone: str | None = None,
+    as_of: int | None = None,
+    on_warning: Warn | None = None,
+) -> Any:
+    """The event log EVENTS hold, read as PLAN's fields and events; event types the plan
+    does not declare are warned about once each."""
+    from slalang.data import load_mapping, read_events
+    from slalang.evaluate.run import field_specs
+
+    paths, stdin = _inputs(events)
+    log = read_events(
+        paths,
+        field_specs(plan),
+        plan["events"],
+        mapping=load_mapping(os.fspath(mapping)) if mapping else None,
+        timezone=timezone,
+        as_of=None if as_of is None else datetime.fromtimestamp(as_of, UTC),
+        stdin=stdin,
+    )
+    warn = on_warning or (lambda _: None)
+    for kind, count in sorted(log.stats.unknown_events.items()):
+        warn(
+            f"event type `{kind}` is not declared by the policy; "
+            f"{count} event{'s' if count != 1 else ''} ignored"
+        )
+    for message in rejection_warnings(log):
+        warn(message)
+    return log
+
+
+def rejection_warnings(log: Any) -> list[str]:
+    """How many rows were rejected and why, then an example per reason: the lines a person
+    reads before trusting a report."""
+    stats = log.stats
+    if not stats.rejected:
+        return []
+    total = sum(stats.rejected.values())
+    reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(stats.rejected.items()))
+    lines = [f"{total} row{'s' if total != 1 else ''} rejected ({reasons})"]
+    lines += [
+        f"  {example.file}:{example.line}: {example.reason}: {example.detail}"
+        for example in stats.rejected_examples
+    ]
+    return ["\n".join(lines)]
+
+
+def check_rejections(log: Any, strict: bool) -> None:
+    """Under `strict`, a rejected row means the run cannot be done."""
+    if strict and log.stats.rejected:
+        raise SlalangError("rows were rejected and --strict is set")
+
+
+def _collector(into: list[str], also: Warn | None) -> Warn:
+    def warn(message: str) -> None:
+        into.append(message)
+        if also is not None:
+            also(message)
+
+    return warn
+
+
+def _metrics(
+    metrics: str | os.PathLike[str] | Mapping[tuple[str, str], float] | None,
+) -> Mapping[tuple[str, str], float] | None:
+    from slalang.data import read_metrics
+
+    if metrics is None or isinstance(metrics, Mapping):
+        return metrics
+    return read_metrics(os.fspath(metrics))
+
+
+def _inputs(events: Events) -> tuple[list[str], Any]:
+    """Paths for the reader, and the stream `-` stands for: standard input, or rows given
+    in memory written as JSON Lines (so they are read by exactly the same rules)."""
+    if isinstance(events, str | os.PathLike):
+        events = [events]
+    if hasattr(events, "to_dict"):  # a pandas DataFrame
+        events = events.to_dict("records")
+    items = list(events)
+    if items and all(isinstance(item, Mapping) for item in items):
+        lines = (json.dumps(dict(row), default=_json_value) + "\n" for row in items)
+        return ["-"], io.BytesIO("".join(lines).encode("utf-8"))
+    if not items:
+        raise SlalangError("no events given")
+    paths = [os.fspath(item) for item in items]
+    return paths, (sys.stdin.buffer if "-" in paths else None)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    with contextlib.suppress(AttributeError):  # numpy and pandas scalars, Timestamps
+        return value.isoformat()
+    with contextlib.suppress(AttributeError):
+        return value.item()
+    return str(value)
+
+
+__all__ = [
+    "FAIL_LEVELS",
+    "Checked",
+    "Events",
+    "Instant",
+    "InstantError",
+    "Policy",
+    "Report",
+    "check_paths",
+    "diff_policies",
+    "find_lead",
+    "load_policy",
+    "policy_files",
+    "read_log",
+    "to_seconds",
+]
