@@ -10,7 +10,7 @@ every command of the command line is a thin shell over.
 
 Problems raise `slalang.SlalangError` (one line, in the project's words) or its subclass
 `slalang.PolicyError` (with `.diagnostics`); nothing is printed. Warnings a person should
-see (rejected rows, undeclared event types) are collected on the result and, when an
+see (rejected rows, bad values, undeclared event types) are collected on the result and, when an
 `on_warning` callback is given, also handed to it as they happen.
 """
 
@@ -168,9 +168,9 @@ class Policy:
 
         `as_of` (default: the latest event) is the instant judged at; `start`/`end` (or
         `period`, e.g. "2026-03", "2026-Q1", "last-month") limit what is judged. With
-        `strict`, a rejected row makes the run fail instead of being counted. `metrics` is
-        a metrics CSV or {(metric, period): value}. `clock` replaces the wall clock for
-        `now` and relative periods.
+        `strict`, a rejected row or a bad value makes the run fail instead of being
+        counted. `metrics` is a metrics CSV or {(metric, period): value}. `clock`
+        replaces the wall clock for `now` and relative periods.
         """
         from slalang.evaluate.run import evaluate
 
@@ -481,9 +481,11 @@ def read_log(
     as_of: int | None = None,
     on_warning: Warn | None = None,
 ) -> Any:
-    """The event log EVENTS hold, read as PLAN's fields and events; event types the plan
-    does not declare are warned about once each."""
-    from slalang.data import load_mapping, read_events
+    """The event log EVENTS hold, read as PLAN's fields and events; timestamps without an
+    offset fall back to the agreement's zone (RUNNER §6.2). What of the input was not used
+    as it stands (undeclared types, the assumed zone, rejected rows, bad values) is warned
+    about once each."""
+    from slalang.data import input_warnings, load_mapping, read_events
     from slalang.evaluate.run import field_specs
 
     paths, stdin = _inputs(events)
@@ -495,38 +497,21 @@ def read_log(
         timezone=timezone,
         as_of=None if as_of is None else datetime.fromtimestamp(as_of, UTC),
         stdin=stdin,
+        default_timezone=plan["policy"]["timezone"],
     )
     warn = on_warning or (lambda _: None)
-    for kind, count in sorted(log.stats.unknown_events.items()):
-        warn(
-            f"event type `{kind}` is not declared by the policy; "
-            f"{count} event{'s' if count != 1 else ''} ignored"
-        )
-    for message in rejection_warnings(log):
+    for message in input_warnings(log.stats):
         warn(message)
     return log
 
 
-def rejection_warnings(log: Any) -> list[str]:
-    """How many rows were rejected and why, then an example per reason: the lines a person
-    reads before trusting a report."""
-    stats = log.stats
-    if not stats.rejected:
-        return []
-    total = sum(stats.rejected.values())
-    reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(stats.rejected.items()))
-    lines = [f"{total} row{'s' if total != 1 else ''} rejected ({reasons})"]
-    lines += [
-        f"  {example.file}:{example.line}: {example.reason}: {example.detail}"
-        for example in stats.rejected_examples
-    ]
-    return ["\n".join(lines)]
-
-
 def check_rejections(log: Any, strict: bool) -> None:
-    """Under `strict`, a rejected row means the run cannot be done."""
-    if strict and log.stats.rejected:
-        raise SlalangError("rows were rejected and --strict is set")
+    """Under `strict`, a rejected row or a bad value means the run cannot be done."""
+    from slalang.data import strict_problem
+
+    problem = strict_problem(log.stats)
+    if strict and problem:
+        raise SlalangError(problem)
 
 
 def _collector(into: list[str], also: Warn | None) -> Warn:

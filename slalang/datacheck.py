@@ -41,6 +41,7 @@ class Profile:
 
     files: list[_FileProfile] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _header(path: str) -> list[str] | None:
@@ -79,7 +80,8 @@ def profile(
     plan: dict[str, Any], paths: Sequence[str], mapping: Mapping, timezone: str | None
 ) -> Profile:
     """Read each file on its own with the reader `evaluate` uses, and collect the problems:
-    rejected rows, and fields the policy reads that no event sets."""
+    rejected rows, bad values, and fields the policy reads that no event sets; and the
+    warnings: sources whose events cover different date ranges."""
     from slalang.evaluate.run import field_specs
 
     specs = field_specs(plan)
@@ -88,14 +90,74 @@ def profile(
         if path == "-":
             raise SlalangError("data check reads files; save standard input to a file first")
         source = mapping.source_for(path)
-        log = read_events([path], specs, plan["events"], mapping, timezone)
+        log = read_events(
+            [path],
+            specs,
+            plan["events"],
+            mapping,
+            timezone,
+            default_timezone=plan["policy"]["timezone"],
+        )
         result.files.append(_FileProfile(path, source, _header(path), log))
     rejected = sum(sum(f.log.stats.rejected.values()) for f in result.files)
     if rejected:
         result.problems.append(f"{rejected:,} row{_s(rejected)} would be rejected")
+    bad = sum(sum(_bad_counts(f.log).values()) for f in result.files)
+    if bad:
+        result.problems.append(
+            f"{bad:,} bad value{_s(bad)} (the events are used, those fields left unchanged)"
+        )
     for name in _never_set(plan, result):
         result.problems.append(f"the policy reads the field `{name}` but no event sets it")
+    result.warnings.extend(_range_warnings(result))
     return result
+
+
+_RANGE_SLACK = 31 * 86_400
+"""How far apart two sources' first or last events may be before the ranges count as
+different: a deal follows its lead by days or weeks, but an export that stops months
+before another makes every later period read as missing data."""
+
+
+def _range_warnings(result: Profile) -> list[str]:
+    """A warning when the sources of a multi-source mapping cover different date ranges."""
+    ranges: dict[str, tuple[int, int]] = {}
+    for item in result.files:
+        stats = item.log.stats
+        if item.source.name is None or stats.first_ts is None or stats.last_ts is None:
+            continue
+        first, last = ranges.get(item.source.name, (stats.first_ts, stats.last_ts))
+        ranges[item.source.name] = (min(first, stats.first_ts), max(last, stats.last_ts))
+    if len(ranges) < 2:
+        return []
+    starts = [first for first, _ in ranges.values()]
+    ends = [last for _, last in ranges.values()]
+    if max(starts) - min(starts) <= _RANGE_SLACK and max(ends) - min(ends) <= _RANGE_SLACK:
+        return []
+    shown = "; ".join(
+        f"`{name}` {iso(first)[:10]} to {iso(last)[:10]}" for name, (first, last) in ranges.items()
+    )
+    common = (
+        f"periods outside {iso(max(starts))[:10]} to {iso(min(ends))[:10]} lack some "
+        "sources' events"
+        if max(starts) <= min(ends)
+        else "no period has events from every source"
+    )
+    return [
+        f"the sources cover different date ranges ({shown}); {common} and may read as "
+        "missed targets (judge the common range with --from/--to, or export the same range)"
+    ]
+
+
+def _bad_counts(log: EventLog) -> Counter[str]:
+    """Bad values by `field`/reason."""
+    return Counter(
+        {
+            f"{name}: {reason}": count
+            for name, reasons in log.stats.bad_values.items()
+            for reason, count in reasons.items()
+        }
+    )
 
 
 def _never_set(plan: dict[str, Any], result: Profile) -> list[str]:
@@ -111,13 +173,13 @@ def _s(count: int) -> str:
     return "" if count == 1 else "s"
 
 
-def _zone_note(source: Mapping, timezone: str | None) -> str:
+def _zone_note(source: Mapping, timezone: str | None, agreement: str) -> str:
     if source.timezone:
         zone = f"`{source.timezone}` (the mapping's `timezone`)"
     elif timezone:
         zone = f"`{timezone}` (--timezone)"
     else:
-        zone = "none: a timestamp without a UTC offset is rejected (naive_timestamp)"
+        zone = f"`{agreement}` (the agreement's zone: neither the mapping nor --timezone names one)"
     formats = ", ".join(f"`{fmt}`" for fmt in source.timestamp_formats)
     read = f"{formats}, then ISO-8601" if formats else "ISO-8601"
     return f"local times read in {zone}; timestamps read as {read}; a date alone is local midnight"
@@ -141,14 +203,20 @@ def render(plan: dict[str, Any], result: Profile, timezone: str | None) -> str:
         source = items[0].source
         rows = sum(i.log.stats.rows for i in items)
         out.append(f"source {name}: {len(items)} file{_s(len(items))}, {rows:,} row{_s(rows)}")
-        out.append(f"  {_zone_note(source, timezone)}")
+        out.append(f"  {_zone_note(source, timezone, plan['policy']['timezone'])}")
         uses = _uses(source, specs, plan["events"])
         for item in items:
             stats = item.log.stats
             bad = sum(stats.rejected.values())
+            span = (
+                f", events from {iso(stats.first_ts)} to {iso(stats.last_ts)}"
+                if stats.first_ts is not None and stats.last_ts is not None
+                else ""
+            )
             out.append(
                 f"  {item.path}: {stats.rows:,} rows, {stats.events:,} events, "
-                f"{stats.leads:,} leads, {bad:,} rejected"
+                f"{stats.leads:,} leads, {bad:,} rejected, "
+                f"{sum(_bad_counts(item.log).values()):,} bad values{span}"
             )
             if item.header is None:
                 out.append("    columns: JSON Lines (keys are looked up per line)")
@@ -178,7 +246,9 @@ def render(plan: dict[str, Any], result: Profile, timezone: str | None) -> str:
     span = f"{iso(first)} to {iso(last)}" if first is not None and last is not None else "none"
     out.append(f"leads: {len(leads):,}; events from {span}")
     out.extend(_rejections(result))
+    out.extend(_bad_values(result))
     out.extend(_fields(plan, result))
+    out.extend(f"warning: {warning}" for warning in result.warnings)
     if result.problems:
         out.append(f"{len(result.problems)} problem{_s(len(result.problems))}:")
         out.extend(f"  {problem}" for problem in result.problems)
@@ -187,22 +257,47 @@ def render(plan: dict[str, Any], result: Profile, timezone: str | None) -> str:
     return "\n".join(out) + "\n"
 
 
+def _counted(
+    title: str, counts: Counter[str], examples: list[tuple[str, str]], none: str
+) -> list[str]:
+    """A count per key, each followed by up to _EXAMPLES of its (key, example) lines."""
+    if not counts:
+        return [none]
+    shown: dict[str, list[str]] = {}
+    for key, example in examples:
+        listed = shown.setdefault(key, [])
+        if len(listed) < _EXAMPLES:
+            listed.append(example)
+    lines = [title]
+    for key, count in sorted(counts.items()):
+        lines.append(f"  {key}: {count:,}")
+        lines.extend(f"    {example}" for example in shown.get(key, []))
+    return lines
+
+
 def _rejections(result: Profile) -> list[str]:
     reasons: Counter[str] = Counter()
-    examples: dict[str, list[str]] = {}
     for item in result.files:
         reasons.update(item.log.stats.rejected)
-        for example in item.log.stats.rejected_examples:
-            shown = examples.setdefault(example.reason, [])
-            if len(shown) < _EXAMPLES:
-                shown.append(f"{example.file}:{example.line}: {example.detail}")
-    if not reasons:
-        return ["rejected rows: none"]
-    lines = ["rejected rows:"]
-    for reason, count in sorted(reasons.items()):
-        lines.append(f"  {reason}: {count:,}")
-        lines.extend(f"    {example}" for example in examples.get(reason, []))
-    return lines
+    examples = [
+        (r.reason, f"{r.file}:{r.line}: {r.detail}")
+        for item in result.files
+        for r in item.log.stats.rejected_examples
+    ]
+    return _counted("rejected rows:", reasons, examples, "rejected rows: none")
+
+
+def _bad_values(result: Profile) -> list[str]:
+    counts: Counter[str] = Counter()
+    for item in result.files:
+        counts.update(_bad_counts(item.log))
+    examples = [
+        (f"{b.field}: {b.reason}", f"{b.file}:{b.line}: `{b.value}`")
+        for item in result.files
+        for b in item.log.stats.bad_value_examples
+    ]
+    title = "bad values (the events are used, the field left unchanged):"
+    return _counted(title, counts, examples, "bad values: none")
 
 
 def _fields(plan: dict[str, Any], result: Profile) -> list[str]:

@@ -459,4 +459,6 @@ def merged_inputs(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, A
             options = [*mine.get("options", []), *entry["options"]]
             fields[name] = {**mine, "options": list(dict.fromkeys(options))}
     events = sorted(set(old["events"]) | set(new["events"]))
-    return {"fields": fields, "events": events}
+    # local times with no zone of their own are read in the new agreement's zone, so both
+    # plans judge the same instants (a change of zone shows as a change of periods)
+    return {"fields": fields, "events": events, "policy": {"timezone": new["policy"]["timezone"]}}

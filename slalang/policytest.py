@@ -302,7 +302,13 @@ def report_of(test: TestFile) -> dict[str, Any]:
     if test.rows is not None:
         data = "".join(json.dumps(row) + "\n" for row in test.rows).encode("utf-8")
         log = read_events(
-            ["-"], field_specs(plan), plan["events"], mapping, as_of=as_of, stdin=io.BytesIO(data)
+            ["-"],
+            field_specs(plan),
+            plan["events"],
+            mapping,
+            as_of=as_of,
+            stdin=io.BytesIO(data),
+            default_timezone=plan["policy"]["timezone"],
         )
     else:
         assert test.events_file is not None  # the schema asks for one or the other
@@ -311,7 +317,12 @@ def report_of(test: TestFile) -> dict[str, Any]:
                 f"{test.path}: events file `{test.events_file.as_posix()}` does not exist"
             )
         log = read_events(
-            [str(test.events_file)], field_specs(plan), plan["events"], mapping, as_of=as_of
+            [str(test.events_file)],
+            field_specs(plan),
+            plan["events"],
+            mapping,
+            as_of=as_of,
+            default_timezone=plan["policy"]["timezone"],
         )
     _warn_input(test, log)
     span = Span(test.start, test.end)
@@ -350,11 +361,20 @@ def _warn_input(test: TestFile, log: Any) -> None:
             err=True,
         )
     for example in stats.rejected_examples:
-        if test.rows is not None and 0 < example.line <= len(test.row_lines):
-            place = f"{test.path}:{test.row_lines[example.line - 1]}: events[{example.line - 1}]"
-        else:
-            place = f"{example.file}:{example.line}"
+        place = _row_place(test, example.file, example.line)
         click.echo(f"warning: {place}: row rejected: {example.reason}: {example.detail}", err=True)
+    for bad in stats.bad_value_examples:
+        place = _row_place(test, bad.file, bad.line)
+        click.echo(
+            f"warning: {place}: bad value of `{bad.field}`: {bad.reason}: `{bad.value}`", err=True
+        )
+
+
+def _row_place(test: TestFile, file: str, line: int) -> str:
+    """Where an input row is: its place in the test file for inline events."""
+    if test.rows is not None and 0 < line <= len(test.row_lines):
+        return f"{test.path}:{test.row_lines[line - 1]}: events[{line - 1}]"
+    return f"{file}:{line}"
 
 
 def _selected(cases: Iterable[Case], keyword: str | None) -> list[Case]:

@@ -25,11 +25,12 @@ def check_command(
     policy: str, files: tuple[str, ...], mapping: str | None, timezone: str | None
 ) -> None:
     """Profile FILES against the mapping and POLICY: rows per source, columns mapped and
-    unmapped, events per type, leads, time range, time zones, rejected rows with examples,
-    and fields the policy reads that are never set.
+    unmapped, events per type, leads, time ranges, time zones, rejected rows and bad
+    values with examples, fields the policy reads that are never set, and sources that
+    cover different date ranges (a warning).
 
-    Exits 1 when a row would be rejected or a field the policy reads is never set,
-    2 when the policy, mapping or files cannot be read.
+    Exits 1 when a row would be rejected, a value cannot be read or a field the policy
+    reads is never set, 2 when the policy, mapping or files cannot be read.
 
     \b
     Example:

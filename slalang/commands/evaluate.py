@@ -42,7 +42,9 @@ REPORT_FORMATS = ("table", "json", "jsonl", "csv", "markdown", "junit")
     show_default=True,
     help="Exit 1 when a violation has this severity or worse.",
 )
-@click.option("--strict", is_flag=True, help="Exit 2 when any input row is rejected.")
+@click.option(
+    "--strict", is_flag=True, help="Exit 2 when an input row is rejected or a value is bad."
+)
 @engine_options
 @root_option
 def evaluate_command(

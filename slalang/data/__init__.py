@@ -7,13 +7,25 @@ documented in docs/data.md.
 """
 
 from slalang.data.events import read_events
-from slalang.data.log import REASONS, Event, EventLog, InputStats, Rejection
+from slalang.data.log import (
+    BAD_VALUES,
+    REASONS,
+    BadValue,
+    Event,
+    EventLog,
+    InputStats,
+    Rejection,
+    input_warnings,
+    strict_problem,
+)
 from slalang.data.mapping import Mapping, load_mapping, parse_mapping
 from slalang.data.metrics import read_metrics
 from slalang.data.values import FieldSpec, FieldValue
 
 __all__ = [
+    "BAD_VALUES",
     "REASONS",
+    "BadValue",
     "Event",
     "EventLog",
     "FieldSpec",
@@ -21,8 +33,10 @@ __all__ = [
     "InputStats",
     "Mapping",
     "Rejection",
+    "input_warnings",
     "load_mapping",
     "parse_mapping",
     "read_events",
     "read_metrics",
+    "strict_problem",
 ]

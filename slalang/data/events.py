@@ -22,9 +22,10 @@ from types import MappingProxyType
 from typing import BinaryIO, Protocol
 from zoneinfo import ZoneInfo
 
-from slalang.data.log import REASONS, Event, EventLog, InputStats, Rejection
+from slalang.data.log import REASONS, BadValue, Event, EventLog, InputStats, Rejection
 from slalang.data.mapping import CANONICAL_COLUMNS, Mapping
 from slalang.data.sources import (
+    NESTED,
     CsvRows,
     JsonRows,
     detect_format,
@@ -37,10 +38,11 @@ from slalang.data.values import (
     Converter,
     FieldSpec,
     FieldValue,
+    LocalClock,
     NaiveTimestampError,
     converter,
     describe_bad_timestamp,
-    describe_bad_value,
+    printable,
     quote,
     timestamp_parser,
 )
@@ -48,6 +50,7 @@ from slalang.diagnostics import SlalangError
 from slalang.memory import gc_paused
 
 _EXAMPLES = 20
+_VALUE_SHOWN = 200  # characters of a bad value kept as its example
 _NO_FIELDS: AbstractMapping[str, FieldValue] = MappingProxyType({})
 _NEVER = sys.maxsize  # the as-of cut-off when there is none: no event is after it
 
@@ -77,10 +80,17 @@ class _Layout:
     # (index, source column, declared event type or None, the type as the mapping names it)
     dates: list[tuple[int, str, str | None, str]]
 
+    def keys(self) -> list[int]:
+        """The cells a row cannot be used without: a bad byte there rejects the row."""
+        return [i for i in (self.lead, self.timestamp, self.event, self.event_id) if i >= 0]
+
 
 @dataclass(slots=True)
 class _Profile:
-    """One source's mapping resolved against the policy: what the hot loops look up."""
+    """One source's mapping resolved against the policy: what the hot loops look up.
+
+    `assumed` is the clock reading local times in the agreement's zone when neither the
+    source nor --timezone names one; whether it read any is known after the read."""
 
     mapping: Mapping
     fmt: tuple[str, ...]
@@ -88,6 +98,7 @@ class _Profile:
     types: dict[str, str]
     field_sources: dict[str, FieldSpec]
     date_sources: dict[str, tuple[str | None, str]]
+    assumed: LocalClock | None
 
 
 class _Reader:
@@ -101,8 +112,10 @@ class _Reader:
         mapping: Mapping,
         timezone: str | None,
         as_of: int,
+        default_timezone: str | None = None,
     ) -> None:
         self.specs = dict(fields)
+        self.default_timezone = default_timezone
         self.root = mapping
         self.as_of = as_of
         self.declared = {name: sys.intern(name) for name in events}
@@ -121,16 +134,22 @@ class _Reader:
     # -- resolving the mapping against the policy, once -------------------------------------
 
     def _profile(self, mapping: Mapping, timezone: str | None) -> _Profile:
+        """The source's rules; its zone is, first that applies, the source's `timezone`,
+        --timezone, the agreement's zone (RUNNER §6.2)."""
         self.mapping = mapping
         zone_name = mapping.timezone or timezone
-        zone = _zone(zone_name) if zone_name else None
+        clock = LocalClock(_zone(zone_name)) if zone_name else None
+        assumed = None
+        if clock is None and self.default_timezone:
+            clock = assumed = LocalClock(_zone(self.default_timezone))
         return _Profile(
             mapping,
             mapping.timestamp_formats,
-            timestamp_parser(mapping.timestamp_formats, zone),
+            timestamp_parser(mapping.timestamp_formats, clock),
             self._event_types(),
             self._field_sources(),
             self._date_sources(),
+            assumed,
         )
 
     def use(self, mapping: Mapping) -> None:
@@ -239,7 +258,9 @@ class _Reader:
                 )
             _check_unique(name, header, source)
             fed_by[spec.name] = source
-            columns.append((index, sys.intern(spec.name), converter(spec), spec))
+            columns.append(
+                (index, sys.intern(spec.name), converter(spec, self.mapping.numbers), spec)
+            )
         columns.sort(key=lambda column: column[0])
         return columns
 
@@ -252,7 +273,9 @@ class _Reader:
             if spec.name in fed or source in keys:
                 continue
             fed.add(spec.name)
-            fields.append((len(keys), sys.intern(spec.name), converter(spec), spec))
+            fields.append(
+                (len(keys), sys.intern(spec.name), converter(spec, self.mapping.numbers), spec)
+            )
             keys.append(source)
         dates = []
         for source, (kind, raw) in self.date_sources.items():
@@ -289,16 +312,34 @@ class _Reader:
                 line, "bad_timestamp", f"`{column}`: {describe_bad_timestamp(text, self.fmt)}"
             )
 
-    def _reject_field(self, line: int, row: list[str], layout: _Layout) -> None:
-        """Find the first field cell its converter refuses (the loop only knows one did)."""
-        for index, _, convert, spec in layout.fields:
-            text = row[index]
-            if text and convert is not None:
+    def read_fields(self, line: int, row: list[str], layout: _Layout) -> dict[str, FieldValue]:
+        """A row's field values cell by cell, counting each cell that cannot be read as a bad
+        value: the slow path, for a row the fast loop found a bad cell in, or one that may
+        hold bytes that are not text."""
+        found: dict[str, FieldValue] = {}
+        for index, name, convert, spec in layout.fields:
+            cell = row[index]
+            if not cell:
+                continue
+            if cell is NESTED:
+                self.bad_value(line, name, "(a JSON list or object)", "bad_json")
+            elif has_escaped_bytes([cell]):
+                self.bad_value(line, name, cell, "bad_encoding")
+            elif convert is None:
+                found[name] = cell
+            else:
                 try:
-                    convert(text)
+                    found[name] = convert(cell)
                 except ValueError:
-                    self.reject(line, BAD_VALUE_REASONS[spec.type], describe_bad_value(spec, text))
-                    return
+                    self.bad_value(line, name, cell, BAD_VALUE_REASONS[spec.type])
+        return found
+
+    def bad_value(self, line: int, name: str, cell: str, reason: str) -> None:
+        counts = self.stats.bad_values.setdefault(name, {})
+        counts[reason] = counts.get(reason, 0) + 1
+        if len(self.stats.bad_value_examples) < _EXAMPLES:
+            example = BadValue(self.file, line, name, printable(cell, _VALUE_SHOWN), reason)
+            self.stats.bad_value_examples.append(example)
 
     def _count_unknown(self, raw: str) -> None:
         unknown = self.stats.unknown_events
@@ -319,11 +360,14 @@ class _Reader:
 
         Rows the source could not make (a bad JSON line, a CSV record the parser refused)
         come as empty rows and were counted by the source; blank lines come as `[""]`.
+        A field cell that cannot be read sends the row through `read_fields`, which counts
+        it as a bad value; the event is used all the same (RUNNER §6.1).
         """
         new = tuple.__new__
         event_class = Event
         width = layout.width
         i_lead, i_ts, i_event, i_id = layout.lead, layout.timestamp, layout.event, layout.event_id
+        keys = layout.keys()
         field_columns = [(i, name, convert) for i, name, convert, _ in layout.fields]
         parse_ts = self.parse_ts
         types_get = self.types.get
@@ -337,13 +381,14 @@ class _Reader:
         try:
             for row in source:
                 line = source.line_num
-                if len(row) != width or watch.dirty:
+                dirty = watch.dirty
+                if len(row) != width or dirty:
                     if not row or row == [""]:
                         continue  # a blank line is not a data row
                     if len(row) != width:
                         self.reject_line(line, "bad_row", _cells(len(row), width))
                         continue
-                    if has_escaped_bytes(row):
+                    if has_escaped_bytes([row[i] for i in keys]):
                         self.reject_line(line, "bad_encoding", REASONS["bad_encoding"])
                         continue
                 rows_read += 1
@@ -368,22 +413,24 @@ class _Reader:
                     else:
                         self.reject(line, "missing_event", REASONS["missing_event"])
                     continue
-                values: AbstractMapping[str, FieldValue] = no_fields
-                if field_columns:
-                    found: dict[str, FieldValue] = {}
-                    try:
-                        for i, name, convert in field_columns:
-                            cell = row[i]
-                            if cell:
-                                found[name] = cell if convert is None else convert(cell)
-                    except ValueError:
-                        self._reject_field(line, row, layout)
-                        continue
-                    if found:
-                        values = found
                 if ts > as_of:
                     after += 1
                     continue
+                values: AbstractMapping[str, FieldValue] = no_fields
+                if field_columns:
+                    found: dict[str, FieldValue] = {}
+                    if dirty:
+                        found = self.read_fields(line, row, layout)
+                    else:
+                        try:
+                            for i, name, convert in field_columns:
+                                cell = row[i]
+                                if cell:
+                                    found[name] = cell if convert is None else convert(cell)
+                        except ValueError:
+                            found = self.read_fields(line, row, layout)
+                    if found:
+                        values = found
                 event_id = (row[i_id] or None) if i_id >= 0 else None
                 # tuple.__new__ skips NamedTuple's Python-level __new__: a third of the cost
                 timelines[lead].append(
@@ -397,8 +444,12 @@ class _Reader:
             stats.after_as_of += after
 
     def _read_wide(self, source: _Rows, layout: _Layout, watch: _Watch) -> None:
-        """Rows that may also carry date cells, each one an event of its column's type."""
+        """Rows that may also carry date cells, each one an event of its column's type.
+
+        Each event stands on its own timestamp: a bad or missing one rejects that event
+        (counted like a rejected row), and the row's other events are still used."""
         width = layout.width
+        keys = layout.keys()
         ts_column = self.mapping.column("timestamp")
         stats = self.stats
         for row in source:
@@ -407,7 +458,7 @@ class _Reader:
                 if row and row != [""]:
                     self.reject_line(line, "bad_row", _cells(len(row), width))
                 continue
-            if watch.dirty and has_escaped_bytes(row):
+            if watch.dirty and has_escaped_bytes([row[i] for i in keys]):
                 self.reject_line(line, "bad_encoding", REASONS["bad_encoding"])
                 continue
             stats.rows += 1
@@ -418,39 +469,36 @@ class _Reader:
             made: list[tuple[int, str | None, str, str | None]] = []  # (ts, type, raw, id)
             row_id = row[layout.event_id] if layout.event_id >= 0 else ""
             raw = row[layout.event] if layout.event >= 0 else ""
-            text = column = ""
-            try:
-                if raw:
-                    text = row[layout.timestamp]
-                    if not text:
-                        self.reject(line, "missing_timestamp", REASONS["missing_timestamp"])
+            bad = 0
+            if raw:
+                text = row[layout.timestamp]
+                if not text:
+                    self.reject(line, "missing_timestamp", REASONS["missing_timestamp"])
+                    bad += 1
+                else:
+                    try:
+                        made.append((self.parse_ts(text), self.types.get(raw), raw, row_id or None))
+                    except ValueError as exc:
+                        self._reject_timestamp(line, text, ts_column, exc)
+                        bad += 1
+            for index, column, date_type, raw_type in layout.dates:
+                text = row[index]
+                if text:
+                    try:
+                        ts = self.parse_ts(text)
+                    except ValueError as exc:
+                        self._reject_timestamp(line, text, column, exc)
+                        bad += 1
                         continue
-                    column = ts_column
-                    made.append((self.parse_ts(text), self.types.get(raw), raw, row_id or None))
-                for index, column, date_type, raw_type in layout.dates:
-                    text = row[index]
-                    if text:
-                        event_id = f"{row_id}#{column}" if row_id else None
-                        made.append((self.parse_ts(text), date_type, raw_type, event_id))
-            except ValueError as exc:
-                self._reject_timestamp(line, text, column, exc)
-                continue
-            if not made:
+                    event_id = f"{row_id}#{column}" if row_id else None
+                    made.append((ts, date_type, raw_type, event_id))
+            if not made and not bad:
                 self.reject(line, "no_dates", REASONS["no_dates"])
                 continue
+            stats.expanded += len(made) + bad - 1
             values: AbstractMapping[str, FieldValue] = _NO_FIELDS
-            if any(kind is not None for _, kind, _, _ in made):
-                found: dict[str, FieldValue] = {}
-                try:
-                    for index, name, convert, _ in layout.fields:
-                        cell = row[index]
-                        if cell:
-                            found[name] = cell if convert is None else convert(cell)
-                except ValueError:
-                    self._reject_field(line, row, layout)
-                    continue
-                values = found or _NO_FIELDS
-            stats.expanded += len(made) - 1
+            if any(kind is not None and ts <= self.as_of for ts, kind, _, _ in made):
+                values = self.read_fields(line, row, layout) or _NO_FIELDS
             for ts, kind, raw_type, event_id in made:
                 self._add(lead, ts, kind, raw_type, values, event_id, line)
 
@@ -484,16 +532,17 @@ class _Reader:
             self._read_stream(path, name, open_binary(path, stdin, closing))
 
     def _read_stream(self, path: str, name: str, stream: io.BufferedReader) -> None:
+        encoding = self.mapping.encoding
         try:
             if detect_format(path, stream) == "jsonl":
                 layout, keys = self.json_layout()
                 required = self._required()[: 1 if layout.dates else 3]
-                lines = JsonRows(stream, keys, required, self.reject_line)
-                self.read_rows(lines, layout, _CLEAN)
+                lines = JsonRows(stream, keys, required, self.reject_line, encoding)
+                self.read_rows(lines, layout, lines)
                 if lines.absent and lines.saw_object:
                     raise SlalangError(_missing_keys(name, sorted(lines.absent)))
             else:
-                rows = CsvRows(stream, self.reject_line)
+                rows = CsvRows(stream, self.reject_line, encoding)
                 header = rows.header()
                 if header is None:
                     raise SlalangError(
@@ -503,6 +552,11 @@ class _Reader:
                 self.read_rows(rows, self.layout(header, name), rows.watch)
         except (OSError, EOFError, zlib.error) as exc:
             raise SlalangError(f"{name}: cannot read events: {_os_reason(exc)}") from None
+        except UnicodeDecodeError as exc:  # an encoding whose errors cannot be escaped
+            raise SlalangError(
+                f"{name}: cannot read events: not {encoding} text at byte {exc.start} "
+                "of a block; check the mapping's `encoding`"
+            ) from None
 
     def _required(self) -> list[str]:
         return [self.mapping.column(c) for c in ("lead_id", "timestamp", "event")]
@@ -527,6 +581,8 @@ class _Reader:
         stats.events -= duplicates
         stats.leads = len(self.leads)
         stats.first_ts, stats.last_ts = first, last
+        if any(p.assumed is not None and p.assumed.offsets for p in self.profiles.values()):
+            stats.timezone_assumed = self.default_timezone
         return EventLog(dict(self.leads), stats)
 
 
@@ -556,15 +612,6 @@ def _drop_duplicates(timeline: list[Event]) -> int:
     dropped = len(timeline) - len(kept)
     timeline[:] = kept
     return dropped
-
-
-class _Clean:
-    """The decode watch of an input whose bytes are checked elsewhere (JSON Lines)."""
-
-    dirty = False
-
-
-_CLEAN = _Clean()
 
 
 def _os_reason(exc: BaseException) -> str:
@@ -622,6 +669,7 @@ def read_events(
     timezone: str | None = None,
     as_of: datetime | None = None,
     stdin: BinaryIO | None = None,
+    default_timezone: str | None = None,
 ) -> EventLog:
     """Read event logs (CSV, CSV.gz, JSON Lines, `-` for stdin) into per-lead timelines.
 
@@ -629,9 +677,11 @@ def read_events(
     A multi-source `mapping` reads each path with the source its file name matches (an
     error when it matches none or several); the events of all paths merge per lead.
     `timezone` (--timezone) reads timestamps without an offset when the mapping names no
-    zone. Events after `as_of` (an aware datetime) are counted and left out. Rows that
-    cannot be used are counted by reason (REASONS); an input that cannot be read at all is
-    a SlalangError naming it.
+    zone, and `default_timezone` (the agreement's) when neither does; using it is recorded
+    in `stats.timezone_assumed` for the caller to say. Events after `as_of` (an aware
+    datetime) are counted and left out. Rows that cannot be used are counted by reason
+    (REASONS), field cells that cannot be read by field and reason (BAD_VALUES), their
+    events still used; an input that cannot be read at all is a SlalangError naming it.
     """
     if as_of is not None and as_of.tzinfo is None:
         raise ValueError("as_of must be an aware datetime")
@@ -639,7 +689,7 @@ def read_events(
         raise SlalangError("`-` (standard input) can be read only once")
     mapping = mapping or Mapping()
     cut = _NEVER if as_of is None else _epoch(as_of)
-    reader = _Reader(fields, events, mapping, timezone, cut)
+    reader = _Reader(fields, events, mapping, timezone, cut, default_timezone)
     with gc_paused():
         for path in paths:
             reader.read_input(path, _stdin(stdin) if path == "-" else None)

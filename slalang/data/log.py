@@ -9,21 +9,31 @@ from typing import NamedTuple
 
 from slalang.data.values import FieldValue
 
-#: Rejection reason codes, in the order a row is checked (the first defect wins).
+#: Rejection reason codes, in the order a row is checked (the first defect wins). Only a
+#: row without a usable lead id, timestamp or event type is rejected (RUNNER §6.1).
 REASONS: dict[str, str] = {
-    "bad_encoding": "the row holds bytes that are not UTF-8 text",
-    "bad_row": "a CSV row with the wrong number of cells, or one the CSV parser refused",
-    "bad_json": "a JSON Lines line that is not a JSON object of plain values",
+    "bad_encoding": "the lead id, timestamp, event or event id holds bytes that are not text",
+    "bad_row": "a CSV row with the wrong number of cells, one the CSV parser refused, "
+    "or a line or cell over the length limit",
+    "bad_json": "a JSON Lines line that is not a JSON object, or holds a list or object "
+    "under the lead id, timestamp, event or event id",
     "missing_lead_id": "the lead id is empty",
     "missing_timestamp": "the timestamp is empty",
     "bad_timestamp": "the timestamp (or a date cell) is not an instant",
-    "naive_timestamp": "the timestamp has no UTC offset and no time zone is set",
+    "naive_timestamp": "the timestamp has no UTC offset and no time zone is known",
     "missing_event": "the event type is empty",
     "no_dates": "a wide-export row with no event and every date cell empty",
-    "bad_number": "a number field's value is not a number",
+}
+
+#: Bad-value reason codes: a field cell that cannot be read leaves that field unchanged by
+#: its event, which is still used (RUNNER §6.1).
+BAD_VALUES: dict[str, str] = {
+    "bad_number": "a number field's value is not a number in the mapping's number format",
     "bad_bool": "a bool field's value is not true/false, yes/no or 1/0",
     "bad_date": "a date field's value is not a date",
     "bad_option": "a `one of` field's value is outside its set",
+    "bad_encoding": "the value holds bytes that are not text in the source's encoding",
+    "bad_json": "the value (JSON Lines) is a list or an object",
 }
 
 
@@ -48,6 +58,19 @@ class Event(NamedTuple):
         return (self.file, self.line)
 
 
+class BadValue(NamedTuple):
+    """A field cell that could not be read: where, which field, the text, the reason code.
+
+    `value` is the cell as written (bytes that are not text shown as `\\xNN`), shortened
+    when long."""
+
+    file: str
+    line: int
+    field: str
+    value: str
+    reason: str
+
+
 class Rejection(NamedTuple):
     """A rejected row: where it is, the reason code, and what was wrong in words."""
 
@@ -68,6 +91,10 @@ class InputStats:
 
         rows + expanded == events + sum(rejected) + duplicates
                            + sum(unknown_events) + after_as_of
+
+    `bad_values` (field → reason → count) are cells of used rows and so are outside that
+    sum. `timezone_assumed` is the agreement's zone when some timestamp without an offset
+    was read in it because neither the source nor --timezone named one (RUNNER §6.2).
     """
 
     rows: int = 0
@@ -79,6 +106,9 @@ class InputStats:
     unknown_events: dict[str, int] = field(default_factory=dict)
     after_as_of: int = 0
     expanded: int = 0
+    bad_values: dict[str, dict[str, int]] = field(default_factory=dict)
+    bad_value_examples: list[BadValue] = field(default_factory=list)
+    timezone_assumed: str | None = None
     first_ts: int | None = None
     last_ts: int | None = None
 
@@ -89,3 +119,55 @@ class EventLog:
 
     leads: dict[str, list[Event]]
     stats: InputStats
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def input_warnings(stats: InputStats) -> list[str]:
+    """What a run says about its input, one message each (examples on the lines after the
+    first): undeclared event types, the agreement's zone when it was assumed, rejected rows
+    and bad values. The report says the same; a warning is where a person running the
+    command (or a CI log) sees it whatever the report's format."""
+    messages = [
+        f"event type `{kind}` is not declared by the policy; {_plural(count, 'event')} ignored"
+        for kind, count in sorted(stats.unknown_events.items())
+    ]
+    if stats.timezone_assumed:
+        messages.append(
+            "timestamps without a UTC offset were read in the agreement's zone "
+            f"`{stats.timezone_assumed}`; give --timezone or the mapping's `timezone` "
+            "if the export uses another"
+        )
+    if stats.rejected:
+        reasons = ", ".join(f"{reason} {n:,}" for reason, n in sorted(stats.rejected.items()))
+        lines = [f"{_plural(sum(stats.rejected.values()), 'row')} rejected ({reasons})"]
+        lines += [f"  {r.file}:{r.line}: {r.reason}: {r.detail}" for r in stats.rejected_examples]
+        messages.append("\n".join(lines))
+    if stats.bad_values:
+        counts = [
+            f"{name} {reason} {n:,}"
+            for name, reasons in sorted(stats.bad_values.items())
+            for reason, n in sorted(reasons.items())
+        ]
+        total = sum(n for reasons in stats.bad_values.values() for n in reasons.values())
+        lines = [
+            f"{_plural(total, 'bad value')} ({', '.join(counts)}); "
+            "their events are used, those fields left unchanged"
+        ]
+        lines += [
+            f"  {b.file}:{b.line}: `{b.field}`: {b.reason}: `{b.value}`"
+            for b in stats.bad_value_examples
+        ]
+        messages.append("\n".join(lines))
+    return messages
+
+
+def strict_problem(stats: InputStats) -> str | None:
+    """Why `--strict` stops the run (exit 2): rejected rows or bad values; None if neither."""
+    if stats.rejected:
+        return "rows were rejected and --strict is set"
+    if stats.bad_values:
+        return "values could not be read and --strict is set"
+    return None

@@ -7,6 +7,7 @@ error names the file, the line and the YAML path of the key at fault, e.g.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import fnmatch
 import json
@@ -23,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import jsonschema
 import yaml
 
+from slalang.data.values import DEFAULT_NUMBERS, NumberFormat
 from slalang.diagnostics import SlalangError
 from slalang.yamlpaths import TYPE_WORDS, YamlPath, listing, node_lines
 
@@ -40,6 +42,8 @@ class Mapping:
     source event values to declared types; `fields` source columns to declared fields;
     `date_columns` source columns of a wide export to the event type each date cell makes.
     `timestamp_formats` are strptime formats tried in order (ISO-8601 after them).
+    `encoding` is the files' text encoding (a codec name), `numbers` how number cells
+    write their decimal mark and thousands separator.
     A multi-source mapping holds its `sources` (each a Mapping with a `name` and the `files`
     globs it reads) and nothing else; `source_for` picks the one an input file belongs to.
     A `lenient` mapping (a preset) names more columns than one policy declares, so its
@@ -52,6 +56,8 @@ class Mapping:
     columns: dict[str, str] = field(default_factory=dict)
     timezone: str | None = None
     timestamp_formats: tuple[str, ...] = ()
+    encoding: str = "utf-8"
+    numbers: NumberFormat = DEFAULT_NUMBERS
     events: dict[str, str] = field(default_factory=dict)
     fields: dict[str, str] = field(default_factory=dict)
     date_columns: dict[str, str] = field(default_factory=dict)
@@ -272,12 +278,31 @@ def _single(
         except ValueError as exc:
             at = (*prefix, "timestamp_format") + (() if isinstance(given, str) else (index,))
             raise SlalangError(f"{shell.where(*at)}: {exc}") from None
+    encoding = data.get("encoding", "utf-8")
+    try:
+        "text".encode(encoding)  # a bytes-to-bytes codec (`hex`) is refused here too
+        encoding = codecs.lookup(encoding).name
+    except LookupError:
+        raise SlalangError(
+            f"{shell.where(*prefix, 'encoding')}: unknown encoding `{encoding}` "
+            "(expected a codec name such as `utf-8`, `cp1252`, `latin-1` or `utf-16`)"
+        ) from None
+    try:
+        numbers = NumberFormat(data.get("decimal", "."), data.get("thousands", ","))
+    except ValueError:
+        key = "thousands" if "thousands" in data else "decimal"
+        raise SlalangError(
+            f"{shell.where(*prefix, key)}: the decimal mark and the thousands separator are "
+            f'both `{data.get("decimal", ".")}`; give `thousands` another separator or `""`'
+        ) from None
     files = data.get("files")
     return Mapping(
         path=shell.path,
         columns=dict(data.get("columns", {})),
         timezone=timezone,
         timestamp_formats=formats,
+        encoding=encoding,
+        numbers=numbers,
         events=dict(data.get("events", {})),
         fields=dict(data.get("fields", {})),
         date_columns=dict(data.get("date_columns", {})),

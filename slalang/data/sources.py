@@ -13,8 +13,11 @@ import csv
 import gzip
 import io
 import json
+import os
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from functools import partial
 from typing import IO, Any, BinaryIO, Literal
 
 from slalang.diagnostics import SlalangError
@@ -26,6 +29,18 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _DELIMITERS = (",", ";", "\t", "|")
 _JSONL_SUFFIXES = (".jsonl", ".ndjson")
 _BUFFER = 1 << 16
+
+#: The longest line read (characters of a CSV line, bytes of a JSON Lines line): a longer
+#: one is skipped in pieces and its row rejected as `bad_row`, so one runaway line (a
+#: 1 GiB line in a 1 MB gzip) costs at most this much memory, never the run.
+LINE_LIMIT = 1 << 20
+#: The longest CSV cell: the csv module's own default `field_size_limit`, which the quoted
+#: path enforces, applied to unquoted cells too so a row gets the same result either way.
+CELL_LIMIT = 131_072
+UTF8 = "utf-8"
+#: A stand-in for a JSON list or object under a field's key: a bad value, not a bad line.
+#: Compared by identity, so no text read from a file can be mistaken for it.
+NESTED = "\udfff(a JSON list or object)"
 
 
 def display_name(path: str) -> str:
@@ -48,18 +63,26 @@ class _Peekable(io.RawIOBase):
         return len(data)
 
 
+def ascii_compatible(encoding: str) -> bool:
+    """Whether the encoding writes ASCII text as ASCII bytes (UTF-8, cp1252; not UTF-16)."""
+    return "a,\n".encode(encoding) == b"a,\n"
+
+
 class DecodeWatch(io.BufferedIOBase):
-    """A pass-through binary stream that notices the first bytes that are not UTF-8.
+    """A pass-through binary stream that notices the first bytes that are not text in the
+    input's encoding.
 
     The text layer above decodes with `surrogateescape` so one bad byte cannot stop a
     million-row read; this watch flips `dirty` before any row decoded from the bad block
-    reaches the reader, which from then on checks rows for escaped bytes and rejects them.
-    An ASCII block costs one `isascii` scan; others an extra incremental decode.
+    reaches the reader, which from then on checks the cells it reads for escaped bytes.
+    In an ASCII-compatible encoding an ASCII block costs one `isascii` scan; others an
+    extra incremental decode.
     """
 
-    def __init__(self, inner: io.BufferedReader) -> None:
+    def __init__(self, inner: io.BufferedReader, encoding: str = UTF8) -> None:
         self._inner = inner
-        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._decoder = codecs.getincrementaldecoder(encoding)()
+        self._ascii = ascii_compatible(encoding)
         self.dirty = False
 
     @property
@@ -71,8 +94,8 @@ class DecodeWatch(io.BufferedIOBase):
 
     def read1(self, size: int = -1, /) -> bytes:
         data = self._inner.read1(size)
-        if not self.dirty and (not data or not data.isascii()):  # b"": the end, flush
-            try:
+        if not self.dirty and (not data or not self._ascii or not data.isascii()):
+            try:  # b"": the end, flush
                 self._decoder.decode(data, final=not data)
             except UnicodeDecodeError:
                 self.dirty = True
@@ -99,6 +122,11 @@ def open_binary(path: str, stdin: BinaryIO | None, closing: ExitStack) -> io.Buf
             raise SlalangError(f"{name}: cannot read events: it is a directory") from None
         except OSError as exc:
             raise SlalangError(f"{name}: cannot read events: {exc.strerror}") from None
+        mode = os.fstat(raw.fileno()).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+            raise SlalangError(
+                f"{name}: cannot read events: not a file or a pipe (a device or a socket)"
+            )
     if raw.peek(2)[:2] == _GZIP_MAGIC:
         return io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"), _BUFFER)
     return raw
@@ -123,11 +151,37 @@ def detect_format(path: str, stream: io.BufferedReader) -> Format:
     return "jsonl" if text.startswith(b"{") else "csv"
 
 
+class _TooLong(Exception):
+    """A line over LINE_LIMIT, already skipped to its end."""
+
+
+_LINE_ENDS = ("\n", "\r", b"\n", b"\r")
+
+
+def _lines(readline: Callable[[int], Any], end: str | bytes) -> Iterator[Any]:
+    """The lines of a text or binary stream (`end` is its empty read), each at most
+    LINE_LIMIT long. A longer line is read on in pieces to its end and comes out as None,
+    so memory stays bounded whatever the input."""
+    limit = LINE_LIMIT
+    for line in iter(partial(readline, limit), end):
+        if len(line) == limit and line[-1:] not in _LINE_ENDS:
+            while len(more := readline(limit)) == limit and more[-1:] not in _LINE_ENDS:
+                pass
+            yield None
+            continue
+        yield line
+
+
+def _too_long(what: str, unit: str = "characters") -> str:
+    limit = LINE_LIMIT if what == "line" else CELL_LIMIT
+    return f"a {what} over {limit:,} {unit}"
+
+
 class _Feed:
     """The lines the csv module parses a quoted record from: the record's first line, then
     as many more from the file as its quoted cells span (counted in `extra`)."""
 
-    def __init__(self, lines: Iterator[str]) -> None:
+    def __init__(self, lines: Iterator[str | None]) -> None:
         self.lines = lines
         self.pending: str | None = None
         self.extra = 0
@@ -141,7 +195,10 @@ class _Feed:
             self.pending = None
             return line
         self.extra += 1
-        return next(self.lines)
+        line = next(self.lines)
+        if line is None:
+            raise _TooLong
+        return line
 
 
 class CsvRows:
@@ -150,17 +207,22 @@ class CsvRows:
     A line without a double quote is split on the delimiter, which gives what the csv
     module would and costs a third of it; a line with one is parsed by the csv module,
     reading on while a quoted cell spans lines. `line_num` is the line the row last
-    yielded starts on. A record the csv module refuses is reported through `reject` and
-    comes out as an empty row, which the reader skips; a blank line comes out as `[""]`.
+    yielded starts on. A record the csv module refuses, a line over LINE_LIMIT or a cell
+    over CELL_LIMIT (quoted or not) is reported through `reject` and comes out as an empty
+    row, which the reader skips; a blank line comes out as `[""]`.
     """
 
-    def __init__(self, stream: io.BufferedReader, reject: RejectLine) -> None:
-        first = stream.peek(_BUFFER)[:_BUFFER].split(b"\n", 1)[0].decode("utf-8", "replace")
+    def __init__(self, stream: io.BufferedReader, reject: RejectLine, encoding: str = UTF8) -> None:
+        head = stream.peek(_BUFFER)[:_BUFFER].decode(encoding, "replace")
+        first = head.split("\n", 1)[0]
         counts = [first.count(d) for d in _DELIMITERS]
         self.delimiter = _DELIMITERS[counts.index(max(counts))] if max(counts) else ","
-        self.watch = DecodeWatch(stream)
+        self.watch = DecodeWatch(stream, encoding)
         self._text = io.TextIOWrapper(
-            self.watch, encoding="utf-8-sig", errors="surrogateescape", newline=""
+            self.watch,
+            encoding="utf-8-sig" if encoding == UTF8 else encoding,
+            errors="surrogateescape",
+            newline="",
         )
         self._reject = reject
         self.line_num = 0
@@ -171,21 +233,34 @@ class CsvRows:
 
     def _generate(self) -> Iterator[list[str]]:
         delimiter = self.delimiter
-        lines = iter(self._text)
+        lines = _lines(self._text.readline, "")
         feed = _Feed(lines)
         quoted = csv.reader(feed, delimiter=delimiter)
+        cell_limit = CELL_LIMIT
         number = 0
         for line in lines:
             number += 1
             self.line_num = number
+            if line is None:
+                self._reject(number, "bad_row", _too_long("line"))
+                yield []
+                continue
             if '"' not in line:
-                yield line.rstrip("\r\n").split(delimiter)
+                row = line.rstrip("\r\n").split(delimiter)
+                if len(line) > cell_limit and max(map(len, row)) > cell_limit:
+                    self._reject(number, "bad_row", _too_long("cell"))
+                    row = []
+                yield row
                 continue
             feed.pending = line
             try:
                 row = next(quoted)
+            except _TooLong:
+                self._reject(number, "bad_row", _too_long("line"))
+                row = []
             except csv.Error as exc:
-                self._reject(number, "bad_row", f"CSV: {exc}")
+                detail = _too_long("cell") if "field limit" in str(exc) else f"CSV: {exc}"
+                self._reject(number, "bad_row", detail)
                 row = []
             number += feed.extra
             feed.extra = 0
@@ -226,50 +301,95 @@ def _cell(value: object) -> str:
     raise _Nested("a list or object")
 
 
+def _field_cell(value: object) -> str:
+    """A field's cell: a list or object there is a bad value (NESTED), not a bad line."""
+    try:
+        return value if isinstance(value, str) else _cell(value)
+    except _Nested:
+        return NESTED
+
+
 class JsonRows:
     """JSON Lines as rows: each object's values for `keys`, in that order, as text.
 
-    A line that is not a JSON object (or holds a list or object under a key that is read)
-    is reported through `reject`; it and blank lines come out as empty rows, which the
-    reader skips, so `line_num` stays the physical line like a CSV reader's. `absent` ends
-    as the `required` keys that no object had (when `saw_object`): a sign of a mapping that
-    does not fit.
+    A line that is not a JSON object (or holds a list or object under one of the first
+    `canonical` keys: lead id, timestamp, event, event id) is reported through `reject`;
+    it and blank lines come out as empty rows, which the reader skips, so `line_num` stays
+    the physical line like a CSV reader's. A list or object under a field's key comes out
+    as NESTED. `dirty` is set while the row just yielded may hold NESTED or bytes that are
+    not text, so the reader checks its cells one by one. `absent` ends as the `required`
+    keys that no object had (when `saw_object`): a sign of a mapping that does not fit.
     """
 
     def __init__(
-        self, stream: io.BufferedReader, keys: list[str], required: list[str], reject: RejectLine
+        self,
+        stream: io.BufferedReader,
+        keys: list[str],
+        required: list[str],
+        reject: RejectLine,
+        encoding: str = UTF8,
+        canonical: int = 4,
     ) -> None:
         self._stream = stream
         self._keys = keys
         self._reject = reject
+        self._encoding = encoding
+        self._canonical = canonical
         self.absent = set(required)
         self.saw_object = False
         self.line_num = 0
+        self.dirty = False
+
+    def _source(self) -> tuple[Iterator[Any], bool]:
+        """The input's lines (bytes when UTF-8, else decoded text) and whether every line
+        must be checked for bytes that are not text."""
+        if self._encoding == UTF8:
+            if self._stream.peek(3)[:3] == codecs.BOM_UTF8:
+                self._stream.read(3)
+            return _lines(self._stream.readline, b""), False
+        text = io.TextIOWrapper(
+            self._stream, encoding=self._encoding, errors="surrogateescape", newline=""
+        )
+        return _lines(text.readline, ""), True
+
+    def _load(self, raw: Any, number: int) -> dict[str, Any] | None:
+        """The line's object, or None when the line was rejected."""
+        try:
+            try:
+                obj = json.loads(raw)
+            except UnicodeDecodeError:
+                # bytes that are not UTF-8 make bad values where they sit, not a bad line
+                obj = json.loads(raw.decode(UTF8, "surrogateescape"))
+                self.dirty = True
+        except RecursionError:
+            self._reject(number, "bad_json", "not JSON: nested too deeply")
+            return None
+        except ValueError as exc:
+            self._reject(number, "bad_json", f"not JSON: {exc}")
+            return None
+        if obj.__class__ is not dict:
+            self._reject(number, "bad_json", "expected a JSON object on the line")
+            return None
+        return obj
 
     def __iter__(self) -> Iterator[list[str]]:
-        if self._stream.peek(3)[:3] == codecs.BOM_UTF8:
-            self._stream.read(3)
         keys = self._keys
-        loads = json.loads
+        canonical = self._canonical
         absent = self.absent
         skipped: list[str] = []
-        for number, raw in enumerate(self._stream, 1):
+        lines, always_dirty = self._source()
+        for number, raw in enumerate(lines, 1):
             self.line_num = number
+            self.dirty = always_dirty
+            if raw is None:
+                self._reject(number, "bad_row", _too_long("line", "bytes"))
+                yield skipped
+                continue
             if raw.isspace():
                 yield skipped
                 continue
-            try:
-                obj = loads(raw)
-            except UnicodeDecodeError:
-                self._reject(number, "bad_encoding", "the line is not UTF-8 text")
-                yield skipped
-                continue
-            except ValueError as exc:
-                self._reject(number, "bad_json", f"not JSON: {exc}")
-                yield skipped
-                continue
-            if obj.__class__ is not dict:
-                self._reject(number, "bad_json", "expected a JSON object on the line")
+            obj = self._load(raw, number)
+            if obj is None:
                 yield skipped
                 continue
             if absent:
@@ -279,13 +399,14 @@ class JsonRows:
             try:
                 row = [v if (v := get(k, "")).__class__ is str else _cell(v) for k in keys]
             except _Nested:
-                key = next(k for k in keys if isinstance(get(k), dict | list))
-                self._reject(number, "bad_json", f"`{key}` holds a JSON list or object")
-                yield skipped
-                continue
-            if (b"\\ud" in raw or b"\\uD" in raw) and has_escaped_bytes(row):
+                key = next((k for k in keys[:canonical] if isinstance(get(k), dict | list)), None)
+                if key is not None:
+                    self._reject(number, "bad_json", f"`{key}` holds a JSON list or object")
+                    yield skipped
+                    continue
+                row = [_field_cell(get(k, "")) for k in keys]
+                self.dirty = True
+            if not self.dirty and (b"\\ud" in raw or b"\\uD" in raw):
                 # `"\ud800"` alone is valid JSON but no text: it could never be written out
-                self._reject(number, "bad_encoding", "a lone surrogate escape (`\\udXXX`)")
-                yield skipped
-                continue
+                self.dirty = has_escaped_bytes(row)
             yield row

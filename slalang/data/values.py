@@ -7,6 +7,7 @@ the reader turns that into a counted rejection.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,11 +60,75 @@ class NaiveTimestampError(ValueError):
     """A timestamp without a UTC offset read when no time zone is known for the export."""
 
 
-def _number(text: str) -> float:
+def _finite(text: str) -> float:
     value = float(text)
     if value - value != 0.0:  # nan and ±inf: not a count, amount or size anyone exported
         raise ValueError(text)
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class NumberFormat:
+    """How an export writes numbers: the decimal mark and the thousands separator
+    (`""` for none). The default reads `1,200.5`; `NumberFormat(",", ".")` reads `1.200,5`."""
+
+    decimal: str = "."
+    thousands: str = ","
+
+    def __post_init__(self) -> None:
+        if self.decimal not in (".", ","):
+            raise ValueError(f"unknown decimal mark {self.decimal!r}")
+        if self.decimal == self.thousands:
+            raise ValueError("the decimal mark and the thousands separator must differ")
+
+    def grouped(self) -> re.Pattern[str]:
+        """A number written with this format's marks: digits grouped by three around the
+        thousands separator (so `1,2` is not 12), an optional fraction and exponent."""
+        digits = r"\d+"
+        if self.thousands:
+            digits = rf"(?:\d{{1,3}}(?:{re.escape(self.thousands)}\d{{3}})+|\d+)"
+        fraction = rf"(?:{re.escape(self.decimal)}\d+)?"
+        return re.compile(rf"\s*[+-]?{digits}{fraction}(?:[eE][+-]?\d+)?\s*\Z")
+
+
+DEFAULT_NUMBERS = NumberFormat()
+
+#: Spaces an export may group thousands with (a plain space, no-break space, narrow one).
+_SPACES = (" ", "\u00a0", "\u202f")
+
+
+def _numbers(numbers: NumberFormat) -> Callable[[str], float]:
+    """The number converter of one format. In the default format, what Python's float
+    reads is taken first (`12`, `-0.5`, `1e6`), then grouped thousands (`1,200`); in any
+    other a cell must match the format, since `1.200` means 1200 there and float would
+    read 1.2."""
+    pattern = numbers.grouped()
+    spaces = numbers.thousands == " "
+
+    def grouped(text: str) -> float:
+        if spaces:
+            for space in _SPACES[1:]:
+                text = text.replace(space, " ")
+        if pattern.match(text) is None:
+            raise ValueError(text)
+        plain = text.strip()
+        if numbers.thousands:
+            plain = plain.replace(numbers.thousands, "")
+        return _finite(plain.replace(numbers.decimal, "."))
+
+    if numbers == DEFAULT_NUMBERS:
+
+        def number(text: str) -> float:
+            try:
+                return _finite(text)
+            except ValueError:
+                return grouped(text)
+
+        return number
+    return grouped
+
+
+_number = _numbers(DEFAULT_NUMBERS)
 
 
 def _bool(text: str) -> bool:
@@ -95,10 +160,10 @@ def _one_of(options: tuple[str, ...]) -> Converter:
     return convert
 
 
-def converter(spec: FieldSpec) -> Converter | None:
+def converter(spec: FieldSpec, numbers: NumberFormat = DEFAULT_NUMBERS) -> Converter | None:
     """The function turning a non-empty cell into the field's value; None for text (as is)."""
     if spec.type == "number":
-        return _number
+        return _number if numbers == DEFAULT_NUMBERS else _numbers(numbers)
     if spec.type == "bool":
         return _bool
     if spec.type == "date":
@@ -108,27 +173,28 @@ def converter(spec: FieldSpec) -> Converter | None:
     return None
 
 
-def describe_bad_value(spec: FieldSpec, text: str) -> str:
-    """The rejection detail for a cell of field `spec` that its converter refused."""
-    shown = quote(text)
-    if spec.type == "number":
-        return f"`{spec.name}`: {shown} is not a number"
-    if spec.type == "bool":
-        return f"`{spec.name}`: {shown} is not true/false, yes/no or 1/0"
-    if spec.type == "date":
-        return f"`{spec.name}`: {shown} is not a date (YYYY-MM-DD)"
-    options = ", ".join(f"`{option}`" for option in spec.options)
-    return f"`{spec.name}`: {shown} is not one of {options}"
+def printable(text: str, limit: int = 60) -> str:
+    """A cell's text as it can be shown and written as UTF-8: bytes that were not text (read
+    with `surrogateescape`, or a JSON lone surrogate) as `\\xNN`, line ends escaped,
+    shortened when long."""
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.replace("\n", "\\n").replace("\r", "\\r")
 
 
 def quote(text: str, limit: int = 60) -> str:
     """User text in backticks for a one-line message, shortened when long."""
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return "`" + text.replace("\n", "\\n").replace("\r", "\\r") + "`"
+    return "`" + printable(text, limit) + "`"
 
 
-class _LocalClock:
+class LocalClock:
     """Local wall time → UTC epoch seconds in one zone, by slalang's one wall-time rule
     (`calendar.wall_to_epoch`: a time in a DST gap is the first second the clock shows it or
     later, an ambiguous time its first occurrence), with the offset cached per hour.
@@ -139,14 +205,14 @@ class _LocalClock:
     """
 
     def __init__(self, zone: ZoneInfo) -> None:
-        self._zone = zone
+        self.zone = zone
         #: hour since the epoch in local time → its offset in seconds; None: a transition
         self.offsets: dict[int, int | None] = {}
 
     def _plain_offset(self, wall: datetime) -> int | None:
         """The offset at `wall` when it is neither in a gap nor ambiguous, else None."""
-        first = wall.replace(tzinfo=self._zone).utcoffset()
-        second = wall.replace(tzinfo=self._zone, fold=1).utcoffset()
+        first = wall.replace(tzinfo=self.zone).utcoffset()
+        second = wall.replace(tzinfo=self.zone, fold=1).utcoffset()
         return first // _SECOND if first == second and first is not None else None
 
     def to_epoch(self, wall: datetime) -> int:
@@ -160,12 +226,12 @@ class _LocalClock:
             last = self._plain_offset(start + timedelta(seconds=_HOUR - 1))
             offset = self.offsets[hour] = first if first == last else None
         if offset is None:
-            return wall_to_epoch(wall, self._zone)
+            return wall_to_epoch(wall, self.zone)
         return local - offset
 
 
 def timestamp_parser(
-    formats: str | tuple[str, ...] | None, zone: ZoneInfo | None
+    formats: str | tuple[str, ...] | None, zone: ZoneInfo | LocalClock | None
 ) -> Callable[[str], int]:
     """A function from a timestamp cell to UTC epoch seconds, floored to the second.
 
@@ -175,10 +241,11 @@ def timestamp_parser(
     format without a time reads a date as local midnight, by the same wall-time rule as any
     local time. A timestamp without an offset is read in `zone`, and raises
     NaiveTimestampError when there is none; anything else unreadable raises ValueError.
+    Given a LocalClock, its `offsets` show afterwards whether any local time was read.
     """
     formats = _formats(formats)
     from_iso = datetime.fromisoformat
-    clock = _LocalClock(zone) if zone is not None else None
+    clock = LocalClock(zone) if isinstance(zone, ZoneInfo) else zone
 
     def to_epoch(moment: datetime) -> int:
         if moment.tzinfo is not None:

@@ -50,6 +50,12 @@ def input_summary(stats: InputStats) -> dict[str, Any]:
         "after_as_of": stats.after_as_of,
         "expanded": stats.expanded,
         "rejected_examples": [r._asdict() for r in stats.rejected_examples],
+        "bad_values": {
+            name: dict(sorted(reasons.items()))
+            for name, reasons in sorted(stats.bad_values.items())
+        },
+        "bad_value_examples": [b._asdict() for b in stats.bad_value_examples],
+        "timezone_assumed": stats.timezone_assumed,
     }
 
 

@@ -138,11 +138,38 @@ def test_rejected_rows_are_counted_and_strict_fails(write: Writer) -> None:
     )
     result = invoke(["evaluate", POLICY, str(events), "--format", "json", "--fail-on", "never"], 0)
     report = json.loads(result.stdout)
-    assert sum(report["input"]["rejected"].values()) == 3
-    assert report["input"]["rows"] == 4 and report["input"]["events"] == 1
-    assert "3 rows rejected" in result.stderr
+    assert report["input"]["rejected"] == {"bad_timestamp": 1, "missing_lead_id": 1}
+    assert report["input"]["rows"] == 4 and report["input"]["events"] == 2
+    assert report["input"]["bad_values"] == {"company_size": {"bad_number": 1}}
+    assert report["input"]["bad_value_examples"] == [
+        {
+            "file": str(events),
+            "line": 5,
+            "field": "company_size",
+            "value": "lots",
+            "reason": "bad_number",
+        }
+    ]
+    assert "2 rows rejected" in result.stderr
+    assert "warning: 1 bad value (company_size bad_number 1)" in result.stderr
+    assert f"  {events}:5: `company_size`: bad_number: `lots`" in result.stderr
     strict = invoke(["evaluate", POLICY, str(events), "--strict"], 2)
     assert "--strict" in strict.stderr
+
+
+def test_a_bad_value_alone_fails_strict_and_shows_in_every_format(write: Writer) -> None:
+    events = write(
+        "events.csv",
+        "lead_id,timestamp,event,company_size\nA,2026-02-02T10:00:00Z,form_submitted,lots\n",
+    )
+    strict = invoke(["evaluate", POLICY, str(events), "--strict"], 2)
+    assert strict.stderr.endswith("error: values could not be read and --strict is set\n")
+    for fmt in ("table", "markdown", "junit"):
+        out = invoke(["evaluate", POLICY, str(events), "--format", fmt, "--fail-on", "never"], 0)
+        assert "1 bad value (company_size bad_number 1)" in " ".join(out.stdout.split()), fmt
+    for fmt in ("csv", "jsonl"):  # the violations alone: the accounting goes to stderr
+        out = invoke(["evaluate", POLICY, str(events), "--format", fmt, "--fail-on", "never"], 0)
+        assert "warning: 1 bad value (company_size bad_number 1)" in out.stderr, fmt
 
 
 @pytest.mark.parametrize(

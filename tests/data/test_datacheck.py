@@ -67,18 +67,46 @@ def test_the_profile_shows_sources_columns_types_zones_and_rejections(write: Wri
         "local times read in `America/New_York` (the mapping's `timezone`); timestamps read as "
         "`%m/%d/%Y`, then ISO-8601; a date alone is local midnight"
     ) in out
-    assert "local times read in none: a timestamp without a UTC offset is rejected" in out
+    assert (
+        "local times read in `America/New_York` (the agreement's zone: neither the mapping "
+        "nor --timezone names one)"
+    ) in out
     assert (
         "columns mapped: `Record ID` → lead_id, `Create Date` → `form_submitted` events, "
         "`Company size` → field `size`"
     ) in out
     assert "columns unmapped: `Source`" in out
     assert "columns unmapped: `Amount`" in out
-    assert "  form_submitted: 1\n  won: 1\n" in out
-    assert "leads: 1; events from 2026-03-02T05:00:00Z to 2026-03-09T15:00:00Z" in out
-    assert "  bad_number: 1\n    " in out and "leads.csv:3: `size`: `x` is not a number" in out
+    assert "  form_submitted: 2\n  won: 1\n" in out, "a bad size does not cost lead 2 its event"
+    assert "leads: 2; events from 2026-03-02T05:00:00Z to 2026-03-09T15:00:00Z" in out
+    assert "bad values (the events are used, the field left unchanged):\n" in out
+    assert "  size: bad_number: 1\n    " in out and "leads.csv:3: `x`\n" in out
     assert "  no_dates: 1\n" in out
-    assert out.endswith("1 problem:\n  2 rows would be rejected\n")
+    assert out.endswith(
+        "2 problems:\n  1 row would be rejected\n"
+        "  1 bad value (the events are used, those fields left unchanged)\n"
+    )
+    assert "warning:" not in out, "a week apart is not a different range"
+
+
+def test_sources_covering_different_date_ranges_are_warned_about(write: Writer) -> None:
+    leads = "Record ID,Create Date,Company size,Source\n1,01/02/2026,120,ads\n"
+    deals = "Record ID,Close Date,Owner,Amount\n1,2026-06-09T15:00:00Z,ana,100\n"
+    args = files(write, leads)
+    write("deals.csv", deals)
+    out = invoke(["data", "check", *args], 0).stdout
+    assert (
+        "warning: the sources cover different date ranges (`leads` 2026-01-02 to 2026-01-02; "
+        "`deals` 2026-06-09 to 2026-06-09); no period has events from every source"
+    ) in out
+    deals = "Record ID,Close Date,Owner,Amount\n1,2026-01-09T15:00:00Z,ana,100\n"
+    deals += "2,2026-06-09T15:00:00Z,ana,100\n"
+    write("deals.csv", deals)
+    out = invoke(["data", "check", *args], 0).stdout
+    assert "periods outside 2026-01-09 to 2026-01-02" not in out
+    assert (
+        "(`leads` 2026-01-02 to 2026-01-02; `deals` 2026-01-09 to 2026-06-09); no period"
+    ) in out
 
 
 def test_a_clean_export_exits_0(write: Writer) -> None:

@@ -183,18 +183,24 @@ def test_each_date_cell_of_a_wide_row_is_an_event_with_the_row_fields(tmp_path: 
     assert log.stats.rejected_examples[0].line == 4
 
 
-def test_a_wide_row_is_rejected_whole_for_its_first_defect(tmp_path: Path) -> None:
+def test_a_bad_date_cell_rejects_its_event_and_a_bad_value_none(tmp_path: Path) -> None:
     log = read(
         tmp_path,
         "Contact ID,Create date,Became MQL,Size\n"
         "C1,2026-03-01,soon,300\n"
         "C2,2026-03-01,2026-03-02,big\n"
-        ",2026-03-01,,\n",
+        ",2026-03-01,,\n"
+        "C3,never,soon,\n",
         mapping=WIDE,
     )
-    assert log.stats.rejected == {"bad_timestamp": 1, "bad_number": 1, "missing_lead_id": 1}
+    assert log.stats.rejected == {"bad_timestamp": 3, "missing_lead_id": 1}
     assert "`Became MQL`" in log.stats.rejected_examples[0].detail
-    assert (log.stats.events, log.stats.expanded) == (0, 0)
+    assert [e.type for e in log.leads["C1"]] == ["form_submitted"]
+    assert log.leads["C1"][0].fields == {"company_size": 300.0}
+    assert [e.type for e in log.leads["C2"]] == ["form_submitted", "mql_marked"]
+    assert log.leads["C2"][0].fields == {}
+    assert log.stats.bad_values == {"company_size": {"bad_number": 1}}
+    assert (log.stats.events, log.stats.expanded) == (3, 3)
 
 
 def test_an_event_row_may_also_carry_date_columns(tmp_path: Path) -> None:

@@ -56,9 +56,21 @@ def test_hubspot_contacts_become_lifecycle_events_in_the_portal_zone() -> None:
     assert "52" in log.leads and log.leads["52"][0].fields == {}
 
 
-def test_hubspot_without_a_zone_rejects_naive_dates() -> None:
+def test_hubspot_without_a_zone_rejects_each_naive_date() -> None:
     log = read_events([str(HUBSPOT)], FIELDS, EVENTS, load_mapping("hubspot"))
-    assert log.stats.rejected == {"naive_timestamp": 3}
+    assert log.stats.rejected == {"naive_timestamp": 15}, "each date cell is its own event"
+    assert log.stats.timezone_assumed is None
+
+
+def test_hubspot_without_a_zone_falls_back_to_the_agreement_zone() -> None:
+    mapping = load_mapping("hubspot")
+    given = read_events([str(HUBSPOT)], FIELDS, EVENTS, mapping, "America/New_York")
+    assumed = read_events(
+        [str(HUBSPOT)], FIELDS, EVENTS, mapping, default_timezone="America/New_York"
+    )
+    assert assumed.leads == given.leads
+    assert assumed.stats.timezone_assumed == "America/New_York"
+    assert given.stats.timezone_assumed is None, "--timezone given: nothing assumed"
 
 
 def test_salesforce_merges_leads_history_and_tasks() -> None:

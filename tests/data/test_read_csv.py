@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from slalang.data import REASONS, read_events
+from slalang.data import BAD_VALUES, REASONS, read_events
 from slalang.diagnostics import SlalangError
 from tests.data.util import EVENTS, FIELDS, HEADER, assert_books_close, read, read_stdin, utc
 
@@ -76,11 +76,6 @@ def test_sub_second_precision_is_floored(tmp_path: Path) -> None:
         ("L1,2026-02-30T10:00:00Z,page_view,,,,,,", "bad_timestamp"),
         ("L1,2026-03-06T10:00:00,page_view,,,,,,", "naive_timestamp"),
         ("L1,2026-03-06T10:00:00Z,,,,,,,", "missing_event"),
-        ("L1,2026-03-06T10:00:00Z,page_view,,,lots,,,", "bad_number"),
-        ("L1,2026-03-06T10:00:00Z,page_view,,,nan,,,", "bad_number"),
-        ("L1,2026-03-06T10:00:00Z,page_view,,,,,maybe,", "bad_bool"),
-        ("L1,2026-03-06T10:00:00Z,page_view,,,,,,31/01/2026", "bad_date"),
-        ("L1,2026-03-06T10:00:00Z,page_view,,Enterprise,,,,", "bad_option"),
         ("L1,2026-03-06T10:00:00Z,page_view", "bad_row"),
         ("L1,2026-03-06T10:00:00Z,page_view,,,,,,,extra", "bad_row"),
     ],
@@ -96,30 +91,61 @@ def test_each_defect_is_counted_under_its_reason(tmp_path: Path, row: str, reaso
     assert (stats.rows, stats.events) == (2, 1)
 
 
+@pytest.mark.parametrize(
+    ("cells", "field", "value", "reason"),
+    [
+        (",lots,,,", "company_size", "lots", "bad_number"),
+        (",nan,,,", "company_size", "nan", "bad_number"),
+        (',"1,2",,,', "company_size", "1,2", "bad_number"),  # thousands come in threes
+        (",,,maybe,", "opted_in", "maybe", "bad_bool"),
+        (",,,,31/01/2026", "signed_on", "31/01/2026", "bad_date"),
+        ("Enterprise,,,,", "segment", "Enterprise", "bad_option"),
+    ],
+)
+def test_a_bad_value_keeps_its_event_and_leaves_the_field_unset(
+    tmp_path: Path, cells: str, field: str, value: str, reason: str
+) -> None:
+    log = read(
+        tmp_path,
+        HEADER
+        + "L1,2026-03-06T09:00:00Z,page_view,,smb,5,t,yes,2026-01-01\n"
+        + f"L1,2026-03-06T10:00:00Z,demo_request,,{cells}\n",
+    )
+    stats = log.stats
+    assert stats.rejected == {}
+    assert (stats.rows, stats.events) == (2, 2)
+    second = log.leads["L1"][1]
+    assert second.type == "demo_request" and field not in second.fields
+    assert stats.bad_values == {field: {reason: 1}}
+    [example] = stats.bad_value_examples
+    assert example == (str(tmp_path / "events.csv"), 3, field, value, reason)
+    assert reason in BAD_VALUES
+
+
 def test_a_row_with_several_defects_is_rejected_once_for_the_first(tmp_path: Path) -> None:
     log = read(
         tmp_path,
         HEADER
         + ",garbage,,,,lots,,,\n"  # no lead id, bad timestamp, no event, bad number
         + "L1,garbage,page_view,,Enterprise,lots,,,\n"  # bad timestamp, bad option, bad number
-        + "L1,2026-03-06T10:00:00Z,page_view,,Enterprise,lots,,,\n",  # bad option, bad number
+        + "L1,2026-03-06T10:00:00Z,page_view,,Enterprise,lots,,,\n",  # two bad values
     )
-    assert log.stats.rejected == {"missing_lead_id": 1, "bad_timestamp": 1, "bad_option": 1}
-    assert "`segment`" in log.stats.rejected_examples[2].detail
+    assert log.stats.rejected == {"missing_lead_id": 1, "bad_timestamp": 1}
+    assert log.stats.events == 1
+    assert log.stats.bad_values == {
+        "segment": {"bad_option": 1},
+        "company_size": {"bad_number": 1},
+    }
 
 
 def test_rejection_details_name_the_column_and_value(tmp_path: Path) -> None:
     log = read(
         tmp_path,
-        HEADER
-        + "L1,2026-03-06T10:00:00Z,page_view,,Enterprise,,,,\n"
-        + "L1,2026-03-06T10:00:00Z,page_view,,,1.2k,,,\n"
-        + "L1,2026-03-06 10:00,page_view,,,,,,\n",
+        HEADER + "L1,soon,page_view,,,,,,\n" + "L1,2026-03-06 10:00,page_view,,,,,,\n",
     )
     details = [r.detail for r in log.stats.rejected_examples]
-    assert details[0] == "`segment`: `Enterprise` is not one of `smb`, `mid`, `enterprise`"
-    assert details[1] == "`company_size`: `1.2k` is not a number"
-    assert "`2026-03-06 10:00` has no UTC offset" in details[2]
+    assert details[0] == "`timestamp`: `soon` is not an ISO-8601 instant"
+    assert "`2026-03-06 10:00` has no UTC offset" in details[1]
 
 
 def test_only_the_first_twenty_rejections_are_kept_as_examples(tmp_path: Path) -> None:
@@ -218,31 +244,44 @@ def test_blank_lines_are_not_rows_and_lines_are_physical(tmp_path: Path) -> None
     assert log.stats.rejected_examples[0].line == 6
 
 
-def test_bytes_that_are_not_utf8_reject_only_their_row(tmp_path: Path) -> None:
+def test_bytes_that_are_not_utf8_in_a_field_are_a_bad_value_and_the_event_is_used(
+    tmp_path: Path,
+) -> None:
     data = (
         HEADER.encode()
-        + b"L1,2026-03-06T10:00:00Z,page_view,,,,Directeur G\xe9n\xe9ral,,\n"
+        + b"L1,2026-03-06T10:00:00Z,page_view,,smb,,Directeur G\xe9n\xe9ral,,\n"
         + b"L2,2026-03-06T10:00:00Z,page_view,,,,Gr\xc3\xbcnder,,\n"
+        + b"L\xe93,2026-03-06T10:00:00Z,page_view,,,,,,\n"
     )
     log = read(tmp_path, data)
-    assert log.stats.rejected == {"bad_encoding": 1}
-    assert log.stats.rejected_examples[0].line == 2
+    assert log.stats.rejected == {"bad_encoding": 1}, "a lead id that is not text rejects"
+    assert log.stats.rejected_examples[0].line == 4
+    assert log.leads["L1"][0].fields == {"segment": "smb"}
+    assert log.stats.bad_values == {"title": {"bad_encoding": 1}}
+    assert log.stats.bad_value_examples[0].value == "Directeur G\\xe9n\\xe9ral"
     assert log.leads["L2"][0].fields["title"] == "Gründer"
+
+
+def test_bad_bytes_in_a_column_nobody_reads_change_nothing(tmp_path: Path) -> None:
+    data = b"lead_id,timestamp,event,notes\nL1,2026-03-06T10:00:00Z,page_view,Jos\xe9\n"
+    log = read(tmp_path, data)
+    assert (log.stats.events, log.stats.rejected, log.stats.bad_values) == (1, {}, {})
 
 
 def test_bad_bytes_deep_in_a_large_file_are_found(tmp_path: Path) -> None:
     good = b"L1,2026-03-06T10:00:00Z,page_view,,,,VP,,\n"
     data = HEADER.encode() + good * 20_000 + b"L2,2026-03-06T10:00:00Z,page_view,,,,\xff,,\n" + good
     log = read(tmp_path, data)
-    assert log.stats.rejected == {"bad_encoding": 1}
-    assert log.stats.rejected_examples[0].line == 20_002
-    assert log.stats.events == 20_001
+    assert log.stats.bad_values == {"title": {"bad_encoding": 1}}
+    assert log.stats.bad_value_examples[0].line == 20_002
+    assert log.stats.events == 20_002
 
 
 def test_a_multibyte_character_cut_at_the_end_of_the_file_is_found(tmp_path: Path) -> None:
     data = HEADER.encode() + b"L1,2026-03-06T10:00:00Z,page_view,,,,,,2026\xc3"
     log = read(tmp_path, data)
-    assert log.stats.rejected == {"bad_encoding": 1}
+    assert log.stats.bad_values == {"signed_on": {"bad_encoding": 1}}
+    assert log.stats.events == 1
 
 
 def test_a_row_the_csv_parser_refuses_is_rejected_and_reading_goes_on(tmp_path: Path) -> None:

@@ -49,25 +49,34 @@ def test_bad_lines_are_rejected_and_numbered_physically(tmp_path: Path) -> None:
             "",
             "{not json",
             "[1, 2]",
-            {**good, "title": ["a", "list"]},
+            {**good, "lead_id": ["a", "list"]},
             {**good, "lead_id": ""},
             {**good, "timestamp": 1772791200},
+            {**good, "title": {"an": "object"}},
             good,
         ),
         "events.ndjson",
     )
     stats = log.stats
-    assert stats.rows == 7, "the blank line is not a row"
+    assert stats.rows == 8, "the blank line is not a row"
     assert stats.rejected == {"bad_json": 3, "missing_lead_id": 1, "bad_timestamp": 1}
     assert [r.line for r in stats.rejected_examples] == [3, 4, 5, 6, 7]
-    assert "`title` holds a JSON list or object" in stats.rejected_examples[2].detail
-    assert [e.line for e in log.leads["L1"]] == [1, 8]
+    assert "`lead_id` holds a JSON list or object" in stats.rejected_examples[2].detail
+    assert [e.line for e in log.leads["L1"]] == [1, 8, 9]
+    assert log.leads["L1"][1].fields == {}, "a list or object under a field is a bad value"
+    assert stats.bad_values == {"title": {"bad_json": 1}}
 
 
-def test_bytes_that_are_not_utf8_reject_their_line(tmp_path: Path) -> None:
-    data = b'{"lead_id": "L\xe9", "timestamp": "2026-03-06T10:00:00Z", "event": "page_view"}\n'
+def test_bytes_that_are_not_utf8_reject_their_line_only_in_a_key(tmp_path: Path) -> None:
+    data = (
+        b'{"lead_id": "L\xe9", "timestamp": "2026-03-06T10:00:00Z", "event": "page_view"}\n'
+        b'{"lead_id": "L1", "timestamp": "2026-03-06T10:00:00Z", "event": "page_view", '
+        b'"title": "Jos\xe9", "segment": "smb"}\n'
+    )
     log = read(tmp_path, data, "events.jsonl")
     assert log.stats.rejected == {"bad_encoding": 1}
+    assert log.leads["L1"][0].fields == {"segment": "smb"}
+    assert log.stats.bad_value_examples[0][2:] == ("title", "Jos\\xe9", "bad_encoding")
 
 
 def test_a_byte_order_mark_is_skipped(tmp_path: Path) -> None:
@@ -75,15 +84,17 @@ def test_a_byte_order_mark_is_skipped(tmp_path: Path) -> None:
     assert read(tmp_path, b"\xef\xbb\xbf" + text.encode(), "events.jsonl").stats.events == 1
 
 
-def test_a_lone_surrogate_escape_rejects_its_line_and_a_pair_is_text(tmp_path: Path) -> None:
+def test_a_lone_surrogate_escape_is_a_bad_value_and_a_pair_is_text(tmp_path: Path) -> None:
     base = '{"lead_id": "L1", "timestamp": "2026-03-06T10:00:00Z", "event": "page_view", '
     log = read(
         tmp_path,
         base + '"title": "x\\ud800"}\n' + base + '"title": "\\ud83d\\ude00 CEO"}\n',
         "events.jsonl",
     )
-    assert log.stats.rejected == {"bad_encoding": 1}
-    assert log.leads["L1"][0].fields["title"] == "\U0001f600 CEO"
+    assert log.stats.bad_values == {"title": {"bad_encoding": 1}}
+    assert log.stats.bad_value_examples[0].value == "x\\ud800"
+    assert log.leads["L1"][0].fields == {}
+    assert log.leads["L1"][1].fields["title"] == "\U0001f600 CEO"
 
 
 def test_gzipped_json_lines(tmp_path: Path) -> None:

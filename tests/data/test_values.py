@@ -39,7 +39,9 @@ def test_converters_accept(spec: FieldSpec, text: str, value: object) -> None:
     [
         (FieldSpec("n", "number"), "inf"),
         (FieldSpec("n", "number"), "NaN"),
-        (FieldSpec("n", "number"), "1,000"),
+        (FieldSpec("n", "number"), "1,00"),
+        (FieldSpec("n", "number"), "1,0000"),
+        (FieldSpec("n", "number"), ",100"),
         (FieldSpec("b", "bool"), "y"),
         (FieldSpec("d", "date"), "2026-02-30"),
         (FieldSpec("o", "one_of", ("a", "b")), "A"),

@@ -248,11 +248,16 @@ def test_rejected_rows_are_warned_about_at_their_line(write: Writer) -> None:
         "policy: policy.sla\nevents:\n"
         "  - {lead_id: L1, timestamp: 2026-02-02T15:00:00Z, event: form_submitted}\n"
         "  - {lead_id: L1, timestamp: 2026-02-02T15:00:00Z, event: form_submitted, size: big}\n"
+        "  - {lead_id: '', timestamp: 2026-02-02T15:00:00Z, event: form_submitted}\n"
         "cases: [{name: x, expect: {stages: [{lead_id: L1}]}}]\n"
     )
     suite = _suite(write, rows=text)
     err = invoke(["test", str(suite)], 0).stderr
-    assert f"warning: {suite.as_posix()}/rows.test.yaml:4: events[1]: row rejected" in err
+    assert (
+        f"warning: {suite.as_posix()}/rows.test.yaml:4: events[1]: bad value of `size`: "
+        "bad_number: `big`"
+    ) in err
+    assert f"warning: {suite.as_posix()}/rows.test.yaml:5: events[2]: row rejected" in err
 
 
 def test_inline_metrics(write: Writer) -> None:

@@ -88,6 +88,7 @@ def _properties(suite: ET.Element, report: s.Report) -> None:
         ("policy_version", policy["version"] or ""),
         ("policy_digest", policy["digest"]),
         ("as_of", report["as_of"]),
+        ("input", s.input_line(report["input"])),
     )
     for key, value in values:
         ET.SubElement(properties, "property", name=key, value=xml_text(value))

@@ -94,6 +94,16 @@ def input_line(inp: Mapping[str, Any]) -> str:
     after = inp.get("after_as_of")
     if isinstance(after, int) and after:
         notes.append(f"{n.plural(after, 'event')} after as-of ignored")
+    bad = {
+        f"{name} {reason}": count
+        for name, reasons in inp.get("bad_values", {}).items()
+        for reason, count in reasons.items()
+    }
+    if bad:
+        notes.append(_with_breakdown(n.plural(sum(bad.values()), "bad value"), "", bad))
+    zone = inp.get("timezone_assumed")
+    if zone:
+        notes.append(f"local times read in the agreement's zone {printable(zone)}")
     return f"{used}; " + ", ".join(notes)
 
 
