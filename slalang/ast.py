@@ -214,6 +214,16 @@ class MetricRef:
     span: Span = _span()
 
 
+@dataclass(frozen=True, slots=True)
+class Call:
+    """`ceil(x)`, `round(x, 2)`, `max(a, b, c)`: a number function (LANGUAGE §14.2). The
+    name is kept as written; the checker says whether such a function exists."""
+
+    function: Ident
+    args: tuple[Expr, ...]
+    span: Span = _span()
+
+
 Literal = Number | Percent | String | Bool | DateLit
 Aggregate = CountStage | CountEvent | SumField | Rate | Compliance | MetricRef
 Expr = (
@@ -227,6 +237,7 @@ Expr = (
     | Presence
     | BoolOp
     | Not
+    | Call
     | Aggregate
 )
 

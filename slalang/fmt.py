@@ -163,6 +163,12 @@ def _pieces(node: ast.Expr) -> list[_Piece]:
             return [f"compliance({node.sla.name})"]
         case ast.MetricRef():
             return [f"metric({node.metric.name})"]
+        case ast.Call():
+            call: list[_Piece] = [f"{node.function.name}("]
+            for i, arg in enumerate(node.args):
+                call += [", "] if i else []
+                call.append((arg, _OR))
+            return [*call, ")"]
         case ast.Ref():
             return [node.name.name]
     return [_literal(node)]

@@ -17,6 +17,7 @@ from enum import StrEnum
 from functools import cached_property
 
 from slalang import ast
+from slalang.functions import FUNCTIONS, evaluator, whole_literal
 from slalang.load import Program
 from slalang.symbols import IMPORTABLE, Symbols, collect
 
@@ -69,6 +70,8 @@ def children(expr: ast.Expr) -> tuple[ast.Expr, ...]:
             return (expr.left, expr.right)
         case ast.Negate() | ast.Not():
             return (expr.operand,)
+        case ast.Call():
+            return expr.args
         case ast.InList():
             return (expr.subject, *expr.values)
         case ast.Matches():
@@ -417,6 +420,8 @@ def _fold(ctx: Context, expr: ast.Expr, lets: dict[str, float | None]) -> float 
                 value = None if inner is None else -inner
             case ast.BinOp():
                 value = _arithmetic(node.op, values[id(node.left)], values[id(node.right)])
+            case ast.Call():
+                value = _call(node, [values[id(a)] for a in node.args])
             case _:
                 value = None
         values[id(node)] = value
@@ -435,6 +440,20 @@ def _arithmetic(op: str, left: float | None, right: float | None) -> float | Non
             return left * right
         case _:
             return left / right if right != 0 else None
+
+
+def _call(node: ast.Call, args: list[float | None]) -> float | None:
+    """A call on constants, or None when it is not one or the checker rejects the call."""
+    function = FUNCTIONS.get(node.function.name)
+    values = [a for a in args if a is not None]
+    if function is None or len(values) != len(args) or len(values) < function.least:
+        return None
+    if function.most is not None and len(values) > function.most:
+        return None
+    digits: int | None = 0
+    if function.name == "round" and len(values) == 2:
+        digits = whole_literal(node.args[1])
+    return None if digits is None else evaluator(function.name, digits)(values)
 
 
 def find_cycles(graph: dict[str, list[str]]) -> list[list[str]]:

@@ -116,6 +116,11 @@ def _type_node(ctx: Context, node: ast.Expr, typed: Typed) -> Type:
         case ast.Negate():
             _need_numbers(ctx, (node.operand,), typed, "`-`")
             return NUMBER
+        case ast.Call():
+            # `round`'s decimals are the functions pass's: a whole literal, not any number
+            operands = node.args[:1] if node.function.name == "round" else node.args
+            _need_numbers(ctx, operands, typed, f"`{node.function.name}`")
+            return NUMBER
         case ast.Compare():
             _compare(ctx, node, typed)
             return CONDITION

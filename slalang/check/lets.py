@@ -42,6 +42,9 @@ def _contents(ctx: Context, let: ast.Let, depends: list[str]) -> Iterator[Diagno
             case ast.Negate():
                 stack.append(node.operand)
                 continue
+            case ast.Call():
+                stack.extend(reversed(node.args))
+                continue
             case ast.Ref():
                 name = node.name.name
                 kind = ctx.resolve(name)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from slalang.evaluate.model import ClockRecord, HandoffRecord, LeadResult, StageRecord, Value
 from slalang.evaluate.periods import Period, Periods
 from slalang.evaluate.runtime import day_start, walk_aggregates
+from slalang.functions import FUNCTIONS, evaluator
 
 DECIDED = ("met", "late", "missed")
 STATUSES = ("met", "late", "missed", "pending", "at_risk", "cancelled", "exempt")
@@ -253,6 +254,8 @@ def _judge(
         agg = node.get("agg")
         if agg is None:
             args = [value(a) for a in node["args"]]
+            if node["op"] in FUNCTIONS:
+                return evaluator(node["op"], node.get("digits", 0))(args)
             if node["op"] == "neg":
                 return -args[0]
             a, b = args

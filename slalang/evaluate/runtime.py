@@ -19,6 +19,7 @@ from slalang.calendar import Calendar
 from slalang.evaluate import model
 from slalang.evaluate.model import Fields, Predicate, Scores
 from slalang.evaluate.periods import local_midnight
+from slalang.functions import FUNCTIONS, evaluator
 
 Getter = Callable[[Fields, Scores], Any]
 
@@ -61,6 +62,9 @@ def compile_expr(node: dict[str, Any]) -> Getter:
         return _comparison(_COMPARE[op], *map(compile_expr, node["args"]))
     if op in _ARITH:
         return _arithmetic(_ARITH[op], *map(compile_expr, node["args"]))
+    if op in FUNCTIONS:
+        apply = evaluator(op, node.get("digits", 0))
+        return _function(apply, tuple(map(compile_expr, node["args"])))
     if op == "neg":
         inner = compile_expr(node["args"][0])
         return lambda f, s: None if (v := inner(f, s)) is None else -v
@@ -144,6 +148,19 @@ def _arithmetic(apply: Callable[[float, float], float], left: Getter, right: Get
         try:
             return apply(a, b)
         except ZeroDivisionError:
+            return None
+
+    return evaluate
+
+
+def _function(apply: Callable[[list[float]], float], args: tuple[Getter, ...]) -> Getter:
+    def evaluate(fields: Fields, scores: Scores) -> float | None:
+        values = [arg(fields, scores) for arg in args]
+        if None in values:
+            return None
+        try:
+            return apply(values)
+        except TypeError:  # a data value of another type than declared: no number
             return None
 
     return evaluate

@@ -19,7 +19,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from slalang.diagnostics import SlalangError
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 SCHEMA_FILE = "plan.schema.json"
 # JSON parsing and schema validation recurse per level of nesting; no policy a person
 # writes comes near the limit, but a plan file is input and must fail with a clear line.

@@ -14,6 +14,7 @@ from decimal import Decimal, DivisionByZero, InvalidOperation
 from typing import Any
 
 from slalang import ast
+from slalang.functions import fold, whole_literal
 from slalang.symbols import Symbols
 
 Node = dict[str, Any]
@@ -122,6 +123,8 @@ class ExprLowerer:
                 return {"op": node.op, "args": self._flatten(node.op, node)}
             case ast.Not():
                 return {"op": "not", "args": [self.expr(node.operand)]}
+            case ast.Call():
+                return self._call(node)
             case _:
                 return self._aggregate(node)
 
@@ -159,6 +162,26 @@ class ExprLowerer:
             except (DivisionByZero, InvalidOperation) as exc:
                 raise AssertionError(f"constant division by zero at {_where(node)}") from exc
         return {"op": node.op, "args": [as_node(left), as_node(right)]}
+
+    def _call(self, node: ast.Call) -> Folded:
+        """A function on constants folds exactly, as any let (`ceil(90000 / 1600)` is 57);
+        on a lead's or a period's numbers it is a node: `round` carries its decimals."""
+        name = node.function.name
+        digits = 0
+        operands = node.args
+        if name == "round" and len(node.args) == 2:
+            written = whole_literal(node.args[1])
+            if written is None:
+                raise AssertionError(f"`round` decimals not a whole literal at {_where(node)}")
+            digits, operands = written, node.args[:1]
+        args = [self.lower(a) for a in operands]
+        constants = [a for a in args if isinstance(a, Decimal)]
+        if len(constants) == len(args):
+            return fold(name, constants, digits)
+        lowered: Node = {"op": name, "args": [as_node(a) for a in args]}
+        if name == "round":
+            lowered["digits"] = digits
+        return lowered
 
     def _flatten(self, op: str, node: ast.Expr) -> list[Node]:
         """`a and b and c` as one node with three arguments: one loop, no recursion."""

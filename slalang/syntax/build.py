@@ -146,6 +146,10 @@ class AstBuilder(Transformer_NonRecursive[Token, Any]):
     def ref(self, meta: Meta, children: list[ast.Ident]) -> ast.Ref:
         return ast.Ref(children[0], self.span(meta))
 
+    def call(self, meta: Meta, children: list[Any]) -> ast.Call:
+        function, *args = children
+        return ast.Call(function, tuple(args), self.span(meta))
+
     def _binop(self, op: str, meta: Meta, children: list[Any]) -> ast.BinOp:
         return ast.BinOp(op, children[0], children[1], self.span(meta))
 

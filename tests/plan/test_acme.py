@@ -25,7 +25,7 @@ def by_name(items: list[dict[str, Any]], name: str) -> dict[str, Any]:
 
 
 def test_header(plan: dict[str, Any]) -> None:
-    assert plan["format_version"] == "1.0"
+    assert plan["format_version"] == "1.1"
     assert plan["digest"].startswith("sha256:")
     policy = plan["policy"]
     assert policy["name"] == "Acme Marketing & Sales SLA"

@@ -288,3 +288,56 @@ def test_policy_without_agreement_is_named_after_its_file(compile_text: Compile)
     assert plan["policy"]["version"] is None
     assert plan["policy"]["effective"] is None
     assert plan["policy"]["parties"] == {}
+
+
+# ---- functions (LANGUAGE §14.2) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lets", "goal", "expected"),
+    [
+        ("let revenue = 150_000 * 60%\nlet value = 1_600", "ceil(revenue / value)", 57),
+        ("let revenue = 150_000 * 60%\nlet value = 1_600", "floor(revenue / value)", 56),
+        ("", "round(2.5) + round(-2.5)", 0),  # half away from zero: 3 + -3
+        ("", "round(2.675, 2)", 2.68),  # exact decimal, not the float below 2.675
+        ("", "round(1 / 3, 4)", 0.3333),
+        ("let a = 10%\nlet b = 20%", "max(a + b, 0.3, 25%)", 0.3),
+        ("", "min(4, -2, 3) + abs(-7)", 5),
+    ],
+)
+def test_calls_on_constants_fold_exactly(
+    compile_text: Compile, lets: str, goal: str, expected: float
+) -> None:
+    assert target_right(compile_text, lets, goal) == {"num": expected}
+
+
+def test_calls_on_aggregates_stay_nodes(compile_text: Compile) -> None:
+    plan = compile_text(
+        "target t { owner sales  monthly: round(count(touched) / 3, 1) >= "
+        "max(count(reaching lead), 2) }\n"
+    )
+    goal = plan["targets"][0]["goal"]
+    count = {"agg": "count_event", "event": "touched", "where": None}
+    assert goal["left"] == {
+        "op": "round",
+        "args": [{"op": "/", "args": [count, {"num": 3}]}],
+        "digits": 1,
+    }
+    assert goal["right"] == {
+        "op": "max",
+        "args": [{"agg": "count_reaching", "stage": "lead", "where": None}, {"num": 2}],
+    }
+
+
+def test_calls_on_fields_in_conditions(compile_text: Compile) -> None:
+    plan = compile_text("stage big when ceil(size / 10) >= abs(-5)\n")
+    assert plan["stages"][1]["trigger"]["when"] == {
+        "op": ">=",
+        "args": [
+            {
+                "op": "ceil",
+                "args": [{"op": "/", "args": [{"field": "size", "type": "number"}, {"num": 10}]}],
+            },
+            {"num": 5},
+        ],
+    }
