@@ -392,6 +392,22 @@ class Stop:
 
 
 @dataclass(frozen=True, slots=True)
+class Pause:
+    """`pause on EVENTS [where PRED]`: stops the clock without closing it (§14.1)."""
+
+    trigger: OnEvents
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """`resume on EVENTS [where PRED]`: a paused clock runs again (§14.1)."""
+
+    trigger: OnEvents
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
 class Otherwise:
     span: Span = _span()
 
@@ -426,7 +442,7 @@ AgreementItem = Version | Effective | Timezone | Party | Description
 CalendarItem = Timezone | OpenHours | ClosedHolidays | ClosedDates
 ScoreItem = WhenRule | PerRule | Limit
 HandoffItem = Owner | Severity | Require
-SlaItem = Owner | Severity | StartEntering | StartOn | Stop | Goal | Warn
+SlaItem = Owner | Severity | StartEntering | StartOn | Stop | Pause | Resume | Goal | Warn
 TargetItem = Owner | Severity | TargetGoal
 
 

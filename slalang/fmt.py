@@ -296,6 +296,10 @@ def _code(node: Any) -> str:
             return f"start {_on(node.trigger)}"
         case ast.Stop():
             return f"stop {_on(node.trigger)}"
+        case ast.Pause():
+            return f"pause {_on(node.trigger)}"
+        case ast.Resume():
+            return f"resume {_on(node.trigger)}"
         case ast.Goal():
             return _goal(node)
         case ast.Warn():

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from slalang import ast
-from slalang.check.context import Context
-from slalang.diagnostics import Diagnostic, error
+from slalang.check.context import Context, head
+from slalang.diagnostics import Diagnostic, error, warning
 
 _ONCE: dict[type, str] = {
     ast.Version: "version",
@@ -25,6 +25,8 @@ _ONCE: dict[type, str] = {
     ast.Warn: "warn at",
     ast.Limit: "limit",
     ast.TargetGoal: "goal",
+    ast.Pause: "pause",
+    ast.Resume: "resume",
 }
 
 
@@ -56,12 +58,18 @@ def _once(items: Sequence[object]) -> Iterator[Diagnostic]:
                 "SLA216",
                 message,
                 span,
-                help="keep one of them"
-                if kind is not ast.TargetGoal
-                else "write a second target for another period or goal",
+                help=_once_help(kind, what),
             )
         else:
             first[kind] = span
+
+
+def _once_help(kind: type, what: str) -> str:
+    if kind is ast.TargetGoal:
+        return "write a second target for another period or goal"
+    if kind in (ast.Pause, ast.Resume):
+        return f"list every event on one line, as `stop` does: `{what} on a, b`"
+    return "keep one of them"
 
 
 def _required(statement: ast.Statement) -> Iterator[Diagnostic]:
@@ -80,6 +88,8 @@ def _required(statement: ast.Statement) -> Iterator[Diagnostic]:
                     statement.name,
                     "add e.g. `stop on sales_touch`: without it no clock ever stops",
                 )
+            yield from _pause_and_resume(statement, has)
+            yield from _pause_that_stops(statement)
             if ast.Goal not in has:
                 yield _missing(
                     name, "`within` goal", statement.name, "add e.g. `within 4 business hours`"
@@ -108,6 +118,49 @@ def _required(statement: ast.Statement) -> Iterator[Diagnostic]:
                     statement.name,
                     "add e.g. `+10 per demo_request`; a score with no rule is 0",
                 )
+
+
+def _pause_and_resume(sla: ast.Sla, has: set[type]) -> Iterator[Diagnostic]:
+    """A clock that pauses must be able to resume, and `resume` alone never applies (§14.1)."""
+    for present, absent, hint in (
+        (
+            ast.Pause,
+            ast.Resume,
+            "add e.g. `resume on lead_replied`: a paused clock never ran again",
+        ),
+        (ast.Resume, ast.Pause, "add e.g. `pause on callback_requested`, or remove the `resume`"),
+    ):
+        if present in has and absent not in has:
+            item = next(i for i in sla.items if isinstance(i, present))
+            word, other = _ONCE[present], _ONCE[absent]
+            yield error(
+                "SLA318",
+                f"sla `{sla.name.name}` has `{word}` but no `{other}`",
+                head(item.span, len(word)),
+                help=hint,
+            )
+
+
+def _pause_that_stops(sla: ast.Sla) -> Iterator[Diagnostic]:
+    """An event that matches `stop` stops the clock, so listing it under `pause` too does
+    nothing (unless the stop has a `where` that may not hold)."""
+    stopping = {
+        event.name
+        for item in sla.items
+        if isinstance(item, ast.Stop) and item.trigger.where is None
+        for event in item.trigger.events
+    }
+    for item in sla.items:
+        if isinstance(item, ast.Pause):
+            for event in item.trigger.events:
+                if event.name in stopping:
+                    yield warning(
+                        "SLA319",
+                        f"`{event.name}` also stops the clock, so it never pauses it",
+                        event.span,
+                        help="an event that matches `stop` closes the clock; "
+                        "list it under `stop` or under `pause`, not both",
+                    )
 
 
 def _missing(owner: str, item: str, ident: ast.Ident, help: str) -> Diagnostic:

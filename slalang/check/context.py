@@ -223,7 +223,7 @@ class Context:
                             found.extend(Root(e, Role.REQUIRE) for e in entry.items)
                 case ast.Sla():
                     for clause in statement.items:
-                        if isinstance(clause, ast.StartOn | ast.Stop):
+                        if isinstance(clause, ast.StartOn | ast.Stop | ast.Pause | ast.Resume):
                             on(clause.trigger)
                         elif isinstance(clause, ast.Goal) and not isinstance(
                             clause.condition, ast.Otherwise | None
@@ -289,7 +289,7 @@ class Context:
                     for clause in statement.items:
                         if isinstance(clause, ast.StartEntering):
                             found.append(Reference(Space.STAGE, clause.stage))
-                        elif isinstance(clause, ast.StartOn | ast.Stop):
+                        elif isinstance(clause, ast.StartOn | ast.Stop | ast.Pause | ast.Resume):
                             events(clause.trigger)
                         elif isinstance(clause, ast.Goal) and clause.calendar is not None:
                             found.append(Reference(Space.CALENDAR, clause.calendar))

@@ -130,7 +130,7 @@ def _listed_twice(ctx: Context) -> Iterator[Diagnostic]:
                 yield from _twice(statement.trigger.events, "event")
             case ast.Sla():
                 for item in statement.items:
-                    if isinstance(item, ast.StartOn | ast.Stop):
+                    if isinstance(item, ast.StartOn | ast.Stop | ast.Pause | ast.Resume):
                         yield from _twice(item.trigger.events, "event")
             case ast.Handoff():
                 required = [

@@ -92,6 +92,10 @@ def _text(explanation: Explanation, sources: Mapping[str, str]) -> str:
         if clock.stopped_at is not None:
             text += f", stopped {iso(clock.stopped_at)}"
         text += f", elapsed {n.short_duration(clock.elapsed_seconds)}"
+        if clock.paused_seconds:
+            text += f", paused {n.short_duration(clock.paused_seconds)}"
+        if clock.paused:
+            text += " (paused now)"
         if clock.late_by_seconds:
             text += f", late by {n.short_duration(clock.late_by_seconds)}"
         out.append(text)
@@ -124,6 +128,8 @@ def _json(explanation: Explanation) -> str:
                 "stopped_at": None if c.stopped_at is None else iso(c.stopped_at),
                 "elapsed_seconds": c.elapsed_seconds,
                 "late_by_seconds": c.late_by_seconds,
+                "paused_seconds": c.paused_seconds,
+                "paused": c.paused,
             }
             for c in explanation.clocks
         ],

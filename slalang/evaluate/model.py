@@ -116,6 +116,20 @@ class Goal:
             return max(0, end - start)
         return self.calendar.business_seconds_epoch(start, end)
 
+    def paused_deadline(self, start: int, unpaused: int, paused: int, resumed: int) -> int:
+        """The deadline of a clock that has been paused for `paused` seconds of the goal's
+        own clock and last resumed at `resumed` (§14.1): the instant at which the time not
+        paused reaches the allowed time, and never before the resume (a clock that resumes
+        with no time left is due at once; its deadline cannot pass while it is paused).
+        The allowed time is the goal's clock from the start to the unpaused deadline, which
+        for `business days` is the business time of those days."""
+        allowed = self.elapsed(start, unpaused)
+        if self.kind == "calendar" or self.calendar is None:
+            due = start + allowed + paused
+        else:
+            due = self.calendar.add_business_seconds_epoch(start, allowed + paused)
+        return max(due, resumed)
+
 
 @dataclass(frozen=True, slots=True)
 class Sla:
@@ -127,10 +141,14 @@ class Sla:
     start_stages: frozenset[int]  # `start when entering STAGE`
     start_on: tuple[Trigger, ...]
     stops: tuple[Trigger, ...]
+    pause: Trigger | None
+    resume: Trigger | None
     goals: tuple[Goal, ...]
     warn: float | None
     group_by: tuple[str, ...]  # fields read at the start, for grouped compliance targets
     source: Source
+    pause_source: Source | None  # the `pause` line, for explain (None: the SLA never pauses)
+    resume_source: Source | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +186,8 @@ class Dispatch:
 
     per_rules: tuple[tuple[int, int, PerRule], ...]  # (score, rule index, rule)
     stops: tuple[tuple[int, Trigger], ...]  # (sla index, trigger)
+    pauses: tuple[tuple[int, Trigger], ...]  # (sla index, trigger)
+    resumes: tuple[tuple[int, Trigger], ...]
     exits: tuple[Trigger, ...]
     recycles: tuple[Recycle, ...]
     starts: tuple[tuple[int, Trigger], ...]  # (sla index, trigger)
@@ -206,14 +226,21 @@ class StageRecord(NamedTuple):
 
 @dataclass(slots=True)
 class Clock:
+    """A clock of one lead. `due_at` is the deadline in force, moved by each pause once it
+    ends; `unpaused_due` the deadline had it never paused. `paused_seconds` counts ended
+    pauses on the goal's own clock (calendar seconds for an exempt clock)."""
+
     sla: int
     cycle: int
     goal: Goal | None
     started_at: int
     due_at: int | None
     groups: dict[str, Value]
+    unpaused_due: int | None = None
     stopped_at: int | None = None
     cancelled_at: int | None = None
+    paused_since: int | None = None
+    paused_seconds: int = 0
 
 
 class ClockRecord(NamedTuple):
@@ -227,6 +254,8 @@ class ClockRecord(NamedTuple):
     elapsed_seconds: int
     late_by_seconds: int | None
     groups: tuple[tuple[str, Value], ...]
+    paused_seconds: int
+    paused: bool
 
 
 class HandoffRecord(NamedTuple):

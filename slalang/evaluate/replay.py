@@ -196,11 +196,62 @@ class LeadReplay:
                 self.result.facts.append(Fact(probe.id, ts, group, 1.0))
 
     def stop_clocks(self, ts: int, todo: Dispatch) -> None:
+        """Step 3 for each running clock: a matching stop closes it (paused or not);
+        otherwise a paused clock that matches `resume` resumes; otherwise a running clock
+        that matches `pause` pauses (§14.1)."""
+        fields, scores, running = self.fields, self.scores, self.running
         for index, trigger in todo.stops:
-            if index not in self.running:
-                continue
-            if trigger.where is None or trigger.where(self.fields, self.scores):
+            if index in running and (trigger.where is None or trigger.where(fields, scores)):
                 self.close(index, ts, stopped=True)
+        resumed: list[int] = []
+        for index, trigger in todo.resumes:
+            clock = running.get(index)
+            if clock is None or clock.paused_since is None:
+                continue
+            if trigger.where is None or trigger.where(fields, scores):
+                self.end_pause(clock, ts)
+                resumed.append(index)
+                if self.trace:
+                    self.note_pause(ts, clock, "resumed")
+        for index, trigger in todo.pauses:
+            clock = running.get(index)
+            if clock is None or clock.paused_since is not None or index in resumed:
+                continue
+            if trigger.where is None or trigger.where(fields, scores):
+                self.pause(clock, ts)
+
+    def pause(self, clock: Clock, ts: int) -> None:
+        """A pause at or before the deadline in force stops the clock; one after it changes
+        nothing: the clock is already overdue (§14.1)."""
+        if clock.due_at is not None and ts > clock.due_at:
+            if self.trace:
+                self.note_pause(ts, clock, "not paused: past its deadline")
+            return
+        clock.paused_since = ts
+        if self.trace:
+            self.note_pause(ts, clock, "paused")
+
+    def end_pause(self, clock: Clock, ts: int) -> None:
+        """The pause ends at ts (a resume, or the clock stopped or cancelled while paused):
+        its length on the goal's clock is added and the deadline moved by as much."""
+        since = clock.paused_since
+        if since is None:
+            return
+        clock.paused_since = None
+        goal, unpaused = clock.goal, clock.unpaused_due
+        if goal is None or unpaused is None:
+            clock.paused_seconds += ts - since
+            return
+        clock.paused_seconds += goal.elapsed(since, ts)
+        clock.due_at = goal.paused_deadline(clock.started_at, unpaused, clock.paused_seconds, ts)
+
+    def note_pause(self, ts: int, clock: Clock, what: str) -> None:
+        sla = self.rt.slas[clock.sla]
+        detail = f"{sla.name} #{clock.cycle} {what}"
+        if what == "resumed" and clock.due_at is not None:
+            detail += f", due {iso(clock.due_at)}"
+        source = sla.resume_source if what == "resumed" else sla.pause_source
+        self.note(ts, "clock", detail, source)
 
     def exit_or_recycle(self, ts: int, todo: Dispatch) -> bool:
         """Exit, then recycle (LANGUAGE §11 step 4); True when the lead left its stage."""
@@ -235,6 +286,7 @@ class LeadReplay:
     def close(self, index: int, ts: int, *, stopped: bool) -> None:
         """A running clock ends: stopped by its stop trigger, or cancelled (§9)."""
         clock = self.running.pop(index)
+        self.end_pause(clock, ts)
         if stopped:
             clock.stopped_at = ts
         else:
@@ -331,7 +383,9 @@ class LeadReplay:
         self.cycles[sla.index] += 1
         due = goal.deadline(ts) if goal is not None else None
         groups = {name: self.fields.get(name) for name in sla.group_by}
-        self.running[sla.index] = Clock(sla.index, self.cycles[sla.index], goal, ts, due, groups)
+        self.running[sla.index] = Clock(
+            sla.index, self.cycles[sla.index], goal, ts, due, groups, unpaused_due=due
+        )
         if self.trace:
             detail = f"{sla.name} #{self.cycles[sla.index]} started"
             if goal is None or due is None:
@@ -355,27 +409,35 @@ class LeadReplay:
             self.result.rates.append(RateFact(probe, reached, self.rate_dest.get(probe), group))
 
     def judge(self, clock: Clock) -> ClockRecord:
+        """The clock's status as of `as_of`. Elapsed time leaves out the paused spans; a
+        clock paused at `as_of` is pending, its deadline as if it resumed then (§14.1)."""
         sla = self.rt.slas[clock.sla]
+        paused = clock.paused_since is not None
+        self.end_pause(clock, self.as_of)
         goal, start, due = clock.goal, clock.started_at, clock.due_at
         late_by: int | None = None
         if goal is None or due is None:
             end = clock.stopped_at or clock.cancelled_at or self.as_of
-            status, elapsed = "exempt", max(0, end - start)
+            status, elapsed = "exempt", max(0, end - start - clock.paused_seconds)
         elif clock.stopped_at is not None:
-            elapsed = goal.elapsed(start, clock.stopped_at)
+            elapsed = goal.elapsed(start, clock.stopped_at) - clock.paused_seconds
             status = "met" if clock.stopped_at <= due else "late"
             if status == "late":
                 late_by = clock.stopped_at - due
         elif clock.cancelled_at is not None:
-            elapsed = goal.elapsed(start, clock.cancelled_at)
+            elapsed = goal.elapsed(start, clock.cancelled_at) - clock.paused_seconds
             status = "missed" if clock.cancelled_at > due else "cancelled"
             if status == "missed":
                 late_by = clock.cancelled_at - due
         else:
-            elapsed = goal.elapsed(start, self.as_of)
-            if self.as_of > due:
+            elapsed = goal.elapsed(start, self.as_of) - clock.paused_seconds
+            if paused:
+                status = "pending"
+            elif self.as_of > due:
                 status, late_by = "missed", self.as_of - due
-            elif sla.warn is not None and elapsed > sla.warn * goal.elapsed(start, due):
+            elif sla.warn is not None and elapsed > sla.warn * goal.elapsed(
+                start, clock.unpaused_due or due
+            ):
                 status = "at_risk"
             else:
                 status = "pending"
@@ -390,6 +452,8 @@ class LeadReplay:
             elapsed_seconds=elapsed,
             late_by_seconds=late_by,
             groups=tuple(sorted(clock.groups.items())),
+            paused_seconds=clock.paused_seconds,
+            paused=paused,
         )
 
     def note(self, ts: int, what: str, detail: str, source: Any = None) -> None:

@@ -95,6 +95,8 @@ def _clock(lead: str, clock: Any) -> dict[str, Any]:
         "status": clock.status,
         "elapsed_seconds": clock.elapsed_seconds,
         "late_by_seconds": clock.late_by_seconds,
+        "paused_seconds": clock.paused_seconds,
+        "paused": clock.paused,
     }
 
 
@@ -138,10 +140,13 @@ class Lateness:
 
 
 def _breach(sla: Mapping[str, Any], lead: str, clock: Any, late: str) -> dict[str, Any]:
+    terms = f"goal {clock.goal}"
+    if clock.paused_seconds:  # on the goal's own clock, as the goal is counted
+        terms += f", paused {n.short_duration(clock.paused_seconds)}"
     if clock.status == "late":
-        message = f"stopped {late} (goal {clock.goal})"
+        message = f"stopped {late} ({terms})"
     else:
-        message = f"not stopped by the deadline: {late} (goal {clock.goal})"
+        message = f"not stopped by the deadline: {late} ({terms})"
     return {
         "kind": "sla_breach",
         "rule": sla["name"],

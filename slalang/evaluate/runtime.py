@@ -342,10 +342,14 @@ def build_runtime(plan: Mapping[str, Any]) -> model.Runtime:
                 ),
                 start_on=tuple(_trigger(s) for s in entry["start"] if "on" in s),
                 stops=tuple(_trigger(s) for s in entry["stop"]),
+                pause=None if entry["pause"] is None else _trigger(entry["pause"]),
+                resume=None if entry["resume"] is None else _trigger(entry["resume"]),
                 goals=tuple(_goal(g, calendars) for g in entry["goals"]),
                 warn=entry["warn"],
                 group_by=tuple(sorted(probes.sla_groups.get(entry["name"], ()))),
                 source=_source(entry["source"]),
+                pause_source=_source(entry["pause"]["source"]) if entry["pause"] else None,
+                resume_source=_source(entry["resume"]["source"]) if entry["resume"] else None,
             )
         )
     effective = plan["policy"].get("effective")
@@ -398,6 +402,16 @@ def _dispatch(
             if event in rule.trigger.events
         ),
         stops=tuple((sla.index, t) for sla in slas for t in sla.stops if event in t.events),
+        pauses=tuple(
+            (sla.index, sla.pause)
+            for sla in slas
+            if sla.pause is not None and event in sla.pause.events
+        ),
+        resumes=tuple(
+            (sla.index, sla.resume)
+            for sla in slas
+            if sla.resume is not None and event in sla.resume.events
+        ),
         exits=tuple(t for t in exits if event in t.events),
         recycles=tuple(r for r in recycles if event in r.trigger.events),
         starts=tuple((sla.index, t) for sla in slas for t in sla.start_on if event in t.events),

@@ -221,6 +221,8 @@ class _Compiler:
                 case ast.Goal():
                     goals.append(self._goal(item))
         warn = _first(decl.items, ast.Warn)
+        pause = _first(decl.items, ast.Pause)
+        resume = _first(decl.items, ast.Resume)
         return {
             "name": decl.name.name,
             "label": decl.label.value if decl.label else None,
@@ -228,10 +230,15 @@ class _Compiler:
             "severity": self._severity(decl.items),
             "start": start,
             "stop": stop,
+            "pause": None if pause is None else self._sourced_on(pause),
+            "resume": None if resume is None else self._sourced_on(resume),
             "goals": goals,
             "warn": None if warn is None else self._num(warn.share),
             "source": self._source(decl.span),
         }
+
+    def _sourced_on(self, item: ast.Pause | ast.Resume) -> dict[str, Any]:
+        return {**self._on(item.trigger), "source": self._source(item.span)}
 
     def _goal(self, goal: ast.Goal) -> dict[str, Any]:
         """`when` is null for `otherwise` and for a goal with no condition: both always match."""
@@ -283,6 +290,8 @@ class _Compiler:
                 "exits": [],
                 "sla_starts": [],
                 "sla_stops": [],
+                "sla_pauses": [],
+                "sla_resumes": [],
             }
             for name in self.symbols.events
         }
@@ -312,6 +321,9 @@ class _Compiler:
                     add(trigger["on"], "sla_starts", ref)
             for i, trigger in enumerate(sla["stop"]):
                 add(trigger["on"], "sla_stops", {"sla": sla["name"], "trigger": i})
+            for key, index_key in (("pause", "sla_pauses"), ("resume", "sla_resumes")):
+                if sla[key] is not None:
+                    add(sla[key]["on"], index_key, sla["name"])
         return {"events": events, "entering": entering}
 
     # -- small helpers ------------------------------------------------------------------------

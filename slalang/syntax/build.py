@@ -306,6 +306,12 @@ class AstBuilder(Transformer_NonRecursive[Token, Any]):
     def stop(self, meta: Meta, children: list[Any]) -> ast.Stop:
         return ast.Stop(children[0], self.span(meta))
 
+    def pause(self, meta: Meta, children: list[Any]) -> ast.Pause:
+        return ast.Pause(children[0], self.span(meta))
+
+    def resume(self, meta: Meta, children: list[Any]) -> ast.Resume:
+        return ast.Resume(children[0], self.span(meta))
+
     def goal_when(self, meta: Meta, children: list[Any]) -> Any:
         return children[0]
 

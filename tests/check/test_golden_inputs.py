@@ -88,6 +88,14 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "068_in_list_wrong_type.sla": ("SLA220",),
     "069_presence_on_score.sla": ("SLA226",),
     "070_unknown_group_field.sla": ("SLA203",),
+    "071_unknown_function.sla": ("SLA237",),
+    "072_function_arity.sla": ("SLA238", "SLA238"),
+    "073_round_decimals.sla": ("SLA239", "SLA239", "SLA239"),
+    "074_function_argument_type.sla": ("SLA224",),
+    "075_pause_without_resume.sla": ("SLA318",),
+    "076_resume_without_pause.sla": ("SLA318",),
+    "077_pause_twice.sla": ("SLA216",),
+    "078_pause_event_also_stops.sla": ("SLA319",),
 }
 
 

@@ -229,6 +229,8 @@ def test_event_index(plan: dict[str, Any]) -> None:
         "exits": [],
         "sla_starts": [{"sla": "rejection_feedback", "trigger": 0}],
         "sla_stops": [{"sla": "first_touch", "trigger": 0}],
+        "sla_pauses": [],
+        "sla_resumes": [],
     }
     assert events["sales_accepted"]["stages"] == ["sql"]
     assert events["sales_accepted"]["sla_stops"] == [{"sla": "first_touch", "trigger": 0}]

@@ -341,3 +341,41 @@ def test_calls_on_fields_in_conditions(compile_text: Compile) -> None:
             {"num": 5},
         ],
     }
+
+
+# ---- pause and resume (LANGUAGE §14.1) -------------------------------------------------------
+
+
+def test_pause_and_resume_lines_and_their_index(compile_text: Compile) -> None:
+    plan = compile_text(
+        "sla respond {\n"
+        "  start when entering lead\n"
+        "  stop on touched\n"
+        '  pause on rejected where segment = "smb"\n'
+        "  resume on created, touched\n"
+        "  within 4 hours\n"
+        "}\n"
+    )
+    sla = plan["slas"][0]
+    assert sla["pause"] == {
+        "on": ["rejected"],
+        "where": {
+            "op": "=",
+            "args": [{"field": "segment", "type": "one_of"}, {"str": "smb"}],
+        },
+        "source": {"file": "policy.sla", "line": 13},
+    }
+    assert sla["resume"] == {
+        "on": ["created", "touched"],
+        "where": None,
+        "source": {"file": "policy.sla", "line": 14},
+    }
+    events = plan["index"]["events"]
+    assert events["rejected"]["sla_pauses"] == ["respond"]
+    assert events["created"]["sla_resumes"] == events["touched"]["sla_resumes"] == ["respond"]
+    assert events["touched"]["sla_pauses"] == []
+
+
+def test_an_sla_without_pause_has_nulls(compile_text: Compile) -> None:
+    sla = compile_text(SLA.format(goals="within 4 hours"))["slas"][0]
+    assert sla["pause"] is None and sla["resume"] is None

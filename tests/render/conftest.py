@@ -126,6 +126,8 @@ def hand_report() -> dict[str, Any]:
                 "status": "late",
                 "elapsed_seconds": 25200,
                 "late_by_seconds": 10800,
+                "paused_seconds": 0,
+                "paused": False,
             },
             {
                 "sla": "first_touch",
@@ -138,6 +140,8 @@ def hand_report() -> dict[str, Any]:
                 "status": "missed",
                 "elapsed_seconds": 190800,
                 "late_by_seconds": 172800,
+                "paused_seconds": 0,
+                "paused": False,
             },
             {
                 "sla": "first_touch",
@@ -150,6 +154,8 @@ def hand_report() -> dict[str, Any]:
                 "status": "met",
                 "elapsed_seconds": 3600,
                 "late_by_seconds": None,
+                "paused_seconds": 0,
+                "paused": False,
             },
             {
                 "sla": "feedback",
@@ -162,6 +168,8 @@ def hand_report() -> dict[str, Any]:
                 "status": "at_risk",
                 "elapsed_seconds": 208800,
                 "late_by_seconds": None,
+                "paused_seconds": 0,
+                "paused": False,
             },
         ],
         "violations": [
