@@ -8,7 +8,8 @@ by other events become request/answer pairs. Each lead is simulated on its own: 
 (more often in office hours on weekdays than in the evening or at weekends), engages over
 days and weeks, is scored exactly as the policy scores it, and when it enters the qualifying
 stage a rep answers after a log-normal delay counted in the office's business hours, or
-never. Lead fields are filled in progressively and some stay missing, so handoffs fail now
+never (when the response SLA can pause, some leads first ask to be called back later, and
+the rep answers after the resume). Lead fields are filled in progressively and some stay missing, so handoffs fail now
 and then.
 
 Output is grouped by lead: leads in arrival order, each lead's rows in timestamp order (ties
@@ -130,6 +131,10 @@ _REASON_WEIGHTS = {
     "duplicate": 0.5,
 }
 #: Share of leads whose form already gives a field at arrival, by field name; others 0.9.
+#: Of the qualified leads of a policy whose response SLA pauses, how many ask sales to wait
+#: (a callback next week, out of the office) before the first answer.
+_HOLD_SHARE = 0.2
+
 _KNOWN_AT_ARRIVAL = {"email": 1.0, "name": 0.97, "company": 0.93}
 
 # ---- when people act ----------------------------------------------------------------------
@@ -236,6 +241,9 @@ class _Roles:
     qualify: int | None  # the stage whose entry calls for sales (the MQL)
     response: int | None  # the SLA whose clock entering it starts
     touch: tuple[str, ...]  # sales' first contact
+    pause: tuple[str, ...]  # the lead asks sales to wait (the response SLA's `pause`)
+    resume: tuple[str, ...]  # and is ready again (its `resume`)
+    hold_fields: tuple[str, ...]  # fields the pause and resume conditions read
     accept_stage: int | None
     accept: str | None
     reject: str | None
@@ -325,6 +333,11 @@ def _roles(plan: Plan) -> _Roles:
             if stage["trigger"] and "on" in stage["trigger"]:
                 later.append((stage["index"], stage["trigger"]["on"][0]))
 
+    hold = slas[response] if response is not None else None
+    pause_on = _on([hold["pause"]]) if hold and hold["pause"] else []
+    resume_on = _on([hold["resume"]]) if hold and hold["resume"] else []
+    hold_fields = _fields_in([hold["pause"], hold["resume"]]) if hold else []
+
     chain = {*arrival, *touch, accept, reject, feedback, *(e for _, e in later)} - {None}
     opt_out = tuple(
         e for e in _on(x for x in plan["exits"] if x["where"] is None) if e not in chain
@@ -363,6 +376,10 @@ def _roles(plan: Plan) -> _Roles:
             if rule["points"] > 0 and event not in chain - set(arrival) | side_events:
                 rewarded[event] = max(rewarded.get(event, 0), rule["points"])
     engagement = tuple(rewarded)
+    # a pause or resume event of its own (`callback_requested`) rather than one that plays
+    # another part (a form that also resumes), when the policy has one
+    pause = tuple(e for e in pause_on if e not in chain and e not in rewarded) or tuple(pause_on)
+    resume = tuple(e for e in resume_on if e not in chain and e not in rewarded) or tuple(resume_on)
     weights = tuple(float(p) ** -1.25 for p in rewarded.values())
     commonest = engagement[weights.index(max(weights))] if engagement else None
     forms = frozenset(e for e in engagement if e != commonest)
@@ -407,9 +424,14 @@ def _roles(plan: Plan) -> _Roles:
         f for side in sides for f in (*side.start_fields, *side.stop_fields) if f not in elsewhere
     )
     profile = tuple(
-        f for f in fields if f not in (reason, owner) and f not in deal and f not in side_fields
+        f
+        for f in fields
+        if f not in (reason, owner)
+        and f not in deal
+        and f not in side_fields
+        and f not in hold_fields
     )
-    used = chain | set(engagement) | set(opt_out) | side_events | {lapse}
+    used = chain | set(engagement) | set(opt_out) | side_events | {lapse} | {*pause, *resume}
     spare = tuple(e for e in events if e not in used)
     return _Roles(
         arrival=tuple(arrival),
@@ -419,6 +441,9 @@ def _roles(plan: Plan) -> _Roles:
         qualify=qualify,
         response=response,
         touch=touch,
+        pause=pause,
+        resume=resume,
+        hold_fields=tuple(hold_fields),
         accept_stage=accept_stage,
         accept=accept,
         reject=reject,
@@ -644,6 +669,8 @@ def _field_value(
         if "personal" in name:
             return who.webmail
         return rng.random() < 0.1
+    if kind == "date" and any(w in name for w in ("return", "callback", "until", "due")):
+        return day  # a day the lead names ahead: `day` is that day
     if kind == "date":
         back = rng.randint(0, 6) if rng.random() < 0.9 else rng.randint(30, 120)
         return day - timedelta(days=back)
@@ -882,6 +909,8 @@ class _Lead:
             self.rep = rng.choice(w.reps)
         if rng.random() < self.rep.never:
             return
+        if roles.pause and roles.resume and rng.random() < _HOLD_SHARE:
+            ts = self.hold(ts, office)
         if rng.random() < 0.08:  # answered from a phone, whatever the hour
             reply = ts + 60 + int(rng.expovariate(1 / 2400))
         else:
@@ -897,6 +926,26 @@ class _Lead:
             self.progress(decide)
         elif roles.reject is not None and u < accept + 0.25 + 0.3 * (1 - q):
             self.reject(decide)
+
+    def hold(self, ts: int, office: Calendar | None) -> int:
+        """The lead asks to be called back later (or is out of the office): the pause event
+        soon after it qualified, with the fields the pause's condition reads (a return date
+        is the day it is back), then the resume a few days later. Sales answers after that,
+        so the clock stops the response window while the lead is away. Returns the resume."""
+        w, roles, rng = self.w, self.w.roles, self.rng
+        at = self.business(ts, office, _lognormal(rng, 2 * _HOUR, 0.8))
+        back = self.daytime(at + rng.randint(1, 7) * _DAY)
+        day = datetime.fromtimestamp(back, self.home.zone).date()
+
+        def values() -> dict[str, Value]:
+            return {
+                f: _field_value(f, w.fields[f], self.person, rng, self.quality, day)
+                for f in roles.hold_fields
+            }
+
+        self.push(at, rng.choice(roles.pause), values())
+        self.push(back, rng.choice(roles.resume), values())
+        return back
 
     def progress(self, ts: int) -> None:
         """After acceptance: most SQLs become opportunities, some of those close, a few

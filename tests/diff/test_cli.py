@@ -33,7 +33,10 @@ def test_a_tighter_window_adds_breaches_and_exits_1(tmp_path: Path) -> None:
     diff = json.loads(result.stdout)
     assert diff["changed"] is True
     added = diff["violations"]["added"]
-    assert added and {(v["kind"], v["rule"]) for v in added} == {("sla_breach", "first_touch")}
+    kinds = {(v["kind"], v["rule"]) for v in added}
+    # the tighter window breaches first touches, and may sink the compliance target they feed
+    assert ("sla_breach", "first_touch") in kinds
+    assert kinds <= {("sla_breach", "first_touch"), ("target_missed", "first_touch_compliance")}
     assert diff["violations"]["removed"] == []
     first_touch = next(row for row in diff["slas"] if row["sla"] == "first_touch")
     assert first_touch["after"]["compliance"] < first_touch["before"]["compliance"]

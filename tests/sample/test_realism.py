@@ -175,3 +175,41 @@ def test_each_region_acts_in_its_own_office_day() -> None:
     assert total["emea"] > 0.3 * sum(total.values())
     for region in ("emea", "amer"):
         assert within[region] > 0.5 * total[region], region
+
+
+def test_some_leads_book_a_callback_that_pauses_first_touch() -> None:
+    """seed_funnel's first-touch clock pauses on a dated callback request and resumes when
+    the callback is due: the generator makes some MQLs ask for one, and sales calls them
+    after that day, so those clocks end with paused time and are mostly met."""
+    plan = plan_of(SEED)
+    rows = rows_of(SEED, leads=1_000)
+    requested = [r for r in rows if r["event"] == "callback_requested"]
+    assert requested and all(r["callback_date"] for r in requested)
+    due = {r["lead_id"]: r for r in rows if r["event"] == "callback_due"}
+    # a callback past the end of the window, or after the lead left, is never due
+    assert set(due) <= {r["lead_id"] for r in requested}
+    assert len(due) > 0.8 * len(requested)
+    zone = ZoneInfo(plan["policy"]["timezone"])
+    for request in requested:
+        back = due.get(request["lead_id"])
+        if back is not None:
+            assert epoch(request["timestamp"]) < epoch(back["timestamp"])
+            day = datetime.fromtimestamp(epoch(back["timestamp"]), zone).date().isoformat()
+            assert day == request["callback_date"]  # called back on the day the lead named
+    clocks = [
+        c
+        for result in replayed(plan, rows).values()
+        for c in result.clocks
+        if c.sla == "first_touch" and c.paused_seconds > 0
+    ]
+    assert len(clocks) >= 5
+    assert sum(c.status == "met" for c in clocks) > len(clocks) / 2
+    # the pause is what kept some of them in time: without it they would have been late
+    saved = [
+        c
+        for c in clocks
+        if c.goal == "4 business hours"
+        and c.status == "met"
+        and c.elapsed_seconds + c.paused_seconds > 4 * 3600
+    ]
+    assert saved
