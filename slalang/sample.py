@@ -9,8 +9,8 @@ by other events become request/answer pairs. Each lead is simulated on its own: 
 days and weeks, is scored exactly as the policy scores it, and when it enters the qualifying
 stage a rep answers after a log-normal delay counted in the office's business hours, or
 never (when the response SLA can pause, some leads first ask to be called back later, and
-the rep answers after the resume). Lead fields are filled in progressively and some stay missing, so handoffs fail now
-and then.
+the rep answers after the resume). Lead fields are filled in progressively and some stay
+missing, so handoffs fail now and then.
 
 Output is grouped by lead: leads in arrival order, each lead's rows in timestamp order (ties
 never happen within a lead). That keeps memory flat for any volume, one lead at a time; the
