@@ -282,3 +282,61 @@ def test_processes_give_the_same_report() -> None:
     two = render_report(evaluate(plan, log, shard=37, jobs=2), "json")
     assert one == two
     assert one == invoke(["evaluate", POLICY, EVENTS, "--format", "json"], 1).stdout
+
+
+PAUSED_POLICY = """\
+agreement "Callbacks" {
+  timezone "America/New_York"
+}
+calendar office {
+  timezone "America/New_York"
+  open mon-fri 09:00-17:00
+}
+events form_submitted, sales_touch, callback_requested, lead_replied
+stage mql on form_submitted
+sla first_touch {
+  start when entering mql
+  stop on sales_touch
+  pause on callback_requested
+  resume on lead_replied
+  within 4 business hours
+}
+"""
+
+PAUSED_EVENTS = """\
+lead_id,timestamp,event
+L1,2026-02-02T14:00:00Z,form_submitted
+L1,2026-02-02T15:00:00Z,callback_requested
+L1,2026-02-03T15:00:00Z,lead_replied
+L1,2026-02-03T17:00:00Z,sales_touch
+L2,2026-02-02T14:00:00Z,form_submitted
+L2,2026-02-02T18:30:00Z,callback_requested
+"""
+
+
+def test_explain_shows_each_pause_and_resume_with_its_policy_line(tmp_path: Path) -> None:
+    """L1 pauses Mon 10:00 EST and resumes Tue 10:00 EST (8 business hours), so its deadline
+    moves to Tue 13:00 EST = 18:00Z. L2's callback comes at 13:30 EST, after its 13:00
+    deadline: the pause is ignored, and explain says so."""
+    policy, events = tmp_path / "p.sla", tmp_path / "e.csv"
+    policy.write_text(PAUSED_POLICY, "utf-8")
+    events.write_text(PAUSED_EVENTS, "utf-8")
+    args = ["explain", str(policy), str(events), "--as-of", "2026-02-04T00:00:00Z"]
+    out = invoke([*args, "--lead", "L1"], 0).stdout
+    assert (
+        "    clock    first_touch #1 paused\n             ← p.sla:13  pause on callback_requested\n"
+        in out
+    )
+    assert (
+        "    clock    first_touch #1 resumed, due 2026-02-03T18:00:00Z\n"
+        "             ← p.sla:14  resume on lead_replied\n"
+    ) in out
+    assert "met, started 2026-02-02T14:00:00Z, due 2026-02-03T18:00:00Z" in out
+    assert out.rstrip().endswith("elapsed 3h, paused 8h")
+    late = invoke([*args, "--lead", "L2"], 0).stdout
+    assert "first_touch #1 not paused: past its deadline" in late
+    document = json.loads(invoke([*args, "--lead", "L1", "--format", "json"], 0).stdout)
+    assert document["clocks"][0]["paused_seconds"] == 28800
+    assert document["clocks"][0]["paused"] is False
+    paused = [s for s in document["steps"] if s["detail"].endswith("paused")]
+    assert paused[0]["source"] == {"file": "p.sla", "line": 13}

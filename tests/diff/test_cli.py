@@ -151,3 +151,56 @@ def test_a_field_typed_differently_cannot_be_read_for_both(tmp_path: Path) -> No
         "error: field `size` is number in the old policy and text in the new one; "
         "the data cannot be read one way for both"
     )
+
+
+PAUSING = """\
+calendar office {
+  timezone "America/New_York"
+  open mon-fri 09:00-17:00
+}
+events form_submitted, sales_touch, callback_requested, callback_due
+field callback_date: date
+stage mql on form_submitted
+sla first_touch {
+  start when entering mql
+  stop on sales_touch
+  within 4 business hours
+}
+"""
+
+CALLBACK_EVENTS = """\
+lead_id,timestamp,event,callback_date
+L1,2026-02-02T14:00:00Z,form_submitted,
+L1,2026-02-02T15:00:00Z,callback_requested,2026-02-03
+L1,2026-02-03T15:00:00Z,callback_due,
+L1,2026-02-03T17:00:00Z,sales_touch,
+L2,2026-02-02T14:00:00Z,form_submitted,
+L2,2026-02-02T15:00:00Z,callback_requested,
+L2,2026-02-03T17:00:00Z,sales_touch,
+"""
+
+
+def test_adding_a_pause_removes_the_breaches_it_excuses(tmp_path: Path) -> None:
+    """L1 books a callback for the next day and is called then: late under the old policy,
+    met once callbacks pause the clock (8 business hours paused, due Tue 18:00Z). L2's
+    callback has no date, so the new `where` keeps its clock running: still late."""
+    old = tmp_path / "old.sla"
+    old.write_text(PAUSING, "utf-8")
+    new = tmp_path / "new.sla"
+    new.write_text(
+        PAUSING.replace(
+            "  within 4 business hours\n",
+            "  pause on callback_requested where callback_date is present\n"
+            "  resume on callback_due\n"
+            "  within 4 business hours\n",
+        ),
+        "utf-8",
+    )
+    events = tmp_path / "events.csv"
+    events.write_text(CALLBACK_EVENTS, "utf-8")
+    result = invoke(["diff", str(old), str(new), str(events), "--format", "json"], 1)
+    diff = json.loads(result.stdout)
+    assert [v["lead_id"] for v in diff["violations"]["removed"]] == ["L1"]
+    assert diff["violations"]["added"] == []
+    row = next(r for r in diff["slas"] if r["sla"] == "first_touch")
+    assert (row["before"]["compliance"], row["after"]["compliance"]) == (0, 0.5)
