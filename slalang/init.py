@@ -20,6 +20,7 @@ from slalang.fileio import write_atomic
 # are stored without leading dots so no packaging tool mistakes them for hidden files.
 TEMPLATES = (
     ("README.md", "README.md"),
+    ("slalang.toml", "slalang.toml"),
     ("policies/agreement.sla", "policies/agreement.sla"),
     ("tests/agreement.test.yaml", "tests/agreement.test.yaml"),
     ("pre-commit-config.yaml", ".pre-commit-config.yaml"),

@@ -9,12 +9,12 @@ import click
 
 from slalang.api import check_paths
 from slalang.commands.common import EXIT_ERROR, EXIT_FINDINGS
-from slalang.commands.options import root_option
+from slalang.commands.options import Configured, root_option
 from slalang.diagnostics import Level
 from slalang.render.diagnostics import RENDERERS, summary
 
 
-@click.command("check")
+@click.command("check", cls=Configured, arguments={"policy": "paths"})
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
     "--format",

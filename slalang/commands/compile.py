@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 
 from slalang.commands.common import checked_policy, emit
-from slalang.commands.options import output_option, root_option
+from slalang.commands.options import Configured, output_option, root_option
 
 
-@click.command("compile")
+@click.command("compile", cls=Configured, arguments={"policy": "policy"})
 @click.argument("policy", type=click.Path(dir_okay=False, path_type=str))
 @output_option("plan")
 @root_option

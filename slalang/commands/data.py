@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from slalang.commands.common import EXIT_FINDINGS, checked_policy
+from slalang.commands.options import Configured
 from slalang.data import Mapping, load_mapping
 from slalang.data.mapping import presets
 from slalang.datacheck import profile, render
@@ -16,7 +17,9 @@ def data_group() -> None:
     """Look at CRM exports before evaluating them."""
 
 
-@data_group.command("check")
+@data_group.command(
+    "check", cls=Configured, table="data-check", arguments={"policy": "policy", "events": "files"}
+)
 @click.argument("policy")
 @click.argument("files", nargs=-1, required=True)
 @click.option("--mapping", help="Mapping file (YAML) or preset name (see `slalang mappings`).")

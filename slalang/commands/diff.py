@@ -13,6 +13,7 @@ import click
 from slalang.api import Policy, diff_policies
 from slalang.commands.common import EXIT_FINDINGS, checked_policy, emit, warn
 from slalang.commands.options import (
+    Configured,
     DataOptions,
     EngineOptions,
     data_options,
@@ -23,7 +24,7 @@ from slalang.commands.options import (
 from slalang.diff import LIMIT, RENDERERS, plan_at
 
 
-@click.command("diff")
+@click.command("diff", cls=Configured)
 @click.argument("args", nargs=-1, required=True, metavar="OLD NEW EVENTS...")
 @click.option(
     "--base",

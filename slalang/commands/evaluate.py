@@ -11,6 +11,8 @@ import click
 from slalang.api import FAIL_LEVELS
 from slalang.commands.common import EXIT_FINDINGS, checked_policy, emit, progress, warn
 from slalang.commands.options import (
+    POLICY_AND_EVENTS,
+    Configured,
     DataOptions,
     EngineOptions,
     data_options,
@@ -22,7 +24,7 @@ from slalang.commands.options import (
 REPORT_FORMATS = ("table", "json", "jsonl", "csv", "markdown", "junit")
 
 
-@click.command("evaluate")
+@click.command("evaluate", cls=Configured, arguments=POLICY_AND_EVENTS)
 @click.argument("policy")
 @click.argument("events", nargs=-1, required=True)
 @data_options

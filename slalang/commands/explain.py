@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 
 from slalang.commands.common import checked_policy, warn
-from slalang.commands.options import root_option
+from slalang.commands.options import POLICY_AND_EVENTS, Configured, root_option
 
 
-@click.command("explain")
+@click.command("explain", cls=Configured, arguments=POLICY_AND_EVENTS)
 @click.argument("policy")
 @click.argument("events", nargs=-1, required=True)
 @click.option(

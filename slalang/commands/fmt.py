@@ -10,12 +10,13 @@ import click
 
 from slalang.api import policy_files
 from slalang.commands.common import EXIT_ERROR, EXIT_FINDINGS
+from slalang.commands.options import Configured
 from slalang.diagnostics import Diagnostic, PolicyError, sort_diagnostics
 from slalang.fileio import write_atomic
 from slalang.render.diagnostics import render_text
 
 
-@click.command("fmt")
+@click.command("fmt", cls=Configured, arguments={"policy": "paths"})
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
     "--check",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from slalang.init import AGREEMENT, EVENTS, METRICS, create
+from slalang.init import create
 
 
 @click.command("init")
@@ -28,6 +28,6 @@ def init_command(directory: Path, force: bool) -> None:
     for path in create(directory, force):
         click.echo(f"created {path}", err=True)
     click.echo(
-        f"next: cd {directory} && slalang evaluate {AGREEMENT} {EVENTS} --metrics {METRICS}",
+        f"next: cd {directory} && slalang evaluate   (slalang.toml names the policy and data)",
         err=True,
     )

@@ -137,3 +137,126 @@ engine_options = _bundle(
         ),
     ],
 )
+
+
+#: The arguments a configuration's `policy` and `events` keys fill, for most commands.
+POLICY_AND_EVENTS = {"policy": "policy", "events": "events"}
+CONFIG = "slalang.config"  # where the configuration in use is kept in `ctx.meta`
+
+
+class Configured(click.Command):
+    """A command whose option defaults come from the configuration file (RUNNER §6.4;
+    `slalang.config`), with `--config FILE` and `--isolated` to choose or ignore it.
+
+    A key sets the option of the same long name; `policy` and `events` set the arguments
+    named in ARGUMENTS (config key → parameter name). Values go in through Click's
+    `default_map`, so a flag given on the command line always wins.
+    """
+
+    def __init__(
+        self, *args: Any, arguments: dict[str, str] | None = None, table: str = "", **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.arguments = arguments or {}
+        self.table = table or self.name or ""
+        self.params += [
+            click.Option(
+                ["--config"],
+                metavar="FILE",
+                expose_value=False,
+                help="Read options from this slalang.toml or pyproject.toml instead of "
+                "the one found from the current directory upwards.",
+            ),
+            click.Option(
+                ["--isolated"],
+                is_flag=True,
+                expose_value=False,
+                help="Ignore every configuration file.",
+            ),
+        ]
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        from slalang.config import discover
+
+        path, isolated = _peek(args)
+        config = discover(path, isolated)
+        ctx.meta[CONFIG] = config
+        settings = config.for_command(self.table)
+        table = config.commands.get(self.table, {})
+        defaults = dict(ctx.default_map or {})
+        for param in self.params:
+            if param.name is None:
+                continue
+            if isinstance(param, click.Argument):
+                key = next((k for k, name in self.arguments.items() if name == param.name), None)
+                if key is not None and key in settings:
+                    defaults[param.name] = _argument_default(config, key, param, settings[key])
+                continue
+            for opt in param.opts:
+                key = opt[2:] if opt.startswith("--") else None
+                if key is None or key not in settings or key in {"config", "isolated"}:
+                    continue
+                value = _option_value(settings[key], param)
+                if value is None and key not in table:
+                    continue  # a top-level value this command's option does not take
+                if value is None:
+                    raise _invalid(config, f"[{self.table}] {key}", settings[key], param)
+                defaults[param.name] = value
+        ctx.default_map = defaults
+        return super().parse_args(ctx, args)
+
+
+def _peek(args: list[str]) -> tuple[str | None, bool]:
+    """`--config FILE` and `--isolated` from the raw arguments, before Click parses them
+    (they decide the defaults of the other options)."""
+    path: str | None = None
+    isolated = False
+    for index, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--isolated":
+            isolated = True
+        elif arg == "--config" and index + 1 < len(args):
+            path = args[index + 1]
+        elif arg.startswith("--config="):
+            path = arg.split("=", 1)[1]
+    return path, isolated
+
+
+def _option_value(value: Any, param: click.Parameter) -> Any:
+    """VALUE as option PARAM takes it, or None when it cannot take it."""
+    if isinstance(value, list) and not param.multiple:
+        value = ",".join(value)
+    if isinstance(param.type, click.Choice) and value not in param.type.choices:
+        return None
+    if isinstance(param, click.Option) and param.is_flag and not isinstance(value, bool):
+        return None
+    return value
+
+
+def _argument_default(config: Any, key: str, param: click.Parameter, value: Any) -> Any:
+    """The config's `policy`/`events` as the argument's default: all paths for an argument
+    taking several, the one path for one taking one (several are an error, raised only
+    when the argument is not given on the command line)."""
+    if param.nargs != 1:
+        return tuple(value)
+    if len(value) == 1:
+        return value[0]
+
+    def several() -> Any:
+        from slalang.config import ConfigError
+
+        raise ConfigError(
+            f"{config.shown}: `{key}` names {len(value)} files ({', '.join(value)}); "
+            f"this command takes one: give it on the command line"
+        )
+
+    return several
+
+
+def _invalid(config: Any, key: str, value: Any, param: click.Parameter) -> Exception:
+    from slalang.config import ConfigError
+
+    choices = getattr(param.type, "choices", None)
+    expected = f"one of {', '.join(map(str, choices))}" if choices else param.type.name
+    return ConfigError(f"{config.shown}: {key}: `{value}` is not {expected}")

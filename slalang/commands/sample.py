@@ -8,10 +8,10 @@ from typing import Any
 import click
 
 from slalang.commands.common import checked_policy
-from slalang.commands.options import root_option
+from slalang.commands.options import Configured, root_option
 
 
-@click.command("sample")
+@click.command("sample", cls=Configured, arguments={"policy": "policy"})
 @click.argument("policy")
 @click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--leads", type=click.IntRange(min=0), default=400, show_default=True)

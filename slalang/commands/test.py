@@ -8,12 +8,12 @@ from pathlib import Path
 import click
 
 from slalang.commands.common import EXIT_ERROR, EXIT_FINDINGS, emit
-from slalang.commands.options import output_option
+from slalang.commands.options import Configured, output_option
 from slalang.diagnostics import SlalangError
 from slalang.policytest import find_test_files, render_junit, render_text, run_file, tally
 
 
-@click.command("test")
+@click.command("test", cls=Configured)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option("-k", "keyword", metavar="NAME", help="Run only cases whose name contains NAME.")
 @click.option(

@@ -25,6 +25,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_init_creates_every_file(repo: Path) -> None:
     assert CREATED == (
         "README.md",
+        "slalang.toml",
         "policies/agreement.sla",
         "tests/agreement.test.yaml",
         ".pre-commit-config.yaml",
@@ -38,6 +39,26 @@ def test_init_creates_every_file(repo: Path) -> None:
     assert header.startswith("lead_id,timestamp,event")
     assert (repo / "data/metrics.csv").read_text(encoding="utf-8").startswith("metric,period,value")
     assert "within 4 business hours" in (repo / "policies/agreement.sla").read_text("utf-8")
+
+
+def test_a_bare_evaluate_works_in_an_init_repository(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    explicit = [
+        "evaluate",
+        str(repo / "policies/agreement.sla"),
+        str(repo / "data/events.csv"),
+        "--metrics",
+        str(repo / "data/metrics.csv"),
+        "--format",
+        "json",
+        "--isolated",
+    ]
+    expected = invoke(explicit, 1).stdout
+    monkeypatch.chdir(repo / "policies")  # found from a subdirectory too
+    assert invoke(["evaluate", "--format", "json"], 1).stdout == expected
+    invoke(["check"], 0)
+    invoke(["explain", "--lead", "L00128"], 0)
 
 
 def test_init_is_deterministic(repo: Path, tmp_path: Path) -> None:
