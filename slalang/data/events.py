@@ -711,3 +711,9 @@ def _zone(name: str) -> ZoneInfo:
 
 def _stdin(stdin: BinaryIO | None) -> BinaryIO:
     return stdin if stdin is not None else sys.stdin.buffer
+
+
+RowReader = _Reader
+"""The reader's rules as an object: the columnar reader (`slalang.engine.reader`) resolves
+mappings and layouts with it and hands it every row it cannot vouch for, so both readers
+share one definition of the input contract."""

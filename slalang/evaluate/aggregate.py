@@ -34,26 +34,42 @@ class Window:
 class Totals:
     """Everything the report needs from the leads, in a form that merges by addition.
 
-    `sums` and `cohorts` are keyed by (probe, period key, group); a cohort is
+    `sums`, `cohorts` and `compliance` are keyed by (probe, period key, group); a cohort is
     [leads that first reached the source stage, of them those that reached the goal stage
-    in time]."""
+    in time], a compliance bucket [decided clocks, of them met]. `statuses` counts clocks
+    per SLA and status and `elapsed` lists the response times of stopped clocks, so the
+    summaries need no record lists: an engine that streams the records out elsewhere (the
+    columnar engine's partitions) merges these and nothing more.
+    """
 
     stages: list[tuple[str, StageRecord]] = field(default_factory=list)
     clocks: list[tuple[str, ClockRecord]] = field(default_factory=list)
     handoffs: list[tuple[str, HandoffRecord]] = field(default_factory=list)
     sums: dict[tuple[int, str, Value], float] = field(default_factory=dict)
     cohorts: dict[tuple[int, str, Value], list[int]] = field(default_factory=dict)
+    compliance: dict[tuple[int, str, Value], list[int]] = field(default_factory=dict)
+    statuses: dict[tuple[str, str], int] = field(default_factory=dict)
+    elapsed: dict[str, list[int]] = field(default_factory=dict)
 
     def merge(self, other: Totals) -> None:
         self.stages.extend(other.stages)
         self.clocks.extend(other.clocks)
         self.handoffs.extend(other.handoffs)
+        self.merge_counts(other)
+
+    def merge_counts(self, other: Totals) -> None:
+        """Add everything but the record lists."""
         for key, amount in other.sums.items():
             self.sums[key] = self.sums.get(key, 0.0) + amount
-        for key, (reached, converted) in other.cohorts.items():
-            cohort = self.cohorts.setdefault(key, [0, 0])
-            cohort[0] += reached
-            cohort[1] += converted
+        for mine, theirs in ((self.cohorts, other.cohorts), (self.compliance, other.compliance)):
+            for key, (total, hits) in theirs.items():
+                bucket = mine.setdefault(key, [0, 0])
+                bucket[0] += total
+                bucket[1] += hits
+        for status, count in other.statuses.items():
+            self.statuses[status] = self.statuses.get(status, 0) + count
+        for sla, times in other.elapsed.items():
+            self.elapsed.setdefault(sla, []).extend(times)
 
 
 class Reducer:
@@ -69,12 +85,21 @@ class Reducer:
             None if node.get("within") is None else _duration_seconds(node["within"])
             for _, node in aggregates
         ]
+        # per SLA: the compliance aggregates counting its clocks, with their `by` field
+        self.compliance: dict[str, list[tuple[int, str | None]]] = {}
+        for probe, (target, node) in enumerate(aggregates):
+            if node["agg"] == "compliance":
+                by = plan["targets"][target]["by"]
+                self.compliance.setdefault(node["sla"], []).append((probe, by))
         self.window = window
 
     def add(self, totals: Totals, result: LeadResult) -> None:
         lead, holds = result.lead_id, self.window.holds
         totals.stages.extend((lead, s) for s in result.stages if holds(s.at))
-        totals.clocks.extend((lead, c) for c in result.clocks if holds(c.started_at))
+        for clock in result.clocks:
+            if holds(clock.started_at):
+                totals.clocks.append((lead, clock))
+                self._count_clock(totals, clock)
         totals.handoffs.extend((lead, h) for h in result.handoffs if holds(h.at))
         sums = totals.sums
         for fact in result.facts:
@@ -93,6 +118,20 @@ class Reducer:
             ):
                 cohort[1] += 1
 
+    def _count_clock(self, totals: Totals, clock: ClockRecord) -> None:
+        key = (clock.sla, clock.status)
+        totals.statuses[key] = totals.statuses.get(key, 0) + 1
+        if clock.status in ("met", "late"):
+            totals.elapsed.setdefault(clock.sla, []).append(clock.elapsed_seconds)
+        if clock.status not in DECIDED:
+            return
+        for probe, by in self.compliance.get(clock.sla, ()):
+            group = dict(clock.groups).get(by) if by else None
+            key3 = (probe, self.periods[probe].of(clock.started_at).key, group)
+            bucket = totals.compliance.setdefault(key3, [0, 0])
+            bucket[0] += 1
+            bucket[1] += clock.status == "met"
+
     def reduce(self, results: Iterable[LeadResult]) -> Totals:
         totals = Totals()
         for result in results:
@@ -103,16 +142,14 @@ class Reducer:
 def sla_summaries(plan: Mapping[str, Any], totals: Totals) -> list[dict[str, Any]]:
     """Per SLA: cycles by status, compliance met ÷ decided, response-time percentiles over
     the clocks that stopped (met or late)."""
-    counts = {sla["name"]: dict.fromkeys(STATUSES, 0) for sla in plan["slas"]}
-    elapsed: dict[str, list[int]] = {sla["name"]: [] for sla in plan["slas"]}
-    for _, clock in totals.clocks:
-        counts[clock.sla][clock.status] += 1
-        if clock.status in ("met", "late"):
-            elapsed[clock.sla].append(clock.elapsed_seconds)
+    counts = {
+        sla["name"]: {status: totals.statuses.get((sla["name"], status), 0) for status in STATUSES}
+        for sla in plan["slas"]
+    }
     summaries = []
     for name, by_status in counts.items():
         decided = sum(by_status[s] for s in DECIDED)
-        times = sorted(elapsed[name])
+        times = sorted(totals.elapsed.get(name, ()))
         summaries.append(
             {
                 "sla": name,
@@ -169,7 +206,7 @@ def target_results(
         judged = periods.between(*listed)
         judged = _within_effective(judged, plan, zone)
         own = [probe for probe, (t, _) in enumerate(aggregates) if t == index]
-        buckets = _buckets(totals, own, periods, aggregates, target["by"])
+        buckets = _buckets(totals, own)
         groups: list[Value] = [None]
         if target["by"] is not None:
             seen = {g for (_, _, g) in buckets}
@@ -203,28 +240,12 @@ def _group_sort(group: Value) -> tuple[int, str]:
 Bucket = dict[tuple[int, str, Value], Any]
 
 
-def _buckets(
-    totals: Totals,
-    probes: list[int],
-    periods: Periods,
-    aggregates: list[tuple[int, dict[str, Any]]],
-    by: str | None,
-) -> Bucket:
+def _buckets(totals: Totals, probes: list[int]) -> Bucket:
     """One target's sums, cohorts and compliance counts, keyed by (probe, period, group)."""
     wanted = set(probes)
     out: Bucket = {k: v for k, v in totals.sums.items() if k[0] in wanted}
     out.update({k: tuple(v) for k, v in totals.cohorts.items() if k[0] in wanted})
-    for probe in probes:
-        node = aggregates[probe][1]
-        if node["agg"] != "compliance":
-            continue
-        for _, clock in totals.clocks:
-            if clock.sla != node["sla"] or clock.status not in DECIDED:
-                continue
-            group = dict(clock.groups).get(by) if by else None
-            key = (probe, periods.of(clock.started_at).key, group)
-            decided, met = out.get(key, (0, 0))
-            out[key] = (decided + 1, met + (clock.status == "met"))
+    out.update({k: tuple(v) for k, v in totals.compliance.items() if k[0] in wanted})
     return out
 
 

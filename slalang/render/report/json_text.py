@@ -7,6 +7,8 @@ always the same bytes; non-ASCII text stays readable; NaN is refused, not writte
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 from slalang.render.report.options import Options
 from slalang.render.report.summary import Report
@@ -18,6 +20,16 @@ def _compact(value: object) -> str:
     return _ENCODER.encode(value)
 
 
+class Prerendered:
+    """A long list of a report whose entries are already compact JSON text, produced
+    lazily: an engine that streams its records (the columnar engine's partitions) hands
+    these over instead of the entries, so a report is written without ever being whole."""
+
+    def __init__(self, count: int, lines: Iterable[str]) -> None:
+        self.count = count
+        self.lines = lines
+
+
 def render(report: Report, options: Options) -> str:
     """The report's sections one per line, and each entry of a list on a line of its own.
 
@@ -25,17 +37,32 @@ def render(report: Report, options: Options) -> str:
     violation or target row reads best; and it keeps Python's C encoder in use (an
     indented dump runs the pure-Python one, four times slower on a million-event report).
     """
-    lines = ["{"]
+    return "".join(pieces(report))
+
+
+def pieces(report: Mapping[str, Any]) -> Iterator[str]:
+    """The text of `render`, in pieces, for writing a report as it is produced; a value may
+    be `Prerendered`."""
+    yield "{\n"
     last = len(report) - 1
     for position, (key, value) in enumerate(report.items()):
         comma = "," if position < last else ""
-        if isinstance(value, list) and value:
-            entries = ",\n".join(f"    {_compact(entry)}" for entry in value)
-            lines.append(f"  {_compact(key)}: [\n{entries}\n  ]{comma}")
-        else:
-            lines.append(f"  {_compact(key)}: {_compact(value)}{comma}")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        entries: Iterable[str] | None = None
+        if isinstance(value, Prerendered):
+            entries = value.lines if value.count else None
+            value = []
+        elif isinstance(value, list) and value:
+            entries = map(_compact, value)
+        if entries is None:
+            yield f"  {_compact(key)}: {_compact(value)}{comma}\n"
+            continue
+        yield f"  {_compact(key)}: [\n"
+        separator = "    "
+        for entry in entries:
+            yield separator + entry
+            separator = ",\n    "
+        yield f"\n  ]{comma}\n"
+    yield "}\n"
 
 
 def render_lines(report: Report, options: Options) -> str:

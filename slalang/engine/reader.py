@@ -1,0 +1,628 @@
+"""The columnar reader: event logs into typed Arrow/numpy columns, with the reference
+reader's contract to the byte (the same events, rejections, counts and examples).
+
+Why not just vectorise everything: the reference reader (`slalang.data`) defines the input
+contract row by row, with many small rules (quoting, blank lines, line numbers, timestamp
+formats, converters, the order in which a row's defects are checked). Re-implementing each
+rule in vectorised form would be a second definition that drifts. So the work is split:
+
+- pyarrow splits a CSV into cells (multi-threaded, no Python object per cell);
+- each column is dictionary-encoded and every *distinct* value is converted by the
+  reference reader's own converter (event types, fields), so the rules are shared; only
+  timestamps, nearly all distinct, have a vectorised parser for the strict ISO-8601 form
+  `YYYY-MM-DDTHH:MM:SS(Z|±HH:MM)`, every other form going through the reference parser;
+- a row the vectorised pass is not sure of (an empty key cell, a value a converter
+  refuses, a line with a double quote) is a *dirty* row: it is handed, with its line
+  number, to the reference reader's own row loop, which rejects it, counts it or keeps it
+  exactly as it always does;
+- a file whose layout the block splitter cannot vouch for (not UTF-8 text, a carriage
+  return that is not part of CRLF, a quoted cell that may span lines, a wide export with
+  date columns, JSON Lines, standard input) is read whole by the reference reader.
+  These are documented in docs/engine.md; the differential tests compare both readers.
+
+The result, `Columns`, holds each used event once with its lead id, timestamp, input
+position (`seq`), event code and field values; `batch.py` sorts and encodes it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import sys
+import zlib
+from collections.abc import Iterator, Sequence
+from collections.abc import Mapping as AbstractMapping
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from slalang.data import Mapping
+from slalang.data.events import RowReader
+from slalang.data.log import Event, InputStats
+from slalang.data.sources import CELL_LIMIT, display_name, open_binary
+from slalang.data.values import FieldSpec, FieldValue
+from slalang.diagnostics import SlalangError
+
+BLOCK = 32 << 20
+"""Bytes of CSV parsed at once: large enough for pyarrow's threads, small enough that a
+block's columns stay a few hundred megabytes whatever the file's size."""
+
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "text": pa.string(),
+    "one_of": pa.string(),
+    "number": pa.float64(),
+    "bool": pa.bool_(),
+    "date": pa.date32(),
+}
+_DELIMITERS = (",", ";", "\t", "|")
+_ISO = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$"
+_DAYS_BEFORE_MONTH = np.array([0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334])
+
+
+@dataclass(slots=True)
+class Chunk:
+    """Used events of one stretch of input, in input order (not yet deduplicated)."""
+
+    lead: pa.Array  # string
+    ts: npt.NDArray[np.int64]
+    seq: npt.NDArray[np.int64]
+    event: npt.NDArray[np.int32]  # index into the plan's `events`
+    event_id: pa.Array  # string, null where the event has no id
+    fields: dict[str, pa.Array]  # declared field → typed values, null where not set
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+    def table(self) -> pa.Table:
+        """The chunk as one Arrow table (for spill files and concatenation)."""
+        columns = {
+            "lead": self.lead,
+            "ts": pa.array(self.ts),
+            "seq": pa.array(self.seq),
+            "event": pa.array(self.event),
+            "event_id": self.event_id,
+        }
+        columns.update({f"f:{name}": values for name, values in self.fields.items()})
+        return pa.table(columns)
+
+
+def schema(fields: AbstractMapping[str, FieldSpec]) -> pa.Schema:
+    """The Arrow schema of every chunk for a policy's fields."""
+    return pa.schema(
+        [
+            ("lead", pa.string()),
+            ("ts", pa.int64()),
+            ("seq", pa.int64()),
+            ("event", pa.int32()),
+            ("event_id", pa.string()),
+            *((f"f:{name}", _ARROW_TYPES[spec.type]) for name, spec in fields.items()),
+        ]
+    )
+
+
+class _Fallback(Exception):
+    """The file needs the reference reader (see the module doc)."""
+
+
+class _RowsOf:
+    """Dirty rows with their line numbers, as the reference row loop reads a source."""
+
+    def __init__(self, rows: list[tuple[int, list[str]]]) -> None:
+        self._rows = rows
+        self.line_num = 0
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for line, row in self._rows:
+            self.line_num = line
+            yield row
+
+
+class _Clean:
+    dirty = False
+
+
+class ColumnarReader:
+    """Reads inputs one after another into chunks; `stats` is the reference accounting.
+
+    The reference `RowReader` is kept as the one place that resolves mappings, layouts and
+    converters, and it reads every dirty row and fallback file; this class only adds the
+    vectorised path around it.
+    """
+
+    def __init__(
+        self,
+        fields: AbstractMapping[str, FieldSpec],
+        events: Sequence[str],
+        mapping: Mapping | None,
+        timezone: str | None,
+        as_of: int | None,
+        block: int = BLOCK,
+        default_timezone: str | None = None,
+    ) -> None:
+        self.specs = dict(fields)
+        self.events = list(events)
+        self.code = {name: code for code, name in enumerate(self.events)}
+        self.schema = schema(self.specs)
+        self.ref = RowReader(
+            fields, events, mapping or Mapping(), timezone, _cut(as_of), default_timezone
+        )
+        self.block = block
+        self.base = 0  # seq of the next input's first line
+        self.fallback_files: list[str] = []
+        self._layout: Any = None  # the layout of the file being read the fast way
+
+    @property
+    def stats(self) -> InputStats:
+        return self.ref.stats
+
+    # -- inputs --------------------------------------------------------------------------------
+
+    def read(self, paths: Sequence[str], stdin: BinaryIO | None = None) -> Iterator[Chunk]:
+        """Every input's used events, as chunks in input order."""
+        if sum(1 for path in paths if path == "-") > 1:
+            raise SlalangError("`-` (standard input) can be read only once")
+        for path in paths:
+            yield from self._input(path, stdin)
+        self.ref.finish()  # no timelines are left in it: this settles `timezone_assumed`
+
+    def _input(self, path: str, stdin: BinaryIO | None) -> Iterator[Chunk]:
+        ref = self.ref
+        ref.use(ref.root.source_for(path))
+        ref.file = name = display_name(path)
+        plan = None if path == "-" else self._plan(path, name)
+        if plan is None:
+            self.fallback_files.append(name)
+            yield from self._reference(path, stdin)
+            return
+        yield from self._fast(path, name, *plan)
+
+    def _reference(self, path: str, stdin: BinaryIO | None) -> Iterator[Chunk]:
+        """The whole file by the reference reader."""
+        first = self.ref.seq
+        self.ref.read_input(path, stdin if path == "-" else None)
+        chunk = self._harvest(lambda event: self.base + event.seq - first)
+        self.base += self.ref.seq - first + 1
+        if len(chunk):
+            yield chunk
+
+    # -- deciding whether a file can take the fast path -----------------------------------------
+
+    def _plan(self, path: str, name: str) -> tuple[str, int, list[str], int] | None:
+        """(delimiter, header byte end, header cells, header line) when every block of the
+        file can be split without the reference reader's help, else None. One pass over
+        the bytes: text must be UTF-8, every CR part of a CRLF, and every line with a
+        double quote a line of well-formed quoted cells (so no record spans lines)."""
+        if (
+            self.ref.mapping.encoding != "utf-8"
+            or self.ref.mapping.date_columns
+            or path.lower().removesuffix(".gz").endswith((".jsonl", ".ndjson"))
+        ):
+            return None
+        with ExitStack() as closing:
+            stream = open_binary(path, None, closing)
+            try:
+                head = stream.peek(1 << 16)[: 1 << 16]
+                if head.startswith((b"PK\x03\x04", b"PAR1")):
+                    return None  # the reference reader names what is wrong
+                text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+                if text.startswith(b"{"):
+                    return None
+                first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+                counts = [first.count(d) for d in _DELIMITERS]
+                delimiter = _DELIMITERS[counts.index(max(counts))] if max(counts) else ","
+                quoted = _quoted_line(delimiter)
+                header: tuple[int, list[str], int] | None = None
+                offset = 0
+                line_no = 0
+                for block in _blocks(stream, self.block):
+                    if offset == 0 and block.startswith(b"\xef\xbb\xbf"):
+                        block = block[3:]
+                        offset = 3
+                    try:
+                        block.decode("utf-8")
+                    except UnicodeDecodeError:
+                        return None
+                    if block.count(b"\r") != block.count(b"\r\n") or _longest(block) >= CELL_LIMIT:
+                        return None
+                    if b'"' in block:
+                        for line in _lines_with_quote(block):
+                            if not quoted.fullmatch(line.rstrip(b"\r")):
+                                return None
+                    if header is None:
+                        header = _header(block, delimiter)
+                        if header is not None:
+                            end, cells, number = header
+                            header = (offset + end, cells, line_no + number)
+                    offset += len(block)
+                    line_no += block.count(b"\n")
+            except (OSError, EOFError, zlib.error):
+                return None  # the reference reader says what is wrong
+        if header is None:
+            return None
+        return delimiter, header[0], header[1], header[2]
+
+    # -- the fast path ---------------------------------------------------------------------------
+
+    def _fast(
+        self, path: str, name: str, delimiter: str, start: int, header: list[str], line: int
+    ) -> Iterator[Chunk]:
+        ref = self.ref
+        layout = self._layout = ref.layout(header, name)
+        ref.has_ids = ref.has_ids or layout.event_id >= 0
+        width = layout.width
+        wanted = sorted(
+            {layout.lead, layout.timestamp, layout.event}
+            | ({layout.event_id} if layout.event_id >= 0 else set())
+            | {i for i, *_ in layout.fields}
+        )
+        names = [f"c{i}" for i in range(width)]
+        options = (
+            pacsv.ReadOptions(column_names=names, use_threads=True, block_size=self.block),
+            pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
+            pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                include_columns=[names[i] for i in wanted],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        parse_ts = ref.parse_ts
+        try:
+            with ExitStack() as closing:
+                stream = open_binary(path, None, closing)
+                skipped = 0
+                while skipped < start:
+                    skipped += len(stream.read(min(1 << 20, start - skipped)))
+                for block in _blocks(stream, self.block):
+                    first_line = line + 1
+                    line += block.count(b"\n")
+                    yield from self._block(block, first_line, layout, options, delimiter, parse_ts)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise SlalangError(f"{name}: cannot read events: {exc}") from None
+        self.base += line + 1
+
+    def _block(
+        self,
+        block: bytes,
+        first_line: int,
+        layout: Any,
+        options: tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions],
+        delimiter: str,
+        parse_ts: Any,
+    ) -> Iterator[Chunk]:
+        """One block of whole lines: the clean rows vectorised, the dirty ones by the
+        reference row loop."""
+        data = np.frombuffer(block, np.uint8)
+        ends = np.flatnonzero(data == 10)
+        if len(ends) == 0 or ends[-1] != len(data) - 1:
+            ends = np.append(ends, len(data))
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        lengths = ends - starts
+        has_cr = lengths > 0
+        has_cr[has_cr] = data[ends[has_cr] - 1] == 13
+        blank = (lengths - has_cr) == 0
+        lines = np.flatnonzero(~blank).astype(np.int64)  # non-blank line indexes in block
+        numbers = first_line + lines
+        if len(lines) == 0:
+            return
+        try:
+            table = pacsv.read_csv(pa.py_buffer(block), *options)
+        except pa.ArrowInvalid:
+            table = None  # a row with the wrong number of cells: all rows the slow way
+        if table is None or table.num_rows != len(lines):
+            dirty = np.ones(len(lines), bool)
+            yield from self._slow(dirty, lines, numbers, block, starts, ends, delimiter)
+            return
+        n = table.num_rows
+        dirty = np.zeros(n, bool)
+        if b'"' in block:
+            quote_lines = np.unique(np.searchsorted(ends, np.flatnonzero(data == 34), side="left"))
+            dirty[np.searchsorted(lines, quote_lines)] = True
+        lead = table.column(f"c{layout.lead}").combine_chunks()
+        dirty |= _np(pc.equal(lead, ""))
+        ts, bad = self._timestamps(table.column(f"c{layout.timestamp}").combine_chunks(), parse_ts)
+        dirty |= bad
+        raw = table.column(f"c{layout.event}").combine_chunks()
+        encoded = pc.dictionary_encode(raw)
+        values = encoded.dictionary.to_pylist()
+        types_get = self.ref.types.get
+        codes = np.array(
+            [self.code[t] if (t := types_get(v)) is not None else -1 for v in values], np.int32
+        )
+        indices = _np(encoded.indices)
+        event = codes[indices]
+        dirty |= np.array([v == "" for v in values])[indices]
+        known = event >= 0
+        converted: dict[str, pa.Array] = {}
+        for index, fname, convert, spec in layout.fields:
+            column = table.column(f"c{index}").combine_chunks()
+            values_of, bad_cells = _convert(column, convert, spec)
+            converted[fname] = values_of
+            dirty |= bad_cells & known
+        unknown = ~dirty & ~known
+        if unknown.any():
+            counts = pc.value_counts(pc.filter(raw, pa.array(unknown)))
+            tally = self.ref.stats.unknown_events
+            for item in counts.to_pylist():
+                tally[item["values"]] = tally.get(item["values"], 0) + int(item["counts"])
+        use = ~dirty & known
+        after = use & (ts > self.ref.as_of)
+        use &= ~after
+        stats = self.ref.stats
+        stats.rows += int((~dirty).sum())
+        stats.after_as_of += int(after.sum())
+        stats.events += int(use.sum())
+        keep = pa.array(use)
+        ids = (
+            pc.filter(table.column(f"c{layout.event_id}").combine_chunks(), keep)
+            if layout.event_id >= 0
+            else pa.nulls(int(use.sum()), pa.string())
+        )
+        clean = Chunk(
+            lead=pc.filter(lead, keep),
+            ts=ts[use],
+            seq=self.base + numbers[use],
+            event=event[use],
+            event_id=pc.if_else(pc.equal(ids, ""), None, ids) if len(ids) else ids,
+            fields={
+                name: pc.filter(converted[name], keep)
+                if name in converted
+                else pa.nulls(len(ids), _ARROW_TYPES[spec.type])
+                for name, spec in self.specs.items()
+            },
+        )
+        if len(clean):
+            yield clean
+        yield from self._slow(dirty, lines, numbers, block, starts, ends, delimiter)
+
+    def _slow(
+        self,
+        dirty: npt.NDArray[np.bool_],
+        lines: npt.NDArray[np.int64],
+        numbers: npt.NDArray[np.int64],
+        block: bytes,
+        starts: npt.NDArray[np.int64],
+        ends: npt.NDArray[np.int64],
+        delimiter: str,
+    ) -> Iterator[Chunk]:
+        """The dirty rows of a block through the reference row loop (the order of chunks
+        does not matter: `assemble` sorts by input position)."""
+        if not dirty.any():
+            return
+        rows: list[tuple[int, list[str]]] = []
+        for position in np.flatnonzero(dirty):
+            index = lines[position]
+            text = block[starts[index] : ends[index]].decode("utf-8").rstrip("\r\n")
+            cells = next(csv.reader([text], delimiter=delimiter)) if '"' in text else None
+            rows.append((int(numbers[position]), cells or text.split(delimiter)))
+        self._reference_rows(rows)
+        slow = self._harvest(lambda event: self.base + event.line)
+        if len(slow):
+            yield slow
+
+    def _reference_rows(self, rows: list[tuple[int, list[str]]]) -> None:
+        self.ref.read_rows(_RowsOf(rows), self._layout, _Clean())
+
+    # -- conversions ------------------------------------------------------------------------------
+
+    def _timestamps(
+        self, column: pa.Array, parse_ts: Any
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+        """Epoch seconds of each cell, and which cells the reference parser refuses (or
+        are empty): strict ISO-8601 vectorised, everything else one call per distinct text."""
+        n = len(column)
+        ts, ok = _iso_epochs(column)
+        rest = ~ok
+        bad = np.zeros(n, bool)
+        if rest.any():
+            others = pc.filter(column, pa.array(rest))
+            encoded = pc.dictionary_encode(others)
+            parsed = []
+            for text in encoded.dictionary.to_pylist():
+                try:
+                    parsed.append(parse_ts(text) if text else None)
+                except ValueError:
+                    parsed.append(None)
+            failed = np.array([p is None for p in parsed])
+            values = np.array([p if p is not None else 0 for p in parsed], np.int64)
+            indices = _np(encoded.indices)
+            ts[rest] = values[indices]
+            bad[rest] = failed[indices]
+        return ts, bad
+
+    def _harvest(self, seq_of: Any) -> Chunk:
+        """The events the reference reader kept since the last harvest, as a chunk (their
+        input positions renumbered into this reader's sequence)."""
+        found: list[Event] = [event for timeline in self.ref.leads.values() for event in timeline]
+        leads = [lead for lead, timeline in self.ref.leads.items() for _ in timeline]
+        self.ref.leads.clear()
+        order = sorted(range(len(found)), key=lambda i: found[i].seq)
+        found = [found[i] for i in order]
+        leads = [leads[i] for i in order]
+        fields = {
+            name: pa.array([event.fields.get(name) for event in found], _ARROW_TYPES[spec.type])
+            for name, spec in self.specs.items()
+        }
+        return Chunk(
+            lead=pa.array(leads, pa.string()),
+            ts=np.array([event.ts for event in found], np.int64),
+            seq=np.array([seq_of(event) for event in found], np.int64),
+            event=np.array([self.code[event.type] for event in found], np.int32),
+            event_id=pa.array([event.event_id for event in found], pa.string()),
+            fields=fields,
+        )
+
+
+def _np(array: pa.Array) -> npt.NDArray[Any]:
+    return np.asarray(array.to_numpy(zero_copy_only=False))
+
+
+def _convert(
+    column: pa.Array, convert: Any, spec: FieldSpec
+) -> tuple[pa.Array, npt.NDArray[np.bool_]]:
+    """A field's cells typed by the reference converter, one call per distinct value; the
+    cells it refuses are marked."""
+    kind = _ARROW_TYPES[spec.type]
+    if convert is None:  # text: the cell as it is, empty meaning not set
+        return pc.if_else(pc.equal(column, ""), None, column), np.zeros(len(column), bool)
+    encoded = pc.dictionary_encode(column)
+    values: list[FieldValue | None] = []
+    refused: list[bool] = []
+    for text in encoded.dictionary.to_pylist():
+        if not text:
+            values.append(None)
+            refused.append(False)
+            continue
+        try:
+            values.append(text if convert is None else convert(text))
+            refused.append(False)
+        except ValueError:
+            values.append(None)
+            refused.append(True)
+    typed = pa.array(values, kind).take(encoded.indices)
+    bad = np.array(refused or [False])[_np(encoded.indices)] if len(column) else np.zeros(0, bool)
+    return typed, bad
+
+
+def _iso_epochs(column: pa.Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Strict `YYYY-MM-DDTHH:MM:SS(Z|±HH:MM)` cells as epoch seconds, vectorised over the
+    fixed-width digits; `ok` is False for every other cell (and for impossible dates, which
+    the reference parser then refuses)."""
+    n = len(column)
+    ts = np.zeros(n, np.int64)
+    lengths = _np(pc.binary_length(column))
+    ok = (lengths == 20) | (lengths == 25)
+    if not ok.any():
+        return ts, ok
+    ok &= _np(pc.match_substring_regex(column, _ISO))
+    if not ok.any():
+        return ts, ok
+    offsets = column.buffers()[1]
+    data = column.buffers()[2]
+    starts = np.frombuffer(offsets, np.int32, n + 1, column.offset * 4)[:-1][ok].astype(np.int64)
+    raw = np.frombuffer(data, np.uint8)
+    last = len(raw) - 1
+
+    def digits(at: int, width: int) -> npt.NDArray[np.int64]:
+        # clipped: the offset digits of a `Z` cell would read past the last cell
+        value = np.zeros(len(starts), np.int64)
+        for k in range(width):
+            value = value * 10 + (raw[np.minimum(starts + at + k, last)].astype(np.int64) - 48)
+        return value
+
+    year, month, day = digits(0, 4), digits(5, 2), digits(8, 2)
+    hour, minute, second = digits(11, 2), digits(14, 2), digits(17, 2)
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    month_ok = (month >= 1) & (month <= 12)
+    safe_month = np.where(month_ok, month, 1)
+    dim = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[safe_month] + (
+        (safe_month == 2) & leap
+    )
+    valid = (
+        month_ok
+        & (day >= 1)
+        & (day <= dim)
+        & (hour < 24)
+        & (minute < 60)
+        & (second < 60)
+        & (year >= 1)
+    )
+    sign_char = raw[starts + 19]
+    zulu = sign_char == ord("Z")
+    off_hour = np.where(zulu, 0, digits(20, 2))
+    off_min = np.where(zulu, 0, digits(23, 2))
+    valid &= zulu | ((off_hour < 24) & (off_min < 60))
+    offset = np.where(sign_char == ord("-"), -1, 1) * (off_hour * 3600 + off_min * 60)
+    offset = np.where(zulu, 0, offset)
+    # days from the civil date (proleptic Gregorian), as datetime does
+    y = year - 1
+    days = (
+        y * 365
+        + y // 4
+        - y // 100
+        + y // 400
+        + _DAYS_BEFORE_MONTH[safe_month]
+        + ((safe_month > 2) & leap)
+        + day
+        - 1
+        - 719162  # date(1970, 1, 1).toordinal() - 1
+    )
+    epoch = days * 86400 + hour * 3600 + minute * 60 + second - offset
+    where = np.flatnonzero(ok)
+    ok[where[~valid]] = False
+    ts[where[valid]] = epoch[valid]
+    return ts, ok
+
+
+def _blocks(stream: io.BufferedReader, size: int) -> Iterator[bytes]:
+    """The stream in blocks of whole lines (the last may lack its newline)."""
+    carry = b""
+    while True:
+        data = stream.read(size)
+        if not data:
+            if carry:
+                yield carry
+            return
+        data = carry + data
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            carry = data
+            continue
+        carry = data[cut:]
+        yield data[:cut]
+
+
+def _longest(block: bytes) -> int:
+    """The length of the block's longest line, in bytes."""
+    ends = np.flatnonzero(np.frombuffer(block, np.uint8) == 10)
+    return int(np.diff(ends, prepend=-1, append=len(block)).max())
+
+
+def _lines_with_quote(block: bytes) -> Iterator[bytes]:
+    at = block.find(b'"')
+    while at >= 0:
+        start = block.rfind(b"\n", 0, at) + 1
+        end = block.find(b"\n", at)
+        end = len(block) if end < 0 else end
+        yield block[start:end]
+        at = block.find(b'"', end)
+
+
+def _quoted_line(delimiter: str) -> re.Pattern[bytes]:
+    """A line of cells each plain (no quote) or wholly quoted with doubled inner quotes: the
+    csv module reads such a line as one record, as pyarrow does."""
+    d = re.escape(delimiter.encode())
+    cell = rb'(?:"(?:[^"]|"")*"|[^"' + d + rb"\r\n]*)"
+    return re.compile(cell + rb"(?:" + d + cell + rb")*")
+
+
+def _header(block: bytes, delimiter: str) -> tuple[int, list[str], int] | None:
+    """(byte offset after the header line, its cells stripped, its 1-based line number):
+    the first line that is not blank, as the reference reader finds it."""
+    at = 0
+    number = 0
+    while at < len(block):
+        end = block.find(b"\n", at)
+        end = len(block) if end < 0 else end + 1
+        number += 1
+        text = block[at:end].decode("utf-8").rstrip("\r\n")
+        at = end
+        if not text:
+            continue
+        row = (
+            next(csv.reader([text], delimiter=delimiter)) if '"' in text else text.split(delimiter)
+        )
+        if row and row != [""]:
+            return at, [cell.strip() for cell in row], number
+    return None
+
+
+def _cut(as_of: int | None) -> int:
+    return sys.maxsize if as_of is None else as_of  # no cut-off: no event is after it

@@ -1,0 +1,240 @@
+"""The columnar reader against the reference reader: the same events (lead, instant, input
+order, type, typed fields), the same accounting and the same rejection examples, on files
+written to be awkward: quoting, blank lines, CRLF, bad cells, odd timestamps, duplicates,
+unknown types, events after the as-of instant, tiny blocks."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from slalang.data import Mapping, read_events
+from slalang.engine.assemble import assemble, concat
+from slalang.engine.batch import Batch, from_event_log
+from slalang.engine.reader import ColumnarReader
+from tests.data.util import EVENTS, FIELDS
+
+TYPES = {name: spec.type for name, spec in FIELDS.items()}
+COLUMNS = ["lead_id", "timestamp", "event", "event_id", *FIELDS]
+
+
+def read_both(
+    paths: list[str],
+    *,
+    block: int = 1 << 20,
+    mapping: Mapping | None = None,
+    timezone: str | None = None,
+    as_of: int | None = None,
+    default: str | None = None,
+) -> tuple[Batch, Batch, ColumnarReader]:
+    cut = None if as_of is None else datetime.fromtimestamp(as_of, UTC)
+    log = read_events(paths, FIELDS, EVENTS, mapping, timezone, cut, default_timezone=default)
+    reference = from_event_log(log, TYPES, EVENTS)
+    reader = ColumnarReader(
+        FIELDS, EVENTS, mapping, timezone, as_of, block=block, default_timezone=default
+    )
+    chunks = [chunk.table() for chunk in reader.read(paths)]
+    batch, _ = assemble(concat(chunks, reader.schema), FIELDS, EVENTS, reader.stats, True)
+    return batch, reference, reader
+
+
+def assert_same(fast: Batch, reference: Batch) -> None:
+    fast.check()
+    assert fast.lead_ids == reference.lead_ids
+    assert fast.offsets.tolist() == reference.offsets.tolist()
+    assert fast.ts.tolist() == reference.ts.tolist()
+    assert fast.event.tolist() == reference.event.tolist()
+    # input order: the same relative order within each lead (positions may be numbered apart)
+    for name, column in reference.columns.items():
+        mine = fast.columns[name]
+        if column.type == "number":
+            assert np.array_equal(mine.values, column.values, equal_nan=True), name
+        else:
+            decoded = [mine.dictionary[c] if c >= 0 else None for c in mine.values.tolist()]
+            expected = [column.dictionary[c] if c >= 0 else None for c in column.values.tolist()]
+            assert decoded == expected, name
+    a, b = fast.stats, reference.stats
+    for key in (
+        "rows",
+        "events",
+        "leads",
+        "rejected",
+        "rejected_examples",
+        "duplicates",
+        "unknown_events",
+        "after_as_of",
+        "expanded",
+        "bad_values",
+        "bad_value_examples",
+        "timezone_assumed",
+        "first_ts",
+        "last_ts",
+    ):
+        assert getattr(a, key) == getattr(b, key), key
+
+
+ROW = "L{lead},{ts},{event},{eid},{segment},{size},{title},{opted},{signed}"
+
+
+def test_a_plain_export_is_read_the_fast_way(tmp_path: Path) -> None:
+    lines = [",".join(COLUMNS)]
+    for i in range(300):
+        lines.append(
+            ROW.format(
+                lead=i % 17,
+                ts=f"2026-03-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:07Z",
+                event=EVENTS[i % len(EVENTS)],
+                eid=f"E{i % 170}",  # i and i + 170: the same lead
+                segment=("smb", "mid", "", "enterprise")[i % 4],
+                size=("12", "", "1.5", "300")[i % 4],
+                title=("VP", "", "CTO")[i % 3],
+                opted=("yes", "0", "", "true")[i % 4],
+                signed=("2026-01-02", "", "2025-12-31")[i % 3],
+            )
+        )
+    path = tmp_path / "events.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    fast, reference, reader = read_both([str(path)], block=500)
+    assert reader.fallback_files == []
+    assert_same(fast, reference)
+    assert fast.stats.duplicates == 130
+
+
+def test_gzip_and_several_files_continue_one_input_order(tmp_path: Path) -> None:
+    first = tmp_path / "a.csv.gz"
+    second = tmp_path / "b.csv"
+    head = "lead_id,timestamp,event,event_id\n"
+    first.write_bytes(gzip.compress((head + "L1,2026-03-01T10:00:00Z,page_view,E1\n").encode()))
+    second.write_text(
+        head + "L1,2026-03-01T10:00:00Z,page_view,E1\nL1,2026-03-01T10:00:00Z,sales_touch,E2\n",
+        encoding="utf-8",
+    )
+    fast, reference, _ = read_both([str(first), str(second)])
+    assert_same(fast, reference)
+    assert fast.stats.duplicates == 1
+
+
+def test_hairy_files_fall_back_to_the_reference_reader(tmp_path: Path) -> None:
+    multiline = tmp_path / "multiline.csv"
+    multiline.write_text(
+        'lead_id,timestamp,event,title\nL1,2026-03-01T10:00:00Z,page_view,"two\nlines"\n',
+        encoding="utf-8",
+    )
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(b"lead_id,timestamp,event,title\nL2,2026-03-01T10:00:00Z,page_view,Jos\xe9\n")
+    jsonl = tmp_path / "events.jsonl"
+    jsonl.write_text(
+        '{"lead_id": "L3", "timestamp": "2026-03-01T10:00:00Z", "event": "page_view"}\n',
+        encoding="utf-8",
+    )
+    long_cell = tmp_path / "long.csv"
+    long_cell.write_text(
+        f"lead_id,timestamp,event,title\nL4,2026-03-01T10:00:00Z,page_view,{'x' * 140_000}\n",
+        encoding="utf-8",
+    )
+    paths = [str(multiline), str(latin), str(jsonl), str(long_cell)]
+    fast, reference, reader = read_both(paths)
+    assert reader.fallback_files == paths
+    assert_same(fast, reference)
+
+
+TIMESTAMPS = st.sampled_from(
+    [
+        "2026-03-01T10:00:00Z",
+        "2026-03-01T10:00:00+02:00",
+        "2026-03-01T10:00:00-05:30",
+        "2026-03-01 10:00:00Z",
+        "2026-03-01T10:00:00.999Z",
+        "2026-03-01T10:00:00",
+        "2026-03-08T02:30:00",
+        "2026-11-01T01:30:00",
+        "2026-02-29T10:00:00Z",
+        "2024-02-29T23:59:59Z",
+        "2026-13-01T10:00:00Z",
+        "2026-03-01T24:00:00Z",
+        "2026-03-01T10:00:00+24:00",
+        "0000-01-01T00:00:00Z",
+        "2026-03-01",
+        "yesterday",
+        "",
+        "2027-01-01T00:00:00Z",
+    ]
+)
+CELLS = {
+    "lead_id": st.sampled_from(["L1", "L2", "l1", "L 3", "", " L1", "Ü7", '"L,4"', '"L""5"']),
+    "event": st.sampled_from([*EVENTS, "", "Page View", "unknown_thing", '"page_view"']),
+    "event_id": st.sampled_from(["", "E1", "E2", "E3", '"E,1"']),
+    "segment": st.sampled_from(["", "smb", "mid", "SMB", "enterprise ", "other"]),
+    "company_size": st.sampled_from(
+        ["", "12", "1.5", "-3", "1,200", "1e3", "nan", "inf", " 7 ", "0x10", "12a", '"1,5"']
+    ),
+    "title": st.sampled_from(["", "VP", "  CTO ", "Head of ünits", '"Smith, Jo"', 'a "b" c']),
+    "opted_in": st.sampled_from(["", "yes", "no", "TRUE", " 1", "0", "maybe"]),
+    "signed_on": st.sampled_from(["", "2026-01-02", "2026-02-30", "2026-01-02T00:00:00Z", "x"]),
+}
+
+
+@st.composite
+def csv_files(draw: st.DrawFn) -> str:
+    rows = []
+    for _ in range(draw(st.integers(0, 25))):
+        kind = draw(st.sampled_from(["row"] * 8 + ["blank", "short", "long", "spaces"]))
+        if kind == "blank":
+            rows.append("")
+            continue
+        if kind == "spaces":
+            rows.append("   ")
+            continue
+        cells = [draw(CELLS[c]) if c != "timestamp" else draw(TIMESTAMPS) for c in COLUMNS]
+        if kind == "short":
+            cells = cells[:-2]
+        elif kind == "long":
+            cells.append("extra")
+        rows.append(",".join(cells))
+    ending = draw(st.sampled_from(["\n", "\r\n"]))
+    blank_head = draw(st.sampled_from(["", "\n"]))
+    bom = draw(st.sampled_from(["", "\ufeff"]))
+    last = draw(st.sampled_from(["", ending]))
+    return bom + blank_head + ending.join([",".join(COLUMNS), *rows]) + last
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    text=csv_files(),
+    block=st.sampled_from([64, 200, 1 << 20]),
+    zone=st.sampled_from([None, "America/New_York"]),
+    default=st.sampled_from([None, "Europe/Paris"]),
+    as_of=st.sampled_from([None, 1772359200]),  # 2026-03-01T10:00:00Z
+)
+def test_hostile_csv_reads_the_same(
+    tmp_path: Path,
+    text: str,
+    block: int,
+    zone: str | None,
+    default: str | None,
+    as_of: int | None,
+) -> None:
+    path = tmp_path / "events.csv"
+    path.write_bytes(text.encode("utf-8"))
+    fast, reference, _ = read_both(
+        [str(path)], block=block, timezone=zone, as_of=as_of, default=default
+    )
+    assert_same(fast, reference)
+
+
+def test_a_missing_column_is_the_reference_error(tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text("lead,timestamp,event\nL1,2026-03-01T10:00:00Z,page_view\n", encoding="utf-8")
+    with pytest.raises(Exception) as reference:
+        read_events([str(path)], FIELDS, EVENTS)
+    with pytest.raises(type(reference.value)) as fast:
+        list(ColumnarReader(FIELDS, EVENTS, None, None, None).read([str(path)]))
+    assert str(fast.value) == str(reference.value)
