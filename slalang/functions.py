@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 
 from slalang import ast
 
@@ -56,18 +56,26 @@ FUNCTIONS: dict[str, Function] = {
 
 
 def whole_literal(node: ast.Expr) -> int | None:
-    """The value of a whole-number literal ≥ 0 (`2`, `1_0`), or None for anything else:
-    what `round(x, n)` accepts as `n`."""
-    if isinstance(node, ast.Number) and node.value >= 0 and node.value == int(node.value):
-        return int(node.value)
+    """The value of a whole-number literal from 0 to `MAX_DIGITS` (`2`, `1_0`), or None
+    for anything else: what `round(x, n)` accepts as `n`."""
+    if isinstance(node, ast.Number) and 0 <= node.value <= MAX_DIGITS:
+        return int(node.value) if node.value == int(node.value) else None
     return None
 
 
 # ---- exact: folding constants at compile time --------------------------------------------
 
 
+MAX_DIGITS = 15
+"""Most decimals `round` takes: about what a float holds, far more than money needs."""
+
+
 def _quantize(x: Decimal, digits: int, rounding: str) -> Decimal:
-    return x.quantize(Decimal(1).scaleb(-digits), rounding=rounding)
+    """x to `digits` decimals, with the precision that needs (the default 28 digits would
+    refuse to round a 30-digit number to whole units)."""
+    with localcontext() as context:
+        context.prec = max(context.prec, x.adjusted() + digits + 2)
+        return x.quantize(Decimal(1).scaleb(-digits), rounding=rounding)
 
 
 def fold(name: str, args: Sequence[Decimal], digits: int = 0) -> Decimal:

@@ -40,6 +40,15 @@ def test_values(name: str, args: list[float], digits: int, expected: float) -> N
     assert evaluator(name, digits)(args) == expected
 
 
+def test_rounding_needs_no_more_precision_than_the_context_has() -> None:
+    """Decimal's default 28 digits would refuse to quantize a 31-digit number."""
+    huge = Decimal("1" + "0" * 30 + ".5")
+    assert fold("ceil", [huge]) == Decimal("1" + "0" * 29 + "1")
+    assert fold("round", [huge], 15) == huge
+    assert evaluator("round", 15)([1e300]) == 1e300
+    assert evaluator("ceil")([1e300]) == 1e300
+
+
 def test_infinities_pass_through() -> None:
     for name in ("ceil", "floor", "round"):
         assert evaluator(name)([float("inf")]) == float("inf")

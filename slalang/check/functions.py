@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from slalang import ast
 from slalang.check.context import Context, did_you_mean, suggest, words
 from slalang.diagnostics import Diagnostic, error
-from slalang.functions import FUNCTIONS, whole_literal
+from slalang.functions import FUNCTIONS, MAX_DIGITS, whole_literal
 from slalang.syntax.parser import shorten
 
 
@@ -49,7 +49,7 @@ def _call(ctx: Context, node: ast.Call) -> Iterator[Diagnostic]:
     if name == "round" and count == 2 and whole_literal(node.args[1]) is None:
         yield error(
             "SLA239",
-            "the decimals of `round` must be a whole number, 0 or more, found "
+            f"the decimals of `round` must be a whole number from 0 to {MAX_DIGITS}, found "
             f"`{shorten(' '.join(ctx.source_of(node.args[1].span).split()))}`",
             node.args[1].span,
             help="e.g. `round(x, 2)` for cents, `round(x)` for whole numbers",

@@ -102,14 +102,14 @@ def test_arity(diagnose: Checker, expr: str, message: str | None) -> None:
 
 @pytest.mark.parametrize(
     ("decimals", "found"),
-    [("-1", "-1"), ("1.5", "1.5"), ("x", "x"), ("1 + 1", "1 + 1"), ("10%", "10%")],
+    [("-1", "-1"), ("1.5", "1.5"), ("x", "x"), ("1 + 1", "1 + 1"), ("10%", "10%"), ("16", "16")],
 )
 def test_round_decimals_are_a_whole_literal(diagnose: Checker, decimals: str, found: str) -> None:
     found_diag = one(diagnose, f"let x = 2\nlet goal = round(x, {decimals})\n" + TAIL, "SLA239")
     assert found_diag.message.endswith(f"found `{found}`")
 
 
-@pytest.mark.parametrize("decimals", ["0", "2", "1_0"])
+@pytest.mark.parametrize("decimals", ["0", "2", "1_0", "15"])
 def test_round_accepts_whole_literals(diagnose: Checker, decimals: str) -> None:
     assert relevant(diagnose, f"let goal = round(2.5, {decimals})\n" + TAIL) == []
 
