@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from importlib import resources
 
+import jsonschema
 import pytest
 
+from slalang.config import COMMANDS, KEYS
 from tests.conftest import REPO
 
 PUBLISHED = {
     "mapping.schema.json": "data/mapping.schema.json",
     "policytest.schema.json": "policytest.schema.json",
+    "config.schema.json": "config.schema.json",
 }
 URL = "https://raw.githubusercontent.com/slalang/slalang/main/docs/schemas/"
 
@@ -34,3 +38,32 @@ def test_init_policy_test_names_its_schema() -> None:
     assert match, first
     assert match.group(1).startswith(URL)
     assert (REPO / "docs" / "schemas" / match.group(1).removeprefix(URL)).is_file()
+
+
+def _config_schema() -> dict[str, object]:
+    text = resources.files("slalang").joinpath("config.schema.json").read_text("utf-8")
+    schema: dict[str, object] = json.loads(text)
+    return schema
+
+
+def test_config_schema_knows_exactly_the_keys_the_loader_accepts() -> None:
+    properties = _config_schema()["properties"]
+    assert isinstance(properties, dict)
+    assert set(properties) == KEYS | COMMANDS
+
+
+def test_init_config_validates_and_names_its_schema() -> None:
+    template = resources.files("slalang").joinpath("templates/init/slalang.toml")
+    text = template.read_text("utf-8")
+    first = text.splitlines()[0]
+    assert first == f"#:schema {URL}config.schema.json"
+    jsonschema.validate(tomllib.loads(text), _config_schema())
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ['fail_on = "warning"', "jobs = 0", 'strict = "yes"', '[evaluate]\nengnie = "local"'],
+)
+def test_config_schema_rejects_what_the_loader_rejects(bad: str) -> None:
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(tomllib.loads(bad), _config_schema())

@@ -36,12 +36,14 @@ agreement "Test SLA" {
 
 let revenue_goal = 90_000
 let mql_value = 1_600
-let mqls_needed = revenue_goal / mql_value
+let mqls_needed = ceil(revenue_goal / mql_value)
 
 sla first_touch "Sales contacts every MQL" {
   owner sales
   start when entering mql
   stop on sales_touch, sales_accepted
+  pause on callback_requested
+  resume on form_submitted
   within 4 hours
 }
 
@@ -168,8 +170,8 @@ async def test_hover_shows_a_lets_folded_value_and_a_stages_criteria(
         lsp.HoverParams(lsp.TextDocumentIdentifier(uri), _position(ENTRY, ">= mqls_needed", 4))
     )
     assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
-    assert "let `mqls_needed` = 56.25" in hover.contents.value
-    assert "revenue_goal / mql_value" in hover.contents.value
+    assert "let `mqls_needed` = 57" in hover.contents.value
+    assert "ceil(revenue_goal / mql_value)" in hover.contents.value
 
     hover = await client.text_document_hover_async(
         lsp.HoverParams(lsp.TextDocumentIdentifier(uri), _position(ENTRY, "entering mql", 10))
@@ -207,6 +209,22 @@ async def test_definition_across_an_import_and_references(
 
 
 @pytest.mark.asyncio
+async def test_references_include_pause_and_resume_lines(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    uri = _open(client, tmp_path / "policy.sla")
+    refs = await client.text_document_references_async(
+        lsp.ReferenceParams(
+            text_document=lsp.TextDocumentIdentifier(uri),
+            position=_position(ENTRY, "pause on callback_requested", 9),
+            context=lsp.ReferenceContext(include_declaration=False),
+        )
+    )
+    assert refs is not None
+    assert [(r.uri, r.range.start.line) for r in refs] == [(uri, _position(ENTRY, "pause on").line)]
+
+
+@pytest.mark.asyncio
 async def test_references_from_a_shared_file_find_uses_in_its_importers(
     client: LanguageClient, tmp_path: Path
 ) -> None:
@@ -238,6 +256,12 @@ async def test_completion_after_stop_on_lists_events(
     assert isinstance(result, lsp.CompletionList)
     labels = {item.label for item in result.items}
     assert labels == {"form_submitted", "sales_touch", "sales_accepted", "callback_requested"}
+
+    result = await client.text_document_completion_async(
+        lsp.CompletionParams(lsp.TextDocumentIdentifier(uri), _position(ENTRY, "pause on ", 9))
+    )
+    assert isinstance(result, lsp.CompletionList)
+    assert "callback_requested" in {item.label for item in result.items}
 
 
 @pytest.mark.asyncio
