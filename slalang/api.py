@@ -22,7 +22,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -189,7 +189,7 @@ class Policy:
         data = evaluate(
             plan, log, as_of=cutoff, span=window, metrics=values, progress=progress, jobs=jobs
         )
-        return Report(data, tuple(warnings), plan)
+        return Report(data, tuple(warnings), plan, log.leads, self.plan_sources, id_column(mapping))
 
     def span(
         self,
@@ -389,6 +389,11 @@ class Report:
     data: dict[str, Any]
     warnings: tuple[str, ...] = field(default=())
     plan: Mapping[str, Any] | None = field(default=None, repr=False)
+    #: each lead's events and the policy texts, for the timelines `html` embeds
+    leads: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    sources: Mapping[str, str] = field(default_factory=dict, repr=False)
+    #: the export's lead id column, which `leads` writes its ids under
+    id_column: str = "lead_id"
 
     @property
     def violations(self) -> list[dict[str, Any]]:
@@ -415,10 +420,26 @@ class Report:
 
     def render(self, fmt: str = "table", *, color: bool = False, **options: Any) -> str:
         """The report as text in one of `slalang evaluate --format`'s formats; OPTIONS
-        are those of `slalang.render.report.render_report` (the plan is passed for you)."""
+        are those of `slalang.render.report.render_report` (the plan, the id column and,
+        for `html`, the worst leads' timelines are passed for you)."""
         from slalang.render.report import render_report
+        from slalang.render.report.html import explain_leads
 
+        if fmt == "html" and "timelines" not in options and self.plan is not None:
+            options["timelines"] = explain_leads(self.plan, self.leads, self.data, self.sources)
+        options.setdefault("id_column", self.id_column)
         return render_report(self.data, fmt, color=color, plan=self.plan, **options)
+
+    def select(self, rules: Sequence[str] = (), owners: Sequence[str] = ()) -> Report:
+        """The report limited to these rules and to rules of these owners (RUNNER §6.7);
+        an unknown name raises SlalangError."""
+        from slalang.render.report.select import select
+
+        if not rules and not owners:
+            return self
+        if self.plan is None:
+            raise SlalangError("selecting rules or owners needs the report's plan")
+        return replace(self, data=select(self.data, self.plan, rules, owners))
 
     def to_json(self) -> str:
         """The same bytes as `slalang evaluate --format json`."""
@@ -470,6 +491,17 @@ def find_lead(wanted: str, leads: Mapping[str, Any]) -> str:
     close = difflib.get_close_matches(wanted, list(leads), n=3)
     hint = f"; did you mean {', '.join(f'`{c}`' for c in close)}?" if close else ""
     raise SlalangError(f"no events for lead `{wanted}` in the input{hint}")
+
+
+def id_column(mapping: str | os.PathLike[str] | None) -> str:
+    """The export's own name for the lead id column: the mapping's (its first source's, for
+    a multi-source mapping, the lead records' export), else `lead_id`."""
+    if not mapping:
+        return "lead_id"
+    from slalang.data import load_mapping
+
+    loaded = load_mapping(os.fspath(mapping))
+    return (loaded.sources[0] if loaded.sources else loaded).column("lead_id")
 
 
 def read_log(

@@ -10,6 +10,9 @@ read goes through this module.
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from babel.numbers import format_decimal, format_percent
 from babel.units import format_unit
 
@@ -105,6 +108,12 @@ def reads_as_share(value: float | None, goal: float | None) -> bool:
     if goal is None or not 0 < goal < 1:
         return False
     return value is None or 0 <= value <= 1
+
+
+def local_time(instant: str, zone: str) -> str:
+    """`2026-02-09 12:00 CST`: a report instant (UTC, `…Z`) on the agreement's clock."""
+    at = datetime.fromisoformat(instant).astimezone(ZoneInfo(zone))
+    return at.strftime("%Y-%m-%d %H:%M %Z")
 
 
 def _split(seconds: int) -> list[tuple[int, str]]:

@@ -21,7 +21,8 @@ from slalang.commands.options import (
     root_option,
 )
 
-REPORT_FORMATS = ("table", "json", "jsonl", "csv", "markdown", "junit")
+REPORT_FORMATS = ("table", "json", "jsonl", "csv", "markdown", "junit", "html", "leads")
+HIDE_EMPTY_BY_DEFAULT = ("table", "html")
 
 
 @click.command("evaluate", cls=Configured, arguments=POLICY_AND_EVENTS)
@@ -47,6 +48,27 @@ REPORT_FORMATS = ("table", "json", "jsonl", "csv", "markdown", "junit")
 @click.option(
     "--strict", is_flag=True, help="Exit 2 when an input row is rejected or a value is bad."
 )
+@click.option(
+    "--rule",
+    "rules",
+    multiple=True,
+    metavar="NAME",
+    help="Report only this rule (an SLA, a target, a handoff's stage); repeatable.",
+)
+@click.option(
+    "--owner",
+    "owners",
+    multiple=True,
+    metavar="NAME",
+    help="Report only the rules this party owns; repeatable.",
+)
+@click.option(
+    "--hide-empty/--show-empty",
+    "hide_empty",
+    default=None,
+    help="Leave out target rows with no data (a group nobody was in that period). "
+    "[default: hide in table and html, show elsewhere]",
+)
 @engine_options
 @root_option
 def evaluate_command(
@@ -57,6 +79,9 @@ def evaluate_command(
     output: Path | None,
     fail_on: str,
     strict: bool,
+    rules: tuple[str, ...],
+    owners: tuple[str, ...],
+    hide_empty: bool | None,
     engine: EngineOptions,
     root: Path | None,
 ) -> None:
@@ -69,16 +94,23 @@ def evaluate_command(
     Example:
       slalang evaluate policies/seed_funnel.sla samples/seed_funnel/events.csv \\
         --metrics samples/seed_funnel/metrics.csv --format markdown -o report.md
+      slalang evaluate policies/seed_funnel.sla samples/seed_funnel/events.csv \\
+        --metrics samples/seed_funnel/metrics.csv --format html -o report.html
     """
-    report = checked_policy(policy, root).evaluate(
-        events,
-        **asdict(data),
-        **asdict(engine),
-        strict=strict,
-        progress=progress(),
-        on_warning=warn,
+    report = (
+        checked_policy(policy, root)
+        .evaluate(
+            events,
+            **asdict(data),
+            **asdict(engine),
+            strict=strict,
+            progress=progress(),
+            on_warning=warn,
+        )
+        .select(rules, owners)
     )
     color = output is None and fmt == "table" and sys.stdout.isatty()
-    emit(report.render(fmt, color=color), output)
+    hide = fmt in HIDE_EMPTY_BY_DEFAULT if hide_empty is None else hide_empty
+    emit(report.render(fmt, color=color, hide_empty=hide), output)
     if report.failed(fail_on):
         sys.exit(EXIT_FINDINGS)

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slalang import numbers as n
-from slalang.evaluate.model import ClockRecord, Step, iso
+from slalang.evaluate.model import ClockRecord, Runtime, Step, iso
 from slalang.evaluate.replay import EventLike, replay
 from slalang.evaluate.runtime import build_runtime
 
@@ -27,9 +27,15 @@ class Explanation:
 
 
 def explain(
-    plan: Mapping[str, Any], lead_id: str, events: Sequence[EventLike], as_of: int
+    plan: Mapping[str, Any],
+    lead_id: str,
+    events: Sequence[EventLike],
+    as_of: int,
+    runtime: Runtime | None = None,
 ) -> Explanation:
-    result = replay(build_runtime(plan), lead_id, events, as_of, trace=True)
+    """One lead's traced replay; pass the plan's `runtime` when explaining many leads, so
+    it is built once."""
+    result = replay(runtime or build_runtime(plan), lead_id, events, as_of, trace=True)
     return Explanation(
         lead_id,
         as_of,

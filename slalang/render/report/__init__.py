@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from slalang.render.report import csv_rows, json_text, junit, markdown, table
+from slalang.render.report import csv_rows, html, json_text, junit, leads, markdown, table
 from slalang.render.report.options import Options
 
 Renderer = Callable[[Mapping[str, Any], Options], str]
@@ -21,6 +21,8 @@ RENDERERS: dict[str, Renderer] = {
     "csv": csv_rows.render,
     "markdown": markdown.render,
     "junit": junit.render,
+    "html": html.render,
+    "leads": leads.render,
 }
 FORMATS = tuple(RENDERERS)
 

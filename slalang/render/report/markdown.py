@@ -158,7 +158,7 @@ def _period_cell(row: s.PeriodCompliance | None) -> str:
 
 
 def _targets(report: s.Report, options: Options) -> str:
-    rows = [r for r in report["targets"] if not (options.hide_empty and r["status"] == "no_data")]
+    rows = s.shown_targets(report, options.hide_empty)
     if not rows:
         return ""
     grouped = any(row["group"] is not None for row in rows)

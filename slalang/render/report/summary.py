@@ -64,6 +64,13 @@ def target_cells(row: Row) -> TargetCells:
     return TargetCells(show(row["value"]), goal, pace)
 
 
+def shown_targets(report: Report, hide_empty: bool) -> list[Row]:
+    """The target rows to show: all, or with `hide_empty` those with a value (a grouped
+    target lists every group in every period, and in a big team most have none)."""
+    rows: list[Row] = report["targets"]
+    return [r for r in rows if r["value"] is not None] if hide_empty else rows
+
+
 def status_word(status: str) -> str:
     return status.replace("_", " ")
 

@@ -54,7 +54,7 @@ def render(report: s.Report, options: Options) -> str:
     )
     _header(console, report)
     _slas(console, report)
-    _targets(console, report)
+    _targets(console, report, options)
     _owners(console, report)
     _violations(console, report, options.limit)
     console.print()
@@ -143,9 +143,9 @@ def _slas(console: Console, report: s.Report) -> None:
     console.print(table)
 
 
-def _targets(console: Console, report: s.Report) -> None:
+def _targets(console: Console, report: s.Report, options: Options) -> None:
     _section(console, "Targets")
-    rows = report["targets"]
+    rows = s.shown_targets(report, options.hide_empty)
     if not rows:
         console.print("none judged")
         return
@@ -168,6 +168,9 @@ def _targets(console: Console, report: s.Report) -> None:
             cells.pace,
         )
     console.print(table)
+    hidden = len(report["targets"]) - len(rows)
+    if hidden:
+        console.print(f"{n.plural(hidden, 'target period')} with no data not shown")
 
 
 def _owners(console: Console, report: s.Report) -> None:

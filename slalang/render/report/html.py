@@ -1,0 +1,440 @@
+"""Report rendering: `html`, one self-contained page for the monthly SLA review.
+
+Everything the page needs is inside it — the Vega charting runtime (from the
+`vl-convert-python` wheel), the chart specifications, the styles, the script that sorts
+and filters the violations table — so it opens offline, from a CI artifact or a mail
+attachment, and no request leaves it. Layout is a Jinja2 template with autoescaping, so no
+text from the data can open a tag; charts are Vega-Lite specifications (`charts.py`)
+drawn by Vega-Embed in the page. Figures are reduced before they reach the page (per period, per
+bin, per owner), and only the worst `TABLE_ROWS` violations and `TIMELINES` lead stories
+are embedded, each with a note of what was left out: 200,000 leads make a page of a few
+megabytes, not a copy of the data.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+import slalang.render.report.charts as charts
+import slalang.render.report.summary as s
+from slalang import numbers as n
+from slalang.diagnostics import SlalangError
+from slalang.evaluate.periods import Periods
+from slalang.render.report.options import Options
+
+TABLE_ROWS = 2000
+"""Violations listed in the page's table, the worst first; the rest are counted."""
+TIMELINES = 200
+"""Leads whose timeline (as `slalang explain` tells it) is embedded, worst first."""
+INPUT_WORDS = {
+    "rows": "rows read",
+    "events": "events used",
+    "leads": "leads",
+    "rejected": "rows rejected",
+    "bad_values": "bad values",
+    "duplicates": "duplicates dropped",
+    "unknown_events": "events of undeclared types",
+    "after_as_of": "events after as-of ignored",
+    "expanded": "rows expanded",
+}
+
+
+def _vega() -> Any:
+    try:
+        import vl_convert
+    except ImportError:
+        raise SlalangError(
+            "--format html needs the charting library: pip install 'slalang[html]'"
+        ) from None
+    return vl_convert
+
+
+@functools.cache
+def vega_runtime() -> str:
+    """Vega, Vega-Lite and Vega-Embed as one script (`window.vegaEmbed`), bundled by
+    vl-convert from the versions its wheel ships: the same bytes for the same install."""
+    return str(_vega().javascript_bundle())
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("slalang.render.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render_page(template: str, context: Mapping[str, Any]) -> str:
+    """A page from a template, with the runtime and the chart specs filled in."""
+    return _environment().get_template(template).render(**context, vega_runtime=vega_runtime())
+
+
+def render(report: s.Report, options: Options) -> str:
+    return render_page("report.html.j2", page(report, options))
+
+
+def timeline_leads(report: s.Report, limit: int = TIMELINES) -> list[str]:
+    """The leads whose timelines the page embeds: those of the worst violations, in the
+    table's order, each once."""
+    leads: dict[str, None] = {}
+    for violation in s.worst(report["violations"], TABLE_ROWS):
+        lead = violation["lead_id"]
+        if lead is not None and lead not in leads:
+            leads[lead] = None
+            if len(leads) == limit:
+                break
+    return list(leads)
+
+
+class _Charts:
+    """The page's charts: Vega specs by element id, in page order."""
+
+    def __init__(self) -> None:
+        self.specs: dict[str, dict[str, Any]] = {}
+
+    def add(self, spec: Mapping[str, Any]) -> str:
+        key = f"chart-{len(self.specs) + 1}"
+        self.specs[key] = dict(spec)
+        return key
+
+
+def page(report: s.Report, options: Options) -> dict[str, Any]:
+    """Everything the template shows, as text already written the way people read it."""
+    zone = report["policy"]["timezone"]
+    figures = _Charts()
+    violations = report["violations"]
+    tone = (
+        "ok"
+        if not violations
+        else ("error" if s.highest_severity(violations) == "error" else "warning")
+    )
+    return {
+        "title": s.policy_title(report),
+        "policy": report["policy"],
+        "digest": report["policy"]["digest"],
+        "as_of": report["as_of"],
+        "as_of_local": n.local_time(report["as_of"], zone),
+        "zone": zone,
+        "verdict": s.verdict(report),
+        "tone": tone,
+        "input": _input(report["input"]),
+        "slas": _slas(report, options, figures),
+        "targets": _targets(report, options, figures),
+        "owners": _owners(report, figures),
+        "violations": _violations(report, options),
+        "charts_json": figures.specs,
+    }
+
+
+def _input(inp: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The input accounting as lines: each counter, with its breakdown when it has one.
+    Counters this version does not know are shown too, under their own names."""
+    lines = []
+    for key, value in inp.items():
+        label = INPUT_WORDS.get(key, key.replace("_", " "))
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int):
+            lines.append({"label": label, "count": n.count(value), "parts": []})
+        elif isinstance(value, Mapping) and all(isinstance(v, int) for v in value.values()):
+            ranked = sorted(value.items(), key=lambda item: (-item[1], str(item[0])))
+            parts = [f"{s.printable(str(k))} {n.count(v)}" for k, v in ranked]
+            lines.append({"label": label, "count": n.count(sum(value.values())), "parts": parts})
+        elif key == "rejected_examples" and isinstance(value, list) and value:
+            parts = [
+                s.printable(
+                    f"{e.get('file')}:{e.get('line')}: {e.get('reason')}: {e.get('detail')}"
+                )
+                for e in value
+                if isinstance(e, Mapping)
+            ]
+            lines.append({"label": "examples of rejected rows", "count": "", "parts": parts})
+    return lines
+
+
+def _response_bins(clocks: Sequence[Mapping[str, Any]], sla: str) -> list[dict[str, Any]]:
+    counts: Counter[tuple[int, str]] = Counter()
+    for clock in clocks:
+        if clock["sla"] != sla or clock["status"] not in ("met", "late"):
+            continue
+        elapsed = clock["elapsed_seconds"]
+        order = next(
+            (i for i, (edge, _) in enumerate(charts.RESPONSE_BINS) if elapsed < edge),
+            len(charts.RESPONSE_BINS),
+        )
+        counts[order, clock["status"]] += 1
+    labels = [label for _, label in charts.RESPONSE_BINS] + [charts.LAST_BIN]
+    return [
+        {"bin": labels[order], "order": order, "status": status, "count": count}
+        for (order, status), count in sorted(counts.items())
+    ]
+
+
+def _slas(report: s.Report, options: Options, figures: _Charts) -> list[dict[str, Any]]:
+    by_period = s.compliance_by_period(report)
+    goals = s.compliance_goals(options.plan)
+    clocks_by_sla: dict[str, list[Mapping[str, Any]]] = {}
+    for clock in report["clocks"]:
+        clocks_by_sla.setdefault(clock["sla"], []).append(clock)
+    out = []
+    for row in report["slas"]:
+        name = row["sla"]
+        if options.hide_empty and not row["cycles"]:
+            continue
+        periods = [
+            {
+                "period": p.period,
+                "share": p.share,
+                "met": p.met,
+                "decided": p.decided,
+                "label": n.percent(p.share),
+            }
+            for p in by_period.get(name, [])
+        ]
+        bins = _response_bins(clocks_by_sla.get(name, []), name)
+        out.append(
+            {
+                "name": name,
+                "cycles": n.count(row["cycles"]),
+                "counts": [(s.SLA_HEADINGS[c], n.count(row[c])) for c in s.SLA_COUNTS],
+                "compliance": n.percent(row["compliance"]),
+                "p50": n.short_duration(row["elapsed_p50_seconds"]),
+                "p90": n.short_duration(row["elapsed_p90_seconds"]),
+                "compliance_chart": figures.add(charts.compliance(name, periods, goals.get(name)))
+                if periods
+                else None,
+                "response_chart": figures.add(charts.response_times(name, bins)) if bins else None,
+            }
+        )
+    return out
+
+
+def _funnel_stages(plan: Mapping[str, Any] | None) -> dict[str, tuple[int, str]]:
+    """Targets that count entries into one stage (`count(entering mql) >= …`), ungrouped:
+    target name → (the stage's place in the lifecycle, the stage)."""
+    if plan is None:
+        return {}
+    order = {stage["name"]: index for index, stage in enumerate(plan["stages"])}
+    found = {}
+    for target in plan["targets"]:
+        left = target["goal"].get("left") or {}
+        if (
+            left.get("agg") == "count_entering"
+            and left.get("where") is None
+            and target["by"] is None
+        ):
+            stage = left["stage"]
+            found[target["name"]] = (order.get(stage, len(order)), stage)
+    return found
+
+
+def _targets(report: s.Report, options: Options, figures: _Charts) -> dict[str, Any]:
+    rows = s.shown_targets(report, options.hide_empty)
+    hidden = len(report["targets"]) - len(rows)
+    by_target: dict[str, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        by_target.setdefault(row["target"], []).append(row)
+    funnel_of = _funnel_stages(options.plan)
+    by_of = {t["name"]: t["by"] for t in (options.plan or {}).get("targets", ())}
+    sections = []
+    funnel_rows = []
+    for name, target_rows in by_target.items():
+        cells = [s.target_cells(r) for r in target_rows]
+        table = [
+            {
+                "period": r["period"],
+                "group": s.printable(r["group"]) if r["group"] is not None else "",
+                "value": c.value,
+                "goal": c.goal,
+                "status": s.status_word(r["status"]),
+                "status_key": r["status"],
+                "pace": c.pace,
+            }
+            for r, c in zip(target_rows, cells, strict=True)
+        ]
+        points = [
+            {
+                "period": r["period"],
+                "row": s.printable(r["group"]) if r["group"] is not None else "",
+                "value": r["value"],
+                "goal": r["goal"],
+                "status": r["status"],
+                "value_text": c.value,
+                "goal_text": c.goal,
+            }
+            for r, c in zip(target_rows, cells, strict=True)
+        ]
+        grouped = any(r["group"] is not None for r in target_rows)
+        chart: str | None = None
+        if all(r["value"] is None for r in target_rows):
+            pass  # nothing measured yet: the figures say so, a chart would be empty
+        elif grouped:
+            chart = figures.add(charts.target_groups(name, points, by_of.get(name) or "group"))
+        else:
+            share = any(s.is_share(r) for r in target_rows)
+            chart = figures.add(charts.target(name, points, share))
+        if name in funnel_of:
+            order, stage = funnel_of[name]
+            funnel_rows += [p | {"stage": stage, "order": order} for p in points]
+        sections.append(
+            {
+                "name": name,
+                "owner": target_rows[0]["owner"] or n.ABSENT,
+                "chart": chart,
+                "rows": table,
+                "grouped": grouped,
+            }
+        )
+    funnel = (
+        figures.add(charts.funnel(funnel_rows))
+        if len({r["stage"] for r in funnel_rows}) > 1
+        else None
+    )
+    return {
+        "sections": sections,
+        "funnel": funnel,
+        "hidden": n.plural(hidden, "target period") if hidden else "",
+    }
+
+
+def _month(violation: Mapping[str, Any], periods: Periods) -> str:
+    """The month a violation fell due in the agreement's zone (a target's last instant,
+    so a missed February is February)."""
+    at = datetime.fromisoformat(violation["at"]).astimezone(UTC)
+    if violation["kind"] == "target_missed":
+        at -= timedelta(seconds=1)
+    return periods.of(int(at.timestamp())).key
+
+
+def _owners(report: s.Report, figures: _Charts) -> dict[str, Any]:
+    violations = report["violations"]
+    periods = Periods("monthly", ZoneInfo(report["policy"]["timezone"]))
+    per_owner: Counter[tuple[str, str]] = Counter()
+    per_group: Counter[tuple[str, str]] = Counter()
+    months: dict[str, None] = {}
+    for violation in violations:
+        month = _month(violation, periods)
+        months[month] = None
+        per_owner[violation["owner"] or s.NO_OWNER, month] += 1
+        if violation["group"] is not None:
+            per_group[s.printable(violation["group"]), month] += 1
+    order = sorted(months)
+
+    def cells(counts: Counter[tuple[str, str]]) -> list[dict[str, Any]]:
+        return [
+            {"row": row, "period": month, "count": count}
+            for (row, month), count in sorted(
+                counts.items(), key=lambda item: (order.index(item[0][1]), item[0][0])
+            )
+        ]
+
+    totals = s.owner_totals(violations)
+    return {
+        "table": [
+            {
+                "owner": t.owner,
+                "total": n.count(t.total),
+                "kinds": [n.count(t.kinds[k]) for k in s.KINDS],
+                "severities": [n.count(t.severities[v]) for v in s.SEVERITIES],
+            }
+            for t in totals
+        ],
+        "owner_chart": figures.add(
+            charts.heatmap("Violations per owner and month", cells(per_owner), "owner")
+        )
+        if per_owner
+        else None,
+        "group_chart": figures.add(
+            charts.heatmap("Missed targets per group and month", cells(per_group), "group")
+        )
+        if per_group
+        else None,
+    }
+
+
+def _violations(report: s.Report, options: Options) -> dict[str, Any]:
+    violations = report["violations"]
+    zone = report["policy"]["timezone"]
+    shown = s.worst(violations, TABLE_ROWS)
+    timeline_ids = {lead: index for index, lead in enumerate(options.timelines)}
+    rows = []
+    for violation in shown:
+        lead = violation["lead_id"]
+        late = (
+            violation["details"].get("late_by_seconds")
+            if violation["kind"] == "sla_breach"
+            else None
+        )
+        rows.append(
+            {
+                "kind": s.KIND_WORDS[violation["kind"]][0]
+                if violation["kind"] in s.KIND_WORDS
+                else violation["kind"],
+                "rule": violation["rule"],
+                "owner": violation["owner"] or n.ABSENT,
+                "severity": violation["severity"],
+                "severity_rank": ["info", "warning", "error"].index(violation["severity"])
+                if violation["severity"] in ("info", "warning", "error")
+                else -1,
+                "where": s.where(violation),
+                "deadline": s.deadline(violation)
+                if violation["kind"] == "target_missed"
+                else n.local_time(violation["at"], zone),
+                "deadline_sort": violation["at"],
+                "late": n.short_duration(late) if late is not None else "",
+                "late_sort": late if late is not None else -1,
+                "message": s.printable(violation["message"]),
+                "timeline": timeline_ids.get(lead) if lead is not None else None,
+            }
+        )
+    left_out = len(violations) - len(shown)
+    with_lead = {v["lead_id"] for v in violations if v["lead_id"] is not None}
+    return {
+        "rows": rows,
+        "total": n.count(len(violations)),
+        "left_out": n.plural(left_out, "violation") if left_out else "",
+        "timelines": [
+            (index, s.printable(lead), text)
+            for lead, index in timeline_ids.items()
+            for text in [options.timelines[lead]]
+        ],
+        "timelines_left_out": n.plural(len(with_lead) - len(timeline_ids), "lead")
+        if len(with_lead) > len(timeline_ids)
+        else "",
+        "kinds": sorted({r["kind"] for r in rows}),
+        "rules": sorted({r["rule"] for r in rows}),
+        "owner_names": sorted({r["owner"] for r in rows}),
+    }
+
+
+def explain_leads(
+    plan: Mapping[str, Any],
+    leads: Mapping[str, Sequence[Any]],
+    report: s.Report,
+    sources: Mapping[str, str],
+    limit: int = TIMELINES,
+) -> dict[str, str]:
+    """The timelines the page embeds: for the leads of the worst violations, each lead's
+    story exactly as `slalang explain` prints it, judged at the report's as-of instant.
+    `leads` maps a lead id to its events (an `EventLog.leads`)."""
+    from slalang.evaluate.explain import explain, render_explanation
+    from slalang.evaluate.runtime import build_runtime
+
+    runtime = build_runtime(plan)
+    as_of = int(datetime.fromisoformat(report["as_of"]).timestamp())
+    return {
+        lead: render_explanation(explain(plan, lead, leads[lead], as_of, runtime), "text", sources)
+        for lead in timeline_leads(report, limit)
+        if lead in leads
+    }

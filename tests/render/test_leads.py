@@ -1,0 +1,61 @@
+"""The `leads` format: one CSV row per lead for import into the CRM, read back with the
+csv module."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from slalang.render.report import render_report
+
+Report = dict[str, Any]
+
+
+def rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_columns_and_round_trip(acme_built: Report) -> None:
+    text = render_report(acme_built, "leads", id_column="Record ID")
+    header = next(csv.reader(io.StringIO(text)))
+    slas = [row["sla"] for row in acme_built["slas"]]
+    assert header == ["Record ID", "slalang_stage"] + [
+        f"slalang_{sla}_{name}" for sla in slas for name in ("status", "due_at", "late_minutes")
+    ]
+    found = {row["Record ID"]: row for row in rows(text)}
+    # L1: touched 21 hours after its deadline; L3 never touched, missed as of 2026-03-05 12:00Z
+    assert found["L1"]["slalang_first_touch_status"] == "late"
+    assert found["L1"]["slalang_first_touch_due_at"] == "2026-02-09T18:00:00Z"
+    assert found["L1"]["slalang_first_touch_late_minutes"] == "1260"
+    assert found["L3"]["slalang_first_touch_status"] == "missed"
+    assert found["L3"]["slalang_first_touch_late_minutes"] == str(1692000 // 60)
+    assert found["L2"]["slalang_stage"] == "sql"
+    assert found["L2"]["slalang_first_touch_late_minutes"] == ""
+    # a lead with no clock of an SLA has empty cells for it, not a guess
+    assert found["L1"]["slalang_rejection_feedback_status"] == ""
+
+
+def test_one_row_per_lead_in_id_order_formula_safe(acme_built: Report) -> None:
+    found = rows(render_report(acme_built, "leads"))
+    ids = [row["lead_id"] for row in found]
+    assert ids == sorted(ids) and len(ids) == len(set(ids))
+    # the hostile id is written so a spreadsheet will not run it
+    assert "'=cmd|' /C calc'!A0" in ids
+
+
+def test_the_latest_cycle_is_reported(acme_built: Report) -> None:
+    report = dict(acme_built)
+    first = next(c for c in acme_built["clocks"] if c["lead_id"] == "L1")
+    second = first | {
+        "cycle": 2,
+        "started_at": "2026-03-01T15:00:00Z",
+        "status": "pending",
+        "due_at": "2026-03-01T19:00:00Z",
+        "stopped_at": None,
+        "late_by_seconds": None,
+    }
+    report["clocks"] = [*acme_built["clocks"], second]
+    found = {row["lead_id"]: row for row in rows(render_report(report, "leads"))}
+    assert found["L1"]["slalang_first_touch_status"] == "pending"
+    assert found["L1"]["slalang_first_touch_due_at"] == "2026-03-01T19:00:00Z"
