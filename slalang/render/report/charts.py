@@ -217,14 +217,13 @@ def funnel(rows: Sequence[Mapping[str, Any]]) -> Spec:
     so that 5 SQLs stay visible beside 375 leads.
 
     `rows`: period, stage, order, value, goal, status, value_text, goal_text."""
-    stage = {"field": "stage", "type": "ordinal", "sort": {"field": "order", "op": "min"}}
-    stage["title"] = None
+    stage: Spec = {"field": "stage", "type": "ordinal", "sort": {"field": "order", "op": "min"}}
     layer: Spec = {
         "layer": [
             {
                 "mark": {"type": "bar", "tooltip": True},
                 "encoding": {
-                    "y": stage,
+                    "y": stage | {"title": None},
                     "x": {
                         "field": "value",
                         "type": "quantitative",
@@ -292,7 +291,7 @@ def _grid(
     spec = _base(title, rows)
     spec["height"] = {"step": 20}
     spec["width"] = {"step": 64}
-    x = {"field": "period", "type": "ordinal", "sort": None, "title": None}
+    x: Spec = {"field": "period", "type": "ordinal", "sort": None, "title": None}
     x["axis"] = {"orient": "top"}
     y = {"field": "row", "type": "nominal", "sort": names, "title": row_title}
     spec["layer"] = [
