@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         InstantError,
         Policy,
         Report,
+        Selection,
         check_paths,
         load_policy,
     )
@@ -30,6 +31,7 @@ _API = {
     "InstantError": "slalang.api",
     "Policy": "slalang.api",
     "Report": "slalang.api",
+    "Selection": "slalang.api",
     "check_paths": "slalang.api",
     "load_policy": "slalang.api",
     "Diagnostic": "slalang.diagnostics",
@@ -55,6 +57,7 @@ __all__ = [
     "Policy",
     "PolicyError",
     "Report",
+    "Selection",
     "SlalangError",
     "__version__",
     "check_paths",

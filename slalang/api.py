@@ -27,9 +27,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from slalang import suppress
 from slalang.diagnostics import Diagnostic, Level, PolicyError, SlalangError, sort_diagnostics
 from slalang.instants import Clock, Role, parse_instant, parse_period, wall_clock
 from slalang.load import Program, load
+from slalang.suppress import ALL, Selection
 
 #: A path (str or path-like), several paths, or rows in memory: mappings from column name
 #: to value (e.g. `df.to_dict("records")`) or a pandas DataFrame, read as JSON Lines would be.
@@ -60,6 +62,7 @@ class Policy:
         *,
         program: Program | None = None,
         plan: Mapping[str, Any] | None = None,
+        selection: Selection = ALL,
     ) -> None:
         if (program is None) == (plan is None):
             raise ValueError("a Policy is made from a program or a plan, not both")
@@ -67,6 +70,7 @@ class Policy:
         self._program = program
         self._plan = dict(plan) if plan is not None else None
         self._diagnostics: list[Diagnostic] | None = None
+        self.selection = selection
 
     @property
     def sources(self) -> dict[str, str]:
@@ -76,12 +80,13 @@ class Policy:
         return {m.path: m.source for m in self._program.modules}
 
     def check(self) -> list[Diagnostic]:
-        """Every diagnostic the checker finds, errors first per place, in file order."""
+        """Every diagnostic the checker finds, in file order, without those the policy's
+        `# slalang: ignore[...]` comments or the selection silence (docs/diagnostics.md)."""
         if self._diagnostics is None:
             from slalang.check import check
 
             found = [] if self._program is None else check(self._program)
-            self._diagnostics = sort_diagnostics(found)
+            self._diagnostics = suppress.apply(found, self.sources, self.selection)
         return list(self._diagnostics)
 
     @property
@@ -291,11 +296,19 @@ def diff_policies(
 
 
 def load_policy(
-    path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None
+    path: str | os.PathLike[str],
+    *,
+    root: str | os.PathLike[str] | None = None,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    per_file_ignores: Mapping[str, Sequence[str]] | None = None,
 ) -> Policy:
     """The agreement at PATH (a `.sla` file, with the files it imports, which may not leave
     ROOT — default: its directory) or a compiled plan (`.json`). A file that cannot be read
-    or parsed raises `PolicyError`; what the checker finds is `Policy.check()`."""
+    or parsed raises `PolicyError`; what the checker finds is `Policy.check()`, limited to
+    the codes SELECT names (default: all) minus those IGNORE and PER_FILE_IGNORES name
+    (codes or prefixes such as `SLA2`)."""
+    selection = Selection(tuple(select), tuple(ignore), dict(per_file_ignores or {}))
     shown = os.fspath(path)
     if shown.endswith(".json"):
         from slalang.plan import loads
@@ -304,8 +317,9 @@ def load_policy(
             text = Path(shown).read_text(encoding="utf-8")
         except OSError as exc:
             raise SlalangError(f"{shown}: cannot read the plan: {exc.strerror}") from None
-        return Policy(shown, plan=loads(text))
-    return Policy(shown, program=load(Path(shown), None if root is None else Path(root)))
+        return Policy(shown, plan=loads(text), selection=selection)
+    program = load(Path(shown), None if root is None else Path(root))
+    return Policy(shown, program=program, selection=selection)
 
 
 @dataclass
@@ -334,11 +348,15 @@ def policy_files(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
 
 
 def check_paths(
-    paths: Sequence[str | os.PathLike[str]], *, root: str | os.PathLike[str] | None = None
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    root: str | os.PathLike[str] | None = None,
+    selection: Selection = ALL,
 ) -> Checked:
     """Check the policies PATHS name (files, or directories searched for `.sla` files).
     Every policy is loaded, then each one that no other loaded policy imports is checked,
-    so a shared definitions file is checked in the context of the agreements using it."""
+    so a shared definitions file is checked in the context of the agreements using it.
+    Suppression comments and SELECTION silence diagnostics as in `Policy.check()`."""
     from slalang.check import check
 
     base = None if root is None else Path(root)
@@ -363,7 +381,8 @@ def check_paths(
             continue
         found = check(program)
         unparsed = unparsed or any(d.code.startswith(("SLA0", "SLA1")) for d in found)
-        diagnostics.extend(found)
+        program_sources = {m.path: m.source for m in program.modules}
+        diagnostics.extend(suppress.apply(found, program_sources, selection))
     return Checked(sort_diagnostics(diagnostics), sources, unparsed)
 
 
@@ -600,6 +619,7 @@ __all__ = [
     "InstantError",
     "Policy",
     "Report",
+    "Selection",
     "check_paths",
     "diff_policies",
     "find_lead",

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from slalang.api import check_paths
-from slalang.commands.common import EXIT_ERROR, EXIT_FINDINGS
-from slalang.commands.options import Configured, root_option
+from slalang.commands.common import EXIT_ERROR, EXIT_FINDINGS, selection
+from slalang.commands.options import Configured, root_option, selection_option
 from slalang.diagnostics import Level
 from slalang.render.diagnostics import RENDERERS, summary
 
@@ -25,17 +25,28 @@ from slalang.render.diagnostics import RENDERERS, summary
     help="text for people; json, github (workflow annotations) or sarif for machines.",
 )
 @click.option("--strict", is_flag=True, help="Warnings fail the check too.")
+@selection_option
 @root_option
-def check_command(paths: tuple[str, ...], fmt: str, strict: bool, root: Path | None) -> None:
+def check_command(
+    paths: tuple[str, ...],
+    fmt: str,
+    strict: bool,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    root: Path | None,
+) -> None:
     """Parse and check policies: every problem at once, each with a stable code.
 
-    PATHS are .sla files or directories searched for them.
+    PATHS are .sla files or directories searched for them. A warning is silenced by
+    `# slalang: ignore[CODE]` at the end of its line, `# slalang: ignore-file[CODE]` on a
+    line of its own, or --ignore; errors cannot be silenced.
 
     \b
-    Example:
+    Examples:
       slalang check policies/ --format github
+      slalang check policies/ --ignore SLA317 --select SLA2,SLA3
     """
-    checked = check_paths(paths, root=root)
+    checked = check_paths(paths, root=root, selection=selection(select, ignore))
     output = RENDERERS[fmt](checked.diagnostics, checked.sources)
     if fmt == "text":
         if checked.diagnostics:

@@ -8,13 +8,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
 from slalang.api import Policy, load_policy
+from slalang.commands.options import CONFIG
 from slalang.diagnostics import Diagnostic, Level, PolicyError, SlalangError
 from slalang.fileio import write_atomic
 from slalang.render.diagnostics import render_text
+from slalang.suppress import Selection, parse_codes
 
 EXIT_SUCCESS = 0
 EXIT_FINDINGS = 1
@@ -36,16 +39,39 @@ def show_diagnostics(diagnostics: Sequence[Diagnostic], sources: dict[str, str])
         click.echo(render_text(list(diagnostics), sources), err=True, nl=False)
 
 
+def selection(
+    select: Sequence[str] | None = None, ignore: Sequence[str] | None = None
+) -> Selection:
+    """The codes to report: SELECT/IGNORE from the command line where given, else the
+    configuration's `select`/`ignore`, and its `per-file-ignores`."""
+    settings: dict[str, Any] = {}
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        settings = ctx.meta.get(CONFIG, {})
+    return Selection(
+        parse_codes(select or settings.get("select", ())),
+        parse_codes(ignore or settings.get("ignore", ())),
+        settings.get("per-file-ignores", {}),
+    )
+
+
 def checked_policy(path: str, root: Path | None) -> Policy:
     """The policy at PATH (a `.sla` file or a compiled plan) if the checker finds no error,
     else a `PolicyError` with the errors; warnings are shown on stderr and do not stop
-    the run."""
-    policy = load_policy(path, root=root)
+    the run (unless silenced: `# slalang: ignore[...]`, the configuration's `ignore`)."""
+    chosen = selection()
+    policy = load_policy(
+        path,
+        root=root,
+        select=chosen.select,
+        ignore=chosen.ignore,
+        per_file_ignores=chosen.per_file,
+    )
     found = policy.check()
     errors = [d for d in found if d.level is Level.ERROR]
     if errors:
         raise PolicyError(errors)
-    show_diagnostics(found, policy.sources)
+    show_diagnostics([d for d in found if d.level is Level.WARNING], policy.sources)
     return policy
 
 

@@ -141,7 +141,7 @@ engine_options = _bundle(
 
 #: The arguments a configuration's `policy` and `events` keys fill, for most commands.
 POLICY_AND_EVENTS = {"policy": "policy", "events": "events"}
-CONFIG = "slalang.config"  # where the configuration in use is kept in `ctx.meta`
+CONFIG = "slalang.config"  # where the command's configuration settings are kept in `ctx.meta`
 
 
 class Configured(click.Command):
@@ -180,8 +180,8 @@ class Configured(click.Command):
 
         path, isolated = _peek(args)
         config = discover(path, isolated)
-        ctx.meta[CONFIG] = config
         settings = config.for_command(self.table)
+        ctx.meta[CONFIG] = settings
         table = config.commands.get(self.table, {})
         defaults = dict(ctx.default_map or {})
         for param in self.params:
@@ -204,6 +204,22 @@ class Configured(click.Command):
                 defaults[param.name] = value
         ctx.default_map = defaults
         return super().parse_args(ctx, args)
+
+
+def selection_option(func: F) -> F:
+    """`--select` and `--ignore`: which diagnostic codes to report (codes or prefixes)."""
+    func = click.option(
+        "--ignore",
+        metavar="CODES",
+        multiple=True,
+        help="Do not report these codes (comma-separated; a prefix such as SLA2 names a group).",
+    )(func)
+    return click.option(
+        "--select",
+        metavar="CODES",
+        multiple=True,
+        help="Report only these codes (comma-separated codes or prefixes).",
+    )(func)
 
 
 def _peek(args: list[str]) -> tuple[str | None, bool]:

@@ -7,7 +7,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 CODE = re.compile(r'"(SLA\d{3})"')
-ROW = re.compile(r"^\| (SLA\d{3}) \| (error|warning|info) \| ([^|]+) \| (.+) \|$", re.MULTILINE)
+ROW = re.compile(
+    r"^\| (SLA\d{3}) \| (error|warning|info) \| ([^|]+) \| (.+) \| ([^|]+) \|$", re.MULTILINE
+)
 CALL = re.compile(r'\b(error|warning)\(\s*"(SLA\d{3})"')
 
 
@@ -28,7 +30,12 @@ def documented() -> dict[str, tuple[str, str, str]]:
     rows = ROW.findall(text)
     codes = [row[0] for row in rows]
     assert len(codes) == len(set(codes)), "a code is documented twice"
-    return {code: (level, meaning, example) for code, level, meaning, example in rows}
+    return {code: (level, meaning, example) for code, level, meaning, example, _ in rows}
+
+
+def silencing() -> dict[str, str]:
+    text = (REPO / "docs" / "diagnostics.md").read_text(encoding="utf-8")
+    return {row[0]: row[4].strip() for row in ROW.findall(text)}
 
 
 def test_every_emitted_code_is_documented_and_every_documented_code_is_emitted() -> None:
@@ -53,3 +60,18 @@ def test_the_codes_seen_here_cover_every_stage() -> None:
     # a guard on the grep itself: if it found nothing, the tests above would pass vacuously
     emitted = set(source_codes())
     assert {"SLA001", "SLA101", "SLA203", "SLA309"} <= emitted
+
+
+def test_every_code_says_how_to_silence_it() -> None:
+    """A warning or info names its own suppression comment; an error says it cannot be
+    silenced (suppressions never hide errors: slalang/suppress.py)."""
+    docs = documented()
+    for code, how in silencing().items():
+        level = docs[code][0]
+        if code == "SLA901":
+            assert "--ignore SLA901" in how
+        elif level == "error":
+            assert how == "cannot be silenced: fix it", code
+        else:
+            assert how == f"`# slalang: ignore[{code}]`", code
+    assert len(silencing()) == len(docs)
