@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from slalang import suppress
 from slalang.diagnostics import Diagnostic, Level, PolicyError, SlalangError, sort_diagnostics
@@ -164,7 +164,8 @@ class Policy:
         period: str | None = None,
         timezone: str | None = None,
         strict: bool = False,
-        jobs: int = 1,
+        engine: str = "local",
+        jobs: int | None = None,
         progress: Callable[[int, int], None] | None = None,
         on_warning: Warn | None = None,
         clock: Clock | None = None,
@@ -175,8 +176,11 @@ class Policy:
         `period`, e.g. "2026-03", "2026-Q1", "last-month") limit what is judged. With
         `strict`, a rejected row or a bad value makes the run fail instead of being
         counted. `metrics` is a metrics CSV or {(metric, period): value}. `clock`
-        replaces the wall clock for `now` and relative periods.
+        replaces the wall clock for `now` and relative periods. `engine` is `local` (the
+        columnar engine on every core, or `jobs` of them, for inputs of some size) or
+        `reference` (the Python replay); both give the same report (docs/engine.md).
         """
+        from slalang.engine.local import chooses_local
         from slalang.evaluate.run import evaluate
 
         warnings: list[str] = []
@@ -187,12 +191,29 @@ class Policy:
         values = _metrics(metrics)
         if plan["metrics"] and values is None:
             warn("the policy uses metrics but no metrics file was given")
+        inputs = _inputs(events)
+        if chooses_local(engine, inputs.paths):
+            from slalang.data import load_mapping
+            from slalang.engine.local import evaluate_files
+
+            data = evaluate_files(
+                plan,
+                inputs.paths,
+                mapping=load_mapping(os.fspath(mapping)) if mapping else None,
+                timezone=timezone,
+                as_of=cutoff,
+                span=window,
+                metrics=values,
+                jobs=jobs,
+                on_stats=lambda stats: _check_input(stats, strict, warn),
+            )
+            return Report(data, tuple(warnings), plan)
         log = read_log(
-            plan, events, mapping=mapping, timezone=timezone, as_of=cutoff, on_warning=warn
+            plan, inputs, mapping=mapping, timezone=timezone, as_of=cutoff, on_warning=warn
         )
         check_rejections(log, strict)
         data = evaluate(
-            plan, log, as_of=cutoff, span=window, metrics=values, progress=progress, jobs=jobs
+            plan, log, as_of=cutoff, span=window, metrics=values, progress=progress, jobs=jobs or 1
         )
         return Report(data, tuple(warnings), plan, log.leads, self.plan_sources, id_column(mapping))
 
@@ -267,13 +288,16 @@ def diff_policies(
     end: Instant | None = None,
     period: str | None = None,
     timezone: str | None = None,
-    jobs: int = 1,
+    engine: str = "local",
+    jobs: int | None = None,
     on_warning: Warn | None = None,
     clock: Clock | None = None,
 ) -> dict[str, Any]:
     """What changes from OLD to NEW on the same events (`slalang diff`): violations added
     and removed, per-SLA and per-target deltas. Both are judged at one as-of instant (the
-    latest event unless given), read in NEW's zone."""
+    latest event unless given), read in NEW's zone. The events are read once for both
+    policies, so `engine` changes nothing here yet: the reference replay runs (in `jobs`
+    processes)."""
     from slalang.diff import compare, merged_inputs
     from slalang.evaluate.run import evaluate
 
@@ -289,7 +313,7 @@ def diff_policies(
     if cutoff is None:
         cutoff = log.stats.last_ts  # one as-of for both, even if one plan ignores the last event
     reports = [
-        evaluate(policy.plan, log, as_of=cutoff, span=window, metrics=values, jobs=jobs)
+        evaluate(policy.plan, log, as_of=cutoff, span=window, metrics=values, jobs=jobs or 1)
         for policy in (old, new)
     ]
     return compare(*reports)
@@ -556,6 +580,18 @@ def read_log(
     return log
 
 
+def _check_input(stats: Any, strict: bool, warn: Warn) -> None:
+    """What a columnar read says once it has read everything: the same warnings, and the
+    same `strict` failure, as `read_log` and `check_rejections`."""
+    from slalang.data import input_warnings, strict_problem
+
+    for message in input_warnings(stats):
+        warn(message)
+    problem = strict_problem(stats)
+    if strict and problem:
+        raise SlalangError(problem)
+
+
 def check_rejections(log: Any, strict: bool) -> None:
     """Under `strict`, a rejected row or a bad value means the run cannot be done."""
     from slalang.data import strict_problem
@@ -584,9 +620,16 @@ def _metrics(
     return read_metrics(os.fspath(metrics))
 
 
-def _inputs(events: Events) -> tuple[list[str], Any]:
+class _Inputs(NamedTuple):
+    paths: list[str]
+    stdin: Any
+
+
+def _inputs(events: Events) -> _Inputs:
     """Paths for the reader, and the stream `-` stands for: standard input, or rows given
     in memory written as JSON Lines (so they are read by exactly the same rules)."""
+    if isinstance(events, _Inputs):
+        return events
     if isinstance(events, str | os.PathLike):
         events = [events]
     if hasattr(events, "to_dict"):  # a pandas DataFrame
@@ -594,11 +637,11 @@ def _inputs(events: Events) -> tuple[list[str], Any]:
     items = list(events)
     if items and all(isinstance(item, Mapping) for item in items):
         lines = (json.dumps(dict(row), default=_json_value) + "\n" for row in items)
-        return ["-"], io.BytesIO("".join(lines).encode("utf-8"))
+        return _Inputs(["-"], io.BytesIO("".join(lines).encode("utf-8")))
     if not items:
         raise SlalangError("no events given")
     paths = [os.fspath(item) for item in items]
-    return paths, (sys.stdin.buffer if "-" in paths else None)
+    return _Inputs(paths, sys.stdin.buffer if "-" in paths else None)
 
 
 def _json_value(value: Any) -> Any:

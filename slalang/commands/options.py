@@ -121,7 +121,8 @@ class EngineOptions:
     """How to run an evaluation (never what it finds: every setting gives the same report);
     fields are named as `Policy.evaluate`'s keyword arguments."""
 
-    jobs: int = 1
+    engine: str = "local"
+    jobs: int | None = None
 
 
 engine_options = _bundle(
@@ -129,11 +130,18 @@ engine_options = _bundle(
     "engine",
     [
         click.option(
+            "--engine",
+            type=click.Choice(["local", "reference"]),
+            default="local",
+            show_default=True,
+            help="`local`: the columnar engine, on every core (small inputs take the "
+            "reference replay); `reference`: the Python replay. Same report either way.",
+        ),
+        click.option(
             "--jobs",
             type=click.IntRange(min=1),
-            default=1,
-            show_default=True,
-            help="Replay leads in this many processes (the report is the same).",
+            default=None,
+            help="Processes to use (default: every core). The report is the same.",
         ),
     ],
 )

@@ -44,19 +44,7 @@ def build_report(
 ) -> dict[str, Any]:
     """The whole report. `cover` is the span the data covers (for `partial` periods),
     `listed` the span whose periods are listed (None when there are no events)."""
-    slas = {s["name"]: s for s in plan["slas"]}
-    # a lead's records are contiguous and in replay order (time, then stage order), so a
-    # stable sort by lead is the whole order
-    stages = sorted(totals.stages, key=itemgetter(0))
-    clocks = sorted(totals.clocks, key=lambda r: (r[0], r[1].started_at, r[1].sla, r[1].cycle))
-    violations: list[dict[str, Any]] = []
-    lateness = Lateness(plan)
-    for lead, clock in clocks:
-        if clock.status in ("late", "missed"):
-            violations.append(_breach(slas[clock.sla], lead, clock, lateness.words(clock)))
-    handoffs = {s["name"]: s["handoff"] for s in plan["stages"] if s["handoff"]}
-    for lead, record in totals.handoffs:
-        violations.append(_handoff(handoffs[record.stage], lead, record))
+    stages, clocks, violations = lead_entries(plan, totals)
     results = target_results(plan, totals, metrics, as_of, cover, listed)
     violations.extend(_target_missed(r) for r in results if r.status == "missed")
     violations.sort(key=lambda v: (v["lead_id"] is None, v["lead_id"] or "", v["at"], v["rule"]))
@@ -72,15 +60,40 @@ def build_report(
         },
         "as_of": iso(as_of),
         "input": dict(input_stats),
-        "stages": [
-            {"lead_id": lead, "stage": r.stage, "kind": r.kind, "at": iso(r.at)}
-            for lead, r in stages
-        ],
-        "clocks": [_clock(lead, c) for lead, c in clocks],
+        "stages": stages,
+        "clocks": clocks,
         "violations": violations,
         "slas": sla_summaries(plan, totals),
         "targets": [_target(r) for r in results],
     }
+
+
+Entries = list[dict[str, Any]]
+
+
+def lead_entries(plan: Mapping[str, Any], totals: Totals) -> tuple[Entries, Entries, Entries]:
+    """The report's stage, clock and violation entries of the leads in `totals`, each list
+    in report order (lead, then time, then rule); target violations are not lead entries.
+    An engine that reduces leads in parts (the columnar engine's partitions, each holding
+    all of some leads' records) builds each part's entries here and merges them by lead."""
+    slas = {s["name"]: s for s in plan["slas"]}
+    # a lead's records are contiguous and in replay order (time, then stage order), so a
+    # stable sort by lead is the whole order
+    stages = sorted(totals.stages, key=itemgetter(0))
+    clocks = sorted(totals.clocks, key=lambda r: (r[0], r[1].started_at, r[1].sla, r[1].cycle))
+    violations: Entries = []
+    lateness = Lateness(plan)
+    for lead, clock in clocks:
+        if clock.status in ("late", "missed"):
+            violations.append(_breach(slas[clock.sla], lead, clock, lateness.words(clock)))
+    handoffs = {s["name"]: s["handoff"] for s in plan["stages"] if s["handoff"]}
+    for lead, record in totals.handoffs:
+        violations.append(_handoff(handoffs[record.stage], lead, record))
+    violations.sort(key=lambda v: (v["lead_id"], v["at"], v["rule"]))
+    stage_entries = [
+        {"lead_id": lead, "stage": r.stage, "kind": r.kind, "at": iso(r.at)} for lead, r in stages
+    ]
+    return stage_entries, [_clock(lead, c) for lead, c in clocks], violations
 
 
 def _clock(lead: str, clock: Any) -> dict[str, Any]:

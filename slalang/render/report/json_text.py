@@ -16,7 +16,8 @@ from slalang.render.report.summary import Report
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
 
 
-def _compact(value: object) -> str:
+def compact(value: object) -> str:
+    """One JSON value on one line, exactly as the JSON report writes its entries."""
     return _ENCODER.encode(value)
 
 
@@ -52,11 +53,11 @@ def pieces(report: Mapping[str, Any]) -> Iterator[str]:
             entries = value.lines if value.count else None
             value = []
         elif isinstance(value, list) and value:
-            entries = map(_compact, value)
+            entries = map(compact, value)
         if entries is None:
-            yield f"  {_compact(key)}: {_compact(value)}{comma}\n"
+            yield f"  {compact(key)}: {compact(value)}{comma}\n"
             continue
-        yield f"  {_compact(key)}: [\n"
+        yield f"  {compact(key)}: [\n"
         separator = "    "
         for entry in entries:
             yield separator + entry

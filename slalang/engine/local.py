@@ -1,0 +1,491 @@
+"""The local engine: read columnar, partition by lead when the input is large, replay each
+partition (on the compiled kernel when the plan allows), merge, stream the report out.
+
+Memory stays flat at any input size: events are read block by block, and once what was
+read passes the memory budget every block is split by a hash of its lead ids into spill
+files (Arrow IPC, in a temporary directory removed on every exit path, errors and Ctrl-C
+included). A partition holds every event of its leads, so each one is replayed on its own,
+in parallel processes that read their own spill file; each writes its stage, clock and
+violation entries, already as report JSON, to its own files and sends back only counts.
+The report's long lists are then merged by lead id straight into the output, which is the
+order the reference engine sorts them in, so the bytes are the same.
+
+Input accounting is the reader's (it reads every input once, in order); duplicates,
+lead counts and the first and last instant are per partition and added up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import json
+import math
+import multiprocessing
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from operator import itemgetter
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from slalang.data import Mapping as DataMapping
+from slalang.data.log import InputStats
+from slalang.diagnostics import SlalangError
+from slalang.engine.assemble import assemble, concat
+from slalang.engine.reader import Chunk, ColumnarReader
+from slalang.engine.run import lead_results
+from slalang.evaluate.aggregate import Reducer, Totals, Window
+from slalang.evaluate.report import lead_entries
+from slalang.evaluate.run import Frame, Span, field_specs, frame, report
+from slalang.memory import gc_paused
+from slalang.render.report.json_text import Prerendered, compact
+
+BUDGET = 512 << 20
+"""Bytes of read events kept in memory before the input is partitioned (`--memory`)."""
+
+SECTIONS = ("stages", "clocks", "violations")
+_ALL = Span()
+_MAX_PARTS = 256
+
+
+def default_jobs() -> int:
+    """Every core this process may run on (RUNNER §6.6)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(slots=True)
+class _Part:
+    """What one partition sends back: counts, and where its report entries are."""
+
+    duplicates: int = 0
+    leads: int = 0
+    first_ts: int | None = None
+    last_ts: int | None = None
+    totals: Totals = field(default_factory=Totals)
+    counts: dict[str, int] = field(default_factory=dict)  # entries per section
+    severities: set[str] = field(default_factory=set)
+    entries: dict[str, list[tuple[str, str]]] | None = None  # kept in memory, or
+    files: dict[str, str] | None = None  # written to these files
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    """One partition's replay: everything a worker process needs, small to send."""
+
+    plan: Mapping[str, Any]
+    source: str | None  # its spill file; None: `table` (in this process)
+    as_of: int | None  # None: only assemble (to learn the partition's last instant)
+    window: Window
+    dedupe: bool
+    out: str | None  # directory for its entry files; None: keep them in memory
+
+
+def _evaluate_part(task: _Task, table: pa.Table | None = None) -> _Part:
+    """Assemble one partition and, given `as_of`, replay it; a pure function of the task."""
+    plan = task.plan
+    if table is None:
+        assert task.source is not None
+        with pa.memory_map(task.source) as source:
+            table = pa.ipc.open_stream(source).read_all()
+    specs = field_specs(plan)
+    batch, duplicates = assemble(table, specs, plan["events"], InputStats(), task.dedupe)
+    del table
+    part = _Part(duplicates, len(batch.lead_ids), batch.stats.first_ts, batch.stats.last_ts)
+    if task.as_of is None:
+        return part
+    reducer = Reducer(plan, task.window)
+    totals = Totals()
+    with gc_paused():
+        for result in lead_results(plan, batch, task.as_of):
+            reducer.add(totals, result)
+    del batch
+    entries = _entries(plan, totals, part)
+    totals.stages.clear()
+    totals.clocks.clear()
+    totals.handoffs.clear()
+    part.totals = totals
+    if task.out is None:
+        part.entries = entries
+    else:
+        part.files = {}
+        for section, rows in entries.items():
+            path = os.path.join(task.out, f"{section}.arrow")
+            table_out = pa.table(
+                {
+                    "lead": pa.array([lead for lead, _ in rows], pa.string()),
+                    "line": pa.array([line for _, line in rows], pa.string()),
+                }
+            )
+            with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, table_out.schema) as w:
+                w.write_table(table_out)
+            part.files[section] = path
+    return part
+
+
+def _entries(
+    plan: Mapping[str, Any], totals: Totals, part: _Part
+) -> dict[str, list[tuple[str, str]]]:
+    """The partition's stage, clock and violation entries as report JSON lines, in report
+    order, each with its lead id (the key they are merged on across partitions)."""
+    stages, clocks, violations = lead_entries(plan, totals)
+    part.severities = {v["severity"] for v in violations}
+    out = {
+        section: [(entry["lead_id"], compact(entry)) for entry in entries]
+        for section, entries in zip(SECTIONS, (stages, clocks, violations), strict=True)
+    }
+    part.counts = {section: len(rows) for section, rows in out.items()}
+    return out
+
+
+# -- partitioning ------------------------------------------------------------------------------
+
+
+def lead_hash(leads: pa.Array) -> npt.NDArray[np.uint64]:
+    """FNV-1a of each lead id's UTF-8 bytes, vectorised over the ids: stable across runs,
+    processes and machines (Python's `hash` of a str is not)."""
+    leads = leads.cast(pa.string())
+    n = len(leads)
+    offsets = np.frombuffer(leads.buffers()[1], np.int32, n + 1, leads.offset * 4).astype(np.int64)
+    data = (
+        np.frombuffer(leads.buffers()[2], np.uint8) if leads.buffers()[2] else np.zeros(1, np.uint8)
+    )
+    starts, lengths = offsets[:-1], np.diff(offsets)
+    h = np.full(n, 0xCBF29CE484222325, np.uint64)
+    prime = np.uint64(0x100000001B3)
+    longest = int(lengths.max()) if n else 0
+    with np.errstate(over="ignore"):
+        for k in range(longest):
+            live = lengths > k
+            byte = data[np.minimum(starts + k, len(data) - 1)].astype(np.uint64)
+            h = np.where(live, (h ^ byte) * prime, h)
+    return h
+
+
+class _Store:
+    """Read chunks, in memory until they pass the budget, then hash-partitioned into spill
+    files (`parts` Arrow IPC streams under `directory`)."""
+
+    def __init__(self, schema: pa.Schema, budget: int, directory: Path, parts: int) -> None:
+        self.schema = schema
+        self.budget = budget
+        self.directory = directory
+        self.parts = parts
+        self.tables: list[pa.Table] = []
+        self.size = 0
+        self.writers: list[Any] = []
+        self.max_ts: int | None = None
+
+    @property
+    def spilled(self) -> bool:
+        return bool(self.writers)
+
+    def add(self, chunk: Chunk) -> None:
+        if len(chunk):
+            top = int(chunk.ts.max())
+            self.max_ts = top if self.max_ts is None else max(self.max_ts, top)
+        table = chunk.table()
+        if self.writers:
+            self._spill(table)
+            return
+        self.tables.append(table)
+        self.size += table.nbytes
+        if self.size > self.budget:
+            self._open()
+            for held in self.tables:
+                self._spill(held)
+            self.tables = []
+
+    def _open(self) -> None:
+        for index in range(self.parts):
+            sink = pa.OSFile(str(self.directory / f"part-{index}.arrow"), "wb")
+            self.writers.append((sink, pa.ipc.new_stream(sink, self.schema)))
+
+    def _spill(self, table: pa.Table) -> None:
+        if not len(table):
+            return
+        part = (lead_hash(table.column("lead").combine_chunks()) % np.uint64(self.parts)).astype(
+            np.int64
+        )
+        order = np.argsort(part, kind="stable")
+        bounds = np.searchsorted(part[order], np.arange(self.parts + 1))
+        ordered = table.take(pa.array(order))
+        for index in range(self.parts):
+            lo, hi = int(bounds[index]), int(bounds[index + 1])
+            if hi > lo:
+                self.writers[index][1].write_table(ordered.slice(lo, hi - lo))
+
+    def close(self) -> list[str]:
+        paths = []
+        for index, (sink, writer) in enumerate(self.writers):
+            writer.close()
+            sink.close()
+            paths.append(str(self.directory / f"part-{index}.arrow"))
+        return paths
+
+
+# -- the run -------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Outcome:
+    """A finished evaluation: the report without its long lists, and where they are.
+
+    `write_json` streams the JSON report; `report()` builds the whole dict (the other
+    formats need it). Entry files live in the run's temporary directory, so both must be
+    used inside `run`'s context."""
+
+    skeleton: dict[str, Any]
+    parts: list[_Part]
+    severities: set[str]
+
+    def sections(self) -> dict[str, Prerendered]:
+        out = {}
+        for section in SECTIONS:
+            count = sum(p.counts.get(section, 0) for p in self.parts)
+            lines: Iterable[str] = (line for _, line in self._merged(section))
+            if section == "violations":
+                tail = [compact(v) for v in self.skeleton["violations"]]
+                count += len(tail)
+                lines = _chain(lines, tail)
+            out[section] = Prerendered(count, lines)
+        return out
+
+    def _merged(self, section: str) -> Iterator[tuple[str, str]]:
+        streams = [_part_entries(p, section) for p in self.parts]
+        return heapq.merge(*streams, key=itemgetter(0)) if len(streams) > 1 else iter(streams[0])
+
+    def streamed(self) -> dict[str, Any]:
+        """The report with its long lists as `Prerendered` (for `json_text.pieces`)."""
+        report = dict(self.skeleton)
+        report.update(self.sections())
+        return report
+
+    def report(self) -> dict[str, Any]:
+        report = dict(self.skeleton)
+        for section, rendered in self.sections().items():
+            report[section] = [json.loads(line) for line in rendered.lines]
+        return report
+
+
+def _chain(first: Iterable[str], then: list[str]) -> Iterator[str]:
+    yield from first
+    yield from then
+
+
+def _part_entries(part: _Part, section: str) -> Iterator[tuple[str, str]]:
+    if part.entries is not None:
+        yield from part.entries[section]
+        return
+    if part.files is None:
+        return
+    with pa.memory_map(part.files[section]) as source:
+        for batch in pa.ipc.open_stream(source):
+            yield from zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True)
+
+
+@contextlib.contextmanager
+def run(
+    plan: Mapping[str, Any],
+    paths: Sequence[str],
+    *,
+    mapping: DataMapping | None = None,
+    timezone: str | None = None,
+    as_of: int | None = None,
+    span: Span = _ALL,
+    metrics: Mapping[tuple[str, str], float] | None = None,
+    jobs: int | None = None,
+    budget: int | None = None,
+    stdin: BinaryIO | None = None,
+    spill_dir: str | None = None,
+    warn: Callable[[InputStats], None] | None = None,
+    parts: int | None = None,
+) -> Iterator[Outcome]:
+    """Evaluate `plan` on `paths` with the columnar engine; the outcome is valid inside
+    the `with` block, and every spill and entry file is gone after it (also on error).
+    `warn` sees the input accounting once everything is read (it may raise to stop the
+    run); `parts` fixes the number of partitions a spilled run uses."""
+    jobs = jobs or default_jobs()
+    budget = budget or BUDGET
+    specs = field_specs(plan)
+    reader = ColumnarReader(
+        specs,
+        plan["events"],
+        mapping,
+        timezone,
+        as_of,
+        default_timezone=plan["policy"]["timezone"],
+    )
+    with tempfile.TemporaryDirectory(prefix="slalang-", dir=spill_dir) as tmp:
+        directory = Path(tmp)
+        store = _Store(reader.schema, budget, directory, parts or _parts(paths, budget, jobs))
+        try:
+            for chunk in reader.read(paths, stdin):
+                store.add(chunk)
+        finally:
+            sources = store.close()
+        stats = reader.stats
+        if warn is not None:
+            warn(stats)
+        dedupe = reader.ref.has_ids
+        window = Window(span.start, span.end)
+        guess = as_of if as_of is not None else store.max_ts
+        if not store.spilled:
+            table = concat(store.tables, reader.schema)
+            store.tables = []
+            done = _in_process(plan, table, as_of, guess, window, dedupe)
+        else:
+            done = _in_workers(plan, sources, guess, window, dedupe, jobs, directory)
+            if as_of is None and _last(done) != guess:
+                # the latest event was a dropped duplicate: replay again at the real as-of
+                done = _in_workers(plan, sources, _last(done), window, dedupe, jobs, directory)
+        yield _outcome(plan, stats, done, as_of, span, metrics)
+
+
+def _in_process(
+    plan: Mapping[str, Any],
+    table: pa.Table,
+    as_of: int | None,
+    guess: int | None,
+    window: Window,
+    dedupe: bool,
+) -> list[_Part]:
+    task = _Task(plan, None, guess, window, dedupe, None)
+    part = _evaluate_part(task, table)
+    if as_of is None and part.last_ts is not None and part.last_ts != guess:
+        # the latest event was a dropped duplicate: replay again at the real as-of
+        part = _evaluate_part(replace(task, as_of=part.last_ts), table)
+    return [part]
+
+
+def _in_workers(
+    plan: Mapping[str, Any],
+    sources: list[str],
+    as_of: int | None,
+    window: Window,
+    dedupe: bool,
+    jobs: int,
+    directory: Path,
+) -> list[_Part]:
+    tasks = []
+    for index, source in enumerate(sources):
+        out = directory / f"out-{index}"
+        out.mkdir(exist_ok=True)
+        tasks.append(_Task(plan, source, as_of, window, dedupe, str(out)))
+    if jobs <= 1 or len(tasks) <= 1:
+        return [_evaluate_part(task) for task in tasks]
+    context = multiprocessing.get_context(_start_method())
+    with ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=context) as pool:
+        return list(pool.map(_evaluate_part, tasks))
+
+
+def _start_method() -> str:
+    """forkserver where there is one (workers start clean, without the parent's pages),
+    else spawn; never plain fork from a process that may hold threads (pyarrow's)."""
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def _last(parts: list[_Part]) -> int | None:
+    found = [p.last_ts for p in parts if p.last_ts is not None]
+    return max(found) if found else None
+
+
+def _input_bytes(paths: Sequence[str]) -> int:
+    """About how many bytes of text the inputs hold (a gzip file counted six times)."""
+    size = 0
+    for path in paths:
+        with contextlib.suppress(OSError):
+            size += os.path.getsize(path) * (6 if path.endswith(".gz") else 1)
+    return size
+
+
+def _parts(paths: Sequence[str], budget: int, jobs: int) -> int:
+    """Partitions for a spilled run: each small enough that `jobs` of them replay at once
+    within the budget (a partition's replay needs a few times its events' bytes)."""
+    size = _input_bytes(paths)
+    per_part = max(1, budget // (4 * jobs))
+    return max(jobs, min(_MAX_PARTS, math.ceil(size / per_part)))
+
+
+def _outcome(
+    plan: Mapping[str, Any],
+    read: InputStats,
+    parts: list[_Part],
+    as_of: int | None,
+    span: Span,
+    metrics: Mapping[tuple[str, str], float] | None,
+) -> Outcome:
+    duplicates = sum(p.duplicates for p in parts)
+    firsts = [p.first_ts for p in parts if p.first_ts is not None]
+    stats = replace(
+        read,
+        duplicates=read.duplicates + duplicates,
+        events=read.events - duplicates,
+        leads=sum(p.leads for p in parts),
+        first_ts=min(firsts) if firsts else None,
+        last_ts=_last(parts),
+    )
+    judged: Frame = frame(stats, as_of, span)
+    totals = Totals()
+    severities: set[str] = set()
+    for part in parts:
+        totals.merge_counts(part.totals)
+        severities |= part.severities
+    skeleton = report(plan, totals, stats, judged, metrics)
+    severities |= {v["severity"] for v in skeleton["violations"]}
+    return Outcome(skeleton, parts, severities)
+
+
+ENGINES = ("local", "reference")
+
+SMALL = 16 << 20
+"""Input bytes below which `--engine local` runs the reference replay: starting the
+columnar engine (pyarrow, the compiled kernel from its cache) costs more than it saves on
+less than about 200,000 rows (measured in bench/bench_engine.py; docs/engine.md)."""
+
+
+def chooses_local(engine: str, paths: Sequence[str]) -> bool:
+    """Whether a run with `--engine ENGINE` on PATHS uses the columnar engine: `local` does
+    for files of some size; standard input and small inputs take the reference replay."""
+    if engine not in ENGINES:
+        raise SlalangError(f"unknown engine `{engine}` (one of {', '.join(ENGINES)})")
+    if engine == "reference" or "-" in paths:
+        return False
+    return _input_bytes(paths) >= SMALL
+
+
+def evaluate_files(
+    plan: Mapping[str, Any],
+    paths: Sequence[str],
+    *,
+    mapping: DataMapping | None = None,
+    timezone: str | None = None,
+    as_of: int | None = None,
+    span: Span = _ALL,
+    metrics: Mapping[tuple[str, str], float] | None = None,
+    jobs: int | None = None,
+    budget: int | None = None,
+    on_stats: Callable[[InputStats], None] | None = None,
+) -> dict[str, Any]:
+    """The whole report, as `slalang.evaluate.run.evaluate` gives it for the same input."""
+    with run(
+        plan,
+        paths,
+        mapping=mapping,
+        timezone=timezone,
+        as_of=as_of,
+        span=span,
+        metrics=metrics,
+        jobs=jobs,
+        budget=budget,
+        warn=on_stats,
+    ) as outcome:
+        return outcome.report()

@@ -1,0 +1,191 @@
+"""The local (columnar) engine end to end — columnar read, partitions, workers, merged and
+streamed report — against the reference engine, byte for byte; and its spill files."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from slalang.cli import cli
+from slalang.data import load_mapping, read_events, read_metrics
+from slalang.diagnostics import SlalangError
+from slalang.engine import local
+from slalang.evaluate.run import Span, evaluate, field_specs
+from slalang.load import load
+from slalang.plan import compile_program
+from slalang.render.report import render_report
+from slalang.render.report.json_text import pieces
+from slalang.sample import write_sample
+from tests.data.test_olist import DEALS, MQLS
+
+ROOT = Path(__file__).parents[2]
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path, Path]:
+    """The seed policy on a sample of a few hundred leads, with repeated event ids and
+    events on other leads sharing ids (duplicates are per lead)."""
+    plan = compile_program(load(ROOT / "policies" / "seed_funnel.sla"))
+    folder = tmp_path_factory.mktemp("sample")
+    events, metrics = folder / "events.csv", folder / "metrics.csv"
+    write_sample(plan, events, metrics, leads=400, seed=5, start=date(2026, 1, 5), months=3)
+    lines = events.read_text(encoding="utf-8").splitlines(keepends=True)
+    events.write_text("".join(lines + lines[1:40:3]), encoding="utf-8")  # duplicates
+    return plan, events, metrics
+
+
+def reference_json(plan: dict[str, Any], paths: list[str], **kwargs: Any) -> str:
+    mapping = kwargs.pop("mapping", None)
+    cut = kwargs.get("as_of")
+    as_of = None if cut is None else datetime.fromtimestamp(cut, UTC)
+    log = read_events(paths, field_specs(plan), plan["events"], mapping, as_of=as_of)
+    return render_report(evaluate(plan, log, **kwargs), "json")
+
+
+@pytest.mark.parametrize(
+    ("budget", "parts", "jobs"),
+    [(local.BUDGET, None, 1), (1, 1, 1), (1, 5, 1), (1, 4, 2)],
+    ids=["in-memory", "one-partition", "five-partitions", "four-partitions-two-jobs"],
+)
+def test_the_same_bytes_whole_or_partitioned(
+    sample: tuple[dict[str, Any], Path, Path],
+    budget: int,
+    parts: int | None,
+    jobs: int,
+    tmp_path: Path,
+) -> None:
+    plan, events, metrics = sample
+    values = read_metrics(str(metrics))
+    expected = reference_json(plan, [str(events)], metrics=values)
+    with local.run(
+        plan,
+        [str(events)],
+        metrics=values,
+        budget=budget,
+        parts=parts,
+        jobs=jobs,
+        spill_dir=str(tmp_path),
+    ) as outcome:
+        streamed = "".join(pieces(outcome.streamed()))
+        whole = render_report(outcome.report(), "json")
+        assert len(outcome.parts) == (parts or 1)
+    assert streamed == expected
+    assert whole == expected
+    assert list(tmp_path.iterdir()) == []  # spill and entry files are gone
+
+
+def test_as_of_from_and_to_on_a_partitioned_run(
+    sample: tuple[dict[str, Any], Path, Path], tmp_path: Path
+) -> None:
+    plan, events, _ = sample
+    span = Span(1768000000, 1772000000)
+    as_of = 1773000000
+    expected = reference_json(plan, [str(events)], as_of=as_of, span=span)
+    actual = local.evaluate_files(plan, [str(events)], as_of=as_of, span=span, budget=1)
+    assert render_report(actual, "json") == expected
+
+
+def test_spill_files_are_removed_after_an_error(
+    sample: tuple[dict[str, Any], Path, Path], tmp_path: Path
+) -> None:
+    plan, events, _ = sample
+
+    def refuse(_: object) -> None:
+        raise SlalangError("stop here")
+
+    with (
+        pytest.raises(SlalangError, match="stop here"),
+        local.run(plan, [str(events)], budget=1, parts=3, spill_dir=str(tmp_path), warn=refuse),
+    ):
+        pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_latest_event_a_duplicate_replays_at_the_real_as_of(tmp_path: Path) -> None:
+    """as_of defaults to the latest *used* event: here the latest row repeats an id."""
+    plan = compile_program(load(ROOT / "policies" / "seed_funnel.sla"))
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "lead_id,timestamp,event,event_id\n"
+        "L1,2026-03-02T10:00:00Z,form_submitted,E1\n"
+        "L2,2026-03-03T10:00:00Z,form_submitted,E2\n"
+        "L1,2026-03-09T10:00:00Z,form_submitted,E1\n",
+        encoding="utf-8",
+    )
+    expected = reference_json(plan, [str(events)])
+    for budget in (local.BUDGET, 1):
+        actual = local.evaluate_files(plan, [str(events)], budget=budget)
+        assert render_report(actual, "json") == expected
+        assert actual["as_of"] == "2026-03-03T10:00:00Z"
+
+
+@pytest.mark.skipif(not MQLS.exists(), reason=f"{MQLS} is not present")
+def test_the_olist_example_partitioned() -> None:
+    plan = compile_program(load(ROOT / "examples/olist/olist.sla"))
+    mapping = load_mapping(ROOT / "examples/olist/mapping.yaml")
+    paths = [str(MQLS), str(DEALS)]
+    expected = reference_json(plan, paths, mapping=mapping)
+    actual = local.evaluate_files(plan, paths, mapping=mapping, budget=1 << 16, jobs=2)
+    assert render_report(actual, "json") == expected
+
+
+def test_lead_hash_is_fnv1a_of_the_utf8_bytes() -> None:
+    import pyarrow as pa
+
+    def fnv(text: str) -> int:
+        h = 0xCBF29CE484222325
+        for byte in text.encode("utf-8"):
+            h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+        return h
+
+    ids = ["", "L1", "Ü7", "a much longer lead id than the others"]
+    assert local.lead_hash(pa.array(ids)).tolist() == [fnv(i) for i in ids]
+
+
+def test_small_inputs_and_stdin_take_the_reference_replay(tmp_path: Path) -> None:
+    small = tmp_path / "events.csv"
+    small.write_text("lead_id,timestamp,event\n", encoding="utf-8")
+    assert not local.chooses_local("local", [str(small)])
+    assert not local.chooses_local("local", ["-"])
+    assert not local.chooses_local("reference", [str(small)])
+    with pytest.raises(SlalangError, match="unknown engine `spark2`"):
+        local.chooses_local("spark2", [str(small)])
+
+
+def test_the_command_line_engines_write_the_same_report(
+    sample: tuple[dict[str, Any], Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, events, metrics = sample
+    monkeypatch.setattr(local, "SMALL", 0)  # the sample is small: run the columnar engine
+    monkeypatch.setattr(local, "BUDGET", 1 << 16)  # and partition it
+    policy = str(ROOT / "policies" / "seed_funnel.sla")
+    outputs = {}
+    for engine in ("local", "reference"):
+        out = tmp_path / f"{engine}.json"
+        result = CliRunner().invoke(
+            cli,
+            [
+                "evaluate",
+                policy,
+                str(events),
+                "--metrics",
+                str(metrics),
+                "--engine",
+                engine,
+                "--jobs",
+                "2",
+                "--format",
+                "json",
+                "-o",
+                str(out),
+            ],
+        )
+        assert result.exit_code in (0, 1), result.output
+        outputs[engine] = out.read_bytes()
+    assert outputs["local"] == outputs["reference"]
+    assert json.loads(outputs["local"])["input"]["duplicates"] > 0
