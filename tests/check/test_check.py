@@ -38,7 +38,7 @@ def test_the_reference_policy_has_no_errors_and_only_its_two_unused_fields() -> 
     found = check(load(REPO / "policies" / "acme.sla"))
     assert not [d for d in found if d.level is Level.ERROR]
     # LANGUAGE §3 makes an unused field a warning; the spec's own example declares
-    # `amount` and `source` without using them (see docs/language.md, "Names")
+    # `amount` and `source` without using them (see docs/checks.md, "Names")
     assert [(d.code, d.span.line, d.message) for d in found] == [
         ("SLA219", 31, "field `amount` is declared but never used"),
         ("SLA219", 32, "field `source` is declared but never used"),
