@@ -277,7 +277,7 @@ class Policy:
 
 
 def diff_policies(
-    old: Policy,
+    old: Policy | None,
     new: Policy,
     events: Events,
     *,
@@ -297,26 +297,28 @@ def diff_policies(
     and removed, per-SLA and per-target deltas. Both are judged at one as-of instant (the
     latest event unless given), read in NEW's zone. The events are read once for both
     policies, so `engine` changes nothing here yet: the reference replay runs (in `jobs`
-    processes)."""
+    processes). OLD is None when NEW is a new policy (a pull request adding it):
+    everything it reports is then added."""
     from slalang.diff import compare, merged_inputs
     from slalang.evaluate.run import evaluate
 
     warn = on_warning or (lambda _: None)
     cutoff, window = new.span(as_of, start, end, period, clock=clock)
     values = _metrics(metrics)
-    if (old.plan["metrics"] or new.plan["metrics"]) and values is None:
+    old_plan = new.plan if old is None else old.plan
+    if (old_plan["metrics"] or new.plan["metrics"]) and values is None:
         warn("a policy uses metrics but no metrics file was given")
-    merged = merged_inputs(old.plan, new.plan)
+    merged = merged_inputs(old_plan, new.plan)
     log = read_log(
         merged, events, mapping=mapping, timezone=timezone, as_of=cutoff, on_warning=warn
     )
     if cutoff is None:
         cutoff = log.stats.last_ts  # one as-of for both, even if one plan ignores the last event
-    reports = [
-        evaluate(policy.plan, log, as_of=cutoff, span=window, metrics=values, jobs=jobs or 1)
-        for policy in (old, new)
-    ]
-    return compare(*reports)
+
+    def judge(policy: Policy) -> dict[str, Any]:
+        return evaluate(policy.plan, log, as_of=cutoff, span=window, metrics=values, jobs=jobs or 1)
+
+    return compare(None if old is None else judge(old), judge(new))
 
 
 def load_policy(

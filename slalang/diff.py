@@ -103,13 +103,22 @@ def _pick(row: Row | None, fields: Iterable[str]) -> dict[str, Any] | None:
     return None if row is None else {name: row.get(name) for name in fields}
 
 
-def compare(old: Report, new: Report) -> Diff:
-    """The difference between two reports (RUNNER §3 shape) as data.
+NO_REPORT: Report = {"violations": [], "slas": [], "targets": [], "policy": {}}
+"""What a policy that did not exist yet reports: nothing, so everything in the new one is
+added (a pull request that adds a policy shows what it will report)."""
+
+
+def compare(old: Report | None, new: Report) -> Diff:
+    """The difference between two reports (RUNNER §3 shape) as data; `old` is None when
+    the policy is new (`policy.old` is then None too).
 
     `violations.added`/`removed` hold the full violations; `slas` has every SLA of either
     report with `before`/`after` counts (None where a report lacks it); `targets` has only
     the target rows (target, period, group) whose value, goal or status differ.
     """
+    is_new = old is None
+    if old is None:
+        old = NO_REPORT
     added, removed, kept = _match_violations(old["violations"], new["violations"])
     slas = []
     for before, after in _pairs(old["slas"], new["slas"], lambda row: row["sla"]):
@@ -133,10 +142,13 @@ def compare(old: Report, new: Report) -> Diff:
             }
         )
     policies = {side: _pick(r["policy"], POLICY_KEYS) for side, r in (("old", old), ("new", new))}
+    if is_new:
+        policies["old"] = None
     differs = [k for k in POLICY_KEYS if old["policy"].get(k) != new["policy"].get(k)]
+    changes = added or removed or targets or any(row["changed"] for row in slas)
     diff: Diff = {
         "format_version": DIFF_FORMAT_VERSION,
-        "changed": bool(added or removed or targets or any(row["changed"] for row in slas)),
+        "changed": bool(is_new or changes),
         "summary": "",
         "as_of": new["as_of"],
         "policy": {**policies, "differs": differs},
@@ -154,7 +166,7 @@ def compare(old: Report, new: Report) -> Diff:
 def summarize(diff: Diff) -> str:
     """One sentence a reviewer may stop at: violations added and removed, compliance that
     moved, target periods that changed status."""
-    parts = []
+    parts = ["new policy"] if diff["policy"]["old"] is None else []
     added, removed = diff["violations"]["added"], diff["violations"]["removed"]
     if added or removed:
         parts.append(f"{n.plural(len(added), 'violation')} added, {n.count(len(removed))} removed")
@@ -186,6 +198,8 @@ def summarize(diff: Diff) -> str:
 def policy_note(diff: Diff) -> str:
     """What differs between the two policies' name, version and digest ('' when none)."""
     old, new = diff["policy"]["old"], diff["policy"]["new"]
+    if old is None:  # a new policy: the summary says so, and there is nothing to compare
+        return ""
     notes = []
     for key in diff["policy"]["differs"]:
         show = s.short_digest if key == "digest" else str
@@ -364,6 +378,10 @@ def _imports(text: bytes, display: str) -> list[str]:
     return [st.path.value for st in policy.statements if isinstance(st, ast.Import)]
 
 
+class AbsentAtRevision(SlalangError):
+    """The policy is not in the revision: it is being added."""
+
+
 def checkout_policy(policy: Path, rev: str, into: Path) -> tuple[Path, Path, dict[str, str]]:
     """Write `policy` and everything it imports, as they were at `rev`, under `into` with
     the repository's layout. Returns the repository's top directory, the entry's path under
@@ -386,7 +404,7 @@ def checkout_policy(policy: Path, rev: str, into: Path) -> tuple[Path, Path, dic
         shown = _git(["show", f"{rev}:{path}"], toplevel)
         if shown.returncode != 0:
             if path == entry:
-                raise SlalangError(f"`{path}` does not exist at revision `{rev}`")
+                raise AbsentAtRevision(f"`{path}` does not exist at revision `{rev}`")
             continue  # a missing import: loading reports it at the import that names it
         target = into / path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -399,16 +417,20 @@ def checkout_policy(policy: Path, rev: str, into: Path) -> tuple[Path, Path, dic
     return toplevel, into / entry, texts
 
 
-def plan_at(policy: str, rev: str, root: Path | None, scratch: Path) -> dict[str, Any]:
-    """The plan of POLICY as it was at REV. Files are named as in the working tree (so
-    an unchanged policy has an unchanged digest); errors say which revision they are in."""
+def plan_at(policy: str, rev: str, root: Path | None, scratch: Path) -> dict[str, Any] | None:
+    """The plan of POLICY as it was at REV, or None when it did not exist there (a pull
+    request that adds it). Files are named as in the working tree (so an unchanged policy
+    has an unchanged digest); errors say which revision they are in."""
     from slalang.check import check
     from slalang.diagnostics import Level
     from slalang.load import load
     from slalang.plan import compile_program, loads
     from slalang.render.diagnostics import render_text
 
-    toplevel, path, texts = checkout_policy(Path(policy), rev, scratch)
+    try:
+        toplevel, path, texts = checkout_policy(Path(policy), rev, scratch)
+    except AbsentAtRevision:
+        return None
     if policy.endswith(".json"):
         return loads(path.read_text(encoding="utf-8"))
     old_root = None

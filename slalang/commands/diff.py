@@ -80,7 +80,8 @@ def diff_command(
         policy, events = args[0], args[1:]
         new = checked_policy(policy, root)
         with tempfile.TemporaryDirectory(prefix="slalang-diff-") as scratch:
-            old = Policy(policy, plan=plan_at(policy, base, root, Path(scratch)))
+            plan = plan_at(policy, base, root, Path(scratch))
+        old = None if plan is None else Policy(policy, plan=plan)  # None: added since BASE
     else:
         (old_path, new_path), events = args[:2], args[2:]
         old = checked_policy(old_path, root)

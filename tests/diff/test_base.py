@@ -118,10 +118,31 @@ def test_an_unknown_revision_is_one_line(repo: Path) -> None:
     assert result.stderr == "error: --base: unknown git revision `no-such-rev`\n"
 
 
-def test_a_policy_new_since_the_revision_is_one_line(repo: Path) -> None:
+def test_a_policy_added_since_the_revision_is_reported_as_new(repo: Path) -> None:
+    # a pull request that adds a policy: everything it reports is added, nothing removed
     (repo / "new.sla").write_text(POLICY)
-    result = invoke(["diff", "--base", "HEAD", str(repo / "new.sla"), str(repo / "events.csv")], 2)
-    assert result.stderr == "error: `new.sla` does not exist at revision `HEAD`\n"
+    args = ["diff", "--base", "HEAD", str(repo / "new.sla"), str(repo / "events.csv")]
+    diff = json.loads(invoke([*args, "--format", "json"], 1).stdout)
+    assert diff["changed"] is True
+    assert diff["policy"]["old"] is None
+    assert diff["policy"]["new"]["name"] == "Response times"
+    assert [(v["rule"], v["lead_id"]) for v in diff["violations"]["added"]] == [
+        ("first_touch", "L2")
+    ]
+    assert diff["violations"]["removed"] == [] and diff["violations"]["unchanged"] == 0
+    assert [(row["sla"], row["before"]) for row in diff["slas"]] == [("first_touch", None)]
+    assert diff["summary"] == "new policy; 1 violation added, 0 removed; new SLA first_touch"
+    markdown = invoke([*args, "--format", "markdown", "--exit-zero"], 0).stdout
+    assert "**New policy; 1 violation added, 0 removed; new SLA first_touch**" in markdown
+    table = invoke([*args, "--format", "table"], 1).stdout
+    assert table.startswith("new policy; 1 violation added")
+
+
+def test_a_new_policy_with_nothing_to_report_is_still_a_change(repo: Path) -> None:
+    (repo / "new.sla").write_text("events form_submitted\nstage lead on form_submitted\n")
+    args = ["diff", "--base", "HEAD", str(repo / "new.sla"), str(repo / "events.csv")]
+    diff = json.loads(invoke([*args, "--format", "json"], 1).stdout)
+    assert diff["changed"] is True and diff["summary"] == "new policy"
 
 
 def test_outside_a_repository_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
