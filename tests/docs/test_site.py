@@ -46,7 +46,7 @@ def test_every_page_is_in_the_navigation_once() -> None:
     config = yaml.load((REPO / "mkdocs.yml").read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
     pages = _nav_pages(config["nav"])
     assert len(pages) == len(set(pages))
-    assert sorted(pages) == sorted(p.name for p in DOCS.glob("*.md"))
+    assert sorted(pages) == sorted(p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md"))
 
 
 def test_the_complete_example_checks_clean(tmp_path: Path) -> None:
