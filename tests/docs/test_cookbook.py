@@ -36,5 +36,5 @@ def test_the_worked_examples_pass() -> None:
     result = invoke(["test", str(COOKBOOK)], 0)
     assert "FAIL" not in result.stdout
     cases = sum(text.count("- name:") for name, text in SHOWN.items() if name.endswith(".yaml"))
-    assert cases >= 12
+    assert cases >= 15
     assert f"{cases} passed, 0 failed" in result.stdout + result.stderr

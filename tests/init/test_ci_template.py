@@ -234,7 +234,7 @@ def test_an_unchanged_agreement_is_listed_and_a_broken_one_fails_the_step(
 
 
 def test_the_monthly_report_covers_every_agreement(pull_request: Path) -> None:
-    assert run_step(pull_request, "report", "Evaluate every agreement") == 0
+    assert run_step(pull_request, "report", "Evaluate every agreement on last month") == 0
     report = pull_request / "report"
     assert sorted(p.name for p in report.iterdir()) == ["agreement.json", "agreement.md"]
     summary = (pull_request.parent / "summary.md").read_text(encoding="utf-8")
