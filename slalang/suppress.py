@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import Any
 
 from slalang.ast import Span
 from slalang.diagnostics import Diagnostic, Level, sort_diagnostics
@@ -37,6 +38,16 @@ class Selection:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     per_file: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> Selection:
+        """The selection a configuration's `select`, `ignore` and `per-file-ignores` make
+        (the command line overrides them; the language server reads only the file)."""
+        return cls(
+            parse_codes(settings.get("select", ())),
+            parse_codes(settings.get("ignore", ())),
+            settings.get("per-file-ignores", {}),
+        )
 
     def keeps(self, diagnostic: Diagnostic) -> bool:
         code = diagnostic.code

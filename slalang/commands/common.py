@@ -17,7 +17,7 @@ from slalang.commands.options import CONFIG
 from slalang.diagnostics import Diagnostic, Level, PolicyError, SlalangError
 from slalang.fileio import write_atomic
 from slalang.render.diagnostics import render_text
-from slalang.suppress import Selection, parse_codes
+from slalang.suppress import Selection
 
 EXIT_SUCCESS = 0
 EXIT_FINDINGS = 1
@@ -48,11 +48,8 @@ def selection(
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
         settings = ctx.meta.get(CONFIG, {})
-    return Selection(
-        parse_codes(select or settings.get("select", ())),
-        parse_codes(ignore or settings.get("ignore", ())),
-        settings.get("per-file-ignores", {}),
-    )
+    given = {key: value for key, value in (("select", select), ("ignore", ignore)) if value}
+    return Selection.from_settings({**settings, **given})
 
 
 def checked_policy(path: str, root: Path | None) -> Policy:

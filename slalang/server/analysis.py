@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from slalang import ast
+from slalang import ast, suppress
 from slalang.check import check
 from slalang.check.context import ALWAYS, Context, Space
 from slalang.diagnostics import Diagnostic, PolicyError
 from slalang.load import Program, load_text
+from slalang.suppress import ALL, Selection
 
 KIND_OF_SPACE = {
     Space.EVENT: "event",
@@ -97,16 +98,22 @@ class Analysis:
 
 
 def analyse(
-    path: Path, text: str, root: Path, overlay: Mapping[Path, str] | None = None
+    path: Path,
+    text: str,
+    root: Path,
+    overlay: Mapping[Path, str] | None = None,
+    selection: Selection = ALL,
 ) -> Analysis:
     """Check `text` as the policy at `path` (absolute), imports resolved under `root` and
-    read from `overlay` (the editor's unsaved buffers) before the disk."""
+    read from `overlay` (the editor's unsaved buffers) before the disk; the diagnostics are
+    those `slalang check` shows: suppression comments and `selection` applied."""
     display = str(path)
     try:
         program = load_text(text, display=display, root=root, overlay=overlay)
     except PolicyError as exc:
         return Analysis(path, None, list(exc.diagnostics))
-    diagnostics = check(program)
+    sources = {module.path: module.source for module in program.modules}
+    diagnostics = suppress.apply(check(program), sources, selection)
     context = Context.build(program)
     analysis = Analysis(path, program, diagnostics, context=context)
     _index(analysis, context)

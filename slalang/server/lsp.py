@@ -24,10 +24,12 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from slalang import __version__, ast
+from slalang.config import find_config, load_config
 from slalang.diagnostics import Diagnostic, Level, SlalangError
 from slalang.fmt import format_text
 from slalang.server.analysis import Analysis, Key, analyse
 from slalang.server.completion import candidates, clause
+from slalang.suppress import ALL, Selection
 from slalang.syntax.parser import reserved_words
 
 DEBOUNCE = 0.3
@@ -87,6 +89,7 @@ class SlalangServer(LanguageServer):
         self.published: dict[str, set[str]] = {}
         self.pending: dict[str, asyncio.TimerHandle] = {}
         self.docs_url = _docs_url()
+        self.config_problem = ""
 
     # -- files -------------------------------------------------------------------------
 
@@ -101,6 +104,22 @@ class SlalangServer(LanguageServer):
         if root and path.is_relative_to(root):
             return Path(root)
         return path.parent
+
+    def selection_for(self, path: Path) -> Selection:
+        """The codes `slalang check` would report for PATH: its configuration file's
+        `select`, `ignore` and `per-file-ignores` (a broken file is said once, then ignored)."""
+        try:
+            found = find_config(path.parent)
+            if found is None:
+                return ALL
+            return Selection.from_settings(load_config(found).for_command("check"))
+        except SlalangError as exc:
+            if str(exc) != self.config_problem:
+                self.config_problem = str(exc)
+                self.window_show_message(
+                    lsp.ShowMessageParams(lsp.MessageType.Warning, f"slalang: {exc}")
+                )
+            return ALL
 
     def overlay(self) -> dict[Path, str]:
         """The editor's open buffers by resolved path: imports read what the user sees."""
@@ -121,7 +140,13 @@ class SlalangServer(LanguageServer):
             return None
         resolved = Path(path).resolve()
         document = self.workspace.get_text_document(uri)
-        result = analyse(resolved, document.source, self.root_for(resolved), self.overlay())
+        result = analyse(
+            resolved,
+            document.source,
+            self.root_for(resolved),
+            self.overlay(),
+            self.selection_for(resolved),
+        )
         self.analyses[uri] = result
         if result.program is not None:
             self.parsed[uri] = result
@@ -150,7 +175,7 @@ class SlalangServer(LanguageServer):
                 text = overlay.get(resolved) or resolved.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
                 continue
-            yield analyse(resolved, text, root, overlay)
+            yield analyse(resolved, text, root, overlay, self.selection_for(resolved))
 
 
 server = SlalangServer()
@@ -520,7 +545,13 @@ def _without_line(ls: SlalangServer, uri: str, line: int) -> Analysis | None:
     for _ in range(4):
         if 0 <= blank < len(lines):
             lines[blank] = "\n"
-        result = analyse(resolved, "".join(lines), ls.root_for(resolved), ls.overlay())
+        result = analyse(
+            resolved,
+            "".join(lines),
+            ls.root_for(resolved),
+            ls.overlay(),
+            ls.selection_for(resolved),
+        )
         if result.program is not None:
             return result
         if not result.diagnostics:

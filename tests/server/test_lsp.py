@@ -353,3 +353,53 @@ async def test_malformed_documents_never_crash_the_server(
     # still alive and still right
     uri = _open(client, tmp_path / "policy.sla", TYPO)
     assert [d.code for d in await _diagnostics(client, uri)] == ["SLA201"]
+
+
+def _apply(text: str, edit: lsp.TextEdit) -> str:
+    """TEXT with one single-line insertion or replacement applied."""
+    lines = text.split("\n")
+    row = lines[edit.range.start.line]
+    start, end = edit.range.start.character, edit.range.end.character
+    lines[edit.range.start.line] = row[:start] + edit.new_text + row[end:]
+    return "\n".join(lines)
+
+
+UNUSED = ENTRY.replace("let mql_value = 1_600", "let mql_value = 1_600\nlet spare = 3")
+
+
+@pytest.mark.asyncio
+async def test_suppression_quick_fix_silences_a_warning(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    uri = _open(client, tmp_path / "policy.sla", UNUSED)
+    (unused,) = await _diagnostics(client, uri)
+    assert unused.code == "SLA219" and unused.severity == lsp.DiagnosticSeverity.Warning
+    actions = await client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri),
+            range=unused.range,
+            context=lsp.CodeActionContext(diagnostics=[unused]),
+        )
+    )
+    assert actions is not None
+    (ignore,) = [a for a in actions if isinstance(a, lsp.CodeAction) and "Ignore" in a.title]
+    assert ignore.edit is not None and ignore.edit.changes is not None
+    (edit,) = ignore.edit.changes[uri]
+    fixed = _apply(UNUSED, edit)
+    assert "let spare = 3  # slalang: ignore[SLA219]" in fixed
+    client.text_document_did_change(
+        lsp.DidChangeTextDocumentParams(
+            lsp.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            [lsp.TextDocumentContentChangeWholeDocument(text=fixed)],
+        )
+    )
+    assert await _diagnostics(client, uri) == []
+
+
+@pytest.mark.asyncio
+async def test_configuration_ignore_applies_in_the_editor(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    (tmp_path / "slalang.toml").write_text('ignore = ["SLA219"]\n', encoding="utf-8")
+    uri = _open(client, tmp_path / "policy.sla", UNUSED)
+    assert await _diagnostics(client, uri) == []
