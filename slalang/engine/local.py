@@ -38,7 +38,7 @@ from slalang.data import Mapping as DataMapping
 from slalang.data.log import InputStats
 from slalang.diagnostics import SlalangError
 from slalang.engine.assemble import assemble, concat
-from slalang.engine.reader import Chunk, ColumnarReader
+from slalang.engine.reader import Chunk, ColumnarReader, is_parquet
 from slalang.engine.run import lead_results
 from slalang.evaluate.aggregate import Reducer, Totals, Window
 from slalang.evaluate.report import lead_entries
@@ -326,7 +326,10 @@ def run(
     )
     with tempfile.TemporaryDirectory(prefix="slalang-", dir=spill_dir) as tmp:
         directory = Path(tmp)
-        store = _Store(reader.schema, budget, directory, parts or _parts(paths, budget, jobs))
+        # with several jobs the input is partitioned from the first block, whatever its
+        # size, so that the replay and the report entries (Python work) use every core
+        held = budget if jobs == 1 else 0
+        store = _Store(reader.schema, held, directory, parts or _parts(paths, budget, jobs))
         try:
             for chunk in reader.read(paths, stdin):
                 store.add(chunk)
@@ -454,9 +457,18 @@ less than about 200,000 rows (measured in bench/bench_engine.py; docs/engine.md)
 
 def chooses_local(engine: str, paths: Sequence[str]) -> bool:
     """Whether a run with `--engine ENGINE` on PATHS uses the columnar engine: `local` does
-    for files of some size; standard input and small inputs take the reference replay."""
+    for Parquet and for files of some size; standard input and small inputs take the
+    reference replay."""
     if engine not in ENGINES:
         raise SlalangError(f"unknown engine `{engine}` (one of {', '.join(ENGINES)})")
+    parquet = [path for path in paths if path != "-" and is_parquet(path)]
+    if parquet:
+        if engine == "reference":
+            raise SlalangError(
+                f"{parquet[0]}: Parquet is read by the local engine only; "
+                "leave out --engine reference"
+            )
+        return True
     if engine == "reference" or "-" in paths:
         return False
     return _input_bytes(paths) >= SMALL

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import sys
 import zlib
@@ -42,6 +43,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from slalang.data import Mapping
 from slalang.data.events import RowReader
@@ -176,6 +178,9 @@ class ColumnarReader:
         ref = self.ref
         ref.use(ref.root.source_for(path))
         ref.file = name = display_name(path)
+        if path != "-" and is_parquet(path):
+            yield from self._parquet(path, name)
+            return
         plan = None if path == "-" else self._plan(path, name)
         if plan is None:
             self.fallback_files.append(name)
@@ -320,11 +325,26 @@ class ColumnarReader:
             dirty = np.ones(len(lines), bool)
             yield from self._slow(dirty, lines, numbers, block, starts, ends, delimiter)
             return
-        n = table.num_rows
-        dirty = np.zeros(n, bool)
+        dirty = np.zeros(table.num_rows, bool)
         if b'"' in block:
             quote_lines = np.unique(np.searchsorted(ends, np.flatnonzero(data == 34), side="left"))
             dirty[np.searchsorted(lines, quote_lines)] = True
+        clean = self._cells(table, numbers, dirty, layout, parse_ts)
+        if len(clean):
+            yield clean
+        yield from self._slow(dirty, lines, numbers, block, starts, ends, delimiter)
+
+    def _cells(
+        self,
+        table: pa.Table,
+        numbers: npt.NDArray[np.int64],
+        dirty: npt.NDArray[np.bool_],
+        layout: Any,
+        parse_ts: Any,
+    ) -> Chunk:
+        """The clean rows of a table of text cells (columns `c<index>`), vectorised;
+        `dirty` comes in marking rows already known to need the reference row loop and
+        goes out marking every row that does."""
         lead = table.column(f"c{layout.lead}").combine_chunks()
         dirty |= _np(pc.equal(lead, ""))
         ts, bad = self._timestamps(table.column(f"c{layout.timestamp}").combine_chunks(), parse_ts)
@@ -365,7 +385,7 @@ class ColumnarReader:
             if layout.event_id >= 0
             else pa.nulls(int(use.sum()), pa.string())
         )
-        clean = Chunk(
+        return Chunk(
             lead=pc.filter(lead, keep),
             ts=ts[use],
             seq=self.base + numbers[use],
@@ -378,9 +398,53 @@ class ColumnarReader:
                 for name, spec in self.specs.items()
             },
         )
-        if len(clean):
-            yield clean
-        yield from self._slow(dirty, lines, numbers, block, starts, ends, delimiter)
+
+    def _parquet(self, path: str, name: str) -> Iterator[Chunk]:
+        """A Parquet file, or a directory of them (in name order), read by record batch.
+
+        Typed columns are used as they are: a timestamp with a zone is its instant, numbers,
+        booleans and dates their values. Each column is put in the text form a CSV cell of
+        it would have (instants as `YYYY-MM-DDTHH:MM:SSZ`, so the vectorised parser reads
+        them) and goes through the same rules as CSV, so a mapping reads Parquet as it reads
+        CSV. A row's line is its 1-based position in the file.
+        """
+        files = _parquet_files(path, name)
+        ref = self.ref
+        for file in files:
+            shown = file if len(files) == 1 else f"{name}/{os.path.basename(file)}"
+            ref.file = shown
+            try:
+                source = pq.ParquetFile(file)
+            except (OSError, pa.ArrowInvalid) as exc:
+                raise SlalangError(f"{shown}: cannot read events: {exc}") from None
+            header = list(source.schema_arrow.names)
+            layout = self._layout = ref.layout(header, shown)
+            ref.has_ids = ref.has_ids or layout.event_id >= 0
+            row = 0
+            for batch in source.iter_batches(batch_size=1 << 20):
+                table = pa.table({f"c{i}": _as_text(batch.column(i)) for i in range(len(header))})
+                numbers = np.arange(row + 1, row + 1 + table.num_rows, dtype=np.int64)
+                row += table.num_rows
+                dirty = np.zeros(table.num_rows, bool)
+                clean = self._cells(table, numbers, dirty, layout, ref.parse_ts)
+                if len(clean):
+                    yield clean
+                if dirty.any():
+                    picked = pa.array(dirty)
+                    cells = [
+                        pc.filter(table.column(i), picked).to_pylist() for i in range(len(header))
+                    ]
+                    rows = [
+                        (int(line), list(values))
+                        for line, values in zip(
+                            numbers[dirty], zip(*cells, strict=True), strict=True
+                        )
+                    ]
+                    self._reference_rows(rows)
+                    slow = self._harvest(lambda event: self.base + event.line)
+                    if len(slow):
+                        yield slow
+            self.base += row + 1
 
     def _slow(
         self,
@@ -458,6 +522,47 @@ class ColumnarReader:
             event_id=pa.array([event.event_id for event in found], pa.string()),
             fields=fields,
         )
+
+
+def is_parquet(path: str) -> bool:
+    """A `.parquet` file or a directory (of Parquet files), or a file starting `PAR1`."""
+    if os.path.isdir(path) or path.lower().endswith(".parquet"):
+        return True
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(4) == b"PAR1"
+    except OSError:
+        return False
+
+
+def _parquet_files(path: str, name: str) -> list[str]:
+    if not os.path.isdir(path):
+        return [path]
+    files = sorted(
+        os.path.join(path, entry)
+        for entry in os.listdir(path)
+        if entry.lower().endswith(".parquet") and not entry.startswith((".", "_"))
+    )
+    if not files:
+        raise SlalangError(f"{name}: cannot read events: the directory holds no .parquet file")
+    return files
+
+
+def _as_text(column: pa.Array) -> pa.Array:
+    """A typed Parquet column as the text cells of the same data in CSV (null: empty)."""
+    kind = column.type
+    if pa.types.is_timestamp(kind) and kind.tz is not None:
+        seconds = pc.cast(column, pa.timestamp("s", tz="UTC"), safe=False)
+        text = pc.strftime(seconds, format="%Y-%m-%dT%H:%M:%SZ")
+    elif pa.types.is_timestamp(kind):
+        text = pc.strftime(column, format="%Y-%m-%dT%H:%M:%S")
+    elif pa.types.is_boolean(kind):
+        text = pc.if_else(column, "true", "false")
+    elif pa.types.is_dictionary(kind):
+        text = pc.cast(column.dictionary_decode(), pa.string())
+    else:
+        text = pc.cast(column, pa.string())
+    return pc.fill_null(text, "")
 
 
 def _np(array: pa.Array) -> npt.NDArray[Any]:

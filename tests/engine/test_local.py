@@ -189,3 +189,30 @@ def test_the_command_line_engines_write_the_same_report(
         outputs[engine] = out.read_bytes()
     assert outputs["local"] == outputs["reference"]
     assert json.loads(outputs["local"])["input"]["duplicates"] > 0
+
+
+def test_parquet_gives_the_report_of_the_same_data_in_csv(
+    sample: tuple[dict[str, Any], Path, Path], tmp_path: Path
+) -> None:
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    plan, events, metrics = sample
+    table = pacsv.read_csv(events)  # typed: instants, integers, floats, strings
+    assert str(table.schema.field("timestamp").type) == "timestamp[s, tz=UTC]"
+    single = tmp_path / "events.parquet"
+    pq.write_table(table, single)
+    folder = tmp_path / "export"
+    folder.mkdir()
+    half = table.num_rows // 2
+    pq.write_table(table.slice(0, half), folder / "part-0.parquet")
+    pq.write_table(table.slice(half), folder / "part-1.parquet")
+    values = read_metrics(str(metrics))
+    expected = reference_json(plan, [str(events)], metrics=values)
+    for source in (single, folder):
+        for budget in (None, 1):
+            actual = local.evaluate_files(plan, [str(source)], metrics=values, budget=budget)
+            assert render_report(actual, "json") == expected
+    assert local.chooses_local("local", [str(single)])
+    with pytest.raises(SlalangError, match="Parquet is read by the local engine only"):
+        local.chooses_local("reference", [str(folder)])
