@@ -180,7 +180,7 @@ class Policy:
         columnar engine on every core, or `jobs` of them, for inputs of some size) or
         `reference` (the Python replay); both give the same report (docs/engine.md).
         """
-        from slalang.engine.local import chooses_local
+        from slalang.engine.choose import chooses_local
         from slalang.evaluate.run import evaluate
 
         warnings: list[str] = []

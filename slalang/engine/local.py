@@ -36,9 +36,9 @@ import pyarrow as pa
 
 from slalang.data import Mapping as DataMapping
 from slalang.data.log import InputStats
-from slalang.diagnostics import SlalangError
 from slalang.engine.assemble import assemble, concat
-from slalang.engine.reader import Chunk, ColumnarReader, is_parquet
+from slalang.engine.choose import input_bytes
+from slalang.engine.reader import Chunk, ColumnarReader
 from slalang.engine.run import lead_results
 from slalang.evaluate.aggregate import Reducer, Totals, Window
 from slalang.evaluate.report import lead_entries
@@ -401,19 +401,10 @@ def _last(parts: list[_Part]) -> int | None:
     return max(found) if found else None
 
 
-def _input_bytes(paths: Sequence[str]) -> int:
-    """About how many bytes of text the inputs hold (a gzip file counted six times)."""
-    size = 0
-    for path in paths:
-        with contextlib.suppress(OSError):
-            size += os.path.getsize(path) * (6 if path.endswith(".gz") else 1)
-    return size
-
-
 def _parts(paths: Sequence[str], budget: int, jobs: int) -> int:
     """Partitions for a spilled run: each small enough that `jobs` of them replay at once
     within the budget (a partition's replay needs a few times its events' bytes)."""
-    size = _input_bytes(paths)
+    size = input_bytes(paths)
     per_part = max(1, budget // (4 * jobs))
     return max(jobs, min(_MAX_PARTS, math.ceil(size / per_part)))
 
@@ -445,33 +436,6 @@ def _outcome(
     skeleton = report(plan, totals, stats, judged, metrics)
     severities |= {v["severity"] for v in skeleton["violations"]}
     return Outcome(skeleton, parts, severities)
-
-
-ENGINES = ("local", "reference")
-
-SMALL = 16 << 20
-"""Input bytes below which `--engine local` runs the reference replay: starting the
-columnar engine (pyarrow, the compiled kernel from its cache) costs more than it saves on
-less than about 200,000 rows (measured in bench/bench_engine.py; docs/engine.md)."""
-
-
-def chooses_local(engine: str, paths: Sequence[str]) -> bool:
-    """Whether a run with `--engine ENGINE` on PATHS uses the columnar engine: `local` does
-    for Parquet and for files of some size; standard input and small inputs take the
-    reference replay."""
-    if engine not in ENGINES:
-        raise SlalangError(f"unknown engine `{engine}` (one of {', '.join(ENGINES)})")
-    parquet = [path for path in paths if path != "-" and is_parquet(path)]
-    if parquet:
-        if engine == "reference":
-            raise SlalangError(
-                f"{parquet[0]}: Parquet is read by the local engine only; "
-                "leave out --engine reference"
-            )
-        return True
-    if engine == "reference" or "-" in paths:
-        return False
-    return _input_bytes(paths) >= SMALL
 
 
 def evaluate_files(

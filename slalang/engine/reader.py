@@ -51,6 +51,7 @@ from slalang.data.log import Event, InputStats
 from slalang.data.sources import CELL_LIMIT, display_name, open_binary
 from slalang.data.values import FieldSpec, FieldValue
 from slalang.diagnostics import SlalangError
+from slalang.engine.choose import is_parquet
 
 BLOCK = 32 << 20
 """Bytes of CSV parsed at once: large enough for pyarrow's threads, small enough that a
@@ -522,17 +523,6 @@ class ColumnarReader:
             event_id=pa.array([event.event_id for event in found], pa.string()),
             fields=fields,
         )
-
-
-def is_parquet(path: str) -> bool:
-    """A `.parquet` file or a directory (of Parquet files), or a file starting `PAR1`."""
-    if os.path.isdir(path) or path.lower().endswith(".parquet"):
-        return True
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(4) == b"PAR1"
-    except OSError:
-        return False
 
 
 def _parquet_files(path: str, name: str) -> list[str]:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from slalang.cli import cli
 from slalang.data import load_mapping, read_events, read_metrics
 from slalang.diagnostics import SlalangError
-from slalang.engine import local
+from slalang.engine import choose, local
 from slalang.evaluate.run import Span, evaluate, field_specs
 from slalang.load import load
 from slalang.plan import compile_program
@@ -150,18 +150,18 @@ def test_lead_hash_is_fnv1a_of_the_utf8_bytes() -> None:
 def test_small_inputs_and_stdin_take_the_reference_replay(tmp_path: Path) -> None:
     small = tmp_path / "events.csv"
     small.write_text("lead_id,timestamp,event\n", encoding="utf-8")
-    assert not local.chooses_local("local", [str(small)])
-    assert not local.chooses_local("local", ["-"])
-    assert not local.chooses_local("reference", [str(small)])
+    assert not choose.chooses_local("local", [str(small)])
+    assert not choose.chooses_local("local", ["-"])
+    assert not choose.chooses_local("reference", [str(small)])
     with pytest.raises(SlalangError, match="unknown engine `spark2`"):
-        local.chooses_local("spark2", [str(small)])
+        choose.chooses_local("spark2", [str(small)])
 
 
 def test_the_command_line_engines_write_the_same_report(
     sample: tuple[dict[str, Any], Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, events, metrics = sample
-    monkeypatch.setattr(local, "SMALL", 0)  # the sample is small: run the columnar engine
+    monkeypatch.setattr(choose, "SMALL", 0)  # the sample is small: run the columnar engine
     monkeypatch.setattr(local, "BUDGET", 1 << 16)  # and partition it
     policy = str(ROOT / "policies" / "seed_funnel.sla")
     outputs = {}
@@ -213,6 +213,6 @@ def test_parquet_gives_the_report_of_the_same_data_in_csv(
         for budget in (None, 1):
             actual = local.evaluate_files(plan, [str(source)], metrics=values, budget=budget)
             assert render_report(actual, "json") == expected
-    assert local.chooses_local("local", [str(single)])
+    assert choose.chooses_local("local", [str(single)])
     with pytest.raises(SlalangError, match="Parquet is read by the local engine only"):
-        local.chooses_local("reference", [str(folder)])
+        choose.chooses_local("reference", [str(folder)])

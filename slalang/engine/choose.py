@@ -1,0 +1,56 @@
+"""Which engine a run uses: decided before anything heavy is imported, so a small run on the
+reference replay never pays for loading pyarrow or the compiled kernel."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Sequence
+
+from slalang.diagnostics import SlalangError
+
+ENGINES = ("local", "reference")
+
+SMALL = 16 << 20
+"""Input bytes below which `--engine local` runs the reference replay: starting the
+columnar engine (pyarrow, the compiled kernel from its cache) costs more than it saves on
+less than about 200,000 rows (measured in bench/bench_engine.py; docs/engine.md)."""
+
+
+def chooses_local(engine: str, paths: Sequence[str]) -> bool:
+    """Whether a run with `--engine ENGINE` on PATHS uses the columnar engine: `local` does
+    for Parquet and for files of some size; standard input and small inputs take the
+    reference replay."""
+    if engine not in ENGINES:
+        raise SlalangError(f"unknown engine `{engine}` (one of {', '.join(ENGINES)})")
+    parquet = [path for path in paths if path != "-" and is_parquet(path)]
+    if parquet:
+        if engine == "reference":
+            raise SlalangError(
+                f"{parquet[0]}: Parquet is read by the local engine only; "
+                "leave out --engine reference"
+            )
+        return True
+    if engine == "reference" or "-" in paths:
+        return False
+    return input_bytes(paths) >= SMALL
+
+
+def input_bytes(paths: Sequence[str]) -> int:
+    """About how many bytes of text the inputs hold (a gzip file counted six times)."""
+    size = 0
+    for path in paths:
+        with contextlib.suppress(OSError):
+            size += os.path.getsize(path) * (6 if path.endswith(".gz") else 1)
+    return size
+
+
+def is_parquet(path: str) -> bool:
+    """A `.parquet` file or a directory (of Parquet files), or a file starting `PAR1`."""
+    if os.path.isdir(path) or path.lower().endswith(".parquet"):
+        return True
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(4) == b"PAR1"
+    except OSError:
+        return False
