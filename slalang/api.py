@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 
 from slalang import suppress
 from slalang.diagnostics import Diagnostic, Level, PolicyError, SlalangError, sort_diagnostics
+from slalang.fileio import read_text
 from slalang.instants import Clock, Role, parse_instant, parse_period, wall_clock
 from slalang.load import Program, load
 from slalang.suppress import ALL, Selection
@@ -340,7 +341,7 @@ def load_policy(
         from slalang.plan import loads
 
         try:
-            text = Path(shown).read_text(encoding="utf-8")
+            text = read_text(shown)
         except OSError as exc:
             raise SlalangError(f"{shown}: cannot read the plan: {exc.strerror}") from None
         return Policy(shown, plan=loads(text), selection=selection)
@@ -397,7 +398,7 @@ def check_paths(
             diagnostics.extend(exc.diagnostics)
             unparsed = True
             with contextlib.suppress(OSError, UnicodeDecodeError):
-                sources[str(path)] = path.read_text(encoding="utf-8")
+                sources[str(path)] = read_text(path)
             continue
         programs.append(program)
         sources.update({m.path: m.source for m in program.modules})

@@ -1,12 +1,39 @@
-"""File output shared by every command: written atomically, so a failed run never leaves
-a half-written plan, report or formatted policy behind (RUNNER §1)."""
+"""Files in and out for every command: a file parsed whole is read only when it is a
+regular file, and output is written atomically, so a failed run never leaves a
+half-written plan, report or formatted policy behind (RUNNER §1)."""
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
 from pathlib import Path
+
+from slalang.diagnostics import SlalangError
+
+
+class NotARegularFile(OSError):
+    """A path that names a device, a pipe or a socket where a whole file is parsed."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        super().__init__(errno.EINVAL, "not a regular file (a device, pipe or socket)", path)
+
+
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a file that is parsed whole (a policy, mapping, metrics file, policy
+    test or plan). Anything but a regular file raises NotARegularFile, an OSError, before a
+    byte is read: `/dev/zero` never ends, and `/dev/stdin` or a pipe would be read with no
+    bound. Callers word OSErrors by their `strerror` already."""
+    with open(path, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise NotARegularFile(path)
+        return handle.read()
+
+
+def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
+    """`read_bytes` decoded; a UnicodeDecodeError for text that is not in `encoding`."""
+    return read_bytes(path).decode(encoding)
 
 
 def write_atomic(path: Path, data: str) -> None:
@@ -26,7 +53,16 @@ def write_atomic(path: Path, data: str) -> None:
             handle.write(data)
         return
     directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except (FileNotFoundError, NotADirectoryError):
+        raise SlalangError(
+            f"{path}: cannot write: the directory `{directory}` does not exist"
+        ) from None
+    except PermissionError:
+        raise SlalangError(
+            f"{path}: cannot write: no permission to write in `{directory}`"
+        ) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(data)

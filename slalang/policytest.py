@@ -31,7 +31,8 @@ import yaml
 from slalang import expect
 from slalang.data.mapping import yaml_path
 from slalang.diagnostics import PolicyError, SlalangError
-from slalang.yamlpaths import TYPE_WORDS, YamlPath, listing, node_lines
+from slalang.fileio import read_text
+from slalang.yamlpaths import TYPE_WORDS, YamlPath, listing, load_yaml, node_lines
 
 SUFFIX = ".test.yaml"
 
@@ -103,6 +104,8 @@ def find_test_files(paths: Sequence[str]) -> list[Path]:
             found.extend(sorted(p for p in path.rglob(f"*{SUFFIX}") if p.is_file()))
         elif path.is_file():
             found.append(path)
+        elif path.exists():
+            raise SlalangError(f"{name}: not a regular file (a device, pipe or socket)")
         else:
             raise SlalangError(f"{name}: no such file or directory")
     unique = list(dict.fromkeys(found))
@@ -224,20 +227,15 @@ def load_test_file(path: Path) -> TestFile:
     """Read and validate one test file; any problem is a one-line TestFileError."""
     name = path.as_posix()
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_text(path, "utf-8-sig")
     except UnicodeDecodeError:
         raise TestFileError(f"{name}: the test file is not UTF-8 text") from None
     except OSError as exc:
         raise TestFileError(f"{name}: cannot read the test file: {exc.strerror}") from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.SafeLoader(text).construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise TestFileError(f"{name}{line}: invalid YAML: {exc.problem or exc.context}") from None
-    except yaml.YAMLError as exc:
-        raise TestFileError(f"{name}: invalid YAML: {exc}") from None
+        node, data = load_yaml(text, name, yaml.SafeLoader)
+    except ValueError as exc:
+        raise TestFileError(str(exc)) from None
     if node is None or data is None:
         raise TestFileError(f"{name}: empty test file (expected `policy`, `events` and `cases`)")
     lines: dict[YamlPath, int] = {}
@@ -341,7 +339,7 @@ def _plan(test: TestFile) -> dict[str, Any]:
         raise TestFileError(f"{test.path}: policy `{test.policy.as_posix()}` does not exist")
     if test.policy.suffix == ".json":
         try:
-            return loads(test.policy.read_text(encoding="utf-8"))
+            return loads(read_text(test.policy))
         except OSError as exc:
             raise TestFileError(f"{test.policy}: cannot read the plan: {exc.strerror}") from None
     program = load(test.policy)
@@ -411,7 +409,7 @@ def _show_policy_error(exc: PolicyError) -> None:
     sources: dict[str, str] = {}
     for d in exc.diagnostics:
         with contextlib.suppress(OSError, UnicodeDecodeError):
-            sources.setdefault(d.span.file, Path(d.span.file).read_text(encoding="utf-8"))
+            sources.setdefault(d.span.file, read_text(d.span.file))
     click.echo(render_text(exc.diagnostics, sources), err=True, nl=False)
 
 

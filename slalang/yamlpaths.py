@@ -5,6 +5,7 @@ kind of place in the same way."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import yaml
 
@@ -20,6 +21,61 @@ TYPE_WORDS = {
     "null": "nothing",
 }
 """JSON Schema's type names as a person reading a YAML file says them."""
+
+
+#: The most nodes a YAML file may stand for once its aliases are expanded. A mapping or a
+#: policy test has hundreds; anchors and aliases nested a few levels deep ("billion
+#: laughs") stand for billions, which validation and line numbering would walk one by one.
+NODE_LIMIT = 100_000
+
+
+def load_yaml(text: str, name: str, loader: type[yaml.SafeLoader]) -> tuple[yaml.Node | None, Any]:
+    """The composed node tree and the data of YAML `text`; every problem is a one-line
+    ValueError naming `name` (and the line, when YAML knows it): invalid YAML, nesting too
+    deep to read, or more than NODE_LIMIT nodes once aliases are expanded."""
+    try:
+        node = yaml.compose(text, Loader=loader)
+        if node is not None and expanded_size(node) > NODE_LIMIT:
+            raise ValueError(
+                f"{name}: the YAML stands for more than {NODE_LIMIT:,} values once its "
+                "aliases (`*name`) are expanded; write the values out or use fewer aliases"
+            )
+        data = loader(text).construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise ValueError(f"{name}{line}: invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{name}: invalid YAML: {exc}") from None
+    except RecursionError:
+        raise ValueError(f"{name}: invalid YAML: nested too deeply to read") from None
+    return node, data
+
+
+def expanded_size(root: yaml.Node) -> int:
+    """How many nodes the tree stands for with every alias expanded, counted without
+    expanding them (each node's size once, by identity) and without recursion."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = _children(node)
+        if children_done or not children:
+            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
+            continue
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+    return sizes[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def node_lines(node: yaml.Node, path: YamlPath, lines: dict[YamlPath, int]) -> None:

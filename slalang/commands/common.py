@@ -88,7 +88,9 @@ def progress() -> Callable[[int, int], None] | None:
 def emit(text: str, output: Path | None) -> None:
     """TEXT on standard output, or written atomically to OUTPUT (said on stderr)."""
     if output is None:
-        click.echo(text, nl=False)
+        # color=True: Click would strip ANSI sequences when stdout is not a terminal, and
+        # those bytes may be the data itself (a lead id); stdout gives what -o writes
+        click.echo(text, nl=False, color=True)
     else:
         write_atomic(output, text)
         click.echo(f"wrote {output}", err=True)

@@ -26,7 +26,8 @@ import yaml
 
 from slalang.data.values import DEFAULT_NUMBERS, NumberFormat
 from slalang.diagnostics import SlalangError
-from slalang.yamlpaths import TYPE_WORDS, YamlPath, listing, node_lines
+from slalang.fileio import read_text
+from slalang.yamlpaths import TYPE_WORDS, YamlPath, listing, load_yaml, node_lines
 
 #: The canonical event-log columns a mapping can rename, and the default names.
 CANONICAL_COLUMNS = ("lead_id", "timestamp", "event", "event_id")
@@ -214,14 +215,9 @@ def parse_mapping(text: str, path: str, lenient: bool = False) -> Mapping:
     """A mapping from YAML text; `path` is the name used in messages, `lenient` marks a
     preset (see Mapping)."""
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = _Loader(text).construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise SlalangError(f"{path}{line}: invalid YAML: {exc.problem or exc.context}") from None
-    except yaml.YAMLError as exc:
-        raise SlalangError(f"{path}: invalid YAML: {exc}") from None
+        node, data = load_yaml(text, path, _Loader)
+    except ValueError as exc:
+        raise SlalangError(str(exc)) from None
     lines: dict[YamlPath, int] = {}
     if node is not None:
         node_lines(node, (), lines)
@@ -336,7 +332,7 @@ def load_mapping(path: str | Path) -> Mapping:
         preset = resources.files("slalang.data.presets").joinpath(f"{name}.yaml")
         return parse_mapping(preset.read_text("utf-8"), f"preset `{name}`", lenient=True)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        text = read_text(path, "utf-8-sig")
     except FileNotFoundError:
         raise SlalangError(f"{name}: cannot read the mapping file: no such file") from None
     except UnicodeDecodeError:

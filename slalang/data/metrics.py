@@ -16,6 +16,7 @@ from pathlib import Path
 
 from slalang.data.values import quote
 from slalang.diagnostics import SlalangError
+from slalang.fileio import read_bytes
 
 _COLUMNS = ("metric", "period", "value")
 _PERIOD = re.compile(r"(\d{4})(?:-(?:(\d{2})|Q(\d)|W(\d{2})))?\Z")
@@ -47,7 +48,7 @@ def read_metrics(path: str | Path) -> dict[tuple[str, str], float]:
     error naming both lines."""
     name = str(path)
     try:
-        data = Path(path).read_bytes()
+        data = read_bytes(path)
     except FileNotFoundError:
         raise SlalangError(f"{name}: cannot read the metrics file: no such file") from None
     except OSError as exc:

@@ -19,6 +19,7 @@ from lark.lexer import PatternStr
 
 from slalang import ast
 from slalang.diagnostics import Diagnostic, PolicyError, error
+from slalang.fileio import read_bytes
 from slalang.memory import gc_paused
 from slalang.syntax.build import AstBuilder
 from slalang.syntax.lexical import find_comments, unclosed_brace
@@ -123,7 +124,7 @@ def read_policy_text(path: Path, display: str | None = None) -> str:
     shown = display or str(path)
     where = ast.Span(shown, 1, 1, 1, 1)
     try:
-        data = path.read_bytes()
+        data = read_bytes(path)
     except FileNotFoundError:
         raise PolicyError([error("SLA001", "file not found", where)]) from None
     except IsADirectoryError:

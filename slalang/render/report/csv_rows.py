@@ -9,8 +9,6 @@ exception: non-negative numbers are written bare, and a negative number gets the
 
 from __future__ import annotations
 
-import csv
-from io import StringIO
 from typing import Any
 
 from slalang.render.report.options import Options
@@ -74,9 +72,22 @@ def row(violation: Row) -> list[str]:
     return [cell(value) for value in values]
 
 
+_QUOTE_WHEN = (",", '"', "\r", "\n")
+
+
+def record(cells: list[str] | tuple[str, ...]) -> str:
+    """One CSV record, `\n`-terminated, each cell quoted when it holds a comma, a quote or
+    a line end. The csv module with a `\n` terminator leaves a lone `\r` unquoted, which
+    a spreadsheet reads as the end of the record: a lead id `\r=1+1` would start a new
+    line with a formula."""
+    return ",".join(_quoted(cell) for cell in cells) + "\n"
+
+
+def _quoted(cell: str) -> str:
+    if any(mark in cell for mark in _QUOTE_WHEN):
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
+
+
 def render(report: Report, options: Options) -> str:
-    out = StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEADER)
-    writer.writerows(row(v) for v in report["violations"])
-    return out.getvalue()
+    return record(HEADER) + "".join(record(row(v)) for v in report["violations"])
