@@ -48,7 +48,16 @@ def _zone(name: str | None, text: str) -> ZoneInfo:
 
 
 def _seconds(moment: datetime) -> int:
-    return int(moment.timestamp())
+    """Unix seconds of an instant in the years slalang computes with (a deadline or the
+    period after it must still be a date), else a ValueError saying so."""
+    from slalang.data.values import FIRST_YEAR, LAST_YEAR, OutOfRangeError, check_range
+
+    try:
+        return check_range(int(moment.timestamp()))
+    except (OutOfRangeError, OverflowError, ValueError):
+        raise ValueError(
+            f"`{moment.isoformat()}` is outside the years {FIRST_YEAR} to {LAST_YEAR}"
+        ) from None
 
 
 def _local_midnight(day: date, zone: ZoneInfo) -> int:

@@ -309,7 +309,7 @@ class _Reader:
             )
         else:
             self.reject(
-                line, "bad_timestamp", f"`{column}`: {describe_bad_timestamp(text, self.fmt)}"
+                line, "bad_timestamp", f"`{column}`: {describe_bad_timestamp(text, self.fmt, exc)}"
             )
 
     def read_fields(self, line: int, row: list[str], layout: _Layout) -> dict[str, FieldValue]:

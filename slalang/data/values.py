@@ -60,6 +60,30 @@ class NaiveTimestampError(ValueError):
     """A timestamp without a UTC offset read when no time zone is known for the export."""
 
 
+class OutOfRangeError(ValueError):
+    """An instant outside the years slalang computes with (FIRST_YEAR to LAST_YEAR)."""
+
+
+#: The years an instant may fall in. Python's dates end at 0001 and 9999, and a deadline,
+#: a business-time search or the period after the last one must still be a date; a CRM
+#: export never holds such years except as typos (`0026`) or sentinels (`9999-12-31`
+#: for "never"), which are bad timestamps, not a reason for the run to die.
+FIRST_YEAR, LAST_YEAR = 1000, 8999
+EARLIEST = (datetime(FIRST_YEAR, 1, 1, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(
+    seconds=1
+)
+LATEST = (
+    datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+) // timedelta(seconds=1)
+
+
+def check_range(ts: int) -> int:
+    """`ts` itself when it is in the years slalang computes with, else OutOfRangeError."""
+    if not EARLIEST <= ts < LATEST:
+        raise OutOfRangeError(f"outside the years {FIRST_YEAR} to {LAST_YEAR}")
+    return ts
+
+
 def _finite(text: str) -> float:
     value = float(text)
     if value - value != 0.0:  # nan and ±inf: not a count, amount or size anyone exported
@@ -249,28 +273,33 @@ def timestamp_parser(
 
     def to_epoch(moment: datetime) -> int:
         if moment.tzinfo is not None:
-            return (moment - _EPOCH) // _SECOND
+            return check_range((moment - _EPOCH) // _SECOND)
         if clock is None:
             raise NaiveTimestampError
         try:
-            return clock.to_epoch(moment)
+            return check_range(clock.to_epoch(moment))
         except (OverflowError, OSError) as exc:  # year 1 or 9999 near a zone's edge
-            raise ValueError(str(exc)) from None
+            raise OutOfRangeError(str(exc)) from None
 
     if not formats:
         offsets = clock.offsets if clock is not None else {}
+        earliest, latest = EARLIEST, LATEST
 
         def parse_iso(text: str) -> int:
             # this runs per row: the common cases (an offset, or a local time in an hour
             # already seen) are inlined, everything else goes through to_epoch
             moment = from_iso(text)
             if moment.tzinfo is not None:
-                return (moment - _EPOCH) // _SECOND
-            local = (moment - _NAIVE_EPOCH) // _SECOND
-            offset = offsets.get(local // _HOUR)
-            if offset is None:
-                return to_epoch(moment)
-            return local - offset
+                ts = (moment - _EPOCH) // _SECOND
+            else:
+                local = (moment - _NAIVE_EPOCH) // _SECOND
+                offset = offsets.get(local // _HOUR)
+                if offset is None:
+                    return to_epoch(moment)
+                ts = local - offset
+            if not earliest <= ts < latest:
+                raise OutOfRangeError(text)
+            return ts
 
         return parse_iso
 
@@ -304,9 +333,13 @@ def _formats(formats: str | tuple[str, ...] | None) -> tuple[str, ...]:
     return (formats,) if isinstance(formats, str) else formats
 
 
-def describe_bad_timestamp(text: str, formats: str | tuple[str, ...] | None) -> str:
+def describe_bad_timestamp(
+    text: str, formats: str | tuple[str, ...] | None, error: ValueError | None = None
+) -> str:
     """The rejection detail for a timestamp cell that could not be read."""
     formats = _formats(formats)
+    if isinstance(error, OutOfRangeError):
+        return f"{quote(text)} is outside the years {FIRST_YEAR} to {LAST_YEAR}"
     if not formats:
         return f"{quote(text)} is not an ISO-8601 instant"
     if len(formats) == 1:

@@ -49,7 +49,7 @@ from slalang.data import Mapping
 from slalang.data.events import RowReader
 from slalang.data.log import Event, InputStats
 from slalang.data.sources import CELL_LIMIT, display_name, open_binary
-from slalang.data.values import FieldSpec, FieldValue
+from slalang.data.values import EARLIEST, LATEST, FieldSpec, FieldValue
 from slalang.diagnostics import SlalangError
 from slalang.engine.choose import is_parquet
 
@@ -650,6 +650,7 @@ def _iso_epochs(column: pa.Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[np
         - 719162  # date(1970, 1, 1).toordinal() - 1
     )
     epoch = days * 86400 + hour * 3600 + minute * 60 + second - offset
+    valid &= (epoch >= EARLIEST) & (epoch < LATEST)  # the reference refuses the rest
     where = np.flatnonzero(ok)
     ok[where[~valid]] = False
     ts[where[valid]] = epoch[valid]

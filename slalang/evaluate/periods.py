@@ -49,12 +49,12 @@ def _next_first_day(kind: str, first: date) -> date:
 def _key(kind: str, first: date) -> str:
     if kind == "weekly":
         year, week, _ = first.isocalendar()
-        return f"{year}-W{week:02d}"
+        return f"{year:04d}-W{week:02d}"
     if kind == "monthly":
-        return f"{first.year}-{first.month:02d}"
+        return f"{first.year:04d}-{first.month:02d}"
     if kind == "quarterly":
-        return f"{first.year}-Q{(first.month - 1) // 3 + 1}"
-    return str(first.year)
+        return f"{first.year:04d}-Q{(first.month - 1) // 3 + 1}"
+    return f"{first.year:04d}"
 
 
 class Periods:

@@ -198,3 +198,51 @@ def test_a_report_with_bad_values_validates_against_the_schema(write: Writer) ->
     report = json.loads(out.stdout)
     validate_report(report)
     assert report["input"]["bad_values"] == {"company_size": {"bad_number": 1}}
+
+
+# -- the years slalang computes with ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "0999-12-31T23:59:59Z", "9999-12-31 23:59"],
+)
+def test_a_timestamp_outside_the_supported_years_is_a_bad_timestamp(
+    tmp_path: Path, stamp: str
+) -> None:
+    text = f"lead_id,timestamp,event\nL1,{stamp},page_view\nL2,2026-03-06T10:00:00Z,page_view\n"
+    log = read(tmp_path, text, timezone="Pacific/Kiritimati")
+    assert log.stats.rejected == {"bad_timestamp": 1}
+    assert "is outside the years 1000 to 8999" in log.stats.rejected_examples[0].detail
+    assert list(log.leads) == ["L2"]
+
+
+def test_the_edges_of_the_supported_years_are_read(tmp_path: Path) -> None:
+    text = (
+        "lead_id,timestamp,event\n"
+        "L1,1000-01-01T00:00:00Z,page_view\nL1,8999-12-31T23:59:59Z,page_view\n"
+    )
+    assert read(tmp_path, text).stats.events == 2
+
+
+def test_an_as_of_outside_the_supported_years_is_one_line(write: Writer) -> None:
+    events = write("events.csv", "lead_id,timestamp,event\nA,0001-01-01T00:00:00Z,form_submitted\n")
+    policy = str(POLICIES / "seed_funnel.sla")
+    result = invoke(["evaluate", policy, str(events), "--as-of", "9999-12-31T23:59:59Z"], 2)
+    assert "error: --as-of: `9999-12-31T23:59:59+00:00` is outside the years 1000 to 8999" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_period_labels_have_four_digit_years() -> None:
+    from zoneinfo import ZoneInfo
+
+    from slalang.evaluate.periods import Periods
+
+    start = -62135596800  # 0001-01-01T00:00:00Z
+    labels = [
+        Periods(kind, ZoneInfo("UTC")).of(start).key
+        for kind in ("monthly", "quarterly", "yearly", "weekly")
+    ]
+    assert labels == ["0001-01", "0001-Q1", "0001", "0001-W01"]
