@@ -77,10 +77,16 @@ def test_violations_beyond_the_table_are_counted_not_listed(
 
 def test_input_accounting_shows_every_counter_even_new_ones(acme_built: Report) -> None:
     report = copy.deepcopy(acme_built)
-    report["input"]["bad_values"] = {"company_size": 2, "amount": 1}
+    report["input"]["bad_values"] = {"company_size": {"not_a_number": 2}, "amount": {"x": 1}}
+    report["input"]["bad_value_examples"] = [
+        {"file": "events.csv", "line": 7, "field": "company_size", "value": "lots", "reason": "x"}
+    ]
+    report["input"]["new_counter"] = 4
     page = render_report(report, "html")
     assert re.search(r"<th>bad values</th><td class=\"num\">3</td>", page)
-    assert "<li>company_size 2</li>" in page
+    assert "<li>company_size: not_a_number 2</li><li>amount: x 1</li>" in page
+    assert "<li>events.csv:7: company_size: lots: x</li>" in page
+    assert re.search(r"<th>new counter</th><td class=\"num\">4</td>", page)
 
 
 def test_timeline_leads_are_those_of_the_worst_violations_each_once(acme_built: Report) -> None:

@@ -59,3 +59,12 @@ def test_the_latest_cycle_is_reported(acme_built: Report) -> None:
     found = {row["lead_id"]: row for row in rows(render_report(report, "leads"))}
     assert found["L1"]["slalang_first_touch_status"] == "pending"
     assert found["L1"]["slalang_first_touch_due_at"] == "2026-03-01T19:00:00Z"
+
+
+def test_a_paused_clock_reads_paused(acme_built: Report) -> None:
+    report = dict(acme_built)
+    report["clocks"] = [
+        c | {"paused": True} if c["lead_id"] == "L1" else c for c in acme_built["clocks"]
+    ]
+    found = {row["lead_id"]: row for row in rows(render_report(report, "leads"))}
+    assert found["L1"]["slalang_first_touch_status"] == "paused"

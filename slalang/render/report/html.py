@@ -43,6 +43,7 @@ INPUT_WORDS = {
     "unknown_events": "events of undeclared types",
     "after_as_of": "events after as-of ignored",
     "expanded": "rows expanded",
+    "timezone_assumed": "time zone assumed for times without one",
 }
 
 
@@ -138,29 +139,53 @@ def page(report: s.Report, options: Options) -> dict[str, Any]:
 
 
 def _input(inp: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The input accounting as lines: each counter, with its breakdown when it has one.
-    Counters this version does not know are shown too, under their own names."""
+    """The input accounting as lines: each counter, with its breakdown when it has one
+    (nested ones too: bad values per field and reason), and the example rows a reader
+    kept. Counters this version does not know are shown too, under their own names."""
     lines = []
     for key, value in inp.items():
         label = INPUT_WORDS.get(key, key.replace("_", " "))
-        if isinstance(value, bool):
+        if isinstance(value, bool) or value is None:
             continue
         if isinstance(value, int):
             lines.append({"label": label, "count": n.count(value), "parts": []})
-        elif isinstance(value, Mapping) and all(isinstance(v, int) for v in value.values()):
-            ranked = sorted(value.items(), key=lambda item: (-item[1], str(item[0])))
-            parts = [f"{s.printable(str(k))} {n.count(v)}" for k, v in ranked]
-            lines.append({"label": label, "count": n.count(sum(value.values())), "parts": parts})
-        elif key == "rejected_examples" and isinstance(value, list) and value:
-            parts = [
-                s.printable(
-                    f"{e.get('file')}:{e.get('line')}: {e.get('reason')}: {e.get('detail')}"
-                )
-                for e in value
-                if isinstance(e, Mapping)
-            ]
-            lines.append({"label": "examples of rejected rows", "count": "", "parts": parts})
+        elif isinstance(value, str):
+            lines.append({"label": label, "count": "", "parts": [s.printable(value)]})
+        elif isinstance(value, Mapping):
+            parts = _breakdown(value)
+            lines.append({"label": label, "count": n.count(_total(value)), "parts": parts})
+        elif isinstance(value, list) and value:
+            parts = [_example(e) for e in value if isinstance(e, Mapping)]
+            lines.append(
+                {"label": label.replace("examples", "examples:"), "count": "", "parts": parts}
+            )
     return lines
+
+
+def _total(counts: Mapping[str, Any] | int) -> int:
+    if isinstance(counts, int):
+        return counts
+    return sum(_total(v) for v in counts.values())
+
+
+def _breakdown(counts: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """`bad_timestamp 2`, or `company_size: not a number 2` one level down; largest first."""
+    ranked = sorted(counts.items(), key=lambda item: (-_total(item[1]), str(item[0])))
+    parts = []
+    for key, value in ranked:
+        name = f"{prefix}{s.printable(str(key))}"
+        if isinstance(value, Mapping):
+            parts += _breakdown(value, f"{name}: ")
+        else:
+            parts.append(f"{name} {n.count(value)}")
+    return parts
+
+
+def _example(example: Mapping[str, Any]) -> str:
+    """`events.csv:14: bad_timestamp: 'yesterday'`: where, then what."""
+    where = f"{example.get('file', '')}:{example.get('line', '')}"
+    rest = [str(v) for k, v in example.items() if k not in ("file", "line") and v not in (None, "")]
+    return s.printable(": ".join([where, *rest]))
 
 
 def _response_bins(clocks: Sequence[Mapping[str, Any]], sla: str) -> list[dict[str, Any]]:

@@ -3,9 +3,10 @@
 
 Columns: the lead id under the export's own id column name (from the mapping, so the CRM's
 import matches rows to existing records), the last stage the lead entered, then per SLA of
-the report the latest cycle's `slalang_<sla>_status`, `slalang_<sla>_due_at` (UTC,
-ISO-8601) and `slalang_<sla>_late_minutes` (whole wall-clock minutes past the deadline,
-empty when not late). Cells are written formula-safe like the `csv` format's.
+the report the latest cycle's `slalang_<sla>_status` (`paused` for a clock paused at
+as-of), `slalang_<sla>_due_at` (UTC, ISO-8601) and `slalang_<sla>_late_minutes` (whole
+wall-clock minutes past the deadline, empty when not late). Cells are written formula-safe
+like the `csv` format's.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def render(report: s.Report, options: Options) -> str:
                 row += [None, None, None]
                 continue
             late = clock["late_by_seconds"]
-            row += [clock["status"], clock["due_at"], None if late is None else late // 60]
+            status = "paused" if clock.get("paused") else clock["status"]
+            row += [status, clock["due_at"], None if late is None else late // 60]
         writer.writerow([cell(value) for value in row])
     return out.getvalue()
