@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 
+import slalang.render.report.html as html
 import slalang.render.report.summary as s
 from slalang import numbers as n
 from slalang.diagnostics import PolicyError, SlalangError
@@ -29,7 +30,7 @@ Row = Mapping[str, Any]
 Diff = dict[str, Any]
 
 DIFF_FORMAT_VERSION = "1.0"
-POLICY_KEYS = ("name", "version", "digest")
+POLICY_KEYS = ("name", "version", "digest", "timezone")
 SLA_FIELDS = ("cycles", *s.SLA_COUNTS, "compliance")
 TARGET_FIELDS = ("value", "goal", "status")
 LIMIT = 50
@@ -344,10 +345,17 @@ def render_json(diff: Diff, limit: int = LIMIT) -> str:
     return json.dumps(diff, indent=2, ensure_ascii=False) + "\n"
 
 
+def render_html(diff: Diff, limit: int = LIMIT) -> str:
+    """One self-contained page (the `html` report's look): every violation added and
+    removed up to the page's own limit, charts of the change."""
+    return html.render_diff(diff, policy_note(diff))
+
+
 RENDERERS: dict[str, Callable[[Diff, int], str]] = {
     "table": render_table,
     "markdown": render_markdown,
     "json": render_json,
+    "html": render_html,
 }
 
 

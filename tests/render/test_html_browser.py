@@ -174,3 +174,49 @@ def test_data_is_text_never_markup(opened: Opened) -> None:
     # the hostile lead id is shown as written, and no <img> was created from it
     assert opened.page.locator("img").count() == 0
     assert opened.page.locator("#violations", has_text=HOSTILE).count() == 1
+
+
+def test_the_diff_page_loads_alone_and_filters_by_change(browser: Browser, tmp_path: Path) -> None:
+    from tests.conftest import invoke
+
+    policy = REPO / "policies" / "acme.sla"
+    tighter = tmp_path / "acme.sla"
+    text = policy.read_text(encoding="utf-8")
+    # L2, accepted an hour after it became an MQL, is now late
+    tight = text.replace(
+        "within 1 business day using office otherwise", "within 30 minutes otherwise"
+    )
+    tighter.write_text(tight, encoding="utf-8")
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join(json.dumps(row) + "\n" for row in ACME_EVENTS), encoding="utf-8")
+    out = tmp_path / "diff.html"
+    as_of = ["--as-of", "2026-03-05T12:00:00Z", "--root", str(REPO)]
+    invoke(
+        [
+            "diff",
+            str(policy),
+            str(tighter),
+            str(events),
+            *as_of,
+            "--format",
+            "html",
+            "-o",
+            str(out),
+        ],
+        1,
+    )
+    page = browser.new_page()
+    requests: list[str] = []
+    problems: list[str] = []
+    page.on("request", lambda r: r.url != out.as_uri() and requests.append(r.url))
+    page.on("console", lambda m: m.type in ("error", "warning") and problems.append(m.text))
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(out.as_uri())
+    page.wait_for_function("document.querySelectorAll('.chart svg').length === 2")
+    page.screenshot(path=str(tmp_path / "diff.png"), full_page=True)
+    assert requests == [] and problems == []
+    changes = _column(page, 2)
+    assert changes and set(changes) <= {"added", "removed"}
+    page.select_option("#filter-change", "added")
+    assert set(_column(page, 2)) == {"added"}
+    page.close()

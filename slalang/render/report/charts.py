@@ -24,6 +24,14 @@ STATUS_COLORS = {
     "no_data": "#eeeeee",
 }
 WIDTH = 400
+SHARE_AXIS = {
+    "field": "share",
+    "type": "quantitative",
+    "title": "compliance",
+    "axis": {"format": "%"},
+    "scale": {"domain": [0, 1]},
+}
+"""The y axis of a compliance chart: 0 to 100%."""
 HEIGHT = 180
 
 _DASH = "\N{EN DASH}"
@@ -74,13 +82,7 @@ def compliance(sla: str, rows: Sequence[Mapping[str, Any]], goal: tuple[str, flo
                 "title": None,
                 "axis": {"labelAngle": 0},
             },
-            "y": {
-                "field": "share",
-                "type": "quantitative",
-                "title": "compliance",
-                "axis": {"format": "%"},
-                "scale": {"domain": [0, 1]},
-            },
+            "y": SHARE_AXIS,
             "color": {
                 "field": "status",
                 "type": "nominal",
@@ -339,3 +341,62 @@ def target_groups(name: str, rows: Sequence[Mapping[str, Any]], by: str) -> Spec
     ]
     title = f"{name}: per {by} and period"
     return _grid(title, rows, by, color, {"field": "value_text"}, tooltip)
+
+
+def compliance_change(rows: Sequence[Mapping[str, Any]]) -> Spec:
+    """Each SLA's compliance before and after a policy change, side by side.
+
+    `rows`: sla, side (before | after), share, label."""
+    spec = _base("Compliance before and after", rows)
+    spec["height"] = HEIGHT - 40
+    x: Spec = {"field": "sla", "type": "nominal", "title": None, "axis": {"labelAngle": 0}}
+    side: Spec = {"field": "side", "type": "nominal", "sort": ["before", "after"]}
+    spec["encoding"] = {"x": x, "xOffset": side}
+    spec["layer"] = [
+        {
+            "mark": {"type": "bar", "tooltip": True},
+            "encoding": {
+                "y": SHARE_AXIS,
+                "color": side
+                | {
+                    "scale": {"domain": ["before", "after"], "range": ["#9e9e9e", NEUTRAL]},
+                    "legend": {"orient": "top", "title": None},
+                },
+                "tooltip": [
+                    {"field": "sla"},
+                    {"field": "side"},
+                    {"field": "label", "title": "compliance"},
+                ],
+            },
+        },
+        {
+            "mark": {"type": "text", "dy": -6, "fontSize": 10},
+            "encoding": {
+                "y": {"field": "share", "type": "quantitative"},
+                "text": {"field": "label"},
+            },
+        },
+    ]
+    return spec
+
+
+def violation_changes(rows: Sequence[Mapping[str, Any]]) -> Spec:
+    """Violations a policy change adds and removes, per rule.
+
+    `rows`: rule, change (added | removed), count."""
+    spec = _base("Violations added and removed, per rule", rows)
+    spec["height"] = HEIGHT - 40
+    spec["mark"] = {"type": "bar", "tooltip": True}
+    spec["encoding"] = {
+        "x": {"field": "rule", "type": "nominal", "title": None, "axis": {"labelAngle": 0}},
+        "xOffset": {"field": "change", "type": "nominal", "sort": ["added", "removed"]},
+        "y": {"field": "count", "type": "quantitative", "title": "violations"},
+        "color": {
+            "field": "change",
+            "type": "nominal",
+            "scale": {"domain": ["added", "removed"], "range": [MISSED, MET]},
+            "legend": {"orient": "top", "title": None},
+        },
+        "tooltip": [{"field": "rule"}, {"field": "change"}, {"field": "count", "format": ","}],
+    }
+    return spec

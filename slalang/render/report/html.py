@@ -27,6 +27,7 @@ import slalang.render.report.summary as s
 from slalang import numbers as n
 from slalang.diagnostics import SlalangError
 from slalang.evaluate.periods import Periods
+from slalang.evaluate.report import SEVERITY_RANK
 from slalang.render.report.options import Options
 
 TABLE_ROWS = 2000
@@ -388,41 +389,38 @@ def _owners(report: s.Report, figures: _Charts) -> dict[str, Any]:
     }
 
 
+def _row(
+    violation: Mapping[str, Any], zone: str, timelines: Mapping[str, int], change: str = ""
+) -> dict[str, Any]:
+    """One violation as the table shows it; `change` is `added`/`removed` in a diff."""
+    kind, lead = violation["kind"], violation["lead_id"]
+    late = violation["details"].get("late_by_seconds") if kind == "sla_breach" else None
+    severity = violation["severity"]
+    return {
+        "change": change,
+        "kind": s.KIND_WORDS[kind][0] if kind in s.KIND_WORDS else kind,
+        "rule": violation["rule"],
+        "owner": violation["owner"] or n.ABSENT,
+        "severity": severity,
+        "severity_rank": SEVERITY_RANK.get(severity, -1),
+        "where": s.where(violation),
+        "deadline": s.deadline(violation)
+        if kind == "target_missed"
+        else n.local_time(violation["at"], zone),
+        "deadline_sort": violation["at"],
+        "late": n.short_duration(late) if late is not None else "",
+        "late_sort": late if late is not None else -1,
+        "message": s.printable(violation["message"]),
+        "timeline": timelines.get(lead) if lead is not None else None,
+    }
+
+
 def _violations(report: s.Report, options: Options) -> dict[str, Any]:
     violations = report["violations"]
     zone = report["policy"]["timezone"]
     shown = s.worst(violations, TABLE_ROWS)
     timeline_ids = {lead: index for index, lead in enumerate(options.timelines)}
-    rows = []
-    for violation in shown:
-        lead = violation["lead_id"]
-        late = (
-            violation["details"].get("late_by_seconds")
-            if violation["kind"] == "sla_breach"
-            else None
-        )
-        rows.append(
-            {
-                "kind": s.KIND_WORDS[violation["kind"]][0]
-                if violation["kind"] in s.KIND_WORDS
-                else violation["kind"],
-                "rule": violation["rule"],
-                "owner": violation["owner"] or n.ABSENT,
-                "severity": violation["severity"],
-                "severity_rank": ["info", "warning", "error"].index(violation["severity"])
-                if violation["severity"] in ("info", "warning", "error")
-                else -1,
-                "where": s.where(violation),
-                "deadline": s.deadline(violation)
-                if violation["kind"] == "target_missed"
-                else n.local_time(violation["at"], zone),
-                "deadline_sort": violation["at"],
-                "late": n.short_duration(late) if late is not None else "",
-                "late_sort": late if late is not None else -1,
-                "message": s.printable(violation["message"]),
-                "timeline": timeline_ids.get(lead) if lead is not None else None,
-            }
-        )
+    rows = [_row(violation, zone, timeline_ids) for violation in shown]
     left_out = len(violations) - len(shown)
     with_lead = {v["lead_id"] for v in violations if v["lead_id"] is not None}
     return {
@@ -437,9 +435,20 @@ def _violations(report: s.Report, options: Options) -> dict[str, Any]:
         "timelines_left_out": n.plural(len(with_lead) - len(timeline_ids), "lead")
         if len(with_lead) > len(timeline_ids)
         else "",
-        "kinds": sorted({r["kind"] for r in rows}),
-        "rules": sorted({r["rule"] for r in rows}),
-        "owner_names": sorted({r["owner"] for r in rows}),
+        **_filters(rows),
+    }
+
+
+def _filters(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The choices of the table's selectors: (dataset key, label, values) each."""
+    keys = [("change", "every change"), ("kind", "every kind"), ("rule", "every rule")]
+    keys.append(("owner", "every owner"))
+    return {
+        "filters": [
+            (key, label, sorted({str(r[key]) for r in rows}))
+            for key, label in keys
+            if any(r[key] for r in rows)
+        ]
     }
 
 
@@ -463,3 +472,91 @@ def explain_leads(
         for lead in timeline_leads(report, limit)
         if lead in leads
     }
+
+
+def render_diff(diff: Mapping[str, Any], note: str, limit: int = TABLE_ROWS) -> str:
+    """`slalang diff --format html`: the change a policy edit makes, before → after, on
+    one page: the summary, compliance per SLA before and after, violations added and
+    removed per rule, the target rows that change, and the added and removed violations in
+    the same sortable, filterable table as the report's. `note` says how the two policies
+    differ (`slalang.diff.policy_note`)."""
+    new, old = diff["policy"]["new"], diff["policy"]["old"]
+    zone = new.get("timezone") or "UTC"
+    figures = _Charts()
+    compliance = [
+        {
+            "sla": row["sla"],
+            "side": side,
+            "share": values["compliance"],
+            "label": n.percent(values["compliance"]),
+        }
+        for row in diff["slas"]
+        for side, values in (("before", row["before"]), ("after", row["after"]))
+        if values is not None and values["compliance"] is not None
+    ]
+    changes: Counter[tuple[str, str]] = Counter()
+    rows = []
+    for side in ("added", "removed"):
+        for violation in diff["violations"][side][:limit]:
+            rows.append(_row(violation, zone, {}, side))
+        for violation in diff["violations"][side]:
+            changes[violation["rule"], side] += 1
+    per_rule = [{"rule": r, "change": c, "count": k} for (r, c), k in sorted(changes.items())]
+    targets = []
+    for row in diff["targets"]:
+        before, after = row["before"] or {}, row["after"] or {}
+        targets.append(
+            {
+                "target": row["target"],
+                "period": row["period"],
+                "group": s.printable(row["group"]) if row["group"] is not None else "",
+                "before": _target_side(before),
+                "after": _target_side(after),
+                "status_changed": row["status_changed"],
+            }
+        )
+    shown = len(rows)
+    total = len(diff["violations"]["added"]) + len(diff["violations"]["removed"])
+    context = {
+        "title": str(new["name"]) + (f" {new['version']}" if new["version"] else ""),
+        "summary": diff["summary"],
+        "note": note,
+        "old": old,
+        "new": new,
+        "as_of": diff["as_of"],
+        "as_of_local": n.local_time(diff["as_of"], zone),
+        "zone": zone,
+        "tone": "warning" if diff["changed"] else "ok",
+        "slas": diff["slas"],
+        "sla_rows": [
+            {
+                "sla": row["sla"],
+                "before": n.percent((row["before"] or {}).get("compliance")),
+                "after": n.percent((row["after"] or {}).get("compliance")),
+                "changed": row["changed"],
+            }
+            for row in diff["slas"]
+        ],
+        "compliance_chart": figures.add(charts.compliance_change(compliance))
+        if compliance
+        else None,
+        "changes_chart": figures.add(charts.violation_changes(per_rule)) if per_rule else None,
+        "targets": targets,
+        "violations": {
+            "rows": rows,
+            "total": n.count(total),
+            "left_out": n.plural(total - shown, "violation") if total > shown else "",
+            "timelines": [],
+            "timelines_left_out": "",
+            **_filters(rows),
+        },
+        "charts_json": figures.specs,
+    }
+    return render_page("diff.html.j2", context)
+
+
+def _target_side(values: Mapping[str, Any]) -> str:
+    if not values:
+        return n.ABSENT
+    cells = s.target_cells({**values, "op": "", "pace": None})
+    return f"{cells.value} ({s.status_word(values['status'])})"

@@ -14,7 +14,8 @@
   }
 })();
 
-// The violations table: sort by a column, filter by text, kind, rule and owner, and open a
+// The violations table: sort by a column, filter by text and by each selector (kind, rule,
+// owner; change in a diff), and open a
 // row to its lead's timeline. Each violation is a <tbody>, so its timeline row moves with it.
 (function violationsTable() {
   const table = document.getElementById("violations");
@@ -45,16 +46,15 @@
   });
 
   const text = document.getElementById("filter-text");
-  const selects = { kind: "filter-kind", rule: "filter-rule", owner: "filter-owner" };
+  const selects = Array.from(document.querySelectorAll("select[data-filter]"));
   const counter = document.getElementById("filter-count");
   function applyFilters() {
     const needle = text.value.trim().toLowerCase();
     let shown = 0;
     for (const body of bodies()) {
       let visible = !needle || body.textContent.toLowerCase().includes(needle);
-      for (const [key, id] of Object.entries(selects)) {
-        const wanted = document.getElementById(id).value;
-        if (wanted && body.dataset[key] !== wanted) visible = false;
+      for (const select of selects) {
+        if (select.value && body.dataset[select.dataset.filter] !== select.value) visible = false;
       }
       body.hidden = !visible;
       if (visible) shown += 1;
@@ -62,7 +62,7 @@
     counter.textContent = shown + " of " + bodies().length + " shown";
   }
   text.addEventListener("input", applyFilters);
-  Object.values(selects).forEach((id) => document.getElementById(id).addEventListener("change", applyFilters));
+  selects.forEach((select) => select.addEventListener("change", applyFilters));
   applyFilters();
 
   table.addEventListener("click", (event) => {
