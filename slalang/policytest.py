@@ -17,7 +17,7 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
@@ -55,6 +55,16 @@ class Case:
 
     name: str
     expect: Mapping[str, Any]
+    #: The test file's line of each expected entry, by (expect key, index in its list).
+    lines: Mapping[tuple[str, int], int] = field(default_factory=dict)
+
+    def line_of(self, entry: Mapping[str, Any]) -> int | None:
+        """The line ENTRY (one of this case's expected entries) is written on."""
+        for key, entries in self.expect.items():
+            for index, candidate in enumerate(entries or []):
+                if candidate is entry:
+                    return self.lines.get((key, index))
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +90,8 @@ class CaseResult:
 
     name: str
     failures: tuple[expect.Mismatch, ...]
+    #: Where each failure's expectation is written (`file:line`), in the same order.
+    places: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,8 +292,22 @@ def load_test_file(path: Path) -> TestFile:
             if metrics is not None
             else None
         ),
-        cases=tuple(Case(c["name"], c["expect"]) for c in data["cases"]),
+        cases=tuple(
+            Case(c["name"], c["expect"], _entry_lines(lines, index, c["expect"]))
+            for index, c in enumerate(data["cases"])
+        ),
     )
+
+
+def _entry_lines(
+    lines: Mapping[YamlPath, int], case: int, expected: Mapping[str, Any]
+) -> dict[tuple[str, int], int]:
+    return {
+        (key, index): lines[("cases", case, "expect", key, index)]
+        for key, entries in expected.items()
+        for index in range(len(entries or []))
+        if ("cases", case, "expect", key, index) in lines
+    }
 
 
 # ---- running --------------------------------------------------------------------------
@@ -397,10 +423,16 @@ def run_file(path: Path, keyword: str | None) -> FileResult | None:
     except SlalangError as exc:
         message = str(exc)
         return FileResult(name, error=message if message.startswith(name) else f"{name}: {message}")
-    results = tuple(
-        CaseResult(case.name, tuple(expect.check(case.expect, report))) for case in cases
-    )
-    return FileResult(name, results)
+    results = []
+    for case in cases:
+        failures = tuple(expect.check(case.expect, report))
+        places = tuple(_place(name, case.line_of(f.expected)) for f in failures)
+        results.append(CaseResult(case.name, failures, places))
+    return FileResult(name, tuple(results))
+
+
+def _place(name: str, line: int | None) -> str:
+    return f"{name}:{line}" if line is not None else name
 
 
 def _show_policy_error(exc: PolicyError) -> None:
@@ -488,11 +520,17 @@ def render_text(results: Sequence[FileResult]) -> str:
     for result in results:
         for case in result.cases:
             out.append(f"{'FAIL' if case.failures else 'PASS'}  {result.path}::{case.name}")
-            for failure in case.failures:
-                out.extend(f"      {line}" for line in describe(failure))
+            for failure, place in zip(case.failures, _places(case), strict=True):
+                first, *rest = describe(failure)
+                out.append(f"      {place + ': ' if place else ''}{first}")
+                out.extend(f"      {line}" for line in rest)
     passed, failed = tally(results)
     out.append(f"{passed} passed, {failed} failed")
     return "\n".join(out) + "\n"
+
+
+def _places(case: CaseResult) -> tuple[str, ...]:
+    return case.places if len(case.places) == len(case.failures) else ("",) * len(case.failures)
 
 
 def render_junit(results: Sequence[FileResult]) -> str:

@@ -24,11 +24,17 @@ from slalang.render.diagnostics import render_text
     is_flag=True,
     help="Change nothing; exit 1 if a file would be reformatted.",
 )
-@click.option("--diff", "show_diff", is_flag=True, help="Print what would change; change nothing.")
+@click.option(
+    "--diff",
+    "show_diff",
+    is_flag=True,
+    help="Print what would change; change nothing; exit 1 if a file would be reformatted.",
+)
 def fmt_command(paths: tuple[str, ...], check_only: bool, show_diff: bool) -> None:
     """Rewrite policies in the one canonical layout, keeping every comment.
 
     `-` reads a policy on standard input and writes the result to standard output.
+    Exits 1 with --check or --diff when a file would change (as `ruff format` does).
 
     \b
     Example:
@@ -76,8 +82,27 @@ def fmt_command(paths: tuple[str, ...], check_only: bool, show_diff: bool) -> No
         elif path is not None:
             write_atomic(path, after)
             click.echo(f"reformatted {shown}", err=True)
+    files = sum(1 for _, path in targets if path is not None)
+    if files:
+        broken = len({d.span.file for d in errors})
+        unchanged = max(0, files - len(changed) - broken)
+        click.echo(_tally(len(changed), unchanged, check_only or show_diff), err=True)
     if errors:
         click.echo(render_text(sort_diagnostics(errors), sources), err=True, nl=False)
         sys.exit(EXIT_ERROR)
-    if check_only and changed:
+    if (check_only or show_diff) and changed:
         sys.exit(EXIT_FINDINGS)
+
+
+def _tally(changed: int, unchanged: int, dry_run: bool) -> str:
+    """`1 file would be reformatted, 3 files already formatted`, in ruff's words."""
+
+    def files(n: int) -> str:
+        return f"{n} file{'s' if n != 1 else ''}"
+
+    done = "would be reformatted" if dry_run else "reformatted"
+    kept = "already formatted" if dry_run else "left unchanged"
+    parts = [f"{files(changed)} {done}"] if changed else []
+    if unchanged or not changed:
+        parts.append(f"{files(unchanged)} {kept}")
+    return ", ".join(parts)

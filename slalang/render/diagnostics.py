@@ -121,7 +121,10 @@ def render_github(diagnostics: Sequence[Diagnostic], sources: Mapping[str, str])
 
 
 def render_sarif(diagnostics: Sequence[Diagnostic], sources: Mapping[str, str]) -> str:
-    """SARIF 2.1.0 for code-scanning upload: one rule per code, one result per diagnostic."""
+    """SARIF 2.1.0 for code-scanning upload: one rule per code, described by what the code
+    means (slalang.codes), one result per diagnostic with its own message."""
+    from slalang.codes import CODES
+
     codes = sorted({d.code for d in diagnostics})
     index = {code: i for i, code in enumerate(codes)}
     first_message: dict[str, Diagnostic] = {}
@@ -130,7 +133,7 @@ def render_sarif(diagnostics: Sequence[Diagnostic], sources: Mapping[str, str]) 
     rules = [
         {
             "id": code,
-            "shortDescription": {"text": first_message[code].message},
+            "shortDescription": {"text": CODES.get(code, first_message[code].message)},
             "helpUri": f"{INFO_URI}#{code.lower()}",
             "defaultConfiguration": {"level": _sarif_level(first_message[code].level)},
         }

@@ -7,6 +7,7 @@ as a Lark exception or a traceback.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator
 from functools import cache
@@ -284,12 +285,51 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, path: str) -> Diagnostic
             span,
             help="separate names with commas: `a, b, c`",
         )
+    misspelt = _misspelt_keyword(token, before, expected, path)
+    if misspelt is not None:
+        return misspelt
     return error(
         "SLA101",
         f"unexpected {_found_words(token).removeprefix('the ')}, "
         f"expected {_expected_words(expected)}",
         span,
     )
+
+
+def _misspelt_keyword(
+    token: Token, before: str, expected: set[str], path: str
+) -> Diagnostic | None:
+    """`owners sales`: the parser stumbles on `sales`, but the mistake is the word before
+    it (or the token itself) — a keyword misspelt. Point at that word with a did-you-mean."""
+    keywords = {
+        word
+        for t in expected
+        if (shown := _describe(t)).startswith("`") and (word := shown.strip("`")).isidentifier()
+    }
+    if not keywords:
+        return None
+    line = token.line or 1
+    candidates: list[tuple[str, int]] = []
+    previous = re.search(r"(?:^|[ \t])([a-z_][a-z0-9_]*)$", before)
+    if previous is not None:
+        line_start = before.rfind("\n") + 1
+        if not before[line_start : previous.start(1)].strip():  # the first word of its line
+            candidates.append((previous.group(1), previous.start(1) - line_start + 1))
+    if token.type == "NAME":
+        candidates.append((str(token.value), token.column or 1))
+    for word, column in candidates:
+        if word in keywords:
+            continue
+        close = difflib.get_close_matches(word, sorted(keywords), n=1, cutoff=0.75)
+        if close:
+            return error(
+                "SLA101",
+                f"unknown keyword `{shorten(word)}`; did you mean `{close[0]}`?",
+                ast.Span(path, line, column, line, column + len(word)),
+                help=f"write `{close[0]}`",
+                label=f"did you mean `{close[0]}`?",
+            )
+    return None
 
 
 def _character_diagnostic(exc: UnexpectedCharacters, text: str, path: str) -> Diagnostic:

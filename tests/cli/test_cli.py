@@ -84,6 +84,12 @@ def test_check_sarif_has_one_rule_per_code(write: Writer) -> None:
         assert rule_ids[result["ruleIndex"]] == result["ruleId"]
         assert result["level"] in {"error", "warning", "note"}
         assert result["locations"][0]["physicalLocation"]["region"]["startLine"] >= 1
+    # a rule is described by what its code means, not by the first finding's message
+    from slalang.codes import CODES
+
+    for rule in run["tool"]["driver"]["rules"]:
+        assert rule["shortDescription"]["text"] == CODES[rule["id"]]
+    assert {r["message"]["text"].split("\n")[0] for r in run["results"]} - set(CODES.values())
 
 
 def test_check_directory_checks_shared_files_through_their_importers(write: Writer) -> None:
@@ -103,14 +109,19 @@ def test_check_empty_directory_exits_2(tmp_path: Path) -> None:
 
 def test_fmt_check_and_diff_and_rewrite(write: Writer) -> None:
     path = write("messy.sla", "events   a,b\nstage lead on a\n")
-    result = invoke(["fmt", "--check", str(path)], 1)
+    tidy = write("tidy.sla", "events a, b\nstage lead on a\n")
+    result = invoke(["fmt", "--check", str(path), str(tidy)], 1)
     assert f"would reformat {path}" in result.stderr
-    diff = invoke(["fmt", "--diff", str(path)], 0).stdout
-    assert "-events   a,b" in diff and "+events a, b" in diff
+    assert "1 file would be reformatted, 1 file already formatted" in result.stderr
+    diff = invoke(["fmt", "--diff", str(path)], 1)  # as `ruff format --diff`: 1 on a change
+    assert "-events   a,b" in diff.stdout and "+events a, b" in diff.stdout
     assert path.read_text() == "events   a,b\nstage lead on a\n"  # --diff changes nothing
-    invoke(["fmt", str(path)], 0)
+    assert invoke(["fmt", "--diff", str(tidy)], 0).stdout == ""
+    rewritten = invoke(["fmt", str(path), str(tidy)], 0)
+    assert "1 file reformatted, 1 file left unchanged" in rewritten.stderr
     assert path.read_text() == "events a, b\nstage lead on a\n"
-    invoke(["fmt", "--check", str(path)], 0)
+    clean = invoke(["fmt", "--check", str(path), str(tidy)], 0)
+    assert clean.stderr == "2 files already formatted\n"
 
 
 def test_fmt_stdin_to_stdout() -> None:

@@ -95,6 +95,13 @@ def test_failing_file_shows_expected_and_nearest(write: Writer) -> None:
     assert "differs: due_at (expected 2026-02-02T20:00:00Z, got 2026-02-02T19:00:00Z)" in out
     assert "no_clocks: found an entry that must not exist" in out
     assert out.splitlines()[-1] == "1 passed, 2 failed"
+    # each failed expectation names the line it is written on, as file:line
+    written = (suite / "bad.test.yaml").read_text(encoding="utf-8").splitlines()
+    due = 1 + next(i for i, line in enumerate(written) if "due_at: 2026-02-02T20:00:00Z" in line)
+    absent = 1 + next(i for i, line in enumerate(written) if "no_clocks:" in line)
+    where = f"{suite.as_posix()}/bad.test.yaml"
+    assert f"      {where}:{due}: clocks: no entry matches" in out.splitlines()
+    assert f"      {where}:{absent}: no_clocks: found an entry that must not exist" in out
 
 
 def test_an_empty_report_section_is_said(write: Writer) -> None:

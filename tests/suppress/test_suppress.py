@@ -138,3 +138,22 @@ def test_the_api_takes_a_selection(policy: Path) -> None:
     shutil.copy(policy, policy.parent / "again.sla")
     checked = slalang.check_paths([policy.parent], selection=slalang.Selection(ignore=("SLA2",)))
     assert checked.diagnostics == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("  owner sales\n", "  owners sales\n", "unknown keyword `owners`; did you mean `owner`?"),
+        ("  owner sales\n", "  ownr sales\n", "unknown keyword `ownr`; did you mean `owner`?"),
+        ("\nstage lead ", "\nstge lead ", "unknown keyword `stge`; did you mean `stage`?"),
+    ],
+)
+def test_a_misspelt_keyword_gets_a_did_you_mean(
+    policy: Path, old: str, new: str, message: str
+) -> None:
+    edit(policy, old, new)
+    result = invoke(["check", "funnel.sla", "--format", "json"], 2)
+    first = json.loads(result.stdout)["diagnostics"][0]
+    assert (first["code"], first["message"]) == ("SLA101", message)
+    line = policy.read_text(encoding="utf-8").splitlines()[first["line"] - 1]
+    assert line[first["column"] - 1 :].startswith(new.strip().split()[0])
