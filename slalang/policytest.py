@@ -313,9 +313,10 @@ def _entry_lines(
 # ---- running --------------------------------------------------------------------------
 
 
-def report_of(test: TestFile) -> dict[str, Any]:
+def report_of(test: TestFile, **engine: Any) -> dict[str, Any]:
     """The one report every case of `test` is checked against: the policy evaluated on the
-    file's events, as `slalang evaluate` would with the same options."""
+    file's events, as `slalang evaluate` would with the same options. ENGINE (`jobs`, ...:
+    the command line's engine options) says how to run it, never what it finds."""
     from slalang.data import load_mapping, read_events, read_metrics
     from slalang.evaluate.run import Span, evaluate, field_specs
 
@@ -350,7 +351,7 @@ def report_of(test: TestFile) -> dict[str, Any]:
         )
     _warn_input(test, log)
     span = Span(test.start, test.end)
-    return evaluate(plan, log, as_of=test.as_of, span=span, metrics=metrics)
+    return evaluate(plan, log, as_of=test.as_of, span=span, metrics=metrics, **engine)
 
 
 def _plan(test: TestFile) -> dict[str, Any]:
@@ -407,16 +408,17 @@ def _selected(cases: Iterable[Case], keyword: str | None) -> list[Case]:
     return [case for case in cases if keyword.lower() in case.name.lower()]
 
 
-def run_file(path: Path, keyword: str | None) -> FileResult | None:
+def run_file(path: Path, keyword: str | None, **engine: Any) -> FileResult | None:
     """The selected cases of one file (None when `-k` selects none of them); a file that
-    cannot be run is a result with its one-line error, so the other files still run."""
+    cannot be run is a result with its one-line error, so the other files still run.
+    ENGINE goes to `report_of`."""
     name = path.as_posix()
     try:
         test = load_test_file(path)
         cases = _selected(test.cases, keyword)
         if not cases:
             return None
-        report = report_of(test)
+        report = report_of(test, **engine)
     except PolicyError as exc:
         _show_policy_error(exc)
         return FileResult(name, error=f"{name}: the policy has errors (shown above)")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import click
 
 from slalang.commands.common import EXIT_ERROR, EXIT_FINDINGS, emit
-from slalang.commands.options import Configured, output_option
+from slalang.commands.options import Configured, EngineOptions, engine_options, output_option
 from slalang.diagnostics import SlalangError
 from slalang.policytest import find_test_files, render_junit, render_text, run_file, tally
 
@@ -25,8 +26,13 @@ from slalang.policytest import find_test_files, render_junit, render_text, run_f
     help="How to write the results.",
 )
 @output_option("results")
+@engine_options
 def test_command(
-    paths: tuple[str, ...], keyword: str | None, fmt: str, output: Path | None
+    paths: tuple[str, ...],
+    keyword: str | None,
+    fmt: str,
+    output: Path | None,
+    engine: EngineOptions,
 ) -> None:
     """Run policy tests: `*.test.yaml` files naming a policy, events and expected report
     entries. PATHS are test files or directories searched recursively (default: here).
@@ -39,7 +45,8 @@ def test_command(
       slalang test --format junit -o policy-tests.xml
     """
     files = find_test_files(paths)
-    results = [r for r in (run_file(path, keyword) for path in files) if r is not None]
+    runs = (run_file(path, keyword, **asdict(engine)) for path in files)
+    results = [r for r in runs if r is not None]
     if keyword is not None and not results:
         raise SlalangError(f"no case name contains `{keyword}`")
     text = render_junit(results) if fmt == "junit" else render_text(results)

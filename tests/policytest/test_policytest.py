@@ -294,3 +294,11 @@ def test_the_example_policies_pass() -> None:
     for name in ("acme", "seed_funnel", "plg_partner", "regions/global"):
         assert f"tests/{name}.test.yaml::" in out
     assert out.splitlines()[-1].endswith(" passed, 0 failed")
+
+
+def test_engine_options_reach_policy_tests(write: Writer) -> None:
+    """`test` takes the engine options `evaluate` and `diff` take (one bundle); how a
+    report is computed never changes what the cases find."""
+    suite = _suite(write, bad=FAILING, ok=PASSING)
+    one = invoke(["test", str(suite)], 1).stdout
+    assert invoke(["test", str(suite), "--jobs", "2"], 1).stdout == one
