@@ -5,14 +5,21 @@ calls the library, prints and picks the exit code. Shared pieces live in two mod
 change is made once:
 
 - `slalang.commands.options` — option bundles (`data_options`, `engine_options`,
-  `output_option`, `root_option`). An option that evaluate, diff and test all take is
-  added to a bundle there (a field in its dataclass and one `click.option`), and every
-  command using the bundle gets it.
+  `output_option`, `root_option`, `selection_option`) and `Configured`, the command class
+  that takes option defaults from `slalang.toml`. An option that evaluate, diff and test
+  all take is added to a bundle there (a field in its dataclass and one `click.option`);
+  the bundle's dataclass fields are named as the API's keyword arguments, so the command
+  passes them on with `**asdict(...)` and needs no change.
 - `slalang.commands.common` — what several commands do: exit codes, loading a checked
-  policy or a plan, reading the event log, writing output.
+  policy (`checked_policy`, which shows its unsilenced warnings), warnings, output.
 
-To add a command: create `slalang/commands/<name>.py` defining `<name>_command` (a
-`click.Command`, with a docstring giving an example), then add its import and one
-`cli.add_command(...)` line to `slalang/cli.py`. A command never imports from `slalang.cli`
-or from another command's module: what two commands share goes into `common` or `options`.
+The work itself is the Python API (`slalang.api`, docs/api.md): a command parses, calls
+it, prints and picks the exit code.
+
+To add a command: create `slalang/commands/<name>.py` defining `<name>_command` with
+`@click.command("<name>", cls=Configured)` (so `slalang.toml` can set its options; add
+`arguments={"policy": "policy"}` when it takes a policy) and a docstring giving an example,
+then import it in `slalang/cli.py` and add it to the tuple there. A command never imports
+from `slalang.cli` or from another command's module: what two commands share goes into
+`common` or `options` (tests/test_imports.py checks).
 """
