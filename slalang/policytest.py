@@ -313,10 +313,12 @@ def _entry_lines(
 # ---- running --------------------------------------------------------------------------
 
 
-def report_of(test: TestFile, **engine: Any) -> dict[str, Any]:
+def report_of(test: TestFile, *, engine: str = "local", jobs: int | None = None) -> dict[str, Any]:
     """The one report every case of `test` is checked against: the policy evaluated on the
-    file's events, as `slalang evaluate` would with the same options. ENGINE (`jobs`, ...:
-    the command line's engine options) says how to run it, never what it finds."""
+    file's events, as `slalang evaluate` would with the same options. ENGINE and JOBS are
+    the command line's engine options; a test's events are few and read here with their
+    test-file places, so the reference replay runs (in JOBS processes) whatever the engine:
+    every engine gives the same report."""
     from slalang.data import load_mapping, read_events, read_metrics
     from slalang.evaluate.run import Span, evaluate, field_specs
 
@@ -351,7 +353,7 @@ def report_of(test: TestFile, **engine: Any) -> dict[str, Any]:
         )
     _warn_input(test, log)
     span = Span(test.start, test.end)
-    return evaluate(plan, log, as_of=test.as_of, span=span, metrics=metrics, **engine)
+    return evaluate(plan, log, as_of=test.as_of, span=span, metrics=metrics, jobs=jobs or 1)
 
 
 def _plan(test: TestFile) -> dict[str, Any]:
