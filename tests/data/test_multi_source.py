@@ -274,8 +274,9 @@ def test_unreadable_extremes_are_rejected_not_crashes(tmp_path: Path) -> None:
         tmp_path,
         "e.csv",
         "lead_id,timestamp,event\nL,01-01-0001,page_view\nL,31-12-9999,page_view\n"
-        "L,31-02-2018,page_view\nL,,page_view\n",
+        "L,31-02-2018,page_view\nL,,page_view\nL,01-01-2018,page_view\n",
     )
     log = read_all([path], mapping)
-    assert [e.line for e in log.leads["L"]] == [2, 3]  # the calendar's ends still read
-    assert log.stats.rejected == {"bad_timestamp": 1, "missing_timestamp": 1}
+    assert [e.line for e in log.leads["L"]] == [6]
+    # the calendar's ends are outside the years 1000 to 8999: bad timestamps, like 31 February
+    assert log.stats.rejected == {"bad_timestamp": 3, "missing_timestamp": 1}
