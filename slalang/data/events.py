@@ -650,9 +650,13 @@ def _missing_keys(name: str, keys: list[str]) -> str:
 def _missing_columns(name: str, missing: list[str], header: list[str], mapping: Mapping) -> str:
     noun = "column" if len(missing) == 1 else "columns"
     listed = []
+    # a column that is another canonical column's own is no candidate: `event_id` is not
+    # what a header lacking `event` meant
+    taken = {mapping.column(c) for c in CANONICAL_COLUMNS}
+    candidates = [cell for cell in header if cell not in taken]
     for canonical in missing:
         wanted = mapping.column(canonical)
-        close = difflib.get_close_matches(wanted, header, n=1, cutoff=0.6)
+        close = difflib.get_close_matches(wanted, candidates, n=1, cutoff=0.6)
         listed.append(f"`{wanted}`" + (f" (is it `{close[0]}`?)" if close else ""))
     shown = ", ".join(f"`{h}`" for h in header[:8]) + (", …" if len(header) > 8 else "")
     return (

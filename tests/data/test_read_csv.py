@@ -393,3 +393,12 @@ def test_field_columns_are_optional_and_other_columns_ignored(tmp_path: Path) ->
     log = read(tmp_path, "notes,event,timestamp,lead_id\nhello,page_view,2026-03-06T10:00:00Z,L1\n")
     assert log.leads["L1"][0].fields == {}
     assert log.leads["L1"][0].event_id is None
+
+
+def test_a_missing_event_column_is_not_taken_for_the_event_id(tmp_path: Path) -> None:
+    with pytest.raises(SlalangError) as caught:
+        read(tmp_path, "lead_id,timestamp,event_id,Event type\nL1,2026-03-06T10:00:00Z,e1,x\n")
+    message = str(caught.value)
+    assert "missing column `event`" in message and "(is it `event_id`?)" not in message
+    with pytest.raises(SlalangError, match=r"missing column `event` \(is it `events`\?\)"):
+        read(tmp_path, "lead_id,timestamp,event_id,events\nL1,2026-03-06T10:00:00Z,e1,x\n")
