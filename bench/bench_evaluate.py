@@ -69,7 +69,7 @@ def measure(events_path: Path, jobs: int) -> dict[str, float]:
     totals = replay_all(plan, log, as_of, Window(None, None), jobs=jobs)
     t2 = time.perf_counter()
     span = (stats.first_ts, as_of)
-    report = build_report(plan, totals, input_summary(log), as_of, {}, span, span)
+    report = build_report(plan, totals, input_summary(log.stats), as_of, {}, span, span)
     text = render_report(report, "json")
     t3 = time.perf_counter()
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
