@@ -6,7 +6,8 @@ reader) and turned into a batch; then the reference replay (`replay_all`) and th
 kernel loop alone, the conversion of its rows to lead results, and the kernel's start: the
 first run on a machine (generate + numba compile, empty cache) and a cached start (a new
 process loading the machine code numba kept). Both reports are compared byte for byte.
-Not a test: figures go in the notes.
+Times are CPU seconds of the (single-threaded) process, so a busy machine skews them less
+than wall time. Not a test: figures go in the notes.
 
     python bench/bench_kernel.py --events 100000 1000000
 """
@@ -26,49 +27,51 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_evaluate import POLICY, sample  # noqa: E402
+from bench_evaluate import POLICY, sample
 
 
 def measure(events_path: Path) -> dict[str, Any]:
     """One comparison in this process (run it in a fresh one, with the cache to test)."""
-    started = time.perf_counter()
+    started = time.process_time()
     from slalang.data import read_events
     from slalang.engine.batch import from_event_log
     from slalang.engine.kernel import load as load_kernel
     from slalang.evaluate.aggregate import Reducer, Totals, Window
-    from slalang.evaluate.run import field_specs, frame, replay_all, report
     from slalang.evaluate.run import Span as RunSpan
+    from slalang.evaluate.run import field_specs, frame, replay_all, report
     from slalang.load import load
+    from slalang.memory import gc_paused
     from slalang.plan import compile_program
 
-    imported = time.perf_counter() - started
+    imported = time.process_time() - started
     plan = compile_program(load(POLICY))
     log = read_events([str(events_path)], field_specs(plan), plan["events"])
     types = {name: entry["type"] for name, entry in plan["fields"].items()}
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     batch = from_event_log(log, types, plan["events"])
-    t1 = time.perf_counter()
+    t1 = time.process_time()
     judged = frame(log.stats, None, RunSpan())
     window = Window(None, None)
     reference = replay_all(plan, log, judged.as_of, window)
-    t2 = time.perf_counter()
+    t2 = time.process_time()
     kernel = load_kernel(plan)
-    t3 = time.perf_counter()
+    t3 = time.process_time()
     loop = [0.0]
 
     def timed(*args: Any) -> Any:
-        begun = time.perf_counter()
+        begun = time.process_time()
         out = kernel.function(*args)
-        loop[0] += time.perf_counter() - begun
+        loop[0] += time.process_time() - begun
         return out
 
-    first_call = time.perf_counter()
+    first_call = time.process_time()
     probe = dataclasses.replace(kernel, function=timed)
     reducer = Reducer(plan, window)
     totals = Totals()
-    for result in probe.results(batch, judged.as_of):
-        reducer.add(totals, result)
-    t4 = time.perf_counter()
+    with gc_paused():  # as the reference's replay_all does
+        for result in probe.results(batch, judged.as_of):
+            reducer.add(totals, result)
+    t4 = time.process_time()
     same = json.dumps(report(plan, reference, log.stats, judged, None)) == json.dumps(
         report(plan, totals, log.stats, judged, None)
     )

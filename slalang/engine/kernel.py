@@ -10,6 +10,8 @@ Entry points (what the partitioning / parallel / report wiring calls):
   machine code beside it, so a policy compiles once per machine and later runs start in
   milliseconds. `jit=False` runs the same source as plain Python (the tests use it to check
   many generated policies quickly);
+- `Kernel.rows(batch, as_of) -> Iterator[Rows]`: the kernel's records as numpy arrays, a
+  run of leads at a time (what a vectorised reduction reads);
 - `Kernel.results(batch, as_of) -> Iterator[LeadResult]`: every lead that has a record, in
   batch (lead id) order, with exactly the `LeadResult` the reference `replay` gives (leads
   with no record at all are skipped: they add nothing to the report). Feed them to the
@@ -89,7 +91,24 @@ def cache_dir() -> Path:
     return Path(base) / "slalang" / "kernels"
 
 
-def _module(text: str, jit: bool) -> Callable[..., Any]:
+def _signature(layout: Layout) -> Any:
+    """The kernel's one numba signature, so it compiles (or loads from the cache) when
+    loaded rather than on its first call. Input arrays are C-contiguous (see `_inputs`)."""
+    from numba import types
+
+    i64, f64 = types.int64, types.float64
+    inputs = [i64, i64[::1], i64[::1], types.int32[::1]]
+    inputs += [f64[::1]] * len(layout.numbers)
+    inputs += [types.int32[::1]] * len(layout.codes)
+    inputs += [types.int8[::1]] * len(layout.tables)
+    inputs += [i64, i64[:, ::1]]
+    outputs = [i64[:, ::1], i64[:, ::1], f64[:, ::1], i64[:, ::1], f64[::1]]
+    outputs += [i64[:, ::1], i64[:, ::1], f64[:, ::1], i64[:, ::1]]
+    returns = types.UniTuple(i64, 6)  # type: ignore[no-untyped-call]
+    return returns(*inputs, *outputs)
+
+
+def _module(text: str, layout: Layout, jit: bool) -> Callable[..., Any]:
     """The kernel function of a generated source, loaded from the cache (written there
     once, so its modification time, which numba's cache checks, never changes)."""
     import numba
@@ -105,23 +124,44 @@ def _module(text: str, jit: bool) -> Callable[..., Any]:
             temporary.write_text(text, encoding="utf-8")
             os.replace(temporary, path)
     except OSError:
-        return _from_text(text, name, jit)  # a read-only home: compile without caching
+        return _from_text(text, name, layout, jit)  # a read-only home: no caching
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # numba's cache finds the function's globals by module name
     spec.loader.exec_module(module)
     function: Callable[..., Any] = module.kernel
-    return numba.njit(cache=True, nogil=True)(function) if jit else function
+    if not jit:
+        return function
+    compiled: Callable[..., Any] = numba.njit(_signature(layout), cache=True, nogil=True)(function)
+    return compiled
 
 
-def _from_text(text: str, name: str, jit: bool) -> Callable[..., Any]:
+def _from_text(text: str, name: str, layout: Layout, jit: bool) -> Callable[..., Any]:
     import numba
 
     namespace: dict[str, Any] = {"__name__": name}
     exec(compile(text, f"<{name}>", "exec"), namespace)  # the generated kernel, no file
     function: Callable[..., Any] = namespace["kernel"]
-    return numba.njit(nogil=True)(function) if jit else function
+    if not jit:
+        return function
+    compiled: Callable[..., Any] = numba.njit(_signature(layout), nogil=True)(function)
+    return compiled
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """The kernel's records for a run of consecutive leads (columns in the module doc)."""
+
+    stages: npt.NDArray[np.int64]
+    facts: npt.NDArray[np.int64]
+    fact_values: npt.NDArray[np.float64]
+    rates: npt.NDArray[np.int64]
+    rate_groups: npt.NDArray[np.float64]
+    clocks: npt.NDArray[np.int64]
+    clock_codes: npt.NDArray[np.int64]
+    clock_numbers: npt.NDArray[np.float64]
+    handoffs: npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,82 +174,68 @@ class Kernel:
     function: Callable[..., Any]
     source: str
 
-    def results(self, batch: Batch, as_of: int) -> Iterator[LeadResult]:
-        """The `LeadResult` of every lead with a record, in lead order (see module doc)."""
+    def rows(self, batch: Batch, as_of: int) -> Iterator[Rows]:
+        """The kernel's records, a run of leads at a time, in lead order (each `Rows`
+        owns its arrays; the buffers behind them are reused)."""
         layout = self.layout
-        numbers = [_float_column(batch, name) for name in layout.numbers]
-        codes = [_code_column(batch, name) for name in layout.codes]
-        tables = [_table(batch, table.field, table.node) for table in layout.tables]
-        sizes = np.diff(batch.offsets)
+        inputs = [np.ascontiguousarray(batch.columns[name].values) for name in layout.numbers]
+        inputs += [np.ascontiguousarray(batch.columns[name].values) for name in layout.codes]
+        inputs += [_table(batch, table.field, table.node) for table in layout.tables]
+        offsets = np.ascontiguousarray(batch.offsets, np.int64)
+        ts = np.ascontiguousarray(batch.ts, np.int64)
+        event = np.ascontiguousarray(batch.event, np.int32)
+        sizes = np.diff(offsets)
         longest = int(sizes.max()) if len(sizes) else 1
         hits = np.empty((max(1, layout.hit_rules), max(1, longest)), np.int64)
         width = layout.group_width
-        cap = {
-            "st": max(CHUNK, longest * layout.stages_per_event),
-            "fa": max(CHUNK, longest * layout.facts_per_event),
-            "ra": max(CHUNK, layout.rates_per_lead),
-            "ck": max(CHUNK, longest * layout.clocks_per_event),
-            "ho": max(CHUNK, longest * layout.handoffs_per_event),
-        }
-        st_out = np.empty((cap["st"], 4), np.int64)
-        fa_i = np.empty((cap["fa"], 4), np.int64)
-        fa_f = np.empty((cap["fa"], 2), np.float64)
-        ra_i = np.empty((cap["ra"], 5), np.int64)
-        ra_f = np.empty(cap["ra"], np.float64)
-        ck_i = np.empty((cap["ck"], 7), np.int64)
-        ck_gi = np.empty((cap["ck"], width), np.int64)
-        ck_gf = np.empty((cap["ck"], width), np.float64)
-        ho_out = np.empty((cap["ho"], 5), np.int64)
-        judge = LeadReplay(self.runtime, "", as_of, False).judge
-        decode = _Decoder(batch, layout, self.runtime, judge)
-        start = 0
-        leads = len(batch.lead_ids)
+
+        def rows(per_event: int) -> int:
+            return max(CHUNK, longest * per_event)
+
+        st = np.empty((rows(layout.stages_per_event), 4), np.int64)
+        fa_i = np.empty((rows(layout.facts_per_event), 4), np.int64)
+        fa_f = np.empty((len(fa_i), 2), np.float64)
+        ra_i = np.empty((max(CHUNK, layout.rates_per_lead), 5), np.int64)
+        ra_f = np.empty(len(ra_i), np.float64)
+        ck_i = np.empty((rows(layout.clocks_per_event), 7), np.int64)
+        ck_gi = np.empty((len(ck_i), width), np.int64)
+        ck_gf = np.empty((len(ck_i), width), np.float64)
+        ho = np.empty((rows(layout.handoffs_per_event), 5), np.int64)
+        buffers = (st, fa_i, fa_f, ra_i, ra_f, ck_i, ck_gi, ck_gf, ho)
+        start, leads = 0, len(batch.lead_ids)
         while start < leads:
             done, n_st, n_fa, n_ra, n_ck, n_ho = self.function(
-                start,
-                batch.offsets,
-                batch.ts,
-                batch.event,
-                *numbers,
-                *codes,
-                *tables,
-                as_of,
-                hits,
-                st_out,
-                fa_i,
-                fa_f,
-                ra_i,
-                ra_f,
-                ck_i,
-                ck_gi,
-                ck_gf,
-                ho_out,
+                start, offsets, ts, event, *inputs, as_of, hits, *buffers
             )
             if done == start:  # cannot happen: buffers are sized for the longest lead
                 raise RuntimeError("the kernel made no progress")
-            yield from decode.leads(
-                st_out[:n_st].tolist(),
-                (fa_i[:n_fa].tolist(), fa_f[:n_fa].tolist()),
-                (ra_i[:n_ra].tolist(), ra_f[:n_ra].tolist()),
-                (ck_i[:n_ck].tolist(), ck_gi[:n_ck].tolist(), ck_gf[:n_ck].tolist()),
-                ho_out[:n_ho].tolist(),
+            yield Rows(
+                st[:n_st].copy(),
+                fa_i[:n_fa].copy(),
+                fa_f[:n_fa].copy(),
+                ra_i[:n_ra].copy(),
+                ra_f[:n_ra].copy(),
+                ck_i[:n_ck].copy(),
+                ck_gi[:n_ck].copy(),
+                ck_gf[:n_ck].copy(),
+                ho[:n_ho].copy(),
             )
             start = done
 
+    def results(self, batch: Batch, as_of: int) -> Iterator[LeadResult]:
+        """The `LeadResult` of every lead with a record, in lead order (see module doc)."""
+        judge = LeadReplay(self.runtime, "", as_of, False).judge
+        decode = _Decoder(batch, self.layout, self.runtime, judge)
+        for rows in self.rows(batch, as_of):
+            yield from decode.leads(rows)
+
 
 def load(plan: Mapping[str, Any], *, jit: bool = True) -> Kernel:
-    """The kernel of `plan` (raises `Unsupported` when `supports(plan)` is not None)."""
+    """The kernel of `plan`, compiled (or loaded from the cache) now; raises `Unsupported`
+    when `supports(plan)` is not None."""
     source = generate(plan)
-    function = _module(source.text, jit)
+    function = _module(source.text, source.layout, jit)
     return Kernel(plan, source.layout, build_runtime(plan), function, source.text)
-
-
-def _float_column(batch: Batch, name: str) -> npt.NDArray[np.float64]:
-    return batch.columns[name].values
-
-
-def _code_column(batch: Batch, name: str) -> npt.NDArray[np.int32]:
-    return batch.columns[name].values
 
 
 def _table(batch: Batch, name: str, node: Mapping[str, Any]) -> npt.NDArray[np.int8]:
@@ -220,6 +246,19 @@ def _table(batch: Batch, name: str, node: Mapping[str, Any]) -> npt.NDArray[np.i
     values = [bool(predicate({}, {}))]
     values += [bool(predicate({name: value}, {})) for value in batch.columns[name].dictionary]
     return np.array(values, np.int8)
+
+
+_KIND = ("skipped", "entered")
+
+
+def _runs(leads: npt.NDArray[np.int64]) -> dict[int, tuple[int, int]]:
+    """Lead → (first row, end row) in a lead-sorted column."""
+    if not len(leads):
+        return {}
+    cuts = np.flatnonzero(np.diff(leads)) + 1
+    starts = np.concatenate(([0], cuts)).tolist()
+    ends = np.concatenate((cuts, [len(leads)])).tolist()
+    return dict(zip(leads[starts].tolist(), zip(starts, ends, strict=True), strict=True))
 
 
 class _Decoder:
@@ -238,70 +277,103 @@ class _Decoder:
         self.judge = judge
         self.stage_names = [stage.name for stage in runtime.stages]
 
-    def group(self, name: str | None, code: int, number: float) -> Any:
-        """A group value as the reference reads it (`Value`, or a date for a date field)."""
+    def groups(self, name: str | None, codes: list[int], numbers: list[float]) -> list[Any]:
+        """Group values as the reference reads them (`Value`, or a date for a date field)."""
         if name is None:
-            return None
+            return [None] * len(codes)
         column = self.batch.columns[name]
         if column.encoded:
-            return None if code == MISSING else column.dictionary[code]
-        return None if number != number else number
+            dictionary = column.dictionary
+            return [None if code == MISSING else dictionary[code] for code in codes]
+        return [None if number != number else number for number in numbers]
 
-    def leads(
-        self,
-        stages: list[list[int]],
-        facts: tuple[list[list[int]], list[list[float]]],
-        rates: tuple[list[list[int]], list[float]],
-        clocks: tuple[list[list[int]], list[list[int]], list[list[float]]],
-        handoffs: list[list[int]],
-    ) -> Iterator[LeadResult]:
-        results: dict[int, LeadResult] = {}
-        lead_ids = self.batch.lead_ids
-
-        def result(lead: int) -> LeadResult:
-            found = results.get(lead)
-            if found is None:
-                found = results[lead] = LeadResult(lead_ids[lead])
-            return found
-
-        names = self.stage_names
-        for lead, stage, entered, at in stages:
-            kind = "entered" if entered else "skipped"
-            result(lead).stages.append(StageRecord(names[stage], kind, at))
+    def probe_groups(self, probes: list[int], codes: list[int], numbers: list[float]) -> list[Any]:
         by = self.layout.probe_by
-        for (lead, probe, at, code), (amount, number) in zip(*facts, strict=True):
-            group = self.group(by.get(probe), code, number)
-            result(lead).facts.append(Fact(probe, at, group, amount))
-        for (lead, probe, source, dest, code), number in zip(*rates, strict=True):
-            group = self.group(by.get(probe), code, number)
-            reached = None if dest == NONE else dest
-            result(lead).rates.append(RateFact(probe, source, reached, group))
+        found: list[Any] = [None] * len(probes)
+        for name in set(by.values()) - {None}:
+            wanted = [i for i, p in enumerate(probes) if by.get(p) == name]
+            values = self.groups(name, [codes[i] for i in wanted], [numbers[i] for i in wanted])
+            for i, value in zip(wanted, values, strict=True):
+                found[i] = value
+        return found
+
+    def leads(self, rows: Rows) -> Iterator[LeadResult]:
+        names = self.stage_names
+        st = rows.stages
+        stages = [
+            StageRecord(names[s], _KIND[e], at)
+            for s, e, at in zip(
+                st[:, 1].tolist(), st[:, 2].tolist(), st[:, 3].tolist(), strict=True
+            )
+        ]
+        fa = rows.facts
+        probes = fa[:, 1].tolist()
+        groups = self.probe_groups(probes, fa[:, 3].tolist(), rows.fact_values[:, 1].tolist())
+        facts = [
+            Fact(p, at, g, amount)
+            for p, at, g, amount in zip(
+                probes, fa[:, 2].tolist(), groups, rows.fact_values[:, 0].tolist(), strict=True
+            )
+        ]
+        ra = rows.rates
+        probes = ra[:, 1].tolist()
+        groups = self.probe_groups(probes, ra[:, 4].tolist(), rows.rate_groups.tolist())
+        rates = [
+            RateFact(p, source, None if dest == NONE else dest, g)
+            for p, source, dest, g in zip(
+                probes, ra[:, 2].tolist(), ra[:, 3].tolist(), groups, strict=True
+            )
+        ]
         required, checks = self.layout.handoff_required, self.layout.handoff_checks
-        for lead, stage, at, missing, failed in handoffs:
-            record = HandoffRecord(
+        handoffs = [
+            HandoffRecord(
                 names[stage],
                 at,
                 tuple(f for bit, f in enumerate(required[stage]) if missing >> bit & 1),
                 tuple(c for bit, c in enumerate(checks[stage]) if failed >> bit & 1),
             )
-            result(lead).handoffs.append(record)
-        opened: dict[int, list[Clock]] = {}
+            for stage, at, missing, failed in rows.handoffs[:, 1:].tolist()
+        ]
+        clocks = self.clocks(rows)
+        found: list[tuple[dict[int, tuple[int, int]], list[Any], str]] = [
+            (_runs(st[:, 0]), stages, "stages"),
+            (_runs(fa[:, 0]), facts, "facts"),
+            (_runs(ra[:, 0]), rates, "rates"),
+            (_runs(rows.handoffs[:, 0]), handoffs, "handoffs"),
+        ]
+        clock_runs = _runs(rows.clocks[:, 0])
+        lead_ids = self.batch.lead_ids
+        leads: set[int] = set(clock_runs)
+        for runs, _, _ in found:
+            leads.update(runs)
+        for lead in sorted(leads):
+            result = LeadResult(lead_ids[lead])
+            for runs, records, kind in found:
+                span = runs.get(lead)
+                if span is not None:
+                    getattr(result, kind).extend(records[span[0] : span[1]])
+            span = clock_runs.get(lead)
+            if span is not None:
+                lead_clocks = clocks[span[0] : span[1]]
+                lead_clocks.sort(key=lambda c: (c.started_at, c.sla, c.cycle))
+                result.clocks.extend(self.judge(clock) for clock in lead_clocks)
+            yield result
+
+    def clocks(self, rows: Rows) -> list[Clock]:
         slas = self.runtime.slas
-        for (lead, sla, cycle, goal_index, start, stopped, cancelled), codes, numbers in zip(
-            *clocks, strict=True
+        out = []
+        codes, numbers = rows.clock_codes.tolist(), rows.clock_numbers.tolist()
+        for row, (_, sla, cycle, goal_index, start, stopped, cancelled) in enumerate(
+            rows.clocks.tolist()
         ):
             goal = None if goal_index < 0 else slas[sla].goals[goal_index]
-            group_names = self.layout.sla_groups[sla]
             groups = {
-                name: self.group(name, codes[j], numbers[j]) for j, name in enumerate(group_names)
+                name: self.groups(name, [codes[row][j]], [numbers[row][j]])[0]
+                for j, name in enumerate(self.layout.sla_groups[sla])
             }
             due = goal.deadline(start) if goal is not None else None
             clock = Clock(sla, cycle, goal, start, due, groups)
             clock.stopped_at = None if stopped == NONE else stopped
             clock.cancelled_at = None if cancelled == NONE else cancelled
-            opened.setdefault(lead, []).append(clock)
-        for lead, lead_clocks in opened.items():
-            lead_clocks.sort(key=lambda c: (c.started_at, c.sla, c.cycle))
-            result(lead).clocks.extend(self.judge(clock) for clock in lead_clocks)
-        for lead in sorted(results):
-            yield results[lead]
+            out.append(clock)
+        return out

@@ -1,4 +1,4 @@
-"""Differential property: generated policies × generated event logs give byte-identical
+"""Differential property: generated policies x generated event logs give byte-identical
 reports on the kernel and the reference replay.
 
 Policies are drawn from a grammar covering what the kernel compiles: stages entered `on`
@@ -22,8 +22,8 @@ from slalang.check import check
 from slalang.data import read_events
 from slalang.diagnostics import Level
 from slalang.evaluate.run import field_specs
-from slalang.plan import compile_program
 from slalang.load import load_text
+from slalang.plan import compile_program
 from tests.engine.differential import assert_same_report
 
 EVENTS = ["form", "view", "download", "touch", "accept", "reject", "feedback", "won", "bye"]
@@ -100,7 +100,7 @@ def _score_atom(draw: Draw, scores: list[str]) -> str:
 
 def _pred(draw: Draw, scores: list[str], depth: int = 0) -> str:
     choice = draw(st.integers(0, 5 if depth < 2 else 2))
-    if choice <= 1 or not scores and choice == 2:
+    if choice <= 1 or (not scores and choice == 2):
         return _field_atom(draw)
     if choice == 2:
         return _score_atom(draw, scores)
