@@ -41,6 +41,7 @@ _EXACT = 2**53
 than Python's exact int/float comparison, so such plans fall back."""
 
 _T = TypeVar("_T")
+_FUNCTIONS = ("ceil", "floor", "abs", "min", "max")
 _COMPARE = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _ARITH = ("+", "-", "*", "/")
 _MASK_BITS = 62
@@ -76,6 +77,7 @@ class Layout:
     facts_per_event: int = 1
     clocks_per_event: int = 1
     handoffs_per_event: int = 1
+    pauses_per_event: int = 1
     rates_per_lead: int = 1
 
 
@@ -309,15 +311,32 @@ class Generator:
                 return out, valid
             self.w(f"{out} = {a} {op} {b}")
             return out, self.bind(_all([ak, bk]))
+        if op in _FUNCTIONS:
+            return self.function(op, [self.numeric(arg) for arg in node["args"]])
         raise Unsupported(f"number expression {op or sorted(node)}")
+
+    def function(self, name: str, args: list[tuple[str, str]]) -> tuple[str, str]:
+        """A number function (LANGUAGE §14.2) as `slalang.functions.evaluator` computes it:
+        `min`/`max` keep the first of equal values, as Python's do. `round` (half away from
+        zero on the decimal text) is not here: plans calling it on the run's numbers fall
+        back to the reference."""
+        valid = self.bind(_all([ok for _, ok in args]))
+        out = self.w.fresh("v")
+        first = args[0][0]
+        if name in ("ceil", "floor"):
+            self.w(f"{out} = np.{name}({first})")
+        elif name == "abs":
+            self.w(f"{out} = abs({first})")
+        else:
+            better = "<" if name == "min" else ">"
+            self.w(f"{out} = {first}")
+            for value, _ in args[1:]:
+                self.w(f"{out} = {value} if {value} {better} {out} else {out}")
+        return out, valid
 
     # ---- the kernel ----------------------------------------------------------------------
 
     def generate(self) -> Source:
-        plan = self.plan
-        for name in ("pause", "resume"):
-            if any(sla.get(name) for sla in plan["slas"]):
-                raise Unsupported(f"SLA `{name}`")
         self.check_shape()
         body = _Writer()
         self.w = body
@@ -327,7 +346,7 @@ class Generator:
         self.w = head
         self.header()
         lines = [*head.lines, *body.lines, "        lead += 1"]
-        lines.append("    return lead, n_st, n_fa, n_ra, n_ck, n_ho")
+        lines.append("    return lead, n_st, n_fa, n_ra, n_ck, n_ho, n_pa")
         return Source("\n".join(lines) + "\n", self.layout)
 
     def check_shape(self) -> None:
@@ -365,6 +384,7 @@ class Generator:
         layout.stages_per_event = max(1, len(plan["stages"]))
         layout.handoffs_per_event = max(1, sum(1 for s in plan["stages"] if s["handoff"]))
         layout.clocks_per_event = max(1, len(plan["slas"]))
+        layout.pauses_per_event = max(1, sum(1 for s in plan["slas"] if s.get("pause")))
         layout.rates_per_lead = max(1, len(self.rates))
         groups: dict[str, set[str]] = {}
         for index, node in self.aggregates:
@@ -398,6 +418,7 @@ class Generator:
                 "ck_gi",
                 "ck_gf",
                 "ho_out",
+                "pa_out",
             ]
         )
         w("import math")
@@ -436,6 +457,7 @@ class Generator:
             "n_ra = 0",
             "n_ck = 0",
             "n_ho = 0",
+            "n_pa = 0",
             "lead = start",
             "while lead < n_leads:",
         ):
@@ -450,6 +472,7 @@ class Generator:
             f"n_ra + {layout.rates_per_lead} > ra_i.shape[0]",
             f"n_ck + size * {layout.clocks_per_event} > ck_i.shape[0]",
             f"n_ho + size * {layout.handoffs_per_event} > ho_out.shape[0]",
+            f"n_pa + size * {layout.pauses_per_event} > pa_out.shape[0]",
             "size > hits.shape[1]",
         ]
         w(f"if {' or '.join(checks)}:")
@@ -602,15 +625,26 @@ class Generator:
         w("n_fa += 1")
 
     def stop_clocks(self) -> None:
-        """Step 3: a running clock whose stop trigger fires is stopped."""
+        """Step 3: a running clock whose stop trigger fires is stopped; then, for a clock
+        still running, an event matching its `resume` or `pause` line is recorded
+        (`pa_out`: clock row, instant, 1 resume | 2 pause). Whether it pauses depends on
+        the deadline in force, which pauses move: the decoder applies them in order with
+        the reference's own `pause` / `end_pause`, as they affect nothing else."""
         w = self.w
-        by_event: dict[str, list[tuple[int, Mapping[str, Any]]]] = {}
+        Stops = list[tuple[int, Mapping[str, Any]]]
+        Marks = list[tuple[int, str, Mapping[str, Any]]]
+        by_event: dict[str, tuple[Stops, Marks]] = {}
         for i, sla in enumerate(self.plan["slas"]):
             for trigger in sla["stop"]:
                 for event in trigger["on"]:
-                    by_event.setdefault(event, []).append((i, trigger))
+                    by_event.setdefault(event, ([], []))[0].append((i, trigger))
+            for kind in ("resume", "pause"):
+                trigger = sla.get(kind)
+                for event in trigger["on"] if trigger else ():
+                    by_event.setdefault(event, ([], []))[1].append((i, kind, trigger))
 
-        def stop(stops: list[tuple[int, Mapping[str, Any]]]) -> None:
+        def stop(rules: tuple[Stops, Marks]) -> None:
+            stops, marks = rules
             for i, trigger in stops:
                 # the predicate's statements land inside the first block: `with` enters
                 # its contexts in order
@@ -620,6 +654,18 @@ class Generator:
                 ):
                     w(f"ck_i[run[{i}], 5] = t")
                     w(f"run[{i}] = -1")
+            for i in sorted({i for i, _, _ in marks}):
+                with w.block(f"if run[{i}] >= 0:"):
+                    w("mark = 0")
+                    for _, kind, trigger in (m for m in marks if m[0] == i):
+                        bit = 1 if kind == "resume" else 2
+                        with w.block(f"if {self.predicate(trigger.get('where'))}:"):
+                            w(f"mark |= {bit}")
+                    with w.block("if mark:"):
+                        w(f"pa_out[n_pa, 0] = run[{i}]")
+                        w("pa_out[n_pa, 1] = t")
+                        w("pa_out[n_pa, 2] = mark")
+                        w("n_pa += 1")
 
         self.switch(by_event, stop)
 

@@ -20,8 +20,8 @@ Entry points (what the partitioning / parallel / report wiring calls):
 The generated function (see `slalang.engine.compile`) has this signature::
 
     kernel(start, offsets, ts, ev, col0.., cod0.., t0.., as_of, hits,
-           st_out, fa_i, fa_f, ra_i, ra_f, ck_i, ck_gi, ck_gf, ho_out)
-      -> (next_lead, n_stages, n_facts, n_rates, n_clocks, n_handoffs)
+           st_out, fa_i, fa_f, ra_i, ra_f, ck_i, ck_gi, ck_gf, ho_out, pa_out)
+      -> (next_lead, n_stages, n_facts, n_rates, n_clocks, n_handoffs, n_pauses)
 
 It replays leads from `start` until one might not fit in the output buffers, and returns
 the first lead it did not replay and how many rows of each buffer it filled:
@@ -33,7 +33,10 @@ the first lead it did not replay and how many rows of each buffer it filled:
   (`NONE`: not reached), group code; `ra_f` float64 [n]: group number;
 - `ck_i` int64 [n, 7]: lead, SLA index, cycle, goal index (-1: none matched), started,
   stopped, cancelled (`NONE`: not); `ck_gi`/`ck_gf` [n, width]: the SLA's group values;
-- `ho_out` int64 [n, 5]: lead, stage index, instant, missing-field bits, failed-check bits.
+- `ho_out` int64 [n, 5]: lead, stage index, instant, missing-field bits, failed-check bits;
+- `pa_out` int64 [n, 3]: row in `ck_i` of a running clock, instant, 1 if the event matches
+  the SLA's `resume` line | 2 if it matches its `pause` line (which of them applies depends
+  on the deadline in force, so the decoder decides, with the reference's own methods).
 
 Deadlines, elapsed time and statuses are not computed in the loop: they depend only on the
 clock's start, end and goal, so the reference `judge` computes them per clock afterwards.
@@ -57,7 +60,6 @@ from slalang.engine.batch import MISSING, Batch
 from slalang.engine.compile import NONE, Layout, Unsupported, generate
 from slalang.evaluate.model import (
     Clock,
-    ClockRecord,
     Fact,
     HandoffRecord,
     LeadResult,
@@ -103,8 +105,8 @@ def _signature(layout: Layout) -> Any:
     inputs += [types.int8[::1]] * len(layout.tables)
     inputs += [i64, i64[:, ::1]]
     outputs = [i64[:, ::1], i64[:, ::1], f64[:, ::1], i64[:, ::1], f64[::1]]
-    outputs += [i64[:, ::1], i64[:, ::1], f64[:, ::1], i64[:, ::1]]
-    returns = types.UniTuple(i64, 6)  # type: ignore[no-untyped-call]
+    outputs += [i64[:, ::1], i64[:, ::1], f64[:, ::1], i64[:, ::1], i64[:, ::1]]
+    returns = types.UniTuple(i64, 7)  # type: ignore[no-untyped-call]
     return returns(*inputs, *outputs)
 
 
@@ -162,6 +164,7 @@ class Rows:
     clock_codes: npt.NDArray[np.int64]
     clock_numbers: npt.NDArray[np.float64]
     handoffs: npt.NDArray[np.int64]
+    pauses: npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,10 +204,11 @@ class Kernel:
         ck_gi = np.empty((len(ck_i), width), np.int64)
         ck_gf = np.empty((len(ck_i), width), np.float64)
         ho = np.empty((rows(layout.handoffs_per_event), 5), np.int64)
-        buffers = (st, fa_i, fa_f, ra_i, ra_f, ck_i, ck_gi, ck_gf, ho)
+        pa = np.empty((rows(layout.pauses_per_event), 3), np.int64)
+        buffers = (st, fa_i, fa_f, ra_i, ra_f, ck_i, ck_gi, ck_gf, ho, pa)
         start, leads = 0, len(batch.lead_ids)
         while start < leads:
-            done, n_st, n_fa, n_ra, n_ck, n_ho = self.function(
+            done, n_st, n_fa, n_ra, n_ck, n_ho, n_pa = self.function(
                 start, offsets, ts, event, *inputs, as_of, hits, *buffers
             )
             if done == start:  # cannot happen: buffers are sized for the longest lead
@@ -219,13 +223,13 @@ class Kernel:
                 ck_gi[:n_ck].copy(),
                 ck_gf[:n_ck].copy(),
                 ho[:n_ho].copy(),
+                pa[:n_pa].copy(),
             )
             start = done
 
     def results(self, batch: Batch, as_of: int) -> Iterator[LeadResult]:
         """The `LeadResult` of every lead with a record, in lead order (see module doc)."""
-        judge = LeadReplay(self.runtime, "", as_of, False).judge
-        decode = _Decoder(batch, self.layout, self.runtime, judge)
+        decode = _Decoder(batch, self.layout, LeadReplay(self.runtime, "", as_of, False))
         for rows in self.rows(batch, as_of):
             yield from decode.leads(rows)
 
@@ -268,14 +272,13 @@ class _Decoder:
         self,
         batch: Batch,
         layout: Layout,
-        runtime: Runtime,
-        judge: Callable[[Clock], ClockRecord],
+        clocks: LeadReplay,
     ) -> None:
         self.batch = batch
         self.layout = layout
-        self.runtime = runtime
-        self.judge = judge
-        self.stage_names = [stage.name for stage in runtime.stages]
+        self.runtime = clocks.rt
+        self.replay = clocks  # its clock methods only: pause, end_pause, judge
+        self.stage_names = [stage.name for stage in self.runtime.stages]
 
     def groups(self, name: str | None, codes: list[int], numbers: list[float]) -> list[Any]:
         """Group values as the reference reads them (`Value`, or a date for a date field)."""
@@ -356,13 +359,19 @@ class _Decoder:
             if span is not None:
                 lead_clocks = clocks[span[0] : span[1]]
                 lead_clocks.sort(key=lambda c: (c.started_at, c.sla, c.cycle))
-                result.clocks.extend(self.judge(clock) for clock in lead_clocks)
+                result.clocks.extend(self.replay.judge(clock) for clock in lead_clocks)
             yield result
 
     def clocks(self, rows: Rows) -> list[Clock]:
+        """The lead's clocks as the reference leaves them at the end of its replay: pauses
+        and resumes applied in order (§14.1), then the stop or cancellation."""
         slas = self.runtime.slas
         out = []
         codes, numbers = rows.clock_codes.tolist(), rows.clock_numbers.tolist()
+        marks: dict[int, list[tuple[int, int]]] = {}
+        for row, at, mark in rows.pauses.tolist():
+            marks.setdefault(row, []).append((at, mark))
+        replay = self.replay
         for row, (_, sla, cycle, goal_index, start, stopped, cancelled) in enumerate(
             rows.clocks.tolist()
         ):
@@ -372,8 +381,18 @@ class _Decoder:
                 for j, name in enumerate(self.layout.sla_groups[sla])
             }
             due = goal.deadline(start) if goal is not None else None
-            clock = Clock(sla, cycle, goal, start, due, groups)
-            clock.stopped_at = None if stopped == NONE else stopped
-            clock.cancelled_at = None if cancelled == NONE else cancelled
+            clock = Clock(sla, cycle, goal, start, due, groups, unpaused_due=due)
+            for at, mark in marks.get(row, ()):
+                if clock.paused_since is not None:
+                    if mark & 1:
+                        replay.end_pause(clock, at)
+                elif mark & 2:
+                    replay.pause(clock, at)
+            if stopped != NONE:
+                replay.end_pause(clock, stopped)
+                clock.stopped_at = stopped
+            elif cancelled != NONE:
+                replay.end_pause(clock, cancelled)
+                clock.cancelled_at = cancelled
             out.append(clock)
         return out

@@ -14,8 +14,7 @@ from slalang.engine.run import evaluate_batch
 from slalang.evaluate.model import LeadResult
 from slalang.evaluate.replay import replay
 from slalang.evaluate.run import Span, evaluate, frame
-from slalang.evaluate.runtime import build_runtime
-from slalang.functions import FUNCTIONS
+from slalang.evaluate.runtime import build_runtime, walk_aggregates
 
 
 def batch_of(plan: Mapping[str, Any], log: EventLog) -> Batch:
@@ -37,9 +36,9 @@ def assert_same_report(
 ) -> dict[str, Any]:
     """Both engines' reports are the same bytes; returns the report. `supported` says
     whether the kernel must run the plan itself (not fall back to the reference); by
-    default, every plan but those using what the kernel does not have yet."""
+    default, every plan but those calling `round` in a rule."""
     if supported is None:
-        supported = not uses_language_1_2(plan)
+        supported = not calls_round(plan)
     reason = supports(plan)
     assert (reason is None) is supported, reason
     expected = evaluate(plan, log, as_of=as_of, span=span, metrics=metrics)
@@ -52,17 +51,16 @@ def assert_same_report(
     return actual
 
 
-def uses_language_1_2(plan: Mapping[str, Any]) -> bool:
-    """Whether the plan pauses clocks or calls number functions on the run's numbers
-    (LANGUAGE §14). The kernel does not generate these yet: it must refuse such a plan
-    whole, and the reference replays it (still the same bytes)."""
-    if any(sla["pause"] is not None or sla["resume"] is not None for sla in plan["slas"]):
-        return True
-    pending: list[Any] = [plan["stages"], plan["scores"], plan["slas"], plan["targets"]]
+def calls_round(plan: Mapping[str, Any]) -> bool:
+    """Whether a rule the kernel evaluates calls `round` on the run's numbers (LANGUAGE
+    §14.2): the one construct the kernel refuses, so the reference replays such a plan
+    (still the same bytes). Targets' goals are computed by the shared reduction."""
+    pending: list[Any] = [plan["stages"], plan["scores"], plan["slas"], plan["recycles"]]
+    pending += [plan["exits"], [node.get("where") for _, node in walk_aggregates(plan)]]
     while pending:
         item = pending.pop()
         if isinstance(item, dict):
-            if item.get("op") in FUNCTIONS:
+            if item.get("op") == "round":
                 return True
             pending.extend(item.values())
         elif isinstance(item, list):

@@ -3,8 +3,9 @@ reports on the kernel and the reference replay.
 
 Policies are drawn from a grammar covering what the kernel compiles: stages entered `on`
 events or `when` a predicate holds, scores with `when` and `per` rules, windows, `at most`
-caps and limits, recycle and exit, handoffs, SLAs with several goals on two calendars (one
-crossing midnight) and calendar goals, and targets of every kind, optionally grouped.
+caps and limits, number functions, recycle and exit, handoffs, SLAs with several goals on
+two calendars (one crossing midnight) and calendar goals, pause and resume, and targets of
+every kind, optionally grouped.
 Event logs put many events on the same instants and around the 2026 DST changes of both
 calendars' zones, with fields set, unset and changed.
 """
@@ -63,6 +64,8 @@ def _field_atom(draw: Draw) -> str:
                 "size != 5",
                 "size / 10 >= 2",
                 "size * 2 - 10 > 90",
+                "floor(size / 7) = 7",
+                "min(size, 100) >= 50",
                 "size is present",
                 "size is missing",
                 'tier = "a"',
@@ -93,6 +96,9 @@ def _score_atom(draw: Draw, scores: list[str]) -> str:
                 f"{score} * 2 >= size",
                 f"{score} / 2 < 15",
                 f"{score} - 5 = 5",
+                f"ceil({score} / 3) >= 4",
+                f"max({score}, size, 20) > 40",
+                f"abs({score} - 20) < 10",
             ]
         )
     )
@@ -192,7 +198,13 @@ def policies(draw: Draw) -> str:
         if not goals:
             goals.append(f"  within {_duration(draw)} when {_pred(draw, scores)}")
         warn = draw(st.sampled_from(["", "  warn at 50%\n"]))
-        body = f"  {start}\n  stop on {_events(draw)}{_where(draw, scores)}\n"
+        stops = draw(st.lists(st.sampled_from(EVENTS), min_size=1, max_size=3, unique=True))
+        body = f"  {start}\n  stop on {', '.join(stops)}{_where(draw, scores)}\n"
+        if draw(st.booleans()):  # events may also stop, or both pause and resume
+            pause = draw(st.lists(st.sampled_from(EVENTS), min_size=1, max_size=3, unique=True))
+            resume = draw(st.lists(st.sampled_from(EVENTS), min_size=1, max_size=3, unique=True))
+            body += f"  pause on {', '.join(pause)}{_where(draw, scores)}\n"
+            body += f"  resume on {', '.join(resume)}{_where(draw, scores)}\n"
         lines.append(f"sla {sla} {{\n{body}" + "\n".join(goals) + f"\n{warn}}}")
     aggregates = [
         f"count(entering {draw(st.sampled_from(entered))})",
