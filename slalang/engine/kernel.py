@@ -95,14 +95,18 @@ def cache_dir() -> Path:
 
 def _signature(layout: Layout) -> Any:
     """The kernel's one numba signature, so it compiles (or loads from the cache) when
-    loaded rather than on its first call. Input arrays are C-contiguous (see `_inputs`)."""
+    loaded rather than on its first call. The batch's arrays come in C-contiguous and
+    read-only (see `_frozen`): a reader may hand over pyarrow memory it cannot write."""
     from numba import types
 
-    i64, f64 = types.int64, types.float64
-    inputs = [i64, i64[::1], i64[::1], types.int32[::1]]
-    inputs += [f64[::1]] * len(layout.numbers)
-    inputs += [types.int32[::1]] * len(layout.codes)
-    inputs += [types.int8[::1]] * len(layout.tables)
+    def frozen(dtype: Any) -> Any:
+        return types.Array(dtype, 1, "C", readonly=True)
+
+    i64, f64, i32 = types.int64, types.float64, types.int32
+    inputs = [i64, frozen(i64), frozen(i64), frozen(i32)]
+    inputs += [frozen(f64)] * len(layout.numbers)
+    inputs += [frozen(i32)] * len(layout.codes)
+    inputs += [frozen(types.int8)] * len(layout.tables)
     inputs += [i64, i64[:, ::1]]
     outputs = [i64[:, ::1], i64[:, ::1], f64[:, ::1], i64[:, ::1], f64[::1]]
     outputs += [i64[:, ::1], i64[:, ::1], f64[:, ::1], i64[:, ::1], i64[:, ::1]]
@@ -181,12 +185,12 @@ class Kernel:
         """The kernel's records, a run of leads at a time, in lead order (each `Rows`
         owns its arrays; the buffers behind them are reused)."""
         layout = self.layout
-        inputs = [np.ascontiguousarray(batch.columns[name].values) for name in layout.numbers]
-        inputs += [np.ascontiguousarray(batch.columns[name].values) for name in layout.codes]
-        inputs += [_table(batch, table.field, table.node) for table in layout.tables]
-        offsets = np.ascontiguousarray(batch.offsets, np.int64)
-        ts = np.ascontiguousarray(batch.ts, np.int64)
-        event = np.ascontiguousarray(batch.event, np.int32)
+        inputs = [_frozen(batch.columns[name].values, np.float64) for name in layout.numbers]
+        inputs += [_frozen(batch.columns[name].values, np.int32) for name in layout.codes]
+        inputs += [_frozen(_table(batch, t.field, t.node), np.int8) for t in layout.tables]
+        offsets = _frozen(batch.offsets, np.int64)
+        ts = _frozen(batch.ts, np.int64)
+        event = _frozen(batch.event, np.int32)
         sizes = np.diff(offsets)
         longest = int(sizes.max()) if len(sizes) else 1
         hits = np.empty((max(1, layout.hit_rules), max(1, longest)), np.int64)
@@ -240,6 +244,14 @@ def load(plan: Mapping[str, Any], *, jit: bool = True) -> Kernel:
     source = generate(plan)
     function = _module(source.text, source.layout, jit)
     return Kernel(plan, source.layout, build_runtime(plan), function, source.text)
+
+
+def _frozen(array: npt.NDArray[Any], dtype: Any) -> npt.NDArray[Any]:
+    """A C-contiguous, read-only view of `array` (copied only when not contiguous or not
+    of `dtype`), the one layout the kernel's signature takes."""
+    view = np.ascontiguousarray(array, dtype).view()
+    view.flags.writeable = False
+    return view
 
 
 def _table(batch: Batch, name: str, node: Mapping[str, Any]) -> npt.NDArray[np.int8]:
