@@ -45,8 +45,8 @@ def load_yaml(text: str, name: str, loader: type[yaml.SafeLoader]) -> tuple[yaml
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
         raise ValueError(f"{name}{line}: invalid YAML: {exc.problem or exc.context}") from None
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{name}: invalid YAML: {exc}") from None
+    except yaml.YAMLError as exc:  # a reader error (a control character) spans lines
+        raise ValueError(f"{name}: invalid YAML: {' '.join(str(exc).split())}") from None
     except RecursionError:
         raise ValueError(f"{name}: invalid YAML: nested too deeply to read") from None
     return node, data
