@@ -236,6 +236,11 @@ def test_an_unchanged_agreement_is_listed_and_a_broken_one_fails_the_step(
 def test_the_monthly_report_covers_every_agreement(pull_request: Path) -> None:
     assert run_step(pull_request, "report", "Evaluate every agreement on last month") == 0
     report = pull_request / "report"
-    assert sorted(p.name for p in report.iterdir()) == ["agreement.json", "agreement.md"]
+    assert sorted(p.name for p in report.iterdir()) == [
+        "agreement.html",
+        "agreement.json",
+        "agreement.md",
+    ]
+    assert "<html" in (report / "agreement.html").read_text(encoding="utf-8").lower()
     summary = (pull_request.parent / "summary.md").read_text(encoding="utf-8")
     assert summary == (report / "agreement.md").read_text(encoding="utf-8")
