@@ -40,12 +40,17 @@ class Totals:
     per SLA and status and `elapsed` lists the response times of stopped clocks, so the
     summaries need no record lists: an engine that streams the records out elsewhere (the
     columnar engine's partitions) merges these and nothing more.
+
+    A sum is kept exactly, as the non-overlapping partials of Shewchuk's algorithm, and read
+    with `math.fsum`: float addition is not associative, so a plain running sum would
+    depend on how the leads were split (jobs, partitions, Spark tasks) and in which order
+    the parts were merged, and the report bytes with it.
     """
 
     stages: list[tuple[str, StageRecord]] = field(default_factory=list)
     clocks: list[tuple[str, ClockRecord]] = field(default_factory=list)
     handoffs: list[tuple[str, HandoffRecord]] = field(default_factory=list)
-    sums: dict[tuple[int, str, Value], float] = field(default_factory=dict)
+    sums: dict[tuple[int, str, Value], list[float]] = field(default_factory=dict)
     cohorts: dict[tuple[int, str, Value], list[int]] = field(default_factory=dict)
     compliance: dict[tuple[int, str, Value], list[int]] = field(default_factory=dict)
     statuses: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -59,8 +64,10 @@ class Totals:
 
     def merge_counts(self, other: Totals) -> None:
         """Add everything but the record lists."""
-        for key, amount in other.sums.items():
-            self.sums[key] = self.sums.get(key, 0.0) + amount
+        for key, partials in other.sums.items():
+            mine = self.sums.setdefault(key, [])
+            for amount in partials:
+                add_exact(mine, amount)
         for mine, theirs in ((self.cohorts, other.cohorts), (self.compliance, other.compliance)):
             for key, (total, hits) in theirs.items():
                 bucket = mine.setdefault(key, [0, 0])
@@ -70,6 +77,23 @@ class Totals:
             self.statuses[status] = self.statuses.get(status, 0) + count
         for sla, times in other.elapsed.items():
             self.elapsed.setdefault(sla, []).extend(times)
+
+
+def add_exact(partials: list[float], amount: float) -> None:
+    """Add `amount` to a sum kept as non-overlapping partials (Shewchuk; the recipe behind
+    `math.fsum`): `math.fsum(partials)` is then the correctly rounded sum of every amount
+    added, whatever the order they came in."""
+    i = 0
+    for other in partials:
+        if abs(amount) < abs(other):
+            amount, other = other, amount
+        high = amount + other
+        low = other - (high - amount)
+        if low:
+            partials[i] = low
+            i += 1
+        amount = high
+    partials[i:] = [amount]
 
 
 class Reducer:
@@ -105,7 +129,7 @@ class Reducer:
         for fact in result.facts:
             if holds(fact.at):
                 key = (fact.probe, self.periods[fact.probe].of(fact.at).key, fact.group)
-                sums[key] = sums.get(key, 0.0) + fact.amount
+                add_exact(sums.setdefault(key, []), fact.amount)
         for rate in result.rates:
             if not holds(rate.reached_source):
                 continue
@@ -243,7 +267,7 @@ Bucket = dict[tuple[int, str, Value], Any]
 def _buckets(totals: Totals, probes: list[int]) -> Bucket:
     """One target's sums, cohorts and compliance counts, keyed by (probe, period, group)."""
     wanted = set(probes)
-    out: Bucket = {k: v for k, v in totals.sums.items() if k[0] in wanted}
+    out: Bucket = {k: math.fsum(v) for k, v in totals.sums.items() if k[0] in wanted}
     out.update({k: tuple(v) for k, v in totals.cohorts.items() if k[0] in wanted})
     out.update({k: tuple(v) for k, v in totals.compliance.items() if k[0] in wanted})
     return out

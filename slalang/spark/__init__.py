@@ -1,0 +1,373 @@
+"""`--engine spark`: the same evaluation on an Apache Spark cluster (RUNNER §6.6).
+
+The driver lists the inputs, has the executors map raw rows to events with the local
+reader's own code (`tasks.ReadTask`), repartitions the events by lead and sorts each
+partition by (lead, input order), has the executors drop repeated event ids and replay each
+lead with the reference replay (`tasks.LeadTask`), and merges the partial accounting and
+totals here. The report is built by the same code as a local run (`evaluate.run.judge`),
+and sums are kept exactly (`aggregate.Totals`), so it is byte-identical to the local
+engine's whatever the partitioning.
+
+PySpark is an optional extra (`pip install 'slalang[spark]'`); this module imports it only
+when a run asks for Spark.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
+from posixpath import basename
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from slalang.data import InputStats
+from slalang.data.events import _NEVER, _Reader
+from slalang.data.mapping import Mapping as SourceMapping
+from slalang.diagnostics import SlalangError
+from slalang.evaluate.aggregate import Totals, Window
+from slalang.evaluate.run import Span, field_specs, judge
+from slalang.spark.tasks import (
+    ERROR,
+    FILE_COLUMN,
+    ROW_COLUMN,
+    SCHEMA,
+    STATS,
+    SUMMARY,
+    LeadTask,
+    ReadTask,
+    Summary,
+    file_key,
+    merge_stats,
+)
+
+Progress = Callable[[int, int], None]
+PARQUET_SUFFIXES = (".parquet", ".parq")
+_PARTITION_BYTES = 64 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class SparkRun:
+    """A report made on Spark, with the input accounting (for warnings and --strict)."""
+
+    report: dict[str, Any]
+    stats: InputStats
+
+
+def session(master: str | None = None) -> Any:
+    """The SparkSession to run on: a new one on `master` (a URL such as `spark://host:7077`
+    or `local[4]`) when given; else the active session (a notebook, `spark-submit`,
+    Databricks); else Spark Connect when `SPARK_REMOTE` is set; else a local one on every
+    core of this machine."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise SlalangError(
+            "--engine spark needs PySpark: pip install 'slalang[spark]'"
+        ) from None
+    if master is None:
+        active = SparkSession.getActiveSession()
+        if active is not None:
+            return active
+        if os.environ.get("SPARK_REMOTE"):
+            return SparkSession.builder.appName("slalang").getOrCreate()
+    builder = SparkSession.builder.appName("slalang").master(master or "local[*]")
+    builder = builder.config("spark.ui.showConsoleProgress", "false")
+    if (master or "local").startswith("local"):
+        # the executors of a local run are this interpreter, with slalang importable
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    return builder.getOrCreate()
+
+
+def evaluate_on_spark(
+    plan: Mapping[str, Any],
+    paths: Sequence[str],
+    *,
+    tables: Sequence[str] = (),
+    mapping: SourceMapping | None = None,
+    timezone: str | None = None,
+    as_of: int | None = None,
+    span: Span = Span(),
+    metrics: Mapping[tuple[str, str], float] | None = None,
+    spark: Any = None,
+    progress: Progress | None = None,
+) -> SparkRun:
+    """The report for event inputs read by Spark: `paths` (files or directories of CSV,
+    CSV.gz, JSON Lines or Parquet, on any file system Spark reads) and `tables` (names in
+    Spark's catalog), read with `mapping` as a local run reads files."""
+    spark = spark if spark is not None else session()
+    mapping = mapping or SourceMapping()
+    fields = field_specs(plan)
+    task = ReadTask(fields, tuple(plan["events"]), mapping, timezone, _cut(as_of), {})
+    inputs = _Inputs(spark, task)
+    for path in paths:
+        inputs.add_path(path)
+    for table in tables:
+        inputs.add_table(table)
+    if not inputs.parts:
+        raise SlalangError("no events to read: give event files or --events-table")
+    with _watching(spark, progress):
+        return _run(spark, plan, inputs, as_of, span, metrics)
+
+
+def _cut(as_of: int | None) -> int:
+    return _NEVER if as_of is None else as_of
+
+
+def _run(
+    spark: Any,
+    plan: Mapping[str, Any],
+    inputs: _Inputs,
+    as_of: int | None,
+    span: Span,
+    metrics: Mapping[tuple[str, str], float] | None,
+) -> SparkRun:
+    mapped = inputs.parts[0]
+    for part in inputs.parts[1:]:
+        mapped = mapped.unionByName(part)
+    leads = mapped.repartition(_partitions(spark, inputs), "lead")
+    leads = leads.sortWithinPartitions("lead", "rank", "line", "ord")
+    leads = leads.persist()
+    try:
+        task = LeadTask(inputs.names)
+        stats = _accounting(leads.mapInArrow(task.summarize, SCHEMA).collect(), inputs)
+
+        def replay_leads(cut: int, window: Window) -> Totals:
+            rows = leads.mapInArrow(partial(task.replay, plan, cut, window), SCHEMA)
+            totals = Totals()
+            for row in rows.select("blob").toLocalIterator():
+                totals.merge(pickle.loads(row.blob))
+            return totals
+
+        report = judge(plan, stats, replay_leads, as_of=as_of, span=span, metrics=metrics)
+    finally:
+        leads.unpersist()
+    return SparkRun(report, stats)
+
+
+def _partitions(spark: Any, inputs: _Inputs) -> int:
+    """Lead partitions: one per 64 MB of input (a partition's timelines are held while it is
+    summarised and replayed), and at least one per core the cluster has."""
+    try:
+        cores = int(spark.sparkContext.defaultParallelism)
+    except Exception:  # Spark Connect: no SparkContext on the client
+        cores = int(spark.conf.get("spark.sql.shuffle.partitions", "200"))
+    return max(cores, inputs.size // _PARTITION_BYTES + 1)
+
+
+def _accounting(rows: list[Any], inputs: _Inputs) -> InputStats:
+    """The reading tasks' counts and the partitions' summaries as the report's accounting;
+    the first error in input order, if any task met one, is the run's error."""
+    errors: list[tuple[int, str]] = []
+    parts: list[InputStats] = []
+    summaries: list[Summary] = []
+    for row in rows:
+        value = pickle.loads(row.blob)
+        if row.tag == ERROR:
+            errors.append((row.rank if row.rank is not None else 0, value))
+        elif row.tag == STATS:
+            parts.append(value)
+        elif row.tag == SUMMARY:
+            summaries.append(value)
+    if errors:
+        raise SlalangError(min(errors)[1])
+    stats = merge_stats(parts, {name: rank for rank, name in enumerate(inputs.names)})
+    duplicates = sum(s.duplicates for s in summaries)
+    stats.duplicates += duplicates
+    stats.events -= duplicates
+    stats.leads = sum(s.leads for s in summaries)
+    firsts = [s.first_ts for s in summaries if s.first_ts is not None]
+    lasts = [s.last_ts for s in summaries if s.last_ts is not None]
+    stats.first_ts = min(firsts) if firsts else None
+    stats.last_ts = max(lasts) if lasts else None
+    return stats
+
+
+class _Inputs:
+    """The inputs as DataFrames of mapped rows (tasks.SCHEMA), and every input file's rank
+    and name in input order: the order of the arguments, then of the paths in a directory."""
+
+    def __init__(self, spark: Any, task: ReadTask) -> None:
+        self.spark = spark
+        self.task = task
+        self.files: dict[str, tuple[int, str]] = {}
+        self.names: list[str] = []
+        self.parts: list[Any] = []
+        self.size = 0
+
+    def _rank(self, uri: str, name: str) -> None:
+        self.files[file_key(uri)] = (len(self.names), name)
+        self.names.append(name)
+
+    def _task(self) -> ReadTask:
+        return ReadTask(
+            self.task.fields,
+            self.task.events,
+            self.task.mapping,
+            self.task.timezone,
+            self.task.cut,
+            dict(self.files),
+        )
+
+    def add_path(self, path: str) -> None:
+        text: list[str] = []
+        typed: dict[int, list[str]] = {}
+        mapping = self.task.mapping
+        for uri, size in _listing(self.spark, path):
+            self.size += size
+            name = _display(path, uri)
+            self._rank(uri, name)
+            if uri.lower().endswith(PARQUET_SUFFIXES):
+                source = mapping.source_for(name)
+                index = mapping.sources.index(source) if mapping.sources else 0
+                typed.setdefault(index, []).append(uri)
+            else:
+                mapping.source_for(name)  # a file no source reads fails before Spark starts
+                text.append(uri)
+        task = self._task()
+        if text:
+            frame = self.spark.read.format("binaryFile").load(text).select("path", "content")
+            self.parts.append(frame.mapInArrow(task.read_files, SCHEMA))
+        for index, group in typed.items():
+            frame = self.spark.read.parquet(*group)
+            self._add_typed(frame, index, self.files[file_key(group[0])][1], task)
+
+    def add_table(self, table: str) -> None:
+        try:
+            frame = self.spark.table(table)
+        except Exception as exc:
+            raise SlalangError(f"{table}: cannot read the events table: {_first_line(exc)}") from None
+        source = self.task.mapping.source_for(table)
+        index = self.task.mapping.sources.index(source) if self.task.mapping.sources else 0
+        self._rank("", table)
+        try:
+            files = sorted(frame.inputFiles())
+        except Exception:
+            files = []
+        for uri in files:
+            self._rank(uri, f"{table}[{basename(unquote(urlparse(uri).path))}]")
+        self._add_typed(frame, index, table, self._task())
+
+    def _add_typed(self, frame: Any, index: int, name: str, task: ReadTask) -> None:
+        from pyspark.sql import functions as F
+
+        header = list(frame.columns)
+        reader = _Reader(task.fields, task.events, task.mapping, task.timezone, task.cut)
+        reader.use(task.mapping.sources[index] if task.mapping.sources else task.mapping)
+        reader.layout(header, name)  # a header that cannot work fails before Spark starts
+        try:
+            located = frame.select(
+                "*",
+                F.col("_metadata.file_path").alias(FILE_COLUMN),
+                F.col("_metadata.row_index").alias(ROW_COLUMN),
+            )
+            located.schema  # noqa: B018 - resolving the plan tells whether _metadata exists
+        except Exception:
+            # a source without files (a view, a JDBC table): rows in Spark's read order
+            located = frame.select(
+                "*",
+                F.lit("").alias(FILE_COLUMN),
+                F.monotonically_increasing_id().alias(ROW_COLUMN),
+            )
+        self.parts.append(located.mapInArrow(partial(task.read_columns, index, header), SCHEMA))
+
+
+def _listing(spark: Any, path: str) -> list[tuple[str, int]]:
+    """Every file a path names (itself, or the files of a directory) as Spark names it (a
+    URI), with its size, sorted by name."""
+    try:
+        rows = spark.read.format("binaryFile").load(path).select("path", "length").collect()
+    except Exception as exc:
+        raise SlalangError(f"{path}: cannot read events: {_first_line(exc)}") from None
+    if not rows:
+        raise SlalangError(f"{path}: cannot read events: no files in it")
+    return sorted((row.path, row.length) for row in rows)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _display(given: str, uri: str) -> str:
+    """The name a local run gives a file: the path as given, or the given directory joined
+    with the file's place in it; an input on another file system keeps its URI."""
+    if "://" in given or given.startswith("file:"):
+        base = given.rstrip("/")
+        return given if uri.rstrip("/") == base else given.rstrip("/") + uri[len(base) :]
+    local = unquote(urlparse(uri).path)
+    root = os.path.abspath(given)
+    if local == root:
+        return given
+    return os.path.join(given, os.path.relpath(local, root))
+
+
+@contextmanager
+def _watching(spark: Any, progress: Progress | None) -> Iterator[None]:
+    """Report Spark's own job progress (tasks done of tasks known, over the run's jobs)
+    while the body runs; Spark Connect reports through its progress handler."""
+    if progress is None:
+        yield
+        return
+    tracker = _tracker(spark)
+    if tracker is None:
+        yield from _connect_progress(spark, progress)
+        return
+    group = f"slalang-{os.getpid()}-{id(progress)}"
+    spark.sparkContext.setJobGroup(group, "slalang evaluate")
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.wait(0.5):
+            done = total = 0
+            for job in tracker.getJobIdsForGroup(group):
+                info = tracker.getJobInfo(job)
+                for stage in info.stageIds if info is not None else ():
+                    stage_info = tracker.getStageInfo(stage)
+                    if stage_info is not None:
+                        done += stage_info.numCompletedTasks
+                        total += stage_info.numTasks
+            if total:
+                progress(done, total)
+
+    thread = threading.Thread(target=poll, name="slalang-spark-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+
+
+def _tracker(spark: Any) -> Any:
+    try:
+        return spark.sparkContext.statusTracker()
+    except Exception:  # Spark Connect has no SparkContext on the client
+        return None
+
+
+def _connect_progress(spark: Any, progress: Progress) -> Iterator[None]:
+    register = getattr(spark, "registerProgressHandler", None)
+    if register is None:
+        yield
+        return
+
+    def handler(stages: Any, *_: Any, **__: Any) -> None:
+        total = sum(stage.num_tasks for stage in stages)
+        if total:
+            progress(sum(stage.num_completed_tasks for stage in stages), total)
+
+    register(handler)
+    try:
+        yield
+    finally:
+        spark.removeProgressHandler(handler)
+
+
+__all__ = ["SparkRun", "evaluate_on_spark", "session"]
