@@ -167,6 +167,9 @@ class Policy:
         strict: bool = False,
         engine: str = "local",
         jobs: int | None = None,
+        spark_master: str | None = None,
+        tables: Sequence[str] = (),
+        spark: Any = None,
         progress: Callable[[int, int], None] | None = None,
         on_warning: Warn | None = None,
         clock: Clock | None = None,
@@ -180,7 +183,12 @@ class Policy:
         replaces the wall clock for `now` and relative periods. `engine` is `local` (the
         columnar engine on every core, or `jobs` of them, for inputs of some size) or
         `reference` (the Python replay); both give the same report (docs/engine.md).
+        `engine="spark"` runs on Apache Spark (`spark`, a SparkSession; else one on
+        `spark_master`, the active one, or SPARK_REMOTE), reading `events` paths and
+        `tables` with Spark: the same report again, made on a cluster (docs/spark.md).
         """
+        from slalang.data import load_mapping
+        from slalang.data.duckdb_source import is_database, query_sources
         from slalang.engine.choose import chooses_local
         from slalang.evaluate.run import evaluate
 
@@ -192,9 +200,28 @@ class Policy:
         values = _metrics(metrics)
         if plan["metrics"] and values is None:
             warn("the policy uses metrics but no metrics file was given")
-        inputs = _inputs(events)
-        if chooses_local(engine, inputs.paths):
-            from slalang.data import load_mapping
+        if engine == "spark":
+            return self._on_spark(
+                events,
+                mapping,
+                timezone,
+                span,
+                values,
+                strict,
+                spark_master,
+                tables,
+                spark,
+                progress,
+                warn,
+                warnings,
+            )
+        if tables:
+            raise SlalangError("tables (--events-table) are read with the Spark engine only")
+        loaded = load_mapping(os.fspath(mapping)) if mapping else None
+        queries = loaded is not None and bool(query_sources(loaded))
+        inputs = _Inputs([], None) if queries and _no_items(events) else _inputs(events)
+        columnar = not queries and not any(is_database(path) for path in inputs.paths)
+        if columnar and chooses_local(engine, inputs.paths):
             from slalang.engine.local import evaluate_files
 
             data = evaluate_files(
@@ -217,6 +244,42 @@ class Policy:
             plan, log, as_of=cutoff, span=window, metrics=values, progress=progress, jobs=jobs or 1
         )
         return Report(data, tuple(warnings), plan, log.leads, self.plan_sources, id_column(mapping))
+
+    def _on_spark(
+        self,
+        events: Events,
+        mapping: str | os.PathLike[str] | None,
+        timezone: str | None,
+        span: tuple[int | None, Any],
+        metrics: Mapping[tuple[str, str], float] | None,
+        strict: bool,
+        master: str | None,
+        tables: Sequence[str],
+        spark: Any,
+        progress: Callable[[int, int], None] | None,
+        warn: Warn,
+        warnings: list[str],
+    ) -> Report:
+        """`evaluate` with `engine="spark"` (slalang.spark)."""
+        from slalang.data import load_mapping
+        from slalang.spark import evaluate_on_spark, session
+
+        paths = _spark_paths(events, tables)
+        cutoff, window = span
+        run = evaluate_on_spark(
+            self.plan,
+            paths,
+            tables=tables,
+            mapping=load_mapping(os.fspath(mapping)) if mapping else None,
+            timezone=timezone,
+            as_of=cutoff,
+            span=window,
+            metrics=metrics,
+            spark=spark if spark is not None else session(master),
+            progress=progress,
+        )
+        _check_input(run.stats, strict, warn)
+        return Report(run.report, tuple(warnings), self.plan)
 
     def span(
         self,
@@ -291,6 +354,7 @@ def diff_policies(
     timezone: str | None = None,
     engine: str = "local",
     jobs: int | None = None,
+    spark_master: str | None = None,
     on_warning: Warn | None = None,
     clock: Clock | None = None,
 ) -> dict[str, Any]:
@@ -303,6 +367,8 @@ def diff_policies(
     from slalang.diff import compare, merged_inputs
     from slalang.evaluate.run import evaluate
 
+    if engine == "spark" or spark_master is not None:
+        raise SlalangError("engine `spark`: only evaluate runs on Spark so far")
     warn = on_warning or (lambda _: None)
     cutoff, window = new.span(as_of, start, end, period, clock=clock)
     values = _metrics(metrics)
@@ -621,6 +687,24 @@ def _metrics(
     if metrics is None or isinstance(metrics, Mapping):
         return metrics
     return read_metrics(os.fspath(metrics))
+
+
+def _spark_paths(events: Events, tables: Sequence[str]) -> list[str]:
+    """The paths Spark reads: files or directories it can reach, never standard input or
+    rows in memory."""
+    if tables and _no_items(events):
+        return []
+    items = [events] if isinstance(events, str | os.PathLike) else list(events or ())
+    if not all(isinstance(item, str | os.PathLike) for item in items):
+        raise SlalangError("the Spark engine reads paths or tables, not rows in memory")
+    paths = [os.fspath(item) for item in items]
+    if "-" in paths:
+        raise SlalangError("the Spark engine reads paths Spark can reach, not standard input (`-`)")
+    return paths
+
+
+def _no_items(events: Events) -> bool:
+    return events is None or (isinstance(events, list | tuple) and not events)
 
 
 class _Inputs(NamedTuple):

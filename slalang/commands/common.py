@@ -72,13 +72,15 @@ def checked_policy(path: str, root: Path | None) -> Policy:
     return policy
 
 
-def progress() -> Callable[[int, int], None] | None:
-    """Progress on stderr for a person watching a long run; never in a pipe or a log."""
+def progress(what: str | None = None) -> Callable[[int, int], None] | None:
+    """Progress on stderr for a person watching a long run; never in a pipe or a log.
+    `what` words it with `{done}` and `{total}` (default: leads replayed)."""
     if not sys.stderr.isatty():
         return None
+    wording = what or "replayed {done:,} of {total:,} leads"
 
     def show(done: int, total: int) -> None:
-        click.echo(f"\rreplayed {done:,} of {total:,} leads", err=True, nl=False)
+        click.echo("\r" + wording.format(done=done, total=total), err=True, nl=False)
         if done == total:
             click.echo("", err=True)
 

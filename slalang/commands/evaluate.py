@@ -27,8 +27,16 @@ HIDE_EMPTY_BY_DEFAULT = ("table", "html")
 
 @click.command("evaluate", cls=Configured, arguments=POLICY_AND_EVENTS)
 @click.argument("policy")
-@click.argument("events", nargs=-1, required=True)
+@click.argument("events", nargs=-1)
 @data_options
+@click.option(
+    "--events-table",
+    "tables",
+    multiple=True,
+    metavar="NAME",
+    help="With --engine spark: read events from this table of Spark's catalog (a Delta or "
+    "warehouse table, a view); may be repeated, and given beside EVENTS paths.",
+)
 @click.option(
     "--format",
     "fmt",
@@ -75,6 +83,7 @@ def evaluate_command(
     policy: str,
     events: tuple[str, ...],
     data: DataOptions,
+    tables: tuple[str, ...],
     fmt: str,
     output: Path | None,
     fail_on: str,
@@ -88,7 +97,9 @@ def evaluate_command(
     """Replay lead event logs against a policy and report who missed what, when, by how much.
 
     POLICY is a .sla file or a compiled plan (.json); EVENTS are CSV, CSV.gz or JSON Lines
-    files, or - for standard input.
+    files, or - for standard input; a DuckDB database is read through the mapping's
+    `query` sources. With --engine spark, EVENTS are any path Spark reads (local, s3://,
+    abfss://; a file or a directory; CSV, JSON Lines or Parquet).
 
     \b
     Example:
@@ -103,8 +114,11 @@ def evaluate_command(
             events,
             **asdict(data),
             **asdict(engine),
+            tables=tables,
             strict=strict,
-            progress=progress(),
+            progress=progress(
+                "Spark: {done:,} of {total:,} tasks done" if engine.engine == "spark" else None
+            ),
             on_warning=warn,
         )
         .select(rules, owners)

@@ -123,6 +123,7 @@ class EngineOptions:
 
     engine: str = "local"
     jobs: int | None = None
+    spark_master: str | None = None
 
 
 engine_options = _bundle(
@@ -131,17 +132,24 @@ engine_options = _bundle(
     [
         click.option(
             "--engine",
-            type=click.Choice(["local", "reference"]),
+            type=click.Choice(["local", "reference", "spark"]),
             default="local",
             show_default=True,
             help="`local`: the columnar engine, on every core (small inputs take the "
-            "reference replay); `reference`: the Python replay. Same report either way.",
+            "reference replay); `reference`: the Python replay; `spark`: an Apache Spark "
+            "cluster (the active session, --spark-master, or SPARK_REMOTE; the `spark` "
+            "extra). Same report either way.",
         ),
         click.option(
             "--jobs",
             type=click.IntRange(min=1),
             default=None,
             help="Processes to use (default: every core). The report is the same.",
+        ),
+        click.option(
+            "--spark-master",
+            metavar="URL",
+            help="With --engine spark: the cluster to run on (spark://host:7077, yarn, local[4]).",
         ),
     ],
 )

@@ -103,4 +103,3 @@ class NumberedRows:
         for row, number in zip(self._rows, self._numbers, strict=True):
             self.line_num = number
             yield row
-

@@ -4,9 +4,9 @@ The driver lists the inputs, has the executors map raw rows to events with the l
 reader's own code (`tasks.ReadTask`), repartitions the events by lead and sorts each
 partition by (lead, input order), has the executors drop repeated event ids and replay each
 lead with the reference replay (`tasks.LeadTask`), and merges the partial accounting and
-totals here. The report is built by the same code as a local run (`evaluate.run.judge`),
-and sums are kept exactly (`aggregate.Totals`), so it is byte-identical to the local
-engine's whatever the partitioning.
+totals here. The report is built by the same code as a local run (`evaluate.run.frame`,
+`report`), and sums are kept exactly (`aggregate.Totals`), so it is byte-identical to the
+local engine's whatever the partitioning.
 
 PySpark is an optional extra (`pip install 'slalang[spark]'`); this module imports it only
 when a run asks for Spark.
@@ -30,8 +30,8 @@ from slalang.data import InputStats
 from slalang.data.events import _NEVER, _Reader
 from slalang.data.mapping import Mapping as SourceMapping
 from slalang.diagnostics import SlalangError
-from slalang.evaluate.aggregate import Totals, Window
-from slalang.evaluate.run import Span, field_specs, judge
+from slalang.evaluate.aggregate import Totals
+from slalang.evaluate.run import Span, field_specs, frame, report
 from slalang.spark.tasks import (
     ERROR,
     FILE_COLUMN,
@@ -48,7 +48,6 @@ from slalang.spark.tasks import (
 
 Progress = Callable[[int, int], None]
 PARQUET_SUFFIXES = (".parquet", ".parq")
-_PARTITION_BYTES = 64 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +66,7 @@ def session(master: str | None = None) -> Any:
     try:
         from pyspark.sql import SparkSession
     except ImportError:
-        raise SlalangError(
-            "--engine spark needs PySpark: pip install 'slalang[spark]'"
-        ) from None
+        raise SlalangError("--engine spark needs PySpark: pip install 'slalang[spark]'") from None
     if master is None:
         active = SparkSession.getActiveSession()
         if active is not None:
@@ -92,7 +89,7 @@ def evaluate_on_spark(
     mapping: SourceMapping | None = None,
     timezone: str | None = None,
     as_of: int | None = None,
-    span: Span = Span(),
+    span: Span | None = None,
     metrics: Mapping[tuple[str, str], float] | None = None,
     spark: Any = None,
     progress: Progress | None = None,
@@ -112,7 +109,7 @@ def evaluate_on_spark(
     if not inputs.parts:
         raise SlalangError("no events to read: give event files or --events-table")
     with _watching(spark, progress):
-        return _run(spark, plan, inputs, as_of, span, metrics)
+        return _run(spark, plan, inputs, as_of, span or Span(), metrics)
 
 
 def _cut(as_of: int | None) -> int:
@@ -130,34 +127,32 @@ def _run(
     mapped = inputs.parts[0]
     for part in inputs.parts[1:]:
         mapped = mapped.unionByName(part)
-    leads = mapped.repartition(_partitions(spark, inputs), "lead")
+    leads = mapped.repartition(_partitions(spark), "lead")
     leads = leads.sortWithinPartitions("lead", "rank", "line", "ord")
     leads = leads.persist()
     try:
         task = LeadTask(inputs.names)
         stats = _accounting(leads.mapInArrow(task.summarize, SCHEMA).collect(), inputs)
-
-        def replay_leads(cut: int, window: Window) -> Totals:
-            rows = leads.mapInArrow(partial(task.replay, plan, cut, window), SCHEMA)
-            totals = Totals()
-            for row in rows.select("blob").toLocalIterator():
-                totals.merge(pickle.loads(row.blob))
-            return totals
-
-        report = judge(plan, stats, replay_leads, as_of=as_of, span=span, metrics=metrics)
+        judged = frame(stats, as_of, span)
+        replayed = leads.mapInArrow(
+            partial(task.replay, plan, judged.as_of, judged.window), SCHEMA
+        ).select("blob")
+        totals = Totals()
+        for row in replayed.toLocalIterator():
+            totals.merge(pickle.loads(row.blob))
+        made = report(plan, totals, stats, judged, metrics)
     finally:
         leads.unpersist()
-    return SparkRun(report, stats)
+    return SparkRun(made, stats)
 
 
-def _partitions(spark: Any, inputs: _Inputs) -> int:
-    """Lead partitions: one per 64 MB of input (a partition's timelines are held while it is
-    summarised and replayed), and at least one per core the cluster has."""
+def _partitions(spark: Any) -> int:
+    """Lead partitions: two per core of the cluster (a partition is streamed lead by lead,
+    so its size bounds no memory; more partitions only balance the load)."""
     try:
-        cores = int(spark.sparkContext.defaultParallelism)
+        return 2 * int(spark.sparkContext.defaultParallelism)
     except Exception:  # Spark Connect: no SparkContext on the client
-        cores = int(spark.conf.get("spark.sql.shuffle.partitions", "200"))
-    return max(cores, inputs.size // _PARTITION_BYTES + 1)
+        return int(spark.conf.get("spark.sql.shuffle.partitions", "200"))
 
 
 def _accounting(rows: list[Any], inputs: _Inputs) -> InputStats:
@@ -198,7 +193,6 @@ class _Inputs:
         self.files: dict[str, tuple[int, str]] = {}
         self.names: list[str] = []
         self.parts: list[Any] = []
-        self.size = 0
 
     def _rank(self, uri: str, name: str) -> None:
         self.files[file_key(uri)] = (len(self.names), name)
@@ -218,8 +212,7 @@ class _Inputs:
         text: list[str] = []
         typed: dict[int, list[str]] = {}
         mapping = self.task.mapping
-        for uri, size in _listing(self.spark, path):
-            self.size += size
+        for uri in _listing(self.spark, path):
             name = _display(path, uri)
             self._rank(uri, name)
             if uri.lower().endswith(PARQUET_SUFFIXES):
@@ -241,7 +234,9 @@ class _Inputs:
         try:
             frame = self.spark.table(table)
         except Exception as exc:
-            raise SlalangError(f"{table}: cannot read the events table: {_first_line(exc)}") from None
+            raise SlalangError(
+                f"{table}: cannot read the events table: {_first_line(exc)}"
+            ) from None
         source = self.task.mapping.source_for(table)
         index = self.task.mapping.sources.index(source) if self.task.mapping.sources else 0
         self._rank("", table)
@@ -277,16 +272,16 @@ class _Inputs:
         self.parts.append(located.mapInArrow(partial(task.read_columns, index, header), SCHEMA))
 
 
-def _listing(spark: Any, path: str) -> list[tuple[str, int]]:
+def _listing(spark: Any, path: str) -> list[str]:
     """Every file a path names (itself, or the files of a directory) as Spark names it (a
-    URI), with its size, sorted by name."""
+    URI), sorted (listed by the driver, no job)."""
     try:
-        rows = spark.read.format("binaryFile").load(path).select("path", "length").collect()
+        files = spark.read.format("binaryFile").load(path).inputFiles()
     except Exception as exc:
         raise SlalangError(f"{path}: cannot read events: {_first_line(exc)}") from None
-    if not rows:
+    if not files:
         raise SlalangError(f"{path}: cannot read events: no files in it")
-    return sorted((row.path, row.length) for row in rows)
+    return sorted(files)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -191,7 +191,7 @@ def _has_binary(batch: Any, header: list[str], pa: Any) -> bool:
 
 
 def _stream(content: bytes) -> io.BufferedReader:
-    raw = io.BufferedReader(io.BytesIO(content))
+    raw: io.BufferedReader = io.BufferedReader(io.BytesIO(content))
     if raw.peek(2)[:2] == _GZIP_MAGIC:
         return io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"))
     return raw
