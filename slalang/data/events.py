@@ -49,10 +49,10 @@ from slalang.data.values import (
 from slalang.diagnostics import SlalangError
 from slalang.memory import gc_paused
 
-_EXAMPLES = 20
+EXAMPLES = 20
 _VALUE_SHOWN = 200  # characters of a bad value kept as its example
 _NO_FIELDS: AbstractMapping[str, FieldValue] = MappingProxyType({})
-_NEVER = sys.maxsize  # the as-of cut-off when there is none: no event is after it
+NEVER = sys.maxsize  # the as-of cut-off when there is none: no event is after it
 
 
 class _Rows(Protocol):
@@ -101,9 +101,12 @@ class _Profile:
     assumed: LocalClock | None
 
 
-class _Reader:
+class Reader:
     """The state shared across the inputs of one read: timelines, counts, sequence; and the
-    profile of the source being read (the mapping itself, or the source its file matched)."""
+    profile of the source being read (the mapping itself, or the source its file matched).
+
+    Public so other engines read with the same rules: the Spark engine's tasks drive it over
+    the rows Spark hands them (`slalang.spark.tasks`)."""
 
     def __init__(
         self,
@@ -291,7 +294,7 @@ class _Reader:
     def reject(self, line: int, reason: str, detail: str) -> None:
         rejected = self.stats.rejected
         rejected[reason] = rejected.get(reason, 0) + 1
-        if len(self.stats.rejected_examples) < _EXAMPLES:
+        if len(self.stats.rejected_examples) < EXAMPLES:
             self.stats.rejected_examples.append(Rejection(self.file, line, reason, detail))
 
     def reject_line(self, line: int, reason: str, detail: str) -> None:
@@ -337,7 +340,7 @@ class _Reader:
     def bad_value(self, line: int, name: str, cell: str, reason: str) -> None:
         counts = self.stats.bad_values.setdefault(name, {})
         counts[reason] = counts.get(reason, 0) + 1
-        if len(self.stats.bad_value_examples) < _EXAMPLES:
+        if len(self.stats.bad_value_examples) < EXAMPLES:
             example = BadValue(self.file, line, name, printable(cell, _VALUE_SHOWN), reason)
             self.stats.bad_value_examples.append(example)
 
@@ -529,9 +532,9 @@ class _Reader:
         self.use(self.root.source_for(path))
         self.file = name = display_name(path)
         with ExitStack() as closing:
-            self._read_stream(path, name, open_binary(path, stdin, closing))
+            self.read_stream(path, name, open_binary(path, stdin, closing))
 
-    def _read_stream(self, path: str, name: str, stream: io.BufferedReader) -> None:
+    def read_stream(self, path: str, name: str, stream: io.BufferedReader) -> None:
         encoding = self.mapping.encoding
         try:
             if detect_format(path, stream) == "jsonl":
@@ -568,7 +571,7 @@ class _Reader:
         duplicates = 0
         for timeline in self.leads.values():
             if self.has_ids:
-                duplicates += _drop_duplicates(timeline)
+                duplicates += drop_duplicates(timeline)
             # events were appended in seq order, so a stable sort on ts keeps ties in input
             # order; tuples compare on (ts, seq) and seq is unique, so this is that sort
             timeline.sort()
@@ -581,12 +584,16 @@ class _Reader:
         stats.events -= duplicates
         stats.leads = len(self.leads)
         stats.first_ts, stats.last_ts = first, last
-        if any(p.assumed is not None and p.assumed.offsets for p in self.profiles.values()):
-            stats.timezone_assumed = self.default_timezone
+        self.note_assumed_zone()
         return EventLog(dict(self.leads), stats)
 
+    def note_assumed_zone(self) -> None:
+        """Record the agreement's zone in the counts if some timestamp was read in it."""
+        if any(p.assumed is not None and p.assumed.offsets for p in self.profiles.values()):
+            self.stats.timezone_assumed = self.default_timezone
 
-def _drop_duplicates(timeline: list[Event]) -> int:
+
+def drop_duplicates(timeline: list[Event]) -> int:
     """Keep the first event of each id in a lead's timeline (still in input order); return
     how many were dropped.
 
@@ -692,8 +699,8 @@ def read_events(
     if sum(1 for path in paths if path == "-") > 1:
         raise SlalangError("`-` (standard input) can be read only once")
     mapping = mapping or Mapping()
-    cut = _NEVER if as_of is None else _epoch(as_of)
-    reader = _Reader(fields, events, mapping, timezone, cut, default_timezone)
+    cut = NEVER if as_of is None else _epoch(as_of)
+    reader = Reader(fields, events, mapping, timezone, cut, default_timezone)
     with gc_paused():
         for path in paths:
             reader.read_input(path, _stdin(stdin) if path == "-" else None)

@@ -14,6 +14,7 @@ when a run asks for Spark.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import sys
@@ -27,7 +28,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from slalang.data import InputStats
-from slalang.data.events import _NEVER, _Reader
+from slalang.data.events import NEVER
 from slalang.data.mapping import Mapping as SourceMapping
 from slalang.diagnostics import SlalangError
 from slalang.evaluate.aggregate import Totals
@@ -100,7 +101,8 @@ def evaluate_on_spark(
     spark = spark if spark is not None else session()
     mapping = mapping or SourceMapping()
     fields = field_specs(plan)
-    task = ReadTask(fields, tuple(plan["events"]), mapping, timezone, _cut(as_of), {})
+    zone = plan["policy"]["timezone"]
+    task = ReadTask(fields, tuple(plan["events"]), mapping, timezone, _cut(as_of), zone, {})
     inputs = _Inputs(spark, task)
     for path in paths:
         inputs.add_path(path)
@@ -113,7 +115,7 @@ def evaluate_on_spark(
 
 
 def _cut(as_of: int | None) -> int:
-    return _NEVER if as_of is None else as_of
+    return NEVER if as_of is None else as_of
 
 
 def _run(
@@ -199,14 +201,7 @@ class _Inputs:
         self.names.append(name)
 
     def _task(self) -> ReadTask:
-        return ReadTask(
-            self.task.fields,
-            self.task.events,
-            self.task.mapping,
-            self.task.timezone,
-            self.task.cut,
-            dict(self.files),
-        )
+        return dataclasses.replace(self.task, files=dict(self.files))
 
     def add_path(self, path: str) -> None:
         text: list[str] = []
@@ -252,7 +247,7 @@ class _Inputs:
         from pyspark.sql import functions as F
 
         header = list(frame.columns)
-        reader = _Reader(task.fields, task.events, task.mapping, task.timezone, task.cut)
+        reader = task.reader()
         reader.use(task.mapping.sources[index] if task.mapping.sources else task.mapping)
         reader.layout(header, name)  # a header that cannot work fails before Spark starts
         try:

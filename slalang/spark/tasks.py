@@ -18,14 +18,13 @@ import gzip
 import io
 import pickle
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from slalang.data.events import _CLEAN, _drop_duplicates, _Reader
-from slalang.data.events import _EXAMPLES as EXAMPLES
-from slalang.data.log import Event, InputStats, Rejection
+from slalang.data.events import EXAMPLES, Reader, drop_duplicates
+from slalang.data.log import BadValue, Event, InputStats, Rejection
 from slalang.data.mapping import Mapping as SourceMapping
 from slalang.data.typed_rows import NumberedRows, batch_rows
 from slalang.data.values import FieldSpec, FieldValue
@@ -106,17 +105,20 @@ class ReadTask:
     mapping: SourceMapping
     timezone: str | None
     cut: int
+    default_timezone: str
     files: Mapping[str, tuple[int, str]]
 
-    def _reader(self) -> _Reader:
-        return _Reader(self.fields, self.events, self.mapping, self.timezone, self.cut)
+    def reader(self) -> Reader:
+        return Reader(
+            self.fields, self.events, self.mapping, self.timezone, self.cut, self.default_timezone
+        )
 
     def read_files(self, batches: Iterator[Any]) -> Iterator[Any]:
         """Whole text files (Spark's binaryFile rows: path, content), each read as a local
         run reads it."""
-        reader = self._reader()
+        reader = self.reader()
         out = _Out()
-        examples: list[Rejection] = []
+        examples = Examples()
         with gc_paused():
             for batch in batches:
                 for uri, content in zip(
@@ -128,14 +130,13 @@ class ReadTask:
                     try:
                         reader.use(self.mapping.source_for(name))
                         reader.file = name
-                        reader._read_stream(name, name, _stream(content))
+                        reader.read_stream(name, name, _stream(content))
                     except SlalangError as exc:
                         out.add(ERROR, rank=rank, blob=pickle.dumps(str(exc)))
                         yield out.batch()
                         return
                     yield from _drain(reader, rank, out, examples)
-            reader.stats.rejected_examples = examples
-            out.add(STATS, blob=pickle.dumps(reader.stats))
+            out.add(STATS, blob=_stats(reader, examples))
             yield out.batch()
 
     def read_columns(self, source: int, header: list[str], batches: Iterator[Any]) -> Iterator[Any]:
@@ -143,10 +144,10 @@ class ReadTask:
         and row index Spark gives each row."""
         import pyarrow as pa
 
-        reader = self._reader()
+        reader = self.reader()
         reader.use(self.mapping.sources[source] if self.mapping.sources else self.mapping)
         out = _Out()
-        examples: list[Rejection] = []
+        examples = Examples()
         layout = None
         with gc_paused():
             for batch in batches:
@@ -154,7 +155,7 @@ class ReadTask:
                     continue
                 uris = batch.column(FILE_COLUMN).to_pylist()
                 numbers = [index + 1 for index in batch.column(ROW_COLUMN).to_pylist()]
-                watch = _Dirty() if _has_binary(batch, header, pa) else _CLEAN
+                watch = _Watch(_has_binary(batch, header, pa))
                 start = 0
                 while start < len(uris):
                     end = start
@@ -172,15 +173,16 @@ class ReadTask:
                         return
                     yield from _drain(reader, rank, out, examples)
                     start = end
-            reader.stats.rejected_examples = examples
-            out.add(STATS, blob=pickle.dumps(reader.stats))
+            out.add(STATS, blob=_stats(reader, examples))
             yield out.batch()
 
 
-class _Dirty:
-    """Rows decoded from binary columns may hold bytes that are not UTF-8: check each."""
+@dataclass(slots=True)
+class _Watch:
+    """Whether rows may hold bytes that are not UTF-8 (decoded from binary columns), so the
+    reader checks each; text columns from Arrow are always UTF-8."""
 
-    dirty = True
+    dirty: bool
 
 
 def _has_binary(batch: Any, header: list[str], pa: Any) -> bool:
@@ -197,15 +199,38 @@ def _stream(content: bytes) -> io.BufferedReader:
     return raw
 
 
-def _drain(reader: _Reader, rank: int, out: _Out, examples: list[Rejection]) -> Iterator[Any]:
-    """The events read so far as output rows; the reader keeps only its counts.
+def _stats(reader: Reader, examples: Examples) -> bytes:
+    """A task's input accounting, with the examples it kept, for the driver."""
+    reader.note_assumed_zone()
+    reader.stats.rejected_examples = examples.rejected
+    reader.stats.bad_value_examples = examples.bad_values
+    return pickle.dumps(reader.stats)
 
-    The reader keeps the first rejected rows it meets, but a task may meet files out of
-    input order, so the examples are moved out per file and the first of each kept: the
-    driver then picks the first in input order across all tasks."""
-    found = reader.stats.rejected_examples
-    examples.extend(found[: EXAMPLES - sum(1 for r in examples if r.file == reader.file)])
-    found.clear()
+
+@dataclass(slots=True)
+class Examples:
+    """The first rejected rows and bad values of each file a task read.
+
+    The reader keeps the first it meets, but a task may meet files out of input order, so
+    they are moved out per file and the first of each file kept: the driver then picks the
+    first in input order across all tasks."""
+
+    rejected: list[Rejection] = field(default_factory=list)
+    bad_values: list[BadValue] = field(default_factory=list)
+
+    def take(self, stats: InputStats, file: str) -> None:
+        for found, kept in (
+            (stats.rejected_examples, self.rejected),
+            (stats.bad_value_examples, self.bad_values),
+        ):
+            room = EXAMPLES - sum(1 for example in kept if example.file == file)
+            kept.extend(found[:room])  # type: ignore[arg-type]
+            found.clear()
+
+
+def _drain(reader: Reader, rank: int, out: _Out, examples: Examples) -> Iterator[Any]:
+    """The events read so far as output rows; the reader keeps only its counts."""
+    examples.take(reader.stats, reader.file)
     for lead, timeline in reader.leads.items():
         for event in timeline:
             out.add(
@@ -287,7 +312,7 @@ class LeadTask:
         last: int | None = None
         with gc_paused():
             for _, timeline in _timelines(batches, self.names, blobs):
-                duplicates += _drop_duplicates(timeline)
+                duplicates += drop_duplicates(timeline)
                 low = min(event.ts for event in timeline)
                 high = max(event.ts for event in timeline)
                 first = low if first is None else min(first, low)
@@ -312,7 +337,7 @@ class LeadTask:
         out = _Out()
         with gc_paused():
             for lead, timeline in _timelines(batches, self.names, []):
-                _drop_duplicates(timeline)
+                drop_duplicates(timeline)
                 timeline.sort()
                 reducer.add(totals, replay(runtime, lead, timeline, as_of))
                 count += 1
@@ -337,7 +362,16 @@ def merge_stats(parts: list[InputStats], rank_of: Mapping[str, int]) -> InputSta
             merged.rejected[reason] = merged.rejected.get(reason, 0) + count
         for raw, count in part.unknown_events.items():
             merged.unknown_events[raw] = merged.unknown_events.get(raw, 0) + count
+        for name, reasons in part.bad_values.items():
+            counts = merged.bad_values.setdefault(name, {})
+            for reason, count in reasons.items():
+                counts[reason] = counts.get(reason, 0) + count
         merged.rejected_examples.extend(part.rejected_examples)
+        merged.bad_value_examples.extend(part.bad_value_examples)
+        merged.timezone_assumed = merged.timezone_assumed or part.timezone_assumed
     merged.rejected_examples.sort(key=lambda r: (rank_of.get(r.file, 0), r.line))
     del merged.rejected_examples[EXAMPLES:]
+    # a row's bad cells are noted in column order: a stable sort keeps it
+    merged.bad_value_examples.sort(key=lambda b: (rank_of.get(b.file, 0), b.line))
+    del merged.bad_value_examples[EXAMPLES:]
     return merged
