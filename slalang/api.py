@@ -630,14 +630,19 @@ def read_log(
     as it stands (undeclared types, the assumed zone, rejected rows, bad values) is warned
     about once each."""
     from slalang.data import input_warnings, load_mapping, read_events
+    from slalang.data.duckdb_source import query_sources
     from slalang.evaluate.run import field_specs
 
-    paths, stdin = _inputs(events)
+    loaded = load_mapping(os.fspath(mapping)) if mapping else None
+    if loaded is not None and query_sources(loaded) and _no_items(events):
+        paths, stdin = [], None  # the mapping's queries are the whole input
+    else:
+        paths, stdin = _inputs(events)
     log = read_events(
         paths,
         field_specs(plan),
         plan["events"],
-        mapping=load_mapping(os.fspath(mapping)) if mapping else None,
+        mapping=loaded,
         timezone=timezone,
         as_of=None if as_of is None else datetime.fromtimestamp(as_of, UTC),
         stdin=stdin,

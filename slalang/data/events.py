@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import BinaryIO, Protocol
 from zoneinfo import ZoneInfo
 
+from slalang.data.duckdb_source import is_database, query_sources, read_queries
 from slalang.data.log import REASONS, BadValue, Event, EventLog, InputStats, Rejection
 from slalang.data.mapping import CANONICAL_COLUMNS, Mapping
 from slalang.data.sources import (
@@ -702,8 +703,12 @@ def read_events(
     cut = NEVER if as_of is None else _epoch(as_of)
     reader = Reader(fields, events, mapping, timezone, cut, default_timezone)
     with gc_paused():
+        databases = [path for path in paths if is_database(path)]
         for path in paths:
-            reader.read_input(path, _stdin(stdin) if path == "-" else None)
+            if not is_database(path):
+                reader.read_input(path, _stdin(stdin) if path == "-" else None)
+        if databases or query_sources(mapping):
+            read_queries(reader, mapping, databases)
         return reader.finish()
 
 

@@ -46,7 +46,8 @@ class Mapping:
     `encoding` is the files' text encoding (a codec name), `numbers` how number cells
     write their decimal mark and thousands separator.
     A multi-source mapping holds its `sources` (each a Mapping with a `name` and the `files`
-    globs it reads) and nothing else; `source_for` picks the one an input file belongs to.
+    globs it reads, or the DuckDB `query` whose rows it reads, with its `duckdb` database)
+    and nothing else; `source_for` picks the one an input file belongs to.
     A `lenient` mapping (a preset) names more columns than one policy declares, so its
     undeclared targets are counted as unknown events or ignored instead of refused.
     `lines` remembers the YAML line of every key so later checks against the policy can
@@ -64,6 +65,8 @@ class Mapping:
     date_columns: dict[str, str] = field(default_factory=dict)
     name: str | None = None
     files: tuple[str, ...] = ()
+    duckdb: str | None = None
+    query: str | None = None
     sources: tuple[Mapping, ...] = ()
     lenient: bool = False
     lines: dict[YamlPath, int] = field(default_factory=dict, compare=False, repr=False)
@@ -94,7 +97,7 @@ class Mapping:
         """
         if not self.sources:
             return self
-        found = [source for source in self.sources if source.matches(path)]
+        found = [s for s in self.sources if s.files and s.matches(path)]
         if len(found) == 1:
             return found[0]
         shown = "standard input (`-`)" if path == "-" else path
@@ -180,6 +183,8 @@ def _schema_message(error: jsonschema.ValidationError) -> tuple[YamlPath, str]:
         wanted = error.validator_value if isinstance(error.validator_value, list) else []
         missing = [key for key in wanted if key not in given]
         return path, f"missing key `{missing[0] if missing else '?'}`"
+    if error.validator == "anyOf":  # a source reads `files` or a `query`
+        return path, "missing key `files` (or `query`, to read a DuckDB query)"
     if error.validator == "oneOf":  # a format or files glob: one string or a list of them
         if isinstance(error.instance, list) and not error.instance:
             return path, "must not be empty"
@@ -304,10 +309,20 @@ def _single(
         date_columns=dict(data.get("date_columns", {})),
         name=data.get("name"),
         files=(files,) if isinstance(files, str) else tuple(files or ()),
+        duckdb=_beside(shell.path, data.get("duckdb")),
+        query=data.get("query"),
         lenient=lenient,
         lines=shell.lines,
         prefix=prefix,
     )
+
+
+def _beside(mapping_path: str, path: str | None) -> str | None:
+    """A path the mapping names, read relative to the mapping file (as `files` globs are
+    matched wherever the export is, a database file sits with the mapping)."""
+    if path is None or Path(path).is_absolute():
+        return path
+    return str(Path(mapping_path).parent / path)
 
 
 def presets() -> dict[str, str]:

@@ -66,6 +66,7 @@ def _local(plan: dict[str, Any], paths: list[str], **options: Any) -> dict[str, 
         plan["events"],
         mapping=mapping,
         as_of=None if as_of is None else datetime.fromtimestamp(as_of).astimezone(),
+        default_timezone=plan["policy"]["timezone"],
     )
     return evaluate(plan, log, **options)
 
