@@ -634,10 +634,10 @@ def read_log(
     from slalang.evaluate.run import field_specs
 
     loaded = load_mapping(os.fspath(mapping)) if mapping else None
-    if loaded is not None and query_sources(loaded) and _no_items(events):
-        paths, stdin = [], None  # the mapping's queries are the whole input
-    else:
-        paths, stdin = _inputs(events)
+    paths: list[str] = []
+    stdin = None
+    if loaded is None or not query_sources(loaded) or not _no_items(events):
+        paths, stdin = _inputs(events)  # else the mapping's queries are the whole input
     log = read_events(
         paths,
         field_specs(plan),
