@@ -20,7 +20,7 @@ from slalang.data.typed_rows import NumberedRows, batch_rows
 from slalang.diagnostics import SlalangError
 
 if TYPE_CHECKING:
-    from slalang.data.events import Reader
+    from slalang.data.events import RowReader
 
 DATABASE_SUFFIXES = (".duckdb", ".ddb")
 _BATCH = 1 << 16
@@ -42,7 +42,7 @@ class _Clean:
     dirty = False
 
 
-def read_queries(reader: Reader, mapping: Mapping, databases: Sequence[str]) -> None:
+def read_queries(reader: RowReader, mapping: Mapping, databases: Sequence[str]) -> None:
     """Read every query source of `mapping` into the reader's timelines and counts."""
     sources = query_sources(mapping)
     if databases and not sources:
@@ -57,7 +57,7 @@ def read_queries(reader: Reader, mapping: Mapping, databases: Sequence[str]) -> 
         _read_query(reader, source, database)
 
 
-def _read_query(reader: Reader, source: Mapping, database: str | None) -> None:
+def _read_query(reader: RowReader, source: Mapping, database: str | None) -> None:
     try:
         import duckdb
     except ImportError:

@@ -102,12 +102,9 @@ class _Profile:
     assumed: LocalClock | None
 
 
-class Reader:
+class _Reader:
     """The state shared across the inputs of one read: timelines, counts, sequence; and the
-    profile of the source being read (the mapping itself, or the source its file matched).
-
-    Public so other engines read with the same rules: the Spark engine's tasks drive it over
-    the rows Spark hands them (`slalang.spark.tasks`)."""
+    profile of the source being read (the mapping itself, or the source its file matched)."""
 
     def __init__(
         self,
@@ -701,7 +698,7 @@ def read_events(
         raise SlalangError("`-` (standard input) can be read only once")
     mapping = mapping or Mapping()
     cut = NEVER if as_of is None else _epoch(as_of)
-    reader = Reader(fields, events, mapping, timezone, cut, default_timezone)
+    reader = _Reader(fields, events, mapping, timezone, cut, default_timezone)
     with gc_paused():
         databases = [path for path in paths if is_database(path)]
         for path in paths:
@@ -731,5 +728,6 @@ def _stdin(stdin: BinaryIO | None) -> BinaryIO:
 
 RowReader = _Reader
 """The reader's rules as an object: the columnar reader (`slalang.engine.reader`) resolves
-mappings and layouts with it and hands it every row it cannot vouch for, so both readers
-share one definition of the input contract."""
+mappings and layouts with it and hands it every row it cannot vouch for, and the Spark
+engine's tasks (`slalang.spark.tasks`) and DuckDB sources drive it over the rows they get,
+so every reader shares one definition of the input contract."""

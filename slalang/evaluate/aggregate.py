@@ -65,9 +65,9 @@ class Totals:
     def merge_counts(self, other: Totals) -> None:
         """Add everything but the record lists."""
         for key, partials in other.sums.items():
-            mine = self.sums.setdefault(key, [])
+            exact = self.sums.setdefault(key, [])
             for amount in partials:
-                add_exact(mine, amount)
+                add_exact(exact, amount)
         for mine, theirs in ((self.cohorts, other.cohorts), (self.compliance, other.compliance)):
             for key, (total, hits) in theirs.items():
                 bucket = mine.setdefault(key, [0, 0])

@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from slalang.data.events import EXAMPLES, Reader, drop_duplicates
+from slalang.data.events import EXAMPLES, RowReader, drop_duplicates
 from slalang.data.log import BadValue, Event, InputStats, Rejection
 from slalang.data.mapping import Mapping as SourceMapping
 from slalang.data.typed_rows import NumberedRows, batch_rows
@@ -108,8 +108,8 @@ class ReadTask:
     default_timezone: str
     files: Mapping[str, tuple[int, str]]
 
-    def reader(self) -> Reader:
-        return Reader(
+    def reader(self) -> RowReader:
+        return RowReader(
             self.fields, self.events, self.mapping, self.timezone, self.cut, self.default_timezone
         )
 
@@ -199,7 +199,7 @@ def _stream(content: bytes) -> io.BufferedReader:
     return raw
 
 
-def _stats(reader: Reader, examples: Examples) -> bytes:
+def _stats(reader: RowReader, examples: Examples) -> bytes:
     """A task's input accounting, with the examples it kept, for the driver."""
     reader.note_assumed_zone()
     reader.stats.rejected_examples = examples.rejected
@@ -228,7 +228,7 @@ class Examples:
             found.clear()
 
 
-def _drain(reader: Reader, rank: int, out: _Out, examples: Examples) -> Iterator[Any]:
+def _drain(reader: RowReader, rank: int, out: _Out, examples: Examples) -> Iterator[Any]:
     """The events read so far as output rows; the reader keeps only its counts."""
     examples.take(reader.stats, reader.file)
     for lead, timeline in reader.leads.items():
