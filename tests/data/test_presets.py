@@ -104,10 +104,16 @@ def test_a_salesforce_file_with_another_name_is_refused(tmp_path: Path) -> None:
 
 
 def test_presets_are_listed_and_valid() -> None:
-    assert sorted(presets()) == ["hubspot", "salesforce"]
+    assert sorted(presets()) == [
+        "fivetran_hubspot",
+        "fivetran_salesforce",
+        "hubspot",
+        "salesforce",
+    ]
     out = invoke(["mappings"], 0).stdout
-    assert out.startswith("hubspot     HubSpot contacts export")
-    assert "\nsalesforce  Salesforce Lead, LeadHistory and Task exports" in out
+    assert out.startswith("fivetran_hubspot     HubSpot synced by Fivetran into a warehouse")
+    assert "\nhubspot              HubSpot contacts export" in out
+    assert "\nsalesforce           Salesforce Lead, LeadHistory and Task exports" in out
 
 
 def test_evaluate_and_data_check_take_a_preset_name(tmp_path: Path) -> None:
