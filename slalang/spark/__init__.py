@@ -49,6 +49,9 @@ from slalang.spark.tasks import (
 
 Progress = Callable[[int, int], None]
 PARQUET_SUFFIXES = (".parquet", ".parq")
+_LAUNCHED = ("SPARK_REMOTE", "PYSPARK_GATEWAY_PORT", "DATABRICKS_RUNTIME_VERSION")
+"""Set when something outside said which cluster to use: Spark Connect, `spark-submit`
+(it starts the JVM and hands the driver its port), a Databricks runtime."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +64,9 @@ class SparkRun:
 
 def session(master: str | None = None) -> Any:
     """The SparkSession to run on: a new one on `master` (a URL such as `spark://host:7077`
-    or `local[4]`) when given; else the active session (a notebook, `spark-submit`,
-    Databricks); else Spark Connect when `SPARK_REMOTE` is set; else a local one on every
-    core of this machine."""
+    or `local[4]`) when given; else the active session (a notebook); else the cluster the
+    process was launched on (`spark-submit`, a Databricks job) or Spark Connect when
+    `SPARK_REMOTE` is set; else a local one on every core of this machine."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -72,7 +75,8 @@ def session(master: str | None = None) -> Any:
         active = SparkSession.getActiveSession()
         if active is not None:
             return active
-        if os.environ.get("SPARK_REMOTE"):
+        if any(os.environ.get(name) for name in _LAUNCHED):
+            # spark-submit, Databricks or Spark Connect said where the cluster is
             return SparkSession.builder.appName("slalang").getOrCreate()
     builder = SparkSession.builder.appName("slalang").master(master or "local[*]")
     builder = builder.config("spark.ui.showConsoleProgress", "false")
