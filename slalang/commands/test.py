@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -45,7 +44,7 @@ def test_command(
       slalang test --format junit -o policy-tests.xml
     """
     files = find_test_files(paths)
-    runs = (run_file(path, keyword, **asdict(engine)) for path in files)
+    runs = (run_file(path, keyword, engine=engine.engine, jobs=engine.jobs) for path in files)
     results = [r for r in runs if r is not None]
     if keyword is not None and not results:
         raise SlalangError(f"no case name contains `{keyword}`")
