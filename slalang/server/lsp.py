@@ -406,6 +406,11 @@ def definition(ls: SlalangServer, params: lsp.DefinitionParams) -> lsp.Location 
     return lsp.Location(_uri(declared.ident.span.file), _range(declared.ident.span, analysis))
 
 
+def _place(span: ast.Span) -> tuple[str, int, int]:
+    """Where a span starts: what tells one declaration (or use) from another."""
+    return (span.file, span.line, span.column)
+
+
 def _occurrences(
     ls: SlalangServer, uri: str, analysis: Analysis, key: Key
 ) -> dict[tuple[str, int, int], tuple[ast.Span, Analysis]]:
@@ -413,23 +418,14 @@ def _occurrences(
     analyses that see the same declaration count: two policies may both declare an event
     `demo`, and renaming one must not rename the other."""
     declared = analysis.definitions.get(key)
-    home = (
-        (declared.ident.span.file, declared.ident.span.line, declared.ident.span.column)
-        if declared
-        else None
-    )
+    home = _place(declared.ident.span) if declared else None
     found: dict[tuple[str, int, int], tuple[ast.Span, Analysis]] = {}
     for other in ls.workspace_analyses(uri):
         theirs = other.definitions.get(key)
-        there = (
-            (theirs.ident.span.file, theirs.ident.span.line, theirs.ident.span.column)
-            if theirs
-            else None
-        )
-        if there != home:
+        if (_place(theirs.ident.span) if theirs else None) != home:
             continue
         for span in other.occurrences(key):
-            found.setdefault((span.file, span.line, span.column), (span, other))
+            found.setdefault(_place(span), (span, other))
     return found
 
 
@@ -449,8 +445,7 @@ def references(ls: SlalangServer, params: lsp.ReferenceParams) -> list[lsp.Locat
         for (file, line, column), (span, owner) in sorted(places.items())
         if params.context.include_declaration
         or declared is None
-        or (file, line, column)
-        != (declared.ident.span.file, declared.ident.span.line, declared.ident.span.column)
+        or (file, line, column) != _place(declared.ident.span)
     ]
 
 
