@@ -46,6 +46,7 @@ from slalang.data.values import (
     printable,
     quote,
     timestamp_parser,
+    without_offset,
 )
 from slalang.diagnostics import SlalangError
 from slalang.memory import gc_paused
@@ -91,7 +92,7 @@ class _Profile:
     """One source's mapping resolved against the policy: what the hot loops look up.
 
     `assumed` is the clock reading local times in the agreement's zone when neither the
-    source nor --timezone names one; whether it read any is known after the read."""
+    source nor --timezone names one."""
 
     mapping: Mapping
     fmt: tuple[str, ...]
@@ -131,6 +132,9 @@ class _Reader:
         self.seq = 0
         self.file = ""
         self.has_ids = False  # whether any input has an event id column (or is JSON Lines)
+        # whether the agreement's zone gave the instant of an event kept for replay (the
+        # rule of `timezone_assumed`; a rejected row's or a skipped event's time does not count)
+        self.zone_used = False
 
     # -- resolving the mapping against the policy, once -------------------------------------
 
@@ -162,6 +166,7 @@ class _Reader:
         self.types = profile.types
         self.field_sources = profile.field_sources
         self.date_sources = profile.date_sources
+        self.assumed = profile.assumed
 
     def _event_types(self) -> dict[str, str]:
         """Source event value → declared type (interned, so a million events share it).
@@ -377,6 +382,7 @@ class _Reader:
         file = self.file
         no_fields = _NO_FIELDS
         stats = self.stats
+        watch_zone = self.assumed is not None and not self.zone_used
         rows_read = after = 0
         seq = first_seq = self.seq
         try:
@@ -438,6 +444,9 @@ class _Reader:
                     new(event_class, (ts, seq, kind, values, event_id, file, line))
                 )
                 seq += 1
+                if watch_zone:
+                    self.note_kept(text)
+                    watch_zone = not self.zone_used
         finally:
             self.seq = seq
             stats.rows += rows_read
@@ -467,7 +476,8 @@ class _Reader:
             if not lead:
                 self.reject(line, "missing_lead_id", REASONS["missing_lead_id"])
                 continue
-            made: list[tuple[int, str | None, str, str | None]] = []  # (ts, type, raw, id)
+            made: list[tuple[int, str | None, str, str | None, str]] = []
+            # (ts, type, raw, id, the timestamp's text)
             row_id = row[layout.event_id] if layout.event_id >= 0 else ""
             raw = row[layout.event] if layout.event >= 0 else ""
             bad = 0
@@ -478,7 +488,8 @@ class _Reader:
                     bad += 1
                 else:
                     try:
-                        made.append((self.parse_ts(text), self.types.get(raw), raw, row_id or None))
+                        ts = self.parse_ts(text)
+                        made.append((ts, self.types.get(raw), raw, row_id or None, text))
                     except ValueError as exc:
                         self._reject_timestamp(line, text, ts_column, exc)
                         bad += 1
@@ -492,16 +503,16 @@ class _Reader:
                         bad += 1
                         continue
                     event_id = f"{row_id}#{column}" if row_id else None
-                    made.append((ts, date_type, raw_type, event_id))
+                    made.append((ts, date_type, raw_type, event_id, text))
             if not made and not bad:
                 self.reject(line, "no_dates", REASONS["no_dates"])
                 continue
             stats.expanded += len(made) + bad - 1
             values: AbstractMapping[str, FieldValue] = _NO_FIELDS
-            if any(kind is not None and ts <= self.as_of for ts, kind, _, _ in made):
+            if any(kind is not None and ts <= self.as_of for ts, kind, *_ in made):
                 values = self.read_fields(line, row, layout) or _NO_FIELDS
-            for ts, kind, raw_type, event_id in made:
-                self._add(lead, ts, kind, raw_type, values, event_id, line)
+            for ts, kind, raw_type, event_id, text in made:
+                self._add(lead, ts, kind, raw_type, values, event_id, line, text)
 
     def _add(
         self,
@@ -512,8 +523,10 @@ class _Reader:
         values: AbstractMapping[str, FieldValue],
         event_id: str | None,
         line: int,
+        text: str,
     ) -> None:
-        """Classify one event a wide row made: unknown, after as-of, or used."""
+        """Classify one event a wide row made: unknown, after as-of, or used (`text` its
+        timestamp cell)."""
         stats = self.stats
         if kind is None:
             self._count_unknown(raw)
@@ -523,6 +536,19 @@ class _Reader:
             self.leads[lead].append(Event(ts, self.seq, kind, values, event_id, self.file, line))
             self.seq += 1
             stats.events += 1
+            self.note_kept(text)
+
+    def note_kept(self, text: str) -> None:
+        """Note that an event kept for replay has the timestamp `text`: the first one read
+        in the agreement's zone decides `timezone_assumed`."""
+        clock = self.assumed
+        if (
+            clock is not None
+            and not self.zone_used
+            and clock.offsets  # a clock that converted nothing read no local time
+            and without_offset(text, self.fmt)
+        ):
+            self.zone_used = True
 
     # -- inputs -------------------------------------------------------------------------------
 
@@ -586,8 +612,11 @@ class _Reader:
         return EventLog(dict(self.leads), stats)
 
     def note_assumed_zone(self) -> None:
-        """Record the agreement's zone in the counts if some timestamp was read in it."""
-        if any(p.assumed is not None and p.assumed.offsets for p in self.profiles.values()):
+        """Record the agreement's zone in the counts if it gave the instant of an event kept
+        for replay (RUNNER §6.2): a timestamp without an offset in a row rejected for
+        another reason, out of range, of an undeclared type or after as-of leaves nothing
+        in the report that depends on the assumption."""
+        if self.zone_used:
             self.stats.timezone_assumed = self.default_timezone
 
 

@@ -93,8 +93,9 @@ class InputStats:
                            + sum(unknown_events) + after_as_of
 
     `bad_values` (field → reason → count) are cells of used rows and so are outside that
-    sum. `timezone_assumed` is the agreement's zone when some timestamp without an offset
-    was read in it because neither the source nor --timezone named one (RUNNER §6.2).
+    sum. `timezone_assumed` is the agreement's zone when the timestamp (without an offset)
+    of an event kept for replay was read in it because neither the source nor --timezone
+    named one (RUNNER §6.2); a rejected or skipped row's timestamp does not count.
     """
 
     rows: int = 0

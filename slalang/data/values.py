@@ -303,27 +303,34 @@ def timestamp_parser(
 
         return parse_iso
 
-    strptime = datetime.strptime
     cache: dict[str, int] = {}
-
-    def read(text: str) -> datetime:
-        for fmt in formats:
-            try:
-                return strptime(text, fmt)
-            except ValueError:
-                continue
-        return from_iso(text)
 
     def parse_format(text: str) -> int:
         epoch = cache.get(text)
         if epoch is None:
-            epoch = to_epoch(read(text))
+            epoch = to_epoch(_moment(text, formats))
             if len(cache) >= _FORMAT_CACHE_LIMIT:
                 cache.clear()
             cache[text] = epoch
         return epoch
 
     return parse_format
+
+
+def _moment(text: str, formats: tuple[str, ...]) -> datetime:
+    """A timestamp cell as the datetime it writes: the formats in order, then ISO-8601."""
+    for fmt in formats:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return datetime.fromisoformat(text)
+
+
+def without_offset(text: str, formats: str | tuple[str, ...] | None) -> bool:
+    """Whether a timestamp cell the parser of `formats` accepted writes no UTC offset, so
+    its instant came from a zone (the one a reader records when it was only assumed)."""
+    return _moment(text, _formats(formats)).tzinfo is None
 
 
 def _formats(formats: str | tuple[str, ...] | None) -> tuple[str, ...]:

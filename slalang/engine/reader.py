@@ -348,7 +348,8 @@ class ColumnarReader:
         goes out marking every row that does."""
         lead = table.column(f"c{layout.lead}").combine_chunks()
         dirty |= _np(pc.equal(lead, ""))
-        ts, bad = self._timestamps(table.column(f"c{layout.timestamp}").combine_chunks(), parse_ts)
+        stamps = table.column(f"c{layout.timestamp}").combine_chunks()
+        ts, bad = self._timestamps(stamps, parse_ts)
         dirty |= bad
         raw = table.column(f"c{layout.event}").combine_chunks()
         encoded = pc.dictionary_encode(raw)
@@ -376,6 +377,7 @@ class ColumnarReader:
         use = ~dirty & known
         after = use & (ts > self.ref.as_of)
         use &= ~after
+        self._note_zone(stamps, use)
         stats = self.ref.stats
         stats.rows += int((~dirty).sum())
         stats.after_as_of += int(after.sum())
@@ -501,6 +503,22 @@ class ColumnarReader:
             ts[rest] = values[indices]
             bad[rest] = failed[indices]
         return ts, bad
+
+    def _note_zone(self, stamps: pa.Array, use: npt.NDArray[np.bool_]) -> None:
+        """Settle `timezone_assumed` by the reference rule: the agreement's zone counts
+        when it gave the instant of a used event, so each distinct timestamp of the used
+        rows is asked, until one writes no offset (the vectorised ISO form always has one)."""
+        ref = self.ref
+        clock = ref.assumed
+        if clock is None or ref.zone_used or not clock.offsets:
+            return
+        asked = use & ~_iso_epochs(stamps)[1]
+        if not asked.any():
+            return
+        for text in pc.unique(pc.filter(stamps, pa.array(asked))).to_pylist():
+            ref.note_kept(text)
+            if ref.zone_used:
+                return
 
     def _harvest(self, seq_of: Any) -> Chunk:
         """The events the reference reader kept since the last harvest, as a chunk (their

@@ -238,3 +238,71 @@ def test_a_missing_column_is_the_reference_error(tmp_path: Path) -> None:
     with pytest.raises(type(reference.value)) as fast:
         list(ColumnarReader(FIELDS, EVENTS, None, None, None).read([str(path)]))
     assert str(fast.value) == str(reference.value)
+
+
+HEAD = "lead_id,timestamp,event\n"
+
+
+@pytest.mark.parametrize(
+    ("rows", "assumed"),
+    [
+        # the hypothesis find: the one local time is in a row rejected for its lead id
+        (",2026-03-01T10:00:00,page_view\n", None),
+        # out of range: the zone gave no instant anything uses
+        ("L1,9000-01-01T01:30:00,page_view\n", None),
+        ("L1,0999-12-31T23:30:00,page_view\n", None),
+        # an undeclared type, a missing event, after as-of: no event kept
+        ("L1,2026-03-01T09:00:00,unknown_thing\n", None),
+        ("L1,2026-03-01T09:00:00,\n", None),
+        ("L1,2026-03-02T09:00:00,page_view\n", None),
+        # a kept event read in the zone, wherever it sits
+        ("L1,2026-03-01T09:00:00,page_view\n", "Europe/Paris"),
+        (",2026-03-01T09:00:00,page_view\nL1,2026-03-01T08:00:00+00:00,page_view\n", None),
+        (
+            "L1,2026-03-01T08:00:00Z,page_view\n,2026-03-01T09:00:00,x\nL2,2026-03-01,page_view\n",
+            "Europe/Paris",
+        ),
+    ],
+)
+def test_timezone_assumed_means_a_kept_event_was_read_in_the_agreement_zone(
+    tmp_path: Path, rows: str, assumed: str | None
+) -> None:
+    """Both readers record the agreement's zone only when it gave the instant of an event
+    kept for replay (docs/data.md, *Timestamps*), never for a rejected or skipped row."""
+    path = tmp_path / "events.csv"
+    path.write_text(HEAD + rows, encoding="utf-8")
+    for block in (16, 1 << 20):
+        fast, reference, _ = read_both(
+            [str(path)], block=block, as_of=1772359200, default="Europe/Paris"
+        )
+        assert_same(fast, reference)
+        assert reference.stats.timezone_assumed == assumed
+
+
+def test_a_wide_export_assumes_the_zone_only_for_a_kept_date(tmp_path: Path) -> None:
+    """A wide row's date cells each stand alone: a local date of an undeclared type says
+    nothing; a local date of a declared one does."""
+    path = tmp_path / "contacts.csv"
+    path.write_text("id,when,other\nL1,2026-03-01T08:00:00Z,2026-03-01\n", encoding="utf-8")
+
+    def assumed(other: str) -> str | None:
+        mapping = Mapping(
+            columns={"lead_id": "id"}, date_columns={"when": "page_view", "other": other}
+        )
+        log = read_events(
+            [str(path)],
+            FIELDS,
+            EVENTS,
+            mapping if other in EVENTS else _lenient(mapping),
+            default_timezone="Europe/Paris",
+        )
+        return log.stats.timezone_assumed
+
+    assert assumed("sales_touch") == "Europe/Paris"
+    assert assumed("not_declared") is None
+
+
+def _lenient(mapping: Mapping) -> Mapping:
+    from dataclasses import replace
+
+    return replace(mapping, lenient=True)
