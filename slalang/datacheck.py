@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slalang.data import EventLog, Mapping, read_events
+from slalang.data.headers import Header
 from slalang.data.mapping import CANONICAL_COLUMNS
 from slalang.data.sources import CsvRows, detect_format, open_binary
 from slalang.diagnostics import SlalangError
@@ -56,19 +57,49 @@ def _header(path: str) -> list[str] | None:
             raise SlalangError(f"{path}: cannot read events: {exc}") from None
 
 
-def _uses(source: Mapping, fields: dict[str, Any], events: list[str]) -> dict[str, str]:
-    """Source column → what the mapping makes of it, for every column the source names
-    (a preset's columns for targets this policy does not declare say so)."""
-    uses = {source.column(c): c for c in CANONICAL_COLUMNS}
-    for name in fields:
-        uses[name] = f"field `{name}`"
+def _uses(source: Mapping, fields: dict[str, Any], events: list[str]) -> list[tuple[str, str]]:
+    """(column name, what the mapping makes of it) for every column the source names, the
+    ones the reader gives way to first (a preset's columns for targets this policy does not
+    declare say so)."""
+    uses = [(source.column(c), c) for c in CANONICAL_COLUMNS]
     for column, target in source.fields.items():
         ignored = "" if target in fields else " (not declared: ignored)"
-        uses[column] = f"field `{target}`{ignored}"
+        uses.append((column, f"field `{target}`{ignored}"))
     for column, target in source.date_columns.items():
         unknown = "" if target in events else " (not declared: counted as unknown)"
-        uses[column] = f"`{target}` events{unknown}"
+        uses.append((column, f"`{target}` events{unknown}"))
+    uses.extend((name, f"field `{name}`") for name in fields)
     return uses
+
+
+def _columns(item: _FileProfile, uses: list[tuple[str, str]]) -> list[str]:
+    """What a file's header holds: the columns mapped (to what), those nothing reads, those
+    read by a loose match of their names, and those the mapping names but the file lacks;
+    columns are found as the reader finds them (`slalang.data.headers`)."""
+    loose = [f"`{column}` as `{name}`" for name, column in item.log.stats.loose_columns]
+    said = [
+        f"    columns matched loosely (case, spaces, `_` and `-` set aside): {', '.join(loose)}"
+    ]
+    said = said if loose else []
+    if item.header is None:
+        return ["    columns: JSON Lines (keys are looked up per line)", *said]
+    header = Header(item.header, item.path)
+    use_of: dict[int, str] = {}
+    for name, use in uses:
+        index = header.find(name)
+        if index >= 0:
+            use_of.setdefault(index, use)
+    mapped = [f"`{c}` → {use_of[i]}" for i, c in enumerate(item.header) if i in use_of]
+    unmapped = [f"`{c}`" for i, c in enumerate(item.header) if i not in use_of]
+    lines = [
+        f"    columns mapped: {', '.join(mapped) or 'none'}",
+        f"    columns unmapped: {', '.join(unmapped) or 'none'}",
+        *said,
+    ]
+    absent = [f"`{c}`" for c in _named(item.source) if header.find(c) < 0]
+    if absent:
+        lines.append(f"    columns the mapping names but the file lacks: {', '.join(absent)}")
+    return lines
 
 
 def _named(source: Mapping) -> list[str]:
@@ -218,18 +249,7 @@ def render(plan: dict[str, Any], result: Profile, timezone: str | None) -> str:
                 f"{stats.leads:,} leads, {bad:,} rejected, "
                 f"{sum(_bad_counts(item.log).values()):,} bad values{span}"
             )
-            if item.header is None:
-                out.append("    columns: JSON Lines (keys are looked up per line)")
-            else:
-                mapped = [f"`{c}` → {uses[c]}" for c in item.header if c in uses]
-                unmapped = [f"`{c}`" for c in item.header if c not in uses]
-                out.append(f"    columns mapped: {', '.join(mapped) or 'none'}")
-                out.append(f"    columns unmapped: {', '.join(unmapped) or 'none'}")
-                absent = [f"`{c}`" for c in _named(source) if c not in item.header]
-                if absent:
-                    out.append(
-                        f"    columns the mapping names but the file lacks: {', '.join(absent)}"
-                    )
+            out.extend(_columns(item, uses))
             for timeline_lead, timeline in item.log.leads.items():
                 leads.add(timeline_lead)
                 types.update(event.type for event in timeline)

@@ -23,6 +23,7 @@ from typing import BinaryIO, Protocol
 from zoneinfo import ZoneInfo
 
 from slalang.data.duckdb_source import is_database, query_sources, read_queries
+from slalang.data.headers import Header
 from slalang.data.log import REASONS, BadValue, Event, EventLog, InputStats, Rejection
 from slalang.data.mapping import CANONICAL_COLUMNS, Mapping
 from slalang.data.sources import (
@@ -214,61 +215,82 @@ class _Reader:
         return dates
 
     def layout(self, header: list[str], name: str) -> _Layout:
-        """Column positions for one CSV header; a header that cannot work is an error."""
-        positions: dict[str, int] = {}
-        for index, cell in enumerate(header):
-            positions.setdefault(cell, index)
+        """Column positions for one header (CSV, Parquet, a query's result), each name the
+        mapping asks for found exactly, else loosely (`slalang.data.headers`); a header that
+        cannot work is an error."""
+        cells = Header(header, name)
 
         def find(canonical: str) -> int:
-            return positions.get(self.mapping.column(canonical), -1)
+            return cells.find(self.mapping.column(canonical))
 
         lead, timestamp, event = find("lead_id"), find("timestamp"), find("event")
         dates = [
-            (positions[source], source, kind, raw)
+            (index, source, kind, raw)
             for source, (kind, raw) in self.date_sources.items()
-            if source in positions
+            if (index := cells.find(source)) >= 0
         ]
         missing = [] if lead >= 0 else ["lead_id"]
         if event >= 0 or not dates:
             missing += [c for c, i in (("timestamp", timestamp), ("event", event)) if i < 0]
         if missing:
             raise SlalangError(_missing_columns(name, missing, header, self.mapping))
-        used = {lead, timestamp, event, find("event_id")}
-        for canonical in CANONICAL_COLUMNS:
-            _check_unique(name, header, self.mapping.column(canonical))
+        event_id = find("event_id")
+        used = {lead, timestamp, event, event_id}
+        for index in used:
+            if index >= 0:
+                _check_unique(name, header, header[index])
+        fields, fed_by = self._field_columns(cells, used, header, name)
+        read = [
+            *(self.mapping.column(c) for c in CANONICAL_COLUMNS),
+            *(source for _, source, _, _ in dates),
+            *fed_by,
+        ]
+        self.note_loose(
+            name, [(wanted, cells.loosely[wanted]) for wanted in read if wanted in cells.loosely]
+        )
         return _Layout(
             width=len(header),
             lead=lead,
             timestamp=timestamp,
             event=event,
-            event_id=find("event_id"),
-            fields=self._field_columns(positions, used, header, name),
+            event_id=event_id,
+            fields=fields,
             dates=dates,
         )
 
+    def note_loose(self, name: str, matches: Iterable[tuple[str, str]]) -> None:
+        """Remember the columns input `name` had read by a loose match of their names
+        (the name asked for, the column), the first input of each pair, to say once."""
+        for pair in matches:
+            self.stats.loose_columns.setdefault(pair, name)
+
     def _field_columns(
-        self, positions: dict[str, int], used: set[int], header: list[str], name: str
-    ) -> list[tuple[int, str, Converter | None, FieldSpec]]:
+        self, cells: Header, used: set[int], header: list[str], name: str
+    ) -> tuple[list[tuple[int, str, Converter | None, FieldSpec]], list[str]]:
+        """The field columns (index, field, converter, spec) in column order, and the names
+        they were found by."""
         columns: list[tuple[int, str, Converter | None, FieldSpec]] = []
-        fed_by: dict[str, str] = {}
+        fed_by: dict[str, int] = {}
+        names: list[str] = []
         for source, spec in self.field_sources.items():
-            index = positions.get(source, -1)
+            index = cells.find(source)
             if index < 0 or index in used:
                 continue
             if spec.name in fed_by:
-                if source == spec.name and fed_by[spec.name] != source:
+                if source == spec.name or fed_by[spec.name] == index:
                     continue  # the mapping's rename wins over a same-named column
                 raise SlalangError(
-                    f"{name}: columns `{fed_by[spec.name]}` and `{source}` both feed the field "
-                    f"`{spec.name}`; keep one of them in the mapping's `fields`"
+                    f"{name}: columns `{header[fed_by[spec.name]]}` and `{header[index]}` both "
+                    f"feed the field `{spec.name}`; keep one of them in the mapping's `fields`"
                 )
-            _check_unique(name, header, source)
-            fed_by[spec.name] = source
+            _check_unique(name, header, header[index])
+            fed_by[spec.name] = index
+            names.append(source)
             columns.append(
                 (index, sys.intern(spec.name), converter(spec, self.mapping.numbers), spec)
             )
         columns.sort(key=lambda column: column[0])
-        return columns
+        return columns, names
 
     def json_layout(self) -> tuple[_Layout, list[str]]:
         """JSON Lines have no header: every mapped key is looked up in each object."""
@@ -564,7 +586,15 @@ class _Reader:
             if detect_format(path, stream) == "jsonl":
                 layout, keys = self.json_layout()
                 required = self._required()[: 1 if layout.dates else 3]
-                lines = JsonRows(stream, keys, required, self.reject_line, encoding)
+                lines = JsonRows(
+                    stream,
+                    keys,
+                    required,
+                    self.reject_line,
+                    encoding,
+                    name=name,
+                    note=self.note_loose,
+                )
                 self.read_rows(lines, layout, lines)
                 if lines.absent and lines.saw_object:
                     raise SlalangError(_missing_keys(name, sorted(lines.absent)))

@@ -96,6 +96,9 @@ class InputStats:
     sum. `timezone_assumed` is the agreement's zone when the timestamp (without an offset)
     of an event kept for replay was read in it because neither the source nor --timezone
     named one (RUNNER §6.2); a rejected or skipped row's timestamp does not count.
+    `loose_columns` maps (the name a mapping asked for, the column read for it) to the first
+    input where the column matched only with case, spaces, `_` and `-` set aside; it is said
+    on stderr, not part of the report.
     """
 
     rows: int = 0
@@ -110,6 +113,7 @@ class InputStats:
     bad_values: dict[str, dict[str, int]] = field(default_factory=dict)
     bad_value_examples: list[BadValue] = field(default_factory=list)
     timezone_assumed: str | None = None
+    loose_columns: dict[tuple[str, str], str] = field(default_factory=dict)
     first_ts: int | None = None
     last_ts: int | None = None
 
@@ -135,6 +139,15 @@ def input_warnings(stats: InputStats) -> list[str]:
         f"event type `{kind}` is not declared by the policy; {_plural(count, 'event')} ignored"
         for kind, count in sorted(stats.unknown_events.items())
     ]
+    if stats.loose_columns:
+        pairs = ", ".join(
+            f"`{column}` as `{name}` ({file})"
+            for (name, column), file in stats.loose_columns.items()
+        )
+        messages.append(
+            f"columns read by a loose match of their names (case, spaces, `_` and `-` set "
+            f"aside): {pairs}; name them exactly in the mapping if that is not what you meant"
+        )
     if stats.timezone_assumed:
         messages.append(
             "timestamps without a UTC offset were read in the agreement's zone "

@@ -20,15 +20,18 @@ from contextlib import ExitStack
 from functools import partial
 from typing import IO, Any, BinaryIO, Literal
 
+from slalang.data.headers import loose_keys
 from slalang.diagnostics import SlalangError
 
 Format = Literal["csv", "jsonl"]
 RejectLine = Callable[[int, str, str], None]
+NoteLoose = Callable[[str, list[tuple[str, str]]], None]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _DELIMITERS = (",", ";", "\t", "|")
 _JSONL_SUFFIXES = (".jsonl", ".ndjson")
 _BUFFER = 1 << 16
+_SHAPES = 256  # JSON object shapes remembered per file: a hostile file varies every line
 
 #: The longest line read (characters of a CSV line, bytes of a JSON Lines line): a longer
 #: one is skipped in pieces and its row rejected as `bad_row`, so one runaway line (a
@@ -319,6 +322,11 @@ class JsonRows:
     as NESTED. `dirty` is set while the row just yielded may hold NESTED or bytes that are
     not text, so the reader checks its cells one by one. `absent` ends as the `required`
     keys that no object had (when `saw_object`): a sign of a mapping that does not fit.
+
+    A key is found in an object as a header cell is (`slalang.data.headers`): exactly, else
+    loosely, through `note` (with `name`, the input's name, for messages). Objects of one
+    export share a few shapes (their keys in order), so the keys to read are worked out
+    once per shape.
     """
 
     def __init__(
@@ -329,9 +337,13 @@ class JsonRows:
         reject: RejectLine,
         encoding: str = UTF8,
         canonical: int = 4,
+        name: str = "",
+        note: NoteLoose | None = None,
     ) -> None:
         self._stream = stream
         self._keys = keys
+        self._name = name
+        self._note = note
         self._reject = reject
         self._encoding = encoding
         self._canonical = canonical
@@ -372,11 +384,18 @@ class JsonRows:
             return None
         return obj
 
+    def _shape(self, obj: dict[str, Any], number: int) -> list[str]:
+        """The keys to read from an object of this shape, one per wanted key."""
+        names, matches = loose_keys(self._keys, obj, f"{self._name}:{number}")
+        if matches and self._note is not None:
+            self._note(self._name, matches)
+        self.absent.difference_update(k for k, n in zip(self._keys, names, strict=True) if n in obj)
+        return names
+
     def __iter__(self) -> Iterator[list[str]]:
-        keys = self._keys
         canonical = self._canonical
-        absent = self.absent
         skipped: list[str] = []
+        shapes: dict[tuple[str, ...], list[str]] = {}
         lines, always_dirty = self._source()
         for number, raw in enumerate(lines, 1):
             self.line_num = number
@@ -392,9 +411,13 @@ class JsonRows:
             if obj is None:
                 yield skipped
                 continue
-            if absent:
-                absent.difference_update(obj)
-                self.saw_object = True
+            self.saw_object = True
+            shape = tuple(obj)
+            keys = shapes.get(shape)
+            if keys is None:
+                keys = self._shape(obj, number)
+                if len(shapes) < _SHAPES:
+                    shapes[shape] = keys
             get = obj.get
             try:
                 row = [v if (v := get(k, "")).__class__ is str else _cell(v) for k in keys]

@@ -369,6 +369,13 @@ def merge_stats(parts: list[InputStats], rank_of: Mapping[str, int]) -> InputSta
         merged.rejected_examples.extend(part.rejected_examples)
         merged.bad_value_examples.extend(part.bad_value_examples)
         merged.timezone_assumed = merged.timezone_assumed or part.timezone_assumed
+        for pair, file in part.loose_columns.items():
+            first = merged.loose_columns.setdefault(pair, file)
+            if rank_of.get(file, 0) < rank_of.get(first, 0):
+                merged.loose_columns[pair] = file
+    merged.loose_columns = dict(
+        sorted(merged.loose_columns.items(), key=lambda item: rank_of.get(item[1], 0))
+    )
     merged.rejected_examples.sort(key=lambda r: (rank_of.get(r.file, 0), r.line))
     del merged.rejected_examples[EXAMPLES:]
     # a row's bad cells are noted in column order: a stable sort keeps it

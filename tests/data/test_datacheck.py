@@ -145,11 +145,40 @@ def test_unusable_input_exits_2_with_one_line(write: Writer, tmp_path: Path) -> 
 
 
 def test_columns_the_mapping_names_but_the_file_lacks_are_listed(write: Writer) -> None:
-    leads = "Record ID,Create Date,Company Size,Source\n1,03/02/2026,120,ads\n"
+    leads = "Record ID,Create Date,Employees,Source\n1,03/02/2026,120,ads\n"
     out = invoke(["data", "check", *files(write, leads)], 1).stdout
-    assert "columns unmapped: `Company Size`, `Source`" in out
+    assert "columns unmapped: `Employees`, `Source`" in out
     assert "columns the mapping names but the file lacks: `Company size`" in out
     assert "the policy reads the field `size` but no event sets it" in out
+
+
+def test_a_column_found_by_a_loose_match_is_mapped_and_said(write: Writer) -> None:
+    """`Company size` in the mapping reads the header's `company_size`, `RECORD-ID` is the
+    lead id: data check shows them mapped and says which were matched loosely."""
+    leads = "RECORD-ID,create_date,company_size,Source\n1,03/02/2026,120,ads\n"
+    out = invoke(["data", "check", *files(write, leads)], 0).stdout
+    assert (
+        "columns mapped: `RECORD-ID` → lead_id, `create_date` → `form_submitted` events, "
+        "`company_size` → field `size`" in out
+    )
+    assert "columns unmapped: `Source`" in out
+    assert (
+        "columns matched loosely (case, spaces, `_` and `-` set aside): `RECORD-ID` as "
+        "`Record ID`, `create_date` as `Create Date`, `company_size` as `Company size`" in out
+    )
+    assert "lacks" not in out
+    assert "size: 1" in out
+
+
+def test_two_columns_matching_one_name_loosely_are_one_line_naming_both(write: Writer) -> None:
+    leads = "Record ID,Create Date,Company Size,company-size\n1,03/02/2026,120,130\n"
+    result = invoke(["data", "check", *files(write, leads)], 2)
+    assert result.stderr.count("\n") == 1
+    assert (
+        "leads.csv: the columns `Company Size` and `company-size` both match `Company size` "
+        "once case, spaces, `_` and `-` are set aside; name the one to read exactly in the "
+        "mapping" in result.stderr
+    )
 
 
 def test_a_preset_shows_which_of_its_targets_the_policy_lacks(write: Writer) -> None:

@@ -306,3 +306,51 @@ def _lenient(mapping: Mapping) -> Mapping:
     from dataclasses import replace
 
     return replace(mapping, lenient=True)
+
+
+def test_loose_headers_read_the_same_on_the_fast_path(tmp_path: Path) -> None:
+    """Respelt column names take the vectorised path and give the reference's events and
+    the same loose-match notes."""
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "Lead ID,Time Stamp,EVENT,event-id,Company Size,Segment\n"
+        + "".join(
+            f"L{i % 5},2026-03-01T10:{i:02d}:00Z,page_view,E{i},{i},smb\n" for i in range(40)
+        ),
+        encoding="utf-8",
+    )
+    fast, reference, reader = read_both([str(path)], block=300)
+    assert reader.fallback_files == []
+    assert_same(fast, reference)
+    assert reader.stats.loose_columns == reference.stats.loose_columns
+    assert len(reference.stats.loose_columns) == 6
+
+
+def test_a_parquet_file_matches_its_columns_loosely(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "events.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "Lead ID": ["L1", "L2"],
+                "Time Stamp": pa.array(
+                    [datetime(2026, 3, 1, 10, tzinfo=UTC), datetime(2026, 3, 1, 11, tzinfo=UTC)],
+                    pa.timestamp("s", tz="UTC"),
+                ),
+                "Event": ["page_view", "sales_touch"],
+                "company_size": [12.0, None],
+            }
+        ),
+        path,
+    )
+    reader = ColumnarReader(FIELDS, EVENTS, None, None, None)
+    table = concat([chunk.table() for chunk in reader.read([str(path)])], reader.schema)
+    assert table.column("lead").to_pylist() == ["L1", "L2"]
+    assert table.column("f:company_size").to_pylist() == [12.0, None]
+    assert list(reader.stats.loose_columns) == [
+        ("lead_id", "Lead ID"),
+        ("timestamp", "Time Stamp"),
+        ("event", "Event"),
+    ]

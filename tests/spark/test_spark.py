@@ -256,3 +256,32 @@ def test_command_line_engine_spark(spark: Any, tmp_path: Path) -> None:
     on_spark = CliRunner().invoke(cli, [*arguments, "--engine", "spark"])
     assert local.exit_code == on_spark.exit_code == 0, on_spark.output
     assert on_spark.stdout == local.stdout
+
+
+def test_respelt_columns_read_the_same_as_locally(
+    spark: Any, sample_plan: dict[str, Any], sample_local: dict[str, Any], tmp_path: Path
+) -> None:
+    """Header matching on Spark: a CSV read whole by a task and a typed Parquet frame, both
+    with respelt column names, give the canonical sample's bytes and say the loose columns."""
+    from slalang.spark import evaluate_on_spark
+
+    text = (SAMPLE / "events.csv").read_text(encoding="utf-8")
+    head, rest = text.split("\n", 1)
+    csv_path = tmp_path / "events.csv"
+    csv_path.write_text(head.replace("lead_id", "Lead ID") + "\n" + rest, encoding="utf-8")
+    table = _typed_sample()
+    parquet_path = tmp_path / "events.parquet"
+    pq.write_table(
+        table.rename_columns(
+            [n.replace("company_size", "Company-Size") for n in table.column_names]
+        ),
+        parquet_path,
+    )
+    metrics = read_metrics(SAMPLE / "metrics.csv")
+    for path, pair in (
+        (csv_path, ("lead_id", "Lead ID")),
+        (parquet_path, ("company_size", "Company-Size")),
+    ):
+        run = evaluate_on_spark(sample_plan, [str(path)], spark=spark, metrics=metrics)
+        assert _json(run.report) == _json(sample_local)
+        assert list(run.stats.loose_columns) == [pair]
