@@ -110,16 +110,16 @@ def timed(command: list[str]) -> tuple[float, int]:
 
 def phases(events: Path) -> dict[str, float]:
     """Seconds per phase of the local engine's steps run one after another in this
-    process (one partition): read, assemble, replay and reduce, report entries, JSON."""
+    process (one partition): read, assemble, the kernel's loop alone, folding its records
+    into counts and entry lines (the loop again included, subtracted), the JSON text."""
     from slalang.engine.assemble import assemble, concat
+    from slalang.engine.kernel import load as load_kernel
     from slalang.engine.reader import ColumnarReader
-    from slalang.engine.run import lead_results
-    from slalang.evaluate.aggregate import Reducer, Totals, Window
-    from slalang.evaluate.report import lead_entries
+    from slalang.engine.run import batch_report
     from slalang.evaluate.run import field_specs
     from slalang.load import load
     from slalang.plan import compile_program
-    from slalang.render.report.json_text import compact
+    from slalang.render.report.json_text import pieces
 
     spent: dict[str, float] = {}
     clock = time.perf_counter()
@@ -132,24 +132,30 @@ def phases(events: Path) -> dict[str, float]:
 
     plan = compile_program(load(POLICY))
     lap("compile policy")
+    kernel = load_kernel(plan)
+    lap("load kernel")
     specs = field_specs(plan)
     reader = ColumnarReader(specs, plan["events"], None, None, None)
     tables = [chunk.table() for chunk in reader.read([str(events)])]
     lap("read")
     batch, _ = assemble(concat(tables, reader.schema), specs, plan["events"], reader.stats, True)
     lap("assemble")
-    reducer, totals = Reducer(plan, Window(None, None)), Totals()
     assert batch.stats.last_ts is not None
-    for result in lead_results(plan, batch, batch.stats.last_ts):
-        reducer.add(totals, result)
-    lap("replay and reduce")
-    entries = lead_entries(plan, totals)
-    lap("report entries")
+    for _ in kernel.rows(batch, batch.stats.last_ts):
+        pass
+    lap("kernel loop")
+    report = batch_report(plan, batch)
+    lap("fold and report")
+    spent["fold and report"] -= spent["kernel loop"]
     with open("/dev/null", "w", encoding="utf-8") as sink:
-        for section in entries:
-            for entry in section:
-                sink.write(compact(entry))
+        for piece in pieces(report):
+            sink.write(piece)
     lap("write json")
+    events_count = len(batch)
+    print(
+        "ns per event:",
+        ", ".join(f"{k} {v * 1e9 / events_count:.0f}" for k, v in spent.items()),
+    )
     return spent
 
 

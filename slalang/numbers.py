@@ -11,6 +11,7 @@ read goes through this module.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal, format_percent
@@ -25,6 +26,7 @@ _AMOUNT = "#,##0.##"
 _UNITS = (("day", 86400), ("hour", 3600), ("minute", 60))
 
 
+@lru_cache(maxsize=4096, typed=True)
 def count(value: int) -> str:
     """`1,599`: a whole number with thousands separators."""
     return format_decimal(value, locale=LOCALE)
@@ -56,10 +58,7 @@ def short_duration(seconds: int | None) -> str:
         return ABSENT
     if seconds < 60:
         return f"{seconds}s"
-    return " ".join(
-        format_unit(n, f"duration-{unit}", locale=LOCALE, length="narrow")
-        for n, unit in _split(seconds)
-    )
+    return " ".join(_narrow(n, unit) for n, unit in _split(seconds))
 
 
 def duration(seconds: int) -> str:
@@ -127,6 +126,15 @@ def _split(seconds: int) -> list[tuple[int, str]]:
     return parts
 
 
+# babel formats a unit in about 60 µs; a report's durations repeat few (value, unit) pairs
+# (hours 0-23, minutes 0-59…), so the breach messages of a large run are cached look-ups
+@lru_cache(maxsize=4096, typed=True)
 def _long(value: int, unit: str) -> str:
     """`1 minute`, `1,234 days`."""
     return format_unit(value, f"duration-{unit}", locale=LOCALE, length="long")
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _narrow(value: int, unit: str) -> str:
+    """`3h`, `55m`."""
+    return format_unit(value, f"duration-{unit}", locale=LOCALE, length="narrow")

@@ -231,9 +231,13 @@ class Kernel:
             )
             start = done
 
+    def decoder(self, batch: Batch, as_of: int) -> Decoder:
+        """What turns this kernel's rows over `batch` into the reference's records."""
+        return Decoder(batch, self.layout, LeadReplay(self.runtime, "", as_of, False))
+
     def results(self, batch: Batch, as_of: int) -> Iterator[LeadResult]:
         """The `LeadResult` of every lead with a record, in lead order (see module doc)."""
-        decode = _Decoder(batch, self.layout, LeadReplay(self.runtime, "", as_of, False))
+        decode = self.decoder(batch, as_of)
         for rows in self.rows(batch, as_of):
             yield from decode.leads(rows)
 
@@ -277,7 +281,7 @@ def _runs(leads: npt.NDArray[np.int64]) -> dict[int, tuple[int, int]]:
     return dict(zip(leads[starts].tolist(), zip(starts, ends, strict=True), strict=True))
 
 
-class _Decoder:
+class Decoder:
     """Kernel rows → `LeadResult`s, with the reference's own records and judge."""
 
     def __init__(

@@ -38,18 +38,16 @@ from slalang.data import Mapping as DataMapping
 from slalang.data.log import InputStats
 from slalang.engine.assemble import assemble, concat
 from slalang.engine.choose import input_bytes
+from slalang.engine.fold import SECTIONS
 from slalang.engine.reader import Chunk, ColumnarReader
-from slalang.engine.run import lead_results
-from slalang.evaluate.aggregate import Reducer, Totals, Window
-from slalang.evaluate.report import lead_entries
+from slalang.engine.run import reduce_batch
+from slalang.evaluate.aggregate import Totals, Window
 from slalang.evaluate.run import Frame, Span, field_specs, frame, report
-from slalang.memory import gc_paused
 from slalang.render.report.json_text import Prerendered, compact
 
 BUDGET = 512 << 20
 """Bytes of read events kept in memory before the input is partitioned (`--memory`)."""
 
-SECTIONS = ("stages", "clocks", "violations")
 _ALL = Span()
 _MAX_PARTS = 256
 
@@ -102,17 +100,12 @@ def _evaluate_part(task: _Task, table: pa.Table | None = None) -> _Part:
     part = _Part(duplicates, len(batch.lead_ids), batch.stats.first_ts, batch.stats.last_ts)
     if task.as_of is None:
         return part
-    reducer = Reducer(plan, task.window)
-    totals = Totals()
-    with gc_paused():
-        for result in lead_results(plan, batch, task.as_of):
-            reducer.add(totals, result)
+    folded = reduce_batch(plan, batch, task.as_of, task.window)
     del batch
-    entries = _entries(plan, totals, part)
-    totals.stages.clear()
-    totals.clocks.clear()
-    totals.handoffs.clear()
-    part.totals = totals
+    entries = folded.entries
+    part.totals = folded.totals
+    part.severities = folded.severities
+    part.counts = {section: len(rows) for section, rows in entries.items()}
     if task.out is None:
         part.entries = entries
     else:
@@ -129,21 +122,6 @@ def _evaluate_part(task: _Task, table: pa.Table | None = None) -> _Part:
                 w.write_table(table_out)
             part.files[section] = path
     return part
-
-
-def _entries(
-    plan: Mapping[str, Any], totals: Totals, part: _Part
-) -> dict[str, list[tuple[str, str]]]:
-    """The partition's stage, clock and violation entries as report JSON lines, in report
-    order, each with its lead id (the key they are merged on across partitions)."""
-    stages, clocks, violations = lead_entries(plan, totals)
-    part.severities = {v["severity"] for v in violations}
-    out = {
-        section: [(entry["lead_id"], compact(entry)) for entry in entries]
-        for section, entries in zip(SECTIONS, (stages, clocks, violations), strict=True)
-    }
-    part.counts = {section: len(rows) for section, rows in out.items()}
-    return out
 
 
 # -- partitioning ------------------------------------------------------------------------------

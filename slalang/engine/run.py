@@ -1,7 +1,8 @@
 """A plan and a batch → the report, on the compiled kernel when the plan allows it.
 
-The kernel's lead results go through the reference `Reducer` and report builder, so the
-two engines differ only in how each lead is replayed; the differential tests hold them to
+The kernel's records are folded column by column (`slalang.engine.fold`), with the
+reference's own code wherever a record needs per-record logic, and the report is built by
+the reference report builder; the differential tests hold the two engines to
 byte-identical reports. A plan the kernel does not support is replayed by the reference
 replay over the batch's events (`lead_events`), never approximated.
 """
@@ -14,13 +15,16 @@ from typing import Any
 from slalang.data import Event
 from slalang.data.values import FieldValue
 from slalang.engine.batch import MISSING, Batch
+from slalang.engine.fold import SECTIONS, Folded, entry_lines, fold
 from slalang.engine.kernel import load, supports
-from slalang.evaluate.aggregate import Reducer, Totals
+from slalang.evaluate.aggregate import Reducer, Totals, Window
 from slalang.evaluate.model import LeadResult
 from slalang.evaluate.replay import replay
+from slalang.evaluate.report import lead_entries
 from slalang.evaluate.run import Span, frame, report
 from slalang.evaluate.runtime import build_runtime
 from slalang.memory import gc_paused
+from slalang.render.report.json_text import Prerendered, compact
 
 
 def lead_events(batch: Batch, lead: int) -> list[Event]:
@@ -61,10 +65,31 @@ def lead_results(
         yield replay(runtime, lead_id, lead_events(batch, lead), as_of)
 
 
+def reduce_batch(
+    plan: Mapping[str, Any], batch: Batch, as_of: int, window: Window, *, jit: bool = True
+) -> Folded:
+    """The batch's counts and report entries: folded from the kernel's arrays when it
+    supports the plan, else from the reference replay of each lead."""
+    if supports(plan) is None:
+        with gc_paused():
+            return fold(plan, load(plan, jit=jit), batch, as_of, window)
+    reducer = Reducer(plan, window)
+    totals = Totals()
+    with gc_paused():
+        for result in lead_results(plan, batch, as_of, jit=jit):
+            reducer.add(totals, result)
+    folded = entry_lines(*lead_entries(plan, totals))
+    totals.stages.clear()
+    totals.clocks.clear()
+    totals.handoffs.clear()
+    folded.totals = totals
+    return folded
+
+
 _ALL = Span()
 
 
-def evaluate_batch(
+def batch_report(
     plan: Mapping[str, Any],
     batch: Batch,
     *,
@@ -73,12 +98,15 @@ def evaluate_batch(
     metrics: Mapping[tuple[str, str], float] | None = None,
     jit: bool = True,
 ) -> dict[str, Any]:
-    """The report for `batch`, the same bytes as `slalang.evaluate.run.evaluate` gives for
-    the event log the batch was read from."""
+    """The report for `batch` with its long lists as `Prerendered` JSON lines (what
+    `json_text.pieces` writes): the same bytes as `slalang.evaluate.run.evaluate` gives
+    for the event log the batch was read from."""
     judged = frame(batch.stats, as_of, span)
-    reducer = Reducer(plan, judged.window)
-    totals = Totals()
-    with gc_paused():
-        for result in lead_results(plan, batch, judged.as_of, jit=jit):
-            reducer.add(totals, result)
-    return report(plan, totals, batch.stats, judged, metrics)
+    folded = reduce_batch(plan, batch, judged.as_of, judged.window, jit=jit)
+    out = report(plan, folded.totals, batch.stats, judged, metrics)
+    for section in SECTIONS:
+        lines = [line for _, line in folded.entries[section]]
+        if section == "violations":  # target violations have no lead: they come last
+            lines += [compact(v) for v in out[section]]
+        out[section] = Prerendered(len(lines), lines)
+    return out

@@ -123,7 +123,7 @@ class Reducer:
         for clock in result.clocks:
             if holds(clock.started_at):
                 totals.clocks.append((lead, clock))
-                self._count_clock(totals, clock)
+                self.count_clock(totals, clock)
         totals.handoffs.extend((lead, h) for h in result.handoffs if holds(h.at))
         sums = totals.sums
         for fact in result.facts:
@@ -142,7 +142,9 @@ class Reducer:
             ):
                 cohort[1] += 1
 
-    def _count_clock(self, totals: Totals, clock: ClockRecord) -> None:
+    def count_clock(self, totals: Totals, clock: ClockRecord) -> None:
+        """Count a judged clock inside the window: its status, response time and the
+        compliance buckets of its SLA (the columnar engine calls this per clock too)."""
         key = (clock.sla, clock.status)
         totals.statuses[key] = totals.statuses.get(key, 0) + 1
         if clock.status in ("met", "late"):

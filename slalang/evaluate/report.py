@@ -85,18 +85,19 @@ def lead_entries(plan: Mapping[str, Any], totals: Totals) -> tuple[Entries, Entr
     lateness = Lateness(plan)
     for lead, clock in clocks:
         if clock.status in ("late", "missed"):
-            violations.append(_breach(slas[clock.sla], lead, clock, lateness.words(clock)))
+            violations.append(breach_entry(slas[clock.sla], lead, clock, lateness.words(clock)))
     handoffs = {s["name"]: s["handoff"] for s in plan["stages"] if s["handoff"]}
     for lead, record in totals.handoffs:
-        violations.append(_handoff(handoffs[record.stage], lead, record))
+        violations.append(handoff_entry(handoffs[record.stage], lead, record))
     violations.sort(key=lambda v: (v["lead_id"], v["at"], v["rule"]))
     stage_entries = [
         {"lead_id": lead, "stage": r.stage, "kind": r.kind, "at": iso(r.at)} for lead, r in stages
     ]
-    return stage_entries, [_clock(lead, c) for lead, c in clocks], violations
+    return stage_entries, [clock_entry(lead, c) for lead, c in clocks], violations
 
 
-def _clock(lead: str, clock: Any) -> dict[str, Any]:
+def clock_entry(lead: str, clock: Any) -> dict[str, Any]:
+    """A judged clock as the report lists it (every engine builds its entries here)."""
     return {
         "sla": clock.sla,
         "lead_id": lead,
@@ -152,7 +153,8 @@ class Lateness:
         return n.lateness(wall, (days, calendar.business_seconds_epoch(since, end)))
 
 
-def _breach(sla: Mapping[str, Any], lead: str, clock: Any, late: str) -> dict[str, Any]:
+def breach_entry(sla: Mapping[str, Any], lead: str, clock: Any, late: str) -> dict[str, Any]:
+    """The violation of a late or missed clock; `late` is `Lateness.words` of it."""
     terms = f"goal {clock.goal}"
     if clock.paused_seconds:  # on the goal's own clock, as the goal is counted
         terms += f", paused {n.short_duration(clock.paused_seconds)}"
@@ -181,7 +183,8 @@ def _breach(sla: Mapping[str, Any], lead: str, clock: Any, late: str) -> dict[st
     }
 
 
-def _handoff(handoff: Mapping[str, Any], lead: str, record: Any) -> dict[str, Any]:
+def handoff_entry(handoff: Mapping[str, Any], lead: str, record: Any) -> dict[str, Any]:
+    """The violation of a handoff that lacked a required field or failed a check."""
     parts = []
     if record.missing:
         parts.append("missing " + ", ".join(record.missing))

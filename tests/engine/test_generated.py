@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from slalang.check import check
 from slalang.data import read_events
 from slalang.diagnostics import Level
-from slalang.evaluate.run import field_specs
+from slalang.evaluate.run import Span, field_specs
 from slalang.load import load_text
 from slalang.plan import compile_program
 from tests.engine.differential import assert_same_report
@@ -263,10 +263,20 @@ def event_logs(draw: Draw) -> list[dict[str, str]]:
     max_examples=250,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(policies(), event_logs(), st.sampled_from([None, 0, 86400 * 3, 86400 * 30]))
+@given(
+    policies(),
+    event_logs(),
+    st.sampled_from([None, 0, 86400 * 3, 86400 * 30]),
+    st.sampled_from([None, (0.0, 0.5), (0.3, 1.0), (0.25, 0.75)]),
+)
 def test_generated_policies_give_identical_reports(
-    policy: str, rows: list[dict[str, str]], later: int | None
+    policy: str,
+    rows: list[dict[str, str]],
+    later: int | None,
+    judged: tuple[float, float] | None,
 ) -> None:
+    """`judged`, as shares of the log's time span, is a `--from`/`--to` window: records
+    outside it are left out of every count and list."""
     program = load_text(policy, "generated.sla")
     errors = [d for d in check(program) if d.level is Level.ERROR]
     assert not errors, [f"{d.span.line}: {d.message}" for d in errors]
@@ -276,4 +286,9 @@ def test_generated_policies_give_identical_reports(
     as_of = None
     if later is not None and log.stats.last_ts is not None:
         as_of = log.stats.last_ts + later
-    assert_same_report(plan, log, as_of=as_of)
+    span = Span()
+    first, last = log.stats.first_ts, log.stats.last_ts
+    if judged is not None and first is not None and last is not None:
+        start, end = (first + round(share * (last - first)) for share in judged)
+        span = Span(start if judged[0] else None, end)
+    assert_same_report(plan, log, as_of=as_of, span=span)
