@@ -19,7 +19,7 @@ from slalang import __version__
 from slalang.commands.check import check_command
 from slalang.commands.common import EXIT_ERROR
 from slalang.commands.compile import compile_command
-from slalang.commands.data import data_group, mappings_command
+from slalang.commands.data import data_group, mapping_group, mappings_command
 from slalang.commands.diff import diff_command
 from slalang.commands.evaluate import evaluate_command
 from slalang.commands.explain import explain_command
@@ -80,6 +80,7 @@ for _command in (
     diff_command,
     data_group,
     server_command,
+    mapping_group,
     mappings_command,
 ):
     cli.add_command(_command)

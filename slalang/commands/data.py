@@ -1,15 +1,19 @@
-"""`slalang data check` and `slalang mappings`: looking at CRM exports before evaluating
-them; the profiling itself is `slalang.datacheck`."""
+"""`slalang data check`, `slalang mapping draft` and `slalang mappings`: looking at CRM
+exports before evaluating them; the profiling itself is `slalang.datacheck`, the drafting
+`slalang.draft`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from slalang.commands.common import EXIT_FINDINGS, checked_policy
-from slalang.commands.options import Configured
+from slalang.commands.common import EXIT_FINDINGS, checked_policy, emit
+from slalang.commands.options import Configured, output_option
 from slalang.data import Mapping, load_mapping
 from slalang.data.mapping import presets
 from slalang.datacheck import profile, render
+from slalang.draft import draft_mapping
 
 
 @click.group("data")
@@ -60,3 +64,37 @@ def mappings_command() -> None:
     width = max(len(name) for name in found)
     for name, description in found.items():
         click.echo(f"{name:<{width}}  {description}")
+
+
+@click.group("mapping")
+def mapping_group() -> None:
+    """Write mapping files for CRM exports."""
+
+
+@mapping_group.command("draft")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--preset", help="A preset whose columns the export has (see `slalang mappings`).")
+@click.option(
+    "--policy",
+    help="Map only to the event types and fields this policy declares (others commented out).",
+)
+@output_option("mapping")
+def draft_command(
+    files: tuple[str, ...], preset: str | None, policy: str | None, output: Path | None
+) -> None:
+    """Draft a starter mapping from the headers and first rows of FILES (CSV, CSV.gz,
+    JSON Lines, Parquet): the columns recognised are mapped (a preset's knowledge first),
+    the timestamp formats found, and every column nothing reads listed as a comment.
+    Files with different headers get one source each. Then check it with `slalang data
+    check`.
+
+    \b
+    Example:
+      slalang mapping draft contacts.csv --preset hubspot --policy funnel.sla -o hubspot.yaml
+      slalang data check funnel.sla contacts.csv --mapping hubspot.yaml
+    """
+    events = fields = None
+    if policy is not None:
+        plan = checked_policy(policy, None).plan
+        events, fields = list(plan["events"]), list(plan["fields"])
+    emit(draft_mapping(files, preset, events, fields, policy), output)
