@@ -1,21 +1,35 @@
-"""Benchmark of the engines against one SQL query: `slalang evaluate --format json -o FILE`
-on 1M and 10M events beside DuckDB running the first-touch rule alone (bench/first_touch.sql).
+"""Benchmark of the engines against one SQL query (issue 11, "Measure"): `slalang evaluate
+--format json -o FILE` on 1M, 10M and 100M events beside DuckDB running the first-touch rule
+alone (bench/first_touch.sql, business hours by ASOF joins on a calendar table).
 
-Each run is a fresh process, the two interleaved, three times each; medians, their ratio and
-peak RSS are printed, then the phase shares of one in-process run of the local engine. The
-1M log is `slalang sample policies/seed_funnel.sla DIR --leads 196500 --seed 1 --months 6`;
-the 10M log is ten copies of it with lead and event ids suffixed. Not a test: the figures go
-in the notes. Needs duckdb (`pip install duckdb`).
+Each run is a fresh process; the contenders are interleaved, three runs each (one for 100M);
+printed are medians, their ratio to DuckDB and the peak memory of the whole process tree
+(RSS summed over the process and its workers, and PSS, which counts pages the forked workers
+share with the parent once), sampled every 50 ms. Then the phase shares of one in-process run
+of the local engine, the kernel's first-run compile time against a cached start, and the
+README's main command on the bundled sample. The machine's load average is printed before and
+after: on a shared machine every figure depends on it.
 
-    python bench/bench_engine.py --sizes 1m 10m [--engine local reference]
+The 1M log is `slalang sample policies/seed_funnel.sla DIR --leads 196500 --seed 1 --months 6`;
+the 10M log is ten copies of it with lead and event ids suffixed `~k` (CSV); the 100M log is a
+hundred such copies as a directory of Parquet files (CSV would be 8 GB). Not a test: the figures
+go in the notes. Needs duckdb (`pip install -e '.[duckdb]'`) and holidays.
+
+    python bench/bench_engine.py --sizes 1m 10m [--engine local local-1 reference] [--runs 3]
+    python bench/bench_engine.py --sizes 100m --runs 1
+    python bench/bench_engine.py --startup      # compile vs cached start, README command
+
+`local` is the default engine on every core, `local-1` the same with `--jobs 1`.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -55,14 +69,46 @@ def sample_10m() -> Path:
     if not events.exists():
         events.parent.mkdir(parents=True, exist_ok=True)
         lines = sample_1m().read_text(encoding="utf-8").splitlines(keepends=True)
-        with events.open("w", encoding="utf-8") as out:
+        partial = events.with_suffix(".partial")
+        with partial.open("w", encoding="utf-8") as out:
             out.write(lines[0])
             for copy in range(10):
                 for line in lines[1:]:
                     lead, ts, event, event_id, rest = line.split(",", 4)
                     out.write(f"{lead}~{copy},{ts},{event},{event_id}~{copy},{rest}")
+        partial.rename(events)
         (CACHE / "10m" / "metrics.csv").write_bytes((CACHE / "1m" / "metrics.csv").read_bytes())
     return events
+
+
+def sample_100m() -> Path:
+    """A hundred copies of the 1M log, ids suffixed `~k`, one Parquet file per copy (the
+    columns typed as pyarrow reads the CSV: instants, numbers, text)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    folder = CACHE / "100m" / "events"
+    done = folder / "_done"
+    if not done.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        table = pacsv.read_csv(sample_1m())
+        for copy in range(100):
+            suffix = f"~{copy}"
+            out = table.set_column(
+                0, "lead_id", pc.binary_join_element_wise(table["lead_id"], suffix, "")
+            )
+            index = out.schema.get_field_index("event_id")
+            ids = pc.binary_join_element_wise(out["event_id"].cast(pa.string()), suffix, "")
+            out = out.set_column(index, "event_id", ids)
+            pq.write_table(out, folder / f"part-{copy:03d}.parquet")
+        done.touch()
+        (CACHE / "100m" / "metrics.csv").write_bytes((CACHE / "1m" / "metrics.csv").read_bytes())
+    return folder
+
+
+SAMPLES = {"1m": sample_1m, "10m": sample_10m, "100m": sample_100m}
 
 
 def calendar_rows(first: date, last: date) -> list[tuple[int, int, int]]:
@@ -91,21 +137,87 @@ def duckdb_run(events: str) -> None:
     rows = calendar_rows(date(2025, 12, 1), date(2027, 12, 31))
     con.execute("CREATE TABLE calendar (open_at BIGINT, close_at BIGINT, before BIGINT)")
     con.executemany("INSERT INTO calendar VALUES (?, ?, ?)", rows)
+    if os.path.isdir(events):
+        source = f"read_parquet('{events}/*.parquet')"
+    else:
+        source = f"read_csv('{events}', header = true, all_varchar = true)"
+    con.execute(f"CREATE VIEW raw_events AS SELECT * FROM {source}")
     query = (REPO / "bench" / "first_touch.sql").read_text(encoding="utf-8")
-    result = con.execute(query, {"events": events}).fetchall()
+    result = con.execute(query).fetchall()
     print(len(result), "months", file=sys.stderr)
 
 
-def timed(command: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MB) of one process, by GNU time."""
+def _children() -> dict[int, list[int]]:
+    """Parent pid → child pids, for every process on the machine."""
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="utf-8") as handle:
+                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            tree.setdefault(parent, []).append(int(entry))
+    return tree
+
+
+def _memory(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) in kB of the process tree under `pid`."""
+    tree = _children()
+    todo, rss, pss = [pid], 0, 0
+    while todo:
+        current = todo.pop()
+        todo.extend(tree.get(current, ()))
+        try:
+            with open(f"/proc/{current}/smaps_rollup", encoding="utf-8") as handle:
+                for line in handle:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        except OSError:
+            continue
+    return rss, pss
+
+
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
+    """Wall seconds, and peak RSS and PSS (MB) of the process tree, sampled every 50 ms."""
     started = time.perf_counter()
-    done = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", *command], capture_output=True, text=True, check=False
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
     )
+    peak_rss = peak_pss = 0
+    while process.poll() is None:
+        rss, pss = _memory(process.pid)
+        peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+        time.sleep(0.05)
     wall = time.perf_counter() - started
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"{command} failed:\n{done.stderr}")
-    return wall, int(done.stderr.strip().splitlines()[-1]) // 1024
+    assert process.stderr is not None
+    errors = process.stderr.read()
+    if process.returncode not in (0, 1):
+        raise SystemExit(f"{command} failed:\n{errors}")
+    return wall, peak_rss // 1024, peak_pss // 1024
+
+
+def evaluate_command(events: Path, out: Path, engine: str) -> list[str]:
+    metrics = events.parent / "metrics.csv"
+    jobs = ["--jobs", "1"] if engine == "local-1" else []
+    name = "local" if engine == "local-1" else engine
+    return [
+        *SLALANG,
+        "evaluate",
+        str(POLICY),
+        str(events),
+        "--metrics",
+        str(metrics),
+        "--format",
+        "json",
+        "-o",
+        str(out),
+        "--engine",
+        name,
+        *jobs,
+    ]
 
 
 def phases(events: Path) -> dict[str, float]:
@@ -139,6 +251,7 @@ def phases(events: Path) -> dict[str, float]:
     tables = [chunk.table() for chunk in reader.read([str(events)])]
     lap("read")
     batch, _ = assemble(concat(tables, reader.schema), specs, plan["events"], reader.stats, True)
+    del tables
     lap("assemble")
     assert batch.stats.last_ts is not None
     for _ in kernel.rows(batch, batch.stats.last_ts):
@@ -159,57 +272,85 @@ def phases(events: Path) -> dict[str, float]:
     return spent
 
 
+def startup() -> None:
+    """The kernel's first run on a machine (empty cache: generate and compile) against a
+    cached start, each a fresh process loading the seed policy's kernel; then the README's
+    main command on the bundled sample, medians of three."""
+    code = (
+        "import time; t = time.perf_counter(); "
+        "from slalang.api import load_policy; from slalang.engine.run import kernel_for; "
+        f"kernel_for(load_policy({str(POLICY)!r}).plan); print(time.perf_counter() - t)"
+    )
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "SLALANG_CACHE_DIR": cache}
+        for label in ("first run (empty cache)", "cached start", "cached start"):
+            done = subprocess.run(
+                [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+            )
+            print(f"kernel load, {label}: {float(done.stdout):.2f} s")
+    readme = [
+        *SLALANG,
+        "evaluate",
+        str(POLICY),
+        str(REPO / "samples" / "seed_funnel" / "events.csv"),
+        "--metrics",
+        str(REPO / "samples" / "seed_funnel" / "metrics.csv"),
+        "--fail-on",
+        "never",
+    ]
+    runs = [timed(readme) for _ in range(3)]
+    wall = statistics.median(w for w, _, _ in runs)
+    print(f"README command: median {wall:.2f} s, peak RSS {max(r for _, r, _ in runs)} MB")
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", nargs="+", default=["1m"], choices=["1m", "10m"])
-    parser.add_argument("--engine", nargs="+", default=["local"], choices=["local", "reference"])
+    parser.add_argument("--sizes", nargs="*", default=["1m"], choices=sorted(SAMPLES))
+    parser.add_argument(
+        "--engine", nargs="+", default=["local"], choices=["local", "local-1", "reference"]
+    )
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-phases", action="store_true", help="skip the phase shares")
+    parser.add_argument("--startup", action="store_true", help="compile time, README command")
     parser.add_argument("--duckdb-run", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.duckdb_run:
         duckdb_run(args.duckdb_run)
         return
+    print(f"load average at start: {load_average()}")
+    if args.startup:
+        startup()
     for size in args.sizes:
-        events = sample_1m() if size == "1m" else sample_10m()
+        events = SAMPLES[size]()
         out = CACHE / f"report-{size}.json"
-        results: dict[str, list[tuple[float, int]]] = {}
+        results: dict[str, list[tuple[float, int, int]]] = {}
         for _ in range(args.runs):
             for engine in args.engine:
-                results.setdefault(engine, []).append(
-                    timed(
-                        [
-                            *SLALANG,
-                            "evaluate",
-                            str(POLICY),
-                            str(events),
-                            "--format",
-                            "json",
-                            "-o",
-                            str(out),
-                            "--engine",
-                            engine,
-                        ]
-                    )
-                )
-            results.setdefault("duckdb", []).append(
-                timed([sys.executable, __file__, "--duckdb-run", str(events)])
-            )
-        duck = statistics.median(w for w, _ in results["duckdb"])
-        print(f"== {size}: {events} ({events.stat().st_size / 1e6:.0f} MB)")
+                command = evaluate_command(events, out, engine)
+                results.setdefault(engine, []).append(timed(command))
+            duck = [sys.executable, __file__, "--duckdb-run", str(events)]
+            results.setdefault("duckdb", []).append(timed(duck))
+        duck_wall = statistics.median(w for w, _, _ in results["duckdb"])
+        print(f"== {size}: {events} (load average {load_average()})")
         for name, runs in results.items():
-            wall = statistics.median(w for w, _ in runs)
-            rss = max(r for _, r in runs)
+            wall = statistics.median(w for w, _, _ in runs)
             print(
-                f"{name:>10}: median {wall:6.2f} s  peak RSS {rss:5d} MB  "
-                f"ratio to DuckDB {wall / duck:5.2f}"
+                f"{name:>10}: median {wall:7.2f} s  peak RSS {max(r for _, r, _ in runs):5d} MB"
+                f"  PSS {max(p for _, _, p in runs):5d} MB  ratio to DuckDB {wall / duck_wall:5.2f}"
+                f"  (runs: {', '.join(f'{w:.1f}' for w, _, _ in runs)})"
             )
-        shares = phases(events)
-        total = sum(shares.values())
-        print(
-            "phases (one in-process run, jobs 1):",
-            ", ".join(f"{k} {v:.2f} s ({v / total:.0%})" for k, v in shares.items()),
-        )
-    print(f"measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+        if not args.no_phases and size != "100m":
+            shares = phases(events)
+            total = sum(shares.values())
+            print(
+                "phases (one in-process run, one job):",
+                ", ".join(f"{k} {v:.2f} s ({v / total:.0%})" for k, v in shares.items()),
+            )
+    print(f"load average at end: {load_average()}; measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
 
 
 if __name__ == "__main__":

@@ -4,10 +4,11 @@
 -- business hours later on the office calendar: `calendar` holds the office's open intervals
 -- (Mon-Fri 08:00-17:00 America/Chicago less holidays) as epoch seconds with the business
 -- seconds before each, so "4 business hours after t" is two ASOF joins. Monthly counts of
--- met / late / missed. Parameters: $events (the CSV), table `calendar` (made by the bench).
+-- met / late / missed. Reads the view `raw_events` (the CSV, all text, or the Parquet files)
+-- and the table `calendar`, both made by the bench.
 WITH ev AS (
     SELECT lead_id, epoch(CAST("timestamp" AS TIMESTAMPTZ))::BIGINT AS ts, event
-    FROM read_csv($events, header = true, all_varchar = true)
+    FROM raw_events
 ),
 starts AS (
     SELECT lead_id, min(ts) AS started

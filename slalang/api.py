@@ -21,7 +21,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -173,6 +173,7 @@ class Policy:
         progress: Callable[[int, int], None] | None = None,
         on_warning: Warn | None = None,
         clock: Clock | None = None,
+        stream: bool = False,
     ) -> Report:
         """Replay each lead's events against the policy and report who missed what.
 
@@ -186,6 +187,11 @@ class Policy:
         `engine="spark"` runs on Apache Spark (`spark`, a SparkSession; else one on
         `spark_master`, the active one, or SPARK_REMOTE), reading `events` paths and
         `tables` with Spark: the same report again, made on a cluster (docs/spark.md).
+
+        With `stream`, the report is for writing as JSON (`Report.pieces`) in a `with`
+        block: when the local engine runs, its stage, clock and violation lists stay in
+        temporary files, read as they are written, so memory does not grow with the
+        input, and `data` holds them as `Prerendered` text until the block ends.
         """
         from slalang.data import load_mapping
         from slalang.data.duckdb_source import is_database, query_sources
@@ -222,20 +228,29 @@ class Policy:
         inputs = _Inputs([], None) if queries and _no_items(events) else _inputs(events)
         columnar = not queries and not any(is_database(path) for path in inputs.paths)
         if columnar and chooses_local(engine, inputs.paths):
-            from slalang.engine.local import evaluate_files
+            from slalang.engine.local import run
 
-            data = evaluate_files(
-                plan,
-                inputs.paths,
-                mapping=load_mapping(os.fspath(mapping)) if mapping else None,
-                timezone=timezone,
-                as_of=cutoff,
-                span=window,
-                metrics=values,
-                jobs=jobs,
-                on_stats=lambda stats: _check_input(stats, strict, warn),
-            )
-            return Report(data, tuple(warnings), plan)
+            closing = contextlib.ExitStack()
+            with closing:
+                outcome = closing.enter_context(
+                    run(
+                        plan,
+                        inputs.paths,
+                        mapping=loaded,
+                        timezone=timezone,
+                        as_of=cutoff,
+                        span=window,
+                        metrics=values,
+                        jobs=jobs,
+                        warn=lambda stats: _check_input(stats, strict, warn),
+                    )
+                )
+                if not stream:
+                    return Report(outcome.report(), tuple(warnings), plan)
+                streamed = Report(outcome.streamed(), tuple(warnings), plan)
+                object.__setattr__(streamed, "severities", frozenset(outcome.severities))
+                object.__setattr__(streamed, "closing", closing.pop_all())
+                return streamed
         log = read_log(
             plan, inputs, mapping=mapping, timezone=timezone, as_of=cutoff, on_warning=warn
         )
@@ -506,6 +521,28 @@ class Report:
     sources: Mapping[str, str] = field(default_factory=dict, repr=False)
     #: the export's lead id column, which `leads` writes its ids under
     id_column: str = "lead_id"
+    #: a streamed report (`evaluate(stream=True)`): its violations' severities, and what
+    #: removes its temporary files (`close`, or the end of a `with` block)
+    severities: frozenset[str] | None = field(default=None, repr=False)
+    closing: contextlib.ExitStack | None = field(default=None, repr=False)
+
+    def __enter__(self) -> Report:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Remove a streamed report's temporary files (nothing to do for others)."""
+        if self.closing is not None:
+            self.closing.close()
+
+    def pieces(self) -> Iterator[str]:
+        """The report as `--format json` writes it, in pieces (read from a streamed
+        report's files as they are written)."""
+        from slalang.render.report.json_text import pieces
+
+        return pieces(self.data)
 
     @property
     def violations(self) -> list[dict[str, Any]]:
@@ -528,6 +565,8 @@ class Report:
         if fail_on not in FAIL_LEVELS:
             raise ValueError(f"fail_on is one of {', '.join(FAIL_LEVELS)}, not `{fail_on}`")
         failing = FAIL_LEVELS[fail_on]
+        if self.severities is not None:
+            return bool(self.severities & failing)
         return any(v["severity"] in failing for v in self.data["violations"])
 
     def render(self, fmt: str = "table", *, color: bool = False, **options: Any) -> str:

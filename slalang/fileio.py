@@ -8,7 +8,9 @@ import errno
 import os
 import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TextIO
 
 from slalang.diagnostics import SlalangError
 
@@ -36,8 +38,10 @@ def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
     return read_bytes(path).decode(encoding)
 
 
-def write_atomic(path: Path, data: str) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it into place.
+def write_atomic(path: Path, data: str | Iterable[str]) -> None:
+    """Write `data` (text, or text in pieces written as they come, so a report streamed
+    out of an engine is never whole in memory) to a temporary file beside `path`, then
+    rename it into place: a run that fails half-way leaves the old file as it was.
 
     Only a regular file (or nothing) is ever replaced: `-o /dev/null`, a FIFO or a terminal
     is written to directly. Renaming over them would swap a device or a pipe someone reads
@@ -50,7 +54,7 @@ def write_atomic(path: Path, data: str) -> None:
         mode = None  # nothing there yet (or a bad directory, which mkstemp names)
     if mode is not None and not stat.S_ISREG(mode):
         with open(path, "w", encoding="utf-8", newline="") as handle:
-            handle.write(data)
+            write_pieces(handle, data)
         return
     directory = path.parent if str(path.parent) else Path(".")
     try:
@@ -65,9 +69,26 @@ def write_atomic(path: Path, data: str) -> None:
         ) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(data)
+            write_pieces(handle, data)
         os.chmod(tmp, stat.S_IMODE(mode) if mode is not None else 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_pieces(handle: TextIO, data: str | Iterable[str]) -> None:
+    """`data` written to `handle`, pieces joined into writes of about a megabyte (a report
+    comes in pieces of one entry, and a system call each would be slow)."""
+    if isinstance(data, str):
+        handle.write(data)
+        return
+    held: list[str] = []
+    size = 0
+    for piece in data:
+        held.append(piece)
+        size += len(piece)
+        if size >= 1 << 20:
+            handle.write("".join(held))
+            held, size = [], 0
+    handle.write("".join(held))

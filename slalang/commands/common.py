@@ -6,7 +6,7 @@ Python API (`slalang.api`); commands import from here, never from each other or 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ import click
 from slalang.api import Policy, load_policy
 from slalang.commands.options import CONFIG
 from slalang.diagnostics import Diagnostic, Level, PolicyError, SlalangError
-from slalang.fileio import write_atomic
+from slalang.fileio import write_atomic, write_pieces
 from slalang.render.diagnostics import render_text
 from slalang.suppress import Selection
 
@@ -87,9 +87,14 @@ def progress(what: str | None = None) -> Callable[[int, int], None] | None:
     return show
 
 
-def emit(text: str, output: Path | None) -> None:
-    """TEXT on standard output, or written atomically to OUTPUT (said on stderr)."""
+def emit(text: str | Iterable[str], output: Path | None) -> None:
+    """TEXT (or text in pieces, written as they come) on standard output, or written
+    atomically to OUTPUT (said on stderr)."""
     if output is None:
+        if not isinstance(text, str):
+            write_pieces(sys.stdout, text)
+            sys.stdout.flush()
+            return
         # color=True: Click would strip ANSI sequences when stdout is not a terminal, and
         # those bytes may be the data itself (a lead id); stdout gives what -o writes
         click.echo(text, nl=False, color=True)

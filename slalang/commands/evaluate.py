@@ -108,7 +108,10 @@ def evaluate_command(
       slalang evaluate policies/seed_funnel.sla samples/seed_funnel/events.csv \\
         --metrics samples/seed_funnel/metrics.csv --format html -o report.html
     """
-    report = (
+    # JSON is written as it is produced (the long lists streamed out of the engine's
+    # files), so a report of any size is never whole in memory
+    stream = fmt == "json" and not rules and not owners
+    with (
         checked_policy(policy, root)
         .evaluate(
             events,
@@ -120,11 +123,16 @@ def evaluate_command(
                 "Spark: {done:,} of {total:,} tasks done" if engine.engine == "spark" else None
             ),
             on_warning=warn,
+            stream=stream,
         )
         .select(rules, owners)
-    )
-    color = output is None and fmt == "table" and sys.stdout.isatty()
-    hide = fmt in HIDE_EMPTY_BY_DEFAULT if hide_empty is None else hide_empty
-    emit(report.render(fmt, color=color, hide_empty=hide), output)
-    if report.failed(fail_on):
+    ) as report:
+        if stream:
+            emit(report.pieces(), output)
+        else:
+            color = output is None and fmt == "table" and sys.stdout.isatty()
+            hide = fmt in HIDE_EMPTY_BY_DEFAULT if hide_empty is None else hide_empty
+            emit(report.render(fmt, color=color, hide_empty=hide), output)
+        failed = report.failed(fail_on)
+    if failed:
         sys.exit(EXIT_FINDINGS)

@@ -37,10 +37,11 @@ import pyarrow as pa
 from slalang.data import Mapping as DataMapping
 from slalang.data.log import InputStats
 from slalang.engine.assemble import assemble, concat
+from slalang.engine.batch import Batch, Column
 from slalang.engine.choose import input_bytes
 from slalang.engine.fold import SECTIONS
 from slalang.engine.reader import Chunk, ColumnarReader
-from slalang.engine.run import reduce_batch
+from slalang.engine.run import kernel_for, reduce_batch
 from slalang.evaluate.aggregate import Totals, Window
 from slalang.evaluate.run import Frame, Span, field_specs, frame, report
 from slalang.render.report.json_text import Prerendered, compact
@@ -48,6 +49,8 @@ from slalang.render.report.json_text import Prerendered, compact
 BUDGET = 512 << 20
 """Bytes of read events kept in memory before the input is partitioned (`--memory`)."""
 
+ENTRY_BATCH = 4096
+"""Report entries per record batch in a partition's entry file."""
 _ALL = Span()
 _MAX_PARTS = 256
 
@@ -88,39 +91,56 @@ class _Task:
 
 
 def _evaluate_part(task: _Task, table: pa.Table | None = None) -> _Part:
-    """Assemble one partition and, given `as_of`, replay it; a pure function of the task."""
-    plan = task.plan
+    """Assemble one spilled partition and, given `as_of`, replay it; a pure function of
+    the task (run in a worker process)."""
     if table is None:
         assert task.source is not None
         with pa.memory_map(task.source) as source:
             table = pa.ipc.open_stream(source).read_all()
-    specs = field_specs(plan)
-    batch, duplicates = assemble(table, specs, plan["events"], InputStats(), task.dedupe)
+    batch, part = _assembled(task.plan, table, task.dedupe)
     del table
-    part = _Part(duplicates, len(batch.lead_ids), batch.stats.first_ts, batch.stats.last_ts)
     if task.as_of is None:
         return part
-    folded = reduce_batch(plan, batch, task.as_of, task.window)
-    del batch
+    return _replay(task.plan, batch, task.as_of, task.window, part, task.out)
+
+
+def _assembled(plan: Mapping[str, Any], table: pa.Table, dedupe: bool) -> tuple[Batch, _Part]:
+    """The batch of `table`, and a part holding its input accounting."""
+    batch, duplicates = assemble(table, field_specs(plan), plan["events"], InputStats(), dedupe)
+    return batch, _Part(duplicates, len(batch.lead_ids), batch.stats.first_ts, batch.stats.last_ts)
+
+
+def _replay(
+    plan: Mapping[str, Any],
+    batch: Batch,
+    as_of: int,
+    window: Window,
+    part: _Part,
+    out: str | None,
+) -> _Part:
+    """`part` with the totals and report entries of every lead of `batch`; the entries are
+    kept in memory, or written under the directory `out`."""
+    folded = reduce_batch(plan, batch, as_of, window)
     entries = folded.entries
     part.totals = folded.totals
     part.severities = folded.severities
     part.counts = {section: len(rows) for section, rows in entries.items()}
-    if task.out is None:
+    if out is None:
         part.entries = entries
-    else:
-        part.files = {}
-        for section, rows in entries.items():
-            path = os.path.join(task.out, f"{section}.arrow")
-            table_out = pa.table(
-                {
-                    "lead": pa.array([lead for lead, _ in rows], pa.string()),
-                    "line": pa.array([line for _, line in rows], pa.string()),
-                }
-            )
-            with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, table_out.schema) as w:
-                w.write_table(table_out)
-            part.files[section] = path
+        return part
+    part.files = {}
+    for section, rows in entries.items():
+        path = os.path.join(out, f"{section}.arrow")
+        table = pa.table(
+            {
+                "lead": pa.array([lead for lead, _ in rows], pa.string()),
+                "line": pa.array([line for _, line in rows], pa.string()),
+            }
+        )
+        with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+            # small batches: the merge holds one batch of every partition's file at once
+            writer.write_table(table, max_chunksize=ENTRY_BATCH)
+        part.files[section] = path
     return part
 
 
@@ -304,10 +324,7 @@ def run(
     )
     with tempfile.TemporaryDirectory(prefix="slalang-", dir=spill_dir) as tmp:
         directory = Path(tmp)
-        # with several jobs the input is partitioned from the first block, whatever its
-        # size, so that the replay and the report entries (Python work) use every core
-        held = budget if jobs == 1 else 0
-        store = _Store(reader.schema, held, directory, parts or _parts(paths, budget, jobs))
+        store = _Store(reader.schema, budget, directory, parts or _parts(paths, budget, jobs))
         try:
             for chunk in reader.read(paths, stdin):
                 store.add(chunk)
@@ -318,12 +335,16 @@ def run(
             warn(stats)
         dedupe = reader.ref.has_ids
         window = Window(span.start, span.end)
-        guess = as_of if as_of is not None else store.max_ts
         if not store.spilled:
             table = concat(store.tables, reader.schema)
             store.tables = []
-            done = _in_process(plan, table, as_of, guess, window, dedupe)
+            batch, whole = _assembled(plan, table, dedupe)
+            del table
+            at = as_of if as_of is not None else batch.stats.last_ts
+            done = [whole] if at is None else _in_memory(plan, batch, whole, at, window, jobs, tmp)
         else:
+            guess = as_of if as_of is not None else store.max_ts
+            kernel_for(plan)  # compiled here once, so that the workers load it from the cache
             done = _in_workers(plan, sources, guess, window, dedupe, jobs, directory)
             if as_of is None and _last(done) != guess:
                 # the latest event was a dropped duplicate: replay again at the real as-of
@@ -331,20 +352,89 @@ def run(
         yield _outcome(plan, stats, done, as_of, span, metrics)
 
 
-def _in_process(
+PARALLEL = 50_000
+"""Events below which an in-memory run replays in this process whatever `--jobs` says:
+starting workers costs more than the second core saves (bench/bench_engine.py)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    """What forked workers replay: a batch in the parent's memory, shared, never copied."""
+
+    plan: Mapping[str, Any]
+    batch: Batch
+    as_of: int
+    window: Window
+    directory: str
+
+
+_shared: _Shared | None = None
+
+
+def _in_memory(
     plan: Mapping[str, Any],
-    table: pa.Table,
-    as_of: int | None,
-    guess: int | None,
+    batch: Batch,
+    whole: _Part,
+    as_of: int,
     window: Window,
-    dedupe: bool,
+    jobs: int,
+    directory: str,
 ) -> list[_Part]:
-    task = _Task(plan, None, guess, window, dedupe, None)
-    part = _evaluate_part(task, table)
-    if as_of is None and part.last_ts is not None and part.last_ts != guess:
-        # the latest event was a dropped duplicate: replay again at the real as-of
-        part = _evaluate_part(replace(task, as_of=part.last_ts), table)
-    return [part]
+    """Replay a batch held in memory: here, or on `jobs` cores by forked workers that
+    each replay a run of consecutive leads of the very same arrays (no spill, no copy).
+    `whole` keeps the input accounting; the runs' parts hold the totals and entries, and
+    since the runs are in lead order, merging them by lead is concatenating them."""
+    if jobs <= 1 or len(batch) < PARALLEL or "fork" not in multiprocessing.get_all_start_methods():
+        return [_replay(plan, batch, as_of, window, whole, None)]
+    bounds = _bounds(batch.offsets, 2 * jobs)  # twice the workers: a busy core holds less up
+    kernel_for(plan)  # compiled once, here: the workers inherit it
+    global _shared
+    _shared = _Shared(plan, batch, as_of, window, directory)
+    try:
+        with ProcessPoolExecutor(
+            min(jobs, len(bounds) - 1), mp_context=multiprocessing.get_context("fork")
+        ) as pool:
+            runs = list(pool.map(_replay_run, range(len(bounds) - 1), bounds[:-1], bounds[1:]))
+    finally:
+        _shared = None
+    return [whole, *runs]
+
+
+def _replay_run(index: int, lo: int, hi: int) -> _Part:
+    """In a forked worker: replay leads `lo:hi` of the shared batch."""
+    shared = _shared
+    assert shared is not None
+    out = os.path.join(shared.directory, f"run-{index}")
+    os.mkdir(out)
+    leads = _leads(shared.batch, lo, hi)
+    return _replay(shared.plan, leads, shared.as_of, shared.window, _Part(), out)
+
+
+def _bounds(offsets: npt.NDArray[np.int64], runs: int) -> list[int]:
+    """Lead indexes cutting the batch into at most `runs` runs of about equal events."""
+    total = int(offsets[-1])
+    targets = np.arange(1, runs, dtype=np.int64) * total // runs
+    cuts = np.searchsorted(offsets, targets).tolist()
+    return sorted({0, *cuts, len(offsets) - 1})
+
+
+def _leads(batch: Batch, lo: int, hi: int) -> Batch:
+    """Leads `lo:hi` of `batch` as a batch of its own (views of the same arrays)."""
+    start, end = int(batch.offsets[lo]), int(batch.offsets[hi])
+    columns = {
+        name: Column(column.type, column.values[start:end], column.dictionary)
+        for name, column in batch.columns.items()
+    }
+    return Batch(
+        batch.lead_ids[lo:hi],
+        batch.offsets[lo : hi + 1] - start,
+        batch.ts[start:end],
+        batch.seq[start:end],
+        batch.event[start:end],
+        batch.event_types,
+        columns,
+        batch.stats,
+    )
 
 
 def _in_workers(
@@ -414,32 +504,3 @@ def _outcome(
     skeleton = report(plan, totals, stats, judged, metrics)
     severities |= {v["severity"] for v in skeleton["violations"]}
     return Outcome(skeleton, parts, severities)
-
-
-def evaluate_files(
-    plan: Mapping[str, Any],
-    paths: Sequence[str],
-    *,
-    mapping: DataMapping | None = None,
-    timezone: str | None = None,
-    as_of: int | None = None,
-    span: Span = _ALL,
-    metrics: Mapping[tuple[str, str], float] | None = None,
-    jobs: int | None = None,
-    budget: int | None = None,
-    on_stats: Callable[[InputStats], None] | None = None,
-) -> dict[str, Any]:
-    """The whole report, as `slalang.evaluate.run.evaluate` gives it for the same input."""
-    with run(
-        plan,
-        paths,
-        mapping=mapping,
-        timezone=timezone,
-        as_of=as_of,
-        span=span,
-        metrics=metrics,
-        jobs=jobs,
-        budget=budget,
-        warn=on_stats,
-    ) as outcome:
-        return outcome.report()

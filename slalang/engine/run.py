@@ -16,7 +16,7 @@ from slalang.data import Event
 from slalang.data.values import FieldValue
 from slalang.engine.batch import MISSING, Batch
 from slalang.engine.fold import SECTIONS, Folded, entry_lines, fold
-from slalang.engine.kernel import load, supports
+from slalang.engine.kernel import Kernel, load, supports
 from slalang.evaluate.aggregate import Reducer, Totals, Window
 from slalang.evaluate.model import LeadResult
 from slalang.evaluate.replay import replay
@@ -52,13 +52,29 @@ def lead_events(batch: Batch, lead: int) -> list[Event]:
     return events
 
 
+_loaded: list[tuple[Mapping[str, Any], bool, Kernel | None]] = []
+
+
+def kernel_for(plan: Mapping[str, Any], *, jit: bool = True) -> Kernel | None:
+    """The compiled kernel of `plan`, or None when the kernel does not support it; kept for
+    the last plan asked for, so that the runs of leads a process replays (and the workers
+    forked from it) load or compile it once."""
+    for seen, jitted, kernel in _loaded:
+        if seen is plan and jitted == jit:
+            return kernel
+    kernel = load(plan, jit=jit) if supports(plan) is None else None
+    _loaded[:] = [(plan, jit, kernel)]
+    return kernel
+
+
 def lead_results(
     plan: Mapping[str, Any], batch: Batch, as_of: int, *, jit: bool = True
 ) -> Iterator[LeadResult]:
     """Every lead's result, in lead order: from the kernel when it supports the plan
     (leads without records are left out: they add nothing), else from the reference."""
-    if supports(plan) is None:
-        yield from load(plan, jit=jit).results(batch, as_of)
+    kernel = kernel_for(plan, jit=jit)
+    if kernel is not None:
+        yield from kernel.results(batch, as_of)
         return
     runtime = build_runtime(plan)
     for lead, lead_id in enumerate(batch.lead_ids):
@@ -70,9 +86,10 @@ def reduce_batch(
 ) -> Folded:
     """The batch's counts and report entries: folded from the kernel's arrays when it
     supports the plan, else from the reference replay of each lead."""
-    if supports(plan) is None:
+    kernel = kernel_for(plan, jit=jit)
+    if kernel is not None:
         with gc_paused():
-            return fold(plan, load(plan, jit=jit), batch, as_of, window)
+            return fold(plan, kernel, batch, as_of, window)
     reducer = Reducer(plan, window)
     totals = Totals()
     with gc_paused():

@@ -47,18 +47,41 @@ def reference_json(plan: dict[str, Any], paths: list[str], **kwargs: Any) -> str
     return render_report(evaluate(plan, log, **kwargs), "json")
 
 
+def whole_report(plan: dict[str, Any], paths: list[str], **options: Any) -> dict[str, Any]:
+    """The local engine's whole report (as the API builds it for formats other than JSON)."""
+    with local.run(plan, paths, **options) as outcome:
+        return outcome.report()
+
+
 @pytest.mark.parametrize(
-    ("budget", "parts", "jobs"),
-    [(local.BUDGET, None, 1), (1, 1, 1), (1, 5, 1), (1, 4, 2)],
-    ids=["in-memory", "one-partition", "five-partitions", "four-partitions-two-jobs"],
+    ("budget", "parts", "jobs", "count"),
+    [
+        (local.BUDGET, None, 1, 1),
+        (local.BUDGET, None, 2, 5),
+        (1, 1, 1, 1),
+        (1, 5, 1, 5),
+        (1, 4, 2, 4),
+    ],
+    ids=[
+        "in-memory",
+        "in-memory-two-jobs",
+        "one-partition",
+        "five-partitions",
+        "four-partitions-two-jobs",
+    ],
 )
 def test_the_same_bytes_whole_or_partitioned(
     sample: tuple[dict[str, Any], Path, Path],
     budget: int,
     parts: int | None,
     jobs: int,
+    count: int,
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """In memory with two jobs, forked workers replay four runs of leads (the whole
+    input's accounting is a part of its own); spilled, one part per partition."""
+    monkeypatch.setattr(local, "PARALLEL", 0)  # the sample is small: fork anyway
     plan, events, metrics = sample
     values = read_metrics(str(metrics))
     expected = reference_json(plan, [str(events)], metrics=values)
@@ -73,7 +96,7 @@ def test_the_same_bytes_whole_or_partitioned(
     ) as outcome:
         streamed = "".join(pieces(outcome.streamed()))
         whole = render_report(outcome.report(), "json")
-        assert len(outcome.parts) == (parts or 1)
+        assert len(outcome.parts) == count
     assert streamed == expected
     assert whole == expected
     assert list(tmp_path.iterdir()) == []  # spill and entry files are gone
@@ -86,7 +109,7 @@ def test_as_of_from_and_to_on_a_partitioned_run(
     span = Span(1768000000, 1772000000)
     as_of = 1773000000
     expected = reference_json(plan, [str(events)], as_of=as_of, span=span)
-    actual = local.evaluate_files(plan, [str(events)], as_of=as_of, span=span, budget=1)
+    actual = whole_report(plan, [str(events)], as_of=as_of, span=span, budget=1)
     assert render_report(actual, "json") == expected
 
 
@@ -119,7 +142,7 @@ def test_the_latest_event_a_duplicate_replays_at_the_real_as_of(tmp_path: Path) 
     )
     expected = reference_json(plan, [str(events)])
     for budget in (local.BUDGET, 1):
-        actual = local.evaluate_files(plan, [str(events)], budget=budget)
+        actual = whole_report(plan, [str(events)], budget=budget)
         assert render_report(actual, "json") == expected
         assert actual["as_of"] == "2026-03-03T10:00:00Z"
 
@@ -130,7 +153,7 @@ def test_the_olist_example_partitioned() -> None:
     mapping = load_mapping(ROOT / "examples/olist/mapping.yaml")
     paths = [str(MQLS), str(DEALS)]
     expected = reference_json(plan, paths, mapping=mapping)
-    actual = local.evaluate_files(plan, paths, mapping=mapping, budget=1 << 16, jobs=2)
+    actual = whole_report(plan, paths, mapping=mapping, budget=1 << 16, jobs=2)
     assert render_report(actual, "json") == expected
 
 
@@ -211,8 +234,56 @@ def test_parquet_gives_the_report_of_the_same_data_in_csv(
     expected = reference_json(plan, [str(events)], metrics=values)
     for source in (single, folder):
         for budget in (None, 1):
-            actual = local.evaluate_files(plan, [str(source)], metrics=values, budget=budget)
+            actual = whole_report(plan, [str(source)], metrics=values, budget=budget)
             assert render_report(actual, "json") == expected
     assert choose.chooses_local("local", [str(single)])
+    # a directory counts its files' bytes (as CSV would take about five times as many), so a
+    # large export is split into partitions of the right size
+    files = sum(path.stat().st_size for path in folder.iterdir())
+    assert choose.input_bytes([str(folder)]) == 5 * files
     with pytest.raises(SlalangError, match="Parquet is read by the local engine only"):
         choose.chooses_local("reference", [str(folder)])
+
+
+def test_the_streamed_report_is_the_report_and_leaves_no_file_behind(
+    sample: tuple[dict[str, Any], Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--format json` streams the long lists out of the spill files: to standard output
+    and to `-o` the same bytes as the reference; the temporary files are gone afterwards,
+    also when the output cannot be written."""
+    import tempfile
+
+    _, events, metrics = sample
+    monkeypatch.setattr(choose, "SMALL", 0)
+    monkeypatch.setattr(local, "BUDGET", 1 << 16)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    policy = str(ROOT / "policies" / "seed_funnel.sla")
+    common = [policy, str(events), "--metrics", str(metrics), "--format", "json"]
+    reference = CliRunner().invoke(cli, ["evaluate", *common, "--engine", "reference"])
+    streamed = CliRunner().invoke(cli, ["evaluate", *common, "--jobs", "2"])
+    assert streamed.exit_code == reference.exit_code == 1
+    assert streamed.stdout == reference.stdout
+    assert json.loads(streamed.stdout)["violations"]
+    assert list(scratch.iterdir()) == []
+    missing = tmp_path / "no" / "such" / "report.json"
+    failed = CliRunner().invoke(cli, ["evaluate", *common, "-o", str(missing)])
+    assert failed.exit_code == 2
+    assert "does not exist" in failed.output
+    assert list(scratch.iterdir()) == []
+
+
+def test_a_streamed_report_fails_on_its_violations_severities(
+    sample: tuple[dict[str, Any], Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from slalang.api import load_policy
+
+    _, events, metrics = sample
+    monkeypatch.setattr(choose, "SMALL", 0)
+    policy = load_policy(ROOT / "policies" / "seed_funnel.sla")
+    whole = policy.evaluate(str(events), metrics=str(metrics))
+    with policy.evaluate(str(events), metrics=str(metrics), stream=True) as streamed:
+        assert "".join(streamed.pieces()) == whole.to_json()
+        for level in ("error", "warning", "never"):
+            assert streamed.failed(level) == whole.failed(level)
