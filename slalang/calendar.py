@@ -76,13 +76,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
     "MINUTES_PER_DAY",
     "Calendar",
     "CalendarError",
+    "Intervals",
     "Range",
     "from_epoch",
     "to_epoch",
@@ -290,6 +291,27 @@ class Calendar:
         tl = self._timeline
         k = tl.counting_index(ts)  # first: it may replace the arrays
         return tl.day_ordinal[k]
+
+    def intervals(self) -> Intervals:
+        """The open intervals generated so far, for vectorised queries (the columnar
+        engine's deadlines). A query on an instant (and an answer) between two instants
+        the epoch methods above have answered for finds its answer in them; asking those
+        methods first is how a caller makes sure."""
+        tl = self._timeline
+        return Intervals(tl.starts, tl.ends, tl.cum_end, tl.raw_end, tl.raw_day, tl.day_close)
+
+
+class Intervals(NamedTuple):
+    """A snapshot of a calendar's timeline (see `Calendar.intervals`): merged open
+    intervals [starts[i], ends[i]) with the open seconds through each (`cum_end`); each
+    range instance's end and open-day index (`raw_end`, `raw_day`); each open day's close."""
+
+    starts: list[int]
+    ends: list[int]
+    cum_end: list[int]
+    raw_end: list[int]
+    raw_day: list[int]
+    day_close: list[int]
 
 
 def _normalise_weekly(

@@ -28,13 +28,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from slalang import numbers as n
 from slalang.engine.batch import MISSING, Batch
 from slalang.engine.compile import NONE
+from slalang.engine.deadlines import deadlines, elapsed, lateness
 from slalang.engine.kernel import Kernel, Rows
-from slalang.evaluate.aggregate import Reducer, Totals, Window, add_exact
-from slalang.evaluate.model import HandoffRecord, Value
+from slalang.evaluate.aggregate import STATUSES, Reducer, Totals, Window, add_exact
+from slalang.evaluate.model import ClockRecord, HandoffRecord, Sla, Value
 from slalang.evaluate.periods import Periods
-from slalang.evaluate.report import Lateness, breach_entry, clock_entry, handoff_entry
+from slalang.evaluate.report import Lateness, breach_entry, handoff_entry
 from slalang.render.report.json_text import compact
 
 SECTIONS = ("stages", "clocks", "violations")
@@ -54,9 +56,10 @@ def quoted(text: str) -> str:
 
 
 def iso_texts(instants: npt.NDArray[np.int64]) -> list[str]:
-    """Instants as the report writes them (`iso`), formatted by numpy all at once."""
-    texts = np.datetime_as_string(instants.astype("datetime64[s]"), unit="s")
-    return [f"{text}Z" for text in texts.tolist()]
+    """Instants as the report writes them (`iso`) but for the final `Z`, which the
+    caller's template adds: formatted by numpy all at once."""
+    texts: list[str] = np.datetime_as_string(instants.astype("datetime64[s]"), unit="s").tolist()
+    return texts
 
 
 @dataclass(slots=True)
@@ -96,6 +99,82 @@ def _holds(window: Window, instants: npt.NDArray[np.int64]) -> npt.NDArray[np.bo
     return keep
 
 
+_MET, _LATE, _MISSED, _PENDING, _AT_RISK, _CANCELLED, _EXEMPT = range(len(STATUSES))
+assert STATUSES[_MISSED] == "missed" and STATUSES[_EXEMPT] == "exempt"
+
+
+class _Judged:
+    """What `LeadReplay.judge` says of each clock row, as columns (`NONE`: None)."""
+
+    def __init__(self, size: int) -> None:
+        self.due = np.full(size, NONE, np.int64)
+        self.status = np.zeros(size, np.int64)  # index into STATUSES
+        self.elapsed = np.zeros(size, np.int64)
+        self.late_by = np.full(size, NONE, np.int64)
+        self.paused_seconds = np.zeros(size, np.int64)
+        self.paused = np.zeros(size, bool)
+
+    def plain(
+        self,
+        rows: npt.NDArray[np.int64],
+        ck: npt.NDArray[np.int64],
+        sla: Sla,
+        goal: int,
+        as_of: int,
+    ) -> None:
+        """Clocks of one SLA and goal (-1: none) that never paused."""
+        start, stopped, cancelled = ck[rows, 4], ck[rows, 5], ck[rows, 6]
+        if goal < 0:  # exempt: `stopped or cancelled or as_of`, as the reference writes it
+            end = np.where(
+                (stopped != NONE) & (stopped != 0),
+                stopped,
+                np.where((cancelled != NONE) & (cancelled != 0), cancelled, as_of),
+            )
+            self.elapsed[rows] = np.maximum(0, end - start)
+            self.status[rows] = _EXEMPT
+            return
+        rule = sla.goals[goal]
+        due = deadlines(rule, start)
+        stops = stopped != NONE
+        cancels = ~stops & (cancelled != NONE)
+        end = np.where(stops, stopped, np.where(cancels, cancelled, as_of))
+        spent = elapsed(rule, start, end)
+        status = np.where(
+            stops,
+            np.where(stopped <= due, _MET, _LATE),
+            np.where(cancels, np.where(cancelled > due, _MISSED, _CANCELLED), _PENDING),
+        )
+        status = np.where(~stops & ~cancels & (as_of > due), _MISSED, status)
+        if sla.warn is not None:
+            pending = np.flatnonzero(status == _PENDING)
+            allowed = elapsed(rule, start[pending], due[pending])
+            risky = pending[spent[pending] > sla.warn * allowed]
+            status[risky] = _AT_RISK
+        late = (status == _LATE) | (status == _MISSED)
+        self.due[rows] = due
+        self.status[rows] = status
+        self.elapsed[rows] = spent
+        self.late_by[rows] = np.where(late, end - due, NONE)
+
+    def record(self, row: int, record: ClockRecord) -> None:
+        """A clock the reference judged."""
+        self.due[row] = NONE if record.due_at is None else record.due_at
+        self.status[row] = STATUSES.index(record.status)
+        self.elapsed[row] = record.elapsed_seconds
+        self.late_by[row] = NONE if record.late_by_seconds is None else record.late_by_seconds
+        self.paused_seconds[row] = record.paused_seconds
+        self.paused[row] = record.paused
+
+
+def _nullable(instants: npt.NDArray[np.int64]) -> list[str]:
+    """Instants as JSON values: quoted report instants, `null` for `NONE`."""
+    missing = instants == NONE
+    texts = iso_texts(np.where(missing, 0, instants))
+    return [
+        "null" if gone else f'"{text}Z"' for gone, text in zip(missing.tolist(), texts, strict=True)
+    ]
+
+
 class _Folder:
     def __init__(
         self, plan: Mapping[str, Any], kernel: Kernel, batch: Batch, as_of: int, window: Window
@@ -107,7 +186,10 @@ class _Folder:
         self.reducer = Reducer(plan, window)
         self.decode = kernel.decoder(batch, as_of)
         self.folded = Folded(Totals())
-        self.lead_json: dict[int, str] = {}
+        ids = batch.lead_ids
+        # one search over all the ids: almost always none needs escaping
+        plain = not _PLAIN.search("".join(ids))
+        self.lead_json = [f'"{i}"' for i in ids] if plain else [quoted(i) for i in ids]
         names = [stage["name"] for stage in plan["stages"]]
         self.stage_names = names
         # "stage": …, "kind": … of stage index s, skipped (2s) or entered (2s + 1)
@@ -122,12 +204,12 @@ class _Folder:
         self.sla_rank = np.argsort(np.array(by_name, np.int64)).astype(np.int64)
         self.handoffs = {s["name"]: s["handoff"] for s in plan["stages"] if s["handoff"]}
         self.lateness = Lateness(plan)
-
-    def lead(self, index: int) -> str:
-        text = self.lead_json.get(index)
-        if text is None:
-            text = self.lead_json[index] = quoted(self.batch.lead_ids[index])
-        return text
+        self.as_of = as_of
+        self.runtime_slas = kernel.runtime.slas
+        self.sla_text = [quoted(sla["name"]) for sla in self.slas]
+        self.goal_text = [
+            [*(quoted(goal.text) for goal in sla.goals), "null"] for sla in self.runtime_slas
+        ]
 
     def add(self, rows: Rows) -> None:
         self.stages(rows.stages)
@@ -151,38 +233,197 @@ class _Folder:
             return
         leads = st[:, 0].tolist()
         kinds = (st[:, 1] * 2 + st[:, 2]).tolist()
-        lead_ids, stage_kind, lead = self.batch.lead_ids, self.stage_kind, self.lead
+        lead_ids, stage_kind, lead = self.batch.lead_ids, self.stage_kind, self.lead_json
         self.folded.entries["stages"].extend(
-            (lead_ids[i], f'{{"lead_id": {lead(i)}, {stage_kind[k]}, "at": "{at}"}}')
+            (lead_ids[i], f'{{"lead_id": {lead[i]}, {stage_kind[k]}, "at": "{at}Z"}}')
             for i, k, at in zip(leads, kinds, iso_texts(st[:, 3]), strict=True)
         )
 
     # ---- clocks and handoffs: the reference's own judge and entries -------------------------
 
     def clocks(self, rows: Rows, violations: list[Violation]) -> None:
+        """Judge, count and write the clocks started inside the window, in report order
+        (lead, start, SLA name, cycle); late and missed ones are violations too."""
         ck = rows.clocks
-        if not len(ck):
+        kept = _holds(self.window, ck[:, 4])
+        if not kept.any():
             return
-        clocks = self.decode.clocks(rows)
-        # report order within a lead: started, SLA, cycle
-        order = np.lexsort((ck[:, 2], self.sla_rank[ck[:, 1]], ck[:, 4], ck[:, 0])).tolist()
-        leads = ck[:, 0].tolist()
-        holds, judge, count = self.window.holds, self.decode.replay.judge, self.reducer.count_clock
-        totals, lead_ids = self.folded.totals, self.batch.lead_ids
-        out = self.folded.entries["clocks"]
-        for row in order:
-            clock = clocks[row]
-            if not holds(clock.started_at):
+        judged = self.judge(rows, kept)
+        self.count_clocks(rows, kept, judged)
+        rows_kept = np.flatnonzero(kept)
+        order = rows_kept[
+            np.lexsort((ck[kept, 2], self.sla_rank[ck[kept, 1]], ck[kept, 4], ck[kept, 0]))
+        ]
+        self.clock_lines(ck, order, judged, violations)
+
+    def judge(self, rows: Rows, kept: npt.NDArray[np.bool_]) -> _Judged:
+        """Every kept clock's deadline, status and times, as `LeadReplay.judge` gives
+        them: vectorised per SLA and goal, and by the reference itself for a clock that
+        ever met a pause or resume line (a few)."""
+        ck = rows.clocks
+        judged = _Judged(len(ck))
+        marked = np.zeros(len(ck), bool)
+        marked[rows.pauses[:, 0]] = True
+        plain = kept & ~marked
+        sla, goal = ck[:, 1], ck[:, 3]
+        for s, g in {(int(a), int(b)) for a, b in zip(sla[plain], goal[plain], strict=True)}:
+            judged.plain(
+                np.flatnonzero(plain & (sla == s) & (goal == g)),
+                ck,
+                self.runtime_slas[s],
+                g,
+                self.as_of,
+            )
+        subset = np.flatnonzero(kept & marked).tolist()
+        judge = self.decode.replay.judge
+        for row, clock in zip(subset, self.decode.clocks(rows, subset), strict=True):
+            judged.record(row, judge(clock))
+        return judged
+
+    def count_clocks(self, rows: Rows, kept: npt.NDArray[np.bool_], judged: _Judged) -> None:
+        """`Reducer.count_clock` for every kept clock: statuses, response times of the
+        stopped ones, and the compliance buckets of the decided ones."""
+        ck = rows.clocks
+        totals = self.folded.totals
+        sla, status = ck[kept, 1], judged.status[kept]
+        spent = judged.elapsed[kept]
+        for s in np.unique(sla).tolist():
+            name = self.slas[s]["name"]
+            mine = sla == s
+            counts = np.bincount(status[mine], minlength=len(STATUSES)).tolist()
+            for code, found in enumerate(counts):
+                if found:
+                    key = (name, STATUSES[code])
+                    totals.statuses[key] = totals.statuses.get(key, 0) + found
+            stopped = mine & ((status == _MET) | (status == _LATE))
+            if stopped.any():
+                totals.elapsed.setdefault(name, []).extend(spent[stopped].tolist())
+            decided = mine & (status <= _MISSED)
+            if not decided.any():
                 continue
-            record = judge(clock)
-            count(totals, record)
-            lead = leads[row]
-            lead_id = lead_ids[lead]
-            out.append((lead_id, compact(clock_entry(lead_id, record))))
-            if record.status in ("late", "missed"):
-                sla = self.slas[clock.sla]
-                entry = breach_entry(sla, lead_id, record, self.lateness.words(record))
-                violations.append(_violation(lead, entry, len(violations)))
+            met = (status[decided] == _MET).astype(np.int64)
+            starts = ck[kept, 4][decided]
+            fields = self.layout.sla_groups[s]
+            for probe, by in self.reducer.compliance.get(name, ()):
+                group: npt.NDArray[np.int64] = np.zeros(len(starts), np.int64)
+                found_groups: list[Value] = [None]
+                if by is not None and by in fields:
+                    j = fields.index(by)
+                    group, found_groups = self.field_groups(
+                        by, rows.clock_codes[kept, j][decided], rows.clock_numbers[kept, j][decided]
+                    )
+                bucket, keys = self.buckets(probe, starts, group, len(found_groups))
+                totals_per = np.bincount(bucket, minlength=len(keys)).tolist()
+                met_per = np.bincount(bucket, weights=met, minlength=len(keys)).tolist()
+                for (period, g), total, hits in zip(keys, totals_per, met_per, strict=True):
+                    cell = totals.compliance.setdefault((probe, period, found_groups[g]), [0, 0])
+                    cell[0] += total
+                    cell[1] += int(hits)
+
+    def clock_lines(
+        self,
+        ck: npt.NDArray[np.int64],
+        order: npt.NDArray[np.int64],
+        judged: _Judged,
+        violations: list[Violation],
+    ) -> None:
+        """The clock entries, as `compact(clock_entry(…))` writes them, and the breaches."""
+        lead_ids, lead = self.batch.lead_ids, self.lead_json
+        out = self.folded.entries["clocks"]
+        started = iso_texts(ck[order, 4])
+        due = _nullable(judged.due[order])
+        stopped = _nullable(ck[order, 5])
+        columns = zip(
+            order.tolist(),
+            ck[order, 0].tolist(),
+            ck[order, 1].tolist(),
+            ck[order, 2].tolist(),
+            ck[order, 3].tolist(),
+            started,
+            due,
+            stopped,
+            judged.status[order].tolist(),
+            judged.elapsed[order].tolist(),
+            judged.late_by[order].tolist(),
+            judged.paused_seconds[order].tolist(),
+            judged.paused[order].tolist(),
+            strict=True,
+        )
+        breaches: list[int] = []
+        for (
+            row,
+            i,
+            s,
+            cycle,
+            g,
+            start,
+            due_at,
+            stop,
+            code,
+            spent,
+            late,
+            pause,
+            paused,
+        ) in columns:
+            goal = self.goal_text[s][g]
+            late_text = "null" if late == NONE else str(late)
+            out.append(
+                (
+                    lead_ids[i],
+                    f'{{"sla": {self.sla_text[s]}, "lead_id": {lead[i]}, "cycle": {cycle}, '
+                    f'"goal": {goal}, "started_at": "{start}Z", "due_at": {due_at}, '
+                    f'"stopped_at": {stop}, "status": "{STATUSES[code]}", '
+                    f'"elapsed_seconds": {spent}, "late_by_seconds": {late_text}, '
+                    f'"paused_seconds": {pause}, "paused": {"true" if paused else "false"}}}',
+                )
+            )
+            if code in (_LATE, _MISSED):
+                breaches.append(row)
+        words = self.late_words(ck, breaches, judged)
+        for row, late_words in zip(breaches, words, strict=True):
+            s, g, who = int(ck[row, 1]), int(ck[row, 3]), int(ck[row, 0])
+            sla = self.slas[s]
+            record = ClockRecord(
+                sla=sla["name"],
+                cycle=int(ck[row, 2]),
+                goal=self.runtime_slas[s].goals[g].text if g >= 0 else None,
+                started_at=int(ck[row, 4]),
+                due_at=int(judged.due[row]),
+                stopped_at=None if ck[row, 5] == NONE else int(ck[row, 5]),
+                status=STATUSES[judged.status[row]],
+                elapsed_seconds=int(judged.elapsed[row]),
+                late_by_seconds=int(judged.late_by[row]),
+                groups=(),
+                paused_seconds=int(judged.paused_seconds[row]),
+                paused=bool(judged.paused[row]),
+            )
+            entry = breach_entry(sla, lead_ids[who], record, late_words)
+            violations.append(_violation(who, entry, len(violations)))
+
+    def late_words(
+        self, ck: npt.NDArray[np.int64], breaches: list[int], judged: _Judged
+    ) -> list[str]:
+        """`Lateness.words` of each breached clock, its business time counted for all
+        the breaches of one goal at once."""
+        words = [""] * len(breaches)
+        rows = np.array(breaches, np.int64)
+        pairs = ck[rows][:, [1, 3]].tolist() if len(rows) else []
+        for s, g in sorted({(s, g) for s, g in pairs}):
+            mine = np.flatnonzero((ck[rows, 1] == s) & (ck[rows, 3] == g))
+            wall = judged.late_by[rows[mine]]
+            goal = self.runtime_slas[s].goals[g].text if g >= 0 else None
+            found = self.lateness.business(self.slas[s]["name"], goal)
+            if found is None:
+                for i, late in zip(mine.tolist(), wall.tolist(), strict=True):
+                    words[i] = n.lateness(late)
+                continue
+            due = judged.due[rows[mine]]
+            days, seconds = lateness(found[1], found[0], due, due + wall)
+            for i, late, day, second in zip(
+                mine.tolist(), wall.tolist(), days.tolist(), seconds.tolist(), strict=True
+            ):
+                words[i] = n.lateness(late, (day, second))
+        return words
 
     def handoff_records(self, ho: npt.NDArray[np.int64], violations: list[Violation]) -> None:
         ho = ho[_holds(self.window, ho[:, 2])]
@@ -209,6 +450,12 @@ class _Folder:
         name = self.layout.probe_by.get(probe)
         if name is None:
             return np.zeros(len(codes), np.int64), [None]
+        return self.field_groups(name, codes, numbers)
+
+    def field_groups(
+        self, name: str, codes: npt.NDArray[np.int64], numbers: npt.NDArray[np.float64]
+    ) -> tuple[npt.NDArray[np.int64], list[Value]]:
+        """Each row's value of field `name` (a group) as an index into the returned values."""
         column = self.batch.columns[name]
         if column.encoded:
             distinct, inverse = np.unique(codes, return_inverse=True)

@@ -48,7 +48,7 @@ import hashlib
 import importlib.util
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -378,9 +378,10 @@ class Decoder:
                 result.clocks.extend(self.replay.judge(clock) for clock in lead_clocks)
             yield result
 
-    def clocks(self, rows: Rows) -> list[Clock]:
+    def clocks(self, rows: Rows, subset: Sequence[int] | None = None) -> list[Clock]:
         """The lead's clocks as the reference leaves them at the end of its replay: pauses
-        and resumes applied in order (§14.1), then the stop or cancellation."""
+        and resumes applied in order (§14.1), then the stop or cancellation; those of the
+        rows in `subset` only, when given."""
         slas = self.runtime.slas
         out = []
         codes, numbers = rows.clock_codes.tolist(), rows.clock_numbers.tolist()
@@ -388,9 +389,9 @@ class Decoder:
         for row, at, mark in rows.pauses.tolist():
             marks.setdefault(row, []).append((at, mark))
         replay = self.replay
-        for row, (_, sla, cycle, goal_index, start, stopped, cancelled) in enumerate(
-            rows.clocks.tolist()
-        ):
+        found = rows.clocks.tolist()
+        for row in range(len(found)) if subset is None else subset:
+            _, sla, cycle, goal_index, start, stopped, cancelled = found[row]
             goal = None if goal_index < 0 else slas[sla].goals[goal_index]
             groups = {
                 name: self.groups(name, [codes[row][j]], [numbers[row][j]])[0]

@@ -133,18 +133,27 @@ class Lateness:
             for goal in sla["goals"]
         }
 
-    def words(self, clock: Any) -> str:
-        wall = clock.late_by_seconds or 0
-        duration = self._durations.get((clock.sla, clock.goal))
-        if duration is None or duration["kind"] == "calendar" or clock.due_at is None:
-            return n.lateness(wall)
+    def business(self, sla: str, goal: str | None) -> tuple[str, Calendar] | None:
+        """The kind (`business_seconds`, `business_days`) and calendar a breach of this
+        goal is counted on; None for a wall-clock goal (or none)."""
+        duration = self._durations.get((sla, goal or ""))
+        if duration is None or duration["kind"] == "calendar":
+            return None
         name = duration["calendar"]
         calendar = self._calendars.get(name)
         if calendar is None:
             calendar = self._calendars[name] = build_calendar(self._plan_calendars[name])
+        return duration["kind"], calendar
+
+    def words(self, clock: Any) -> str:
+        wall = clock.late_by_seconds or 0
+        found = self.business(clock.sla, clock.goal)
+        if found is None or clock.due_at is None:
+            return n.lateness(wall)
+        kind, calendar = found
         due, end = clock.due_at, clock.due_at + wall
         days, since = 0, due
-        if duration["kind"] == "business_days":
+        if kind == "business_days":
             # a business-days deadline is a day's close: count the closes passed since
             close = calendar.add_business_days_epoch(due, 0)
             while close <= end:
