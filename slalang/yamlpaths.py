@@ -32,7 +32,8 @@ NODE_LIMIT = 100_000
 def load_yaml(text: str, name: str, loader: type[yaml.SafeLoader]) -> tuple[yaml.Node | None, Any]:
     """The composed node tree and the data of YAML `text`; every problem is a one-line
     ValueError naming `name` (and the line, when YAML knows it): invalid YAML, nesting too
-    deep to read, or more than NODE_LIMIT nodes once aliases are expanded."""
+    deep to read, an alias inside the value it names (which stands for an endless value),
+    or more than NODE_LIMIT nodes once aliases are expanded."""
     try:
         node = yaml.compose(text, Loader=loader)
         if node is not None and expanded_size(node) > NODE_LIMIT:
@@ -49,13 +50,29 @@ def load_yaml(text: str, name: str, loader: type[yaml.SafeLoader]) -> tuple[yaml
         raise ValueError(f"{name}: invalid YAML: {' '.join(str(exc).split())}") from None
     except RecursionError:
         raise ValueError(f"{name}: invalid YAML: nested too deeply to read") from None
+    except RecursiveAliasError as exc:
+        raise ValueError(
+            f"{name}:{exc.line}: an alias (`*name`) inside the value its anchor names stands "
+            "for an endless value; write the values out"
+        ) from None
     return node, data
+
+
+class RecursiveAliasError(Exception):
+    """A node that contains itself through an alias (`a: &x [*x]`), at `line` (1-based)."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
 
 
 def expanded_size(root: yaml.Node) -> int:
     """How many nodes the tree stands for with every alias expanded, counted without
-    expanding them (each node's size once, by identity) and without recursion."""
+    expanding them (each node's size once, by identity) and without recursion. A node met
+    again while its own children are still being counted contains itself: that is a
+    RecursiveAliasError, not an endless walk."""
     sizes: dict[int, int] = {}
+    counting: set[int] = set()  # nodes whose children are being counted
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
         node, children_done = stack.pop()
@@ -64,7 +81,11 @@ def expanded_size(root: yaml.Node) -> int:
         children = _children(node)
         if children_done or not children:
             sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
+            counting.discard(id(node))
             continue
+        if id(node) in counting:
+            raise RecursiveAliasError(node.start_mark.line + 1)
+        counting.add(id(node))
         stack.append((node, True))
         stack.extend((child, False) for child in children if id(child) not in sizes)
     return sizes[id(root)]

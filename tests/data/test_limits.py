@@ -100,6 +100,20 @@ def test_an_alias_bomb_in_a_policy_test_is_one_line(write: Writer) -> None:
 
 
 @pytest.mark.parametrize(
+    "text", ["x: &a [*a]\n", "columns: &a {lead_id: [1, {b: *a}]}\n", "- &a\n  - *a\n"]
+)
+def test_a_recursive_alias_is_one_line_not_an_endless_walk(text: str, write: Writer) -> None:
+    """An alias inside the value its anchor names stands for an endless value: counting it
+    once hung the mapping and policy-test loaders (found by the policy-test fuzzer)."""
+    with pytest.raises(SlalangError) as caught:
+        parse_mapping(text, "m.yaml")
+    assert str(caught.value).startswith("m.yaml:")
+    assert "inside the value its anchor names stands for an endless value" in str(caught.value)
+    err = invoke(["test", str(write("loop.test.yaml", text))], 2).stderr
+    assert "endless value" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
     "args",
     [
         ["check", "/dev/zero"],
