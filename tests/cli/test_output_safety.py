@@ -63,3 +63,36 @@ def test_o_into_a_missing_directory_is_one_line(tmp_path: Path) -> None:
         f"error: {target}: cannot write: the directory `{target.parent}` does not exist"
     ]
     assert "Traceback" not in result.stderr and not list(tmp_path.iterdir())
+
+
+def test_every_format_keeps_hostile_ids_inside_their_record(write: Writer) -> None:
+    """The class of bypass behind the CSV bug, in every format: a carriage return, a line
+    feed, a comma or an escape sequence in an id never splits a record or a row, and the
+    formats a spreadsheet opens defuse the formula. (HTML, where markup is the class, is
+    autoescaped and checked in a real browser by tests/render/test_html_browser.py.)"""
+    import json
+    from xml.etree import ElementTree
+
+    events = _evil_events(write)
+    base = ["evaluate", POLICY, str(events), "--fail-on", "never", "--format"]
+    for fmt in ("csv", "leads"):
+        text = invoke([*base, fmt], 0).stdout
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        assert all(len(row) == len(rows[0]) for row in rows), fmt
+        cells = {cell for row in rows for cell in row}
+        assert "'\r=1+1" in cells and "\r=1+1" not in cells, fmt
+    lines = invoke([*base, "jsonl"], 0).stdout.splitlines()
+    ids = {json.loads(line).get("lead_id") for line in lines}
+    assert set(EVIL.values()) <= ids
+    assert set(EVIL.values()) <= {
+        v["lead_id"] for v in json.loads(invoke([*base, "json"], 0).stdout)["violations"]
+    }
+    markdown = invoke([*base, "markdown"], 0).stdout
+    assert "\r" not in markdown and "\x1b" not in markdown
+    table_rows = [line for line in markdown.splitlines() if line.startswith("|")]
+    assert all(line.rstrip().endswith("|") for line in table_rows), "no row is split"
+    junit = invoke([*base, "junit"], 0).stdout
+    ElementTree.fromstring(junit.encode())  # control characters would make it invalid XML
+    assert "\x1b" not in junit
+    table = invoke([*base, "table"], 0).stdout
+    assert "\x1b[31mRED" not in table, "a terminal escape from data is shown, not run"

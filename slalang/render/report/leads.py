@@ -6,17 +6,16 @@ import matches rows to existing records), the last stage the lead entered, then 
 the report the latest cycle's `slalang_<sla>_status` (`paused` for a clock paused at
 as-of), `slalang_<sla>_due_at` (UTC, ISO-8601) and `slalang_<sla>_late_minutes` (whole
 wall-clock minutes past the deadline, empty when not late). Cells are written formula-safe
-like the `csv` format's.
+and quoted like the `csv` format's (`csv_rows.record`: a lone carriage return in an id is
+quoted too, so it cannot end the record).
 """
 
 from __future__ import annotations
 
-import csv
-from io import StringIO
 from typing import Any
 
 import slalang.render.report.summary as s
-from slalang.render.report.csv_rows import cell
+from slalang.render.report.csv_rows import cell, record
 from slalang.render.report.options import Options
 
 STAGE_COLUMN = "slalang_stage"
@@ -31,18 +30,16 @@ def columns(report: s.Report, id_column: str) -> list[str]:
 def render(report: s.Report, options: Options) -> str:
     slas = [row["sla"] for row in report["slas"]]
     stages: dict[str, str] = {}
-    for record in report["stages"]:  # in replay order per lead: the last entry wins
-        if record["kind"] == "entered":
-            stages[record["lead_id"]] = record["stage"]
+    for entry in report["stages"]:  # in replay order per lead: the last entry wins
+        if entry["kind"] == "entered":
+            stages[entry["lead_id"]] = entry["stage"]
         else:
-            stages.setdefault(record["lead_id"], "")
+            stages.setdefault(entry["lead_id"], "")
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for clock in report["clocks"]:  # per lead in (start, sla, cycle) order: the last wins
         latest[clock["lead_id"], clock["sla"]] = clock
     leads = dict.fromkeys(stages) | dict.fromkeys(lead for lead, _ in latest)
-    out = StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([cell(name) for name in columns(report, options.id_column)])
+    out = [record([cell(name) for name in columns(report, options.id_column)])]
     for lead in sorted(leads):
         row: list[Any] = [lead, stages.get(lead, "")]
         for sla in slas:
@@ -53,5 +50,5 @@ def render(report: s.Report, options: Options) -> str:
             late = clock["late_by_seconds"]
             status = "paused" if clock.get("paused") else clock["status"]
             row += [status, clock["due_at"], None if late is None else late // 60]
-        writer.writerow([cell(value) for value in row])
-    return out.getvalue()
+        out.append(record([cell(value) for value in row]))
+    return "".join(out)
