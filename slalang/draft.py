@@ -71,6 +71,8 @@ _FORMATS = (
     "%d.%m.%Y",
 )
 
+# `1.234,5` or `12,50`: a decimal comma (a thousands comma groups by three, `1,200`)
+_COMMA = re.compile(r"-?(\d{1,3}(\.\d{3})+(,\d+)?|\d+,(\d{1,2}|\d{4,}))\Z")
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
 
@@ -102,6 +104,7 @@ class _Source:
     dates: list[tuple[str, str, str]] = field(default_factory=list)
     values: list[str] = field(default_factory=list)  # sampled event values left as written
     unknown: list[str] = field(default_factory=list)
+    comma_decimal: str | None = None  # a sampled number written with a decimal comma
 
 
 # -- reading headers and samples ---------------------------------------------------------------
@@ -353,6 +356,9 @@ def _draft_source(layout: _Layout, preset: Mapping | None, targets: _Targets, na
                 else:
                     _entry(draft.dates, cell, targets.event(target), target, "an event type")
     draft.unknown = [cell for index, cell in enumerate(layout.header) if index not in taken]
+    draft.comma_decimal = next(
+        (v for cell, _, _ in draft.fields for v in layout.samples[cell] if _COMMA.match(v)), None
+    )
     # timestamps: the formats the samples need, and whether they carry an offset
     stamps = [
         value
@@ -434,6 +440,11 @@ def _render_source(draft: _Source, indent: str) -> list[str]:
     if draft.unread:
         shown = ", ".join(f"`{_comment(v)}`" for v in draft.unread[:3])
         lines.append(f"{indent}# timestamps no known format reads (add a strptime format): {shown}")
+    if draft.comma_decimal is not None:
+        lines.append(
+            f'{indent}# decimal: ","  # numbers such as `{_comment(draft.comma_decimal)}` were '
+            'seen: with `thousands: "."` if they group thousands with dots'
+        )
     if draft.naive:
         lines.append(
             f"{indent}# timezone: Area/City  # the times have no UTC offset: name the export's "
@@ -519,6 +530,12 @@ def draft_mapping(
         names[stem] = names.get(stem, 0) + 1
         name = stem if names[stem] == 1 else f"{stem}_{names[stem]}"
         drafts.append(_draft_source(layout, base, targets, name))
+    shared = [tuple(d.files) for d in drafts]
+    for draft in drafts:
+        if shared.count(tuple(draft.files)) > 1:  # one preset source, two headers: by name
+            draft.files = sorted(
+                {posixpath.basename(p.replace("\\", "/")) for p in draft.layout.files}
+            )
     lines = _header_comment(paths, preset, policy)
     if len(drafts) == 1:
         lines += _render_source(drafts[0], "")

@@ -176,8 +176,14 @@ def test_a_wide_export_without_a_preset_makes_date_columns(write: Writer, tmp_pa
         "contacts.csv",
         "Contact ID;Created Date;MQL Date;Company Size\n7;02-03-2026;05-03-2026;12\n",
     )
-    data = yaml.safe_load(draft_mapping([str(contacts)]))
+    text = draft_mapping([str(contacts)], fields=["company_size"])
+    data = yaml.safe_load(text)
     assert data["columns"] == {"lead_id": "Contact ID"}
+    assert data["fields"] == {"Company Size": "company_size"}
+    assert "# decimal:" not in text, "12 is no decimal comma"
+    european = write("eu.csv", "Contact ID;Created Date;Company Size\n7;02-03-2026;1.250,5\n")
+    hinted = draft_mapping([str(european)], fields=["company_size"])
+    assert '# decimal: ","  # numbers such as `1.250,5` were seen' in hinted
     assert data["date_columns"] == {"Created Date": "created", "MQL Date": "mql"}
     assert data["timestamp_format"] == ["%d-%m-%Y"]
 
@@ -236,3 +242,21 @@ def test_bad_input_is_one_line(write: Writer, tmp_path: Path) -> None:
 @pytest.mark.parametrize("preset", ["hubspot", "salesforce", "fivetran_hubspot"])
 def test_every_preset_drafts_a_loadable_mapping(preset: str, tmp_path: Path) -> None:
     _valid(draft_mapping([str(HUBSPOT), *map(str, SALESFORCE)], preset), tmp_path)
+
+
+def test_two_headers_for_one_preset_source_get_their_own_file_names(
+    write: Writer, tmp_path: Path
+) -> None:
+    """Two task exports with different columns both match the preset's `task*` globs; the
+    draft names each by its file so every file matches exactly one source."""
+    first = write(
+        "tasks_march.csv", "Id,WhoId,CreatedDate,TaskSubtype\nT1,L1,2026-03-01T10:00:00Z,Call\n"
+    )
+    second = write(
+        "tasks_april.csv",
+        "Id,WhoId,CreatedDate,TaskSubtype,OwnerId\nT2,L1,2026-04-01T10:00:00Z,Email,U1\n",
+    )
+    text = draft_mapping([str(first), str(second)], "salesforce")
+    _valid(text, tmp_path)
+    sources = yaml.safe_load(text)["sources"]
+    assert [s["files"] for s in sources] == [["tasks_march.csv"], ["tasks_april.csv"]]
