@@ -15,6 +15,9 @@ SMALL = 16 << 20
 """Input bytes below which `--engine local` runs the reference replay: starting the
 columnar engine (pyarrow, the compiled kernel from its cache) costs more than it saves on
 less than about 200,000 rows (measured in bench/bench_engine.py; docs/engine.md)."""
+SMALL_ROWS = 200_000
+"""`SMALL` in rows, for an engine that learns how many rows it read, not their bytes
+(Spark's executors replay a small text input with the reference replay, as a local run)."""
 
 
 def chooses_local(engine: str, paths: Sequence[str]) -> bool:

@@ -193,7 +193,7 @@ class ColumnarReader:
         """The whole file by the reference reader."""
         first = self.ref.seq
         self.ref.read_input(path, stdin if path == "-" else None)
-        chunk = self._harvest(lambda event: self.base + event.seq - first)
+        chunk = self.harvest(lambda event: self.base + event.seq - first)
         self.base += self.ref.seq - first + 1
         if len(chunk):
             yield chunk
@@ -425,29 +425,36 @@ class ColumnarReader:
             ref.has_ids = ref.has_ids or layout.event_id >= 0
             row = 0
             for batch in source.iter_batches(batch_size=1 << 20):
-                table = pa.table({f"c{i}": _as_text(batch.column(i)) for i in range(len(header))})
-                numbers = np.arange(row + 1, row + 1 + table.num_rows, dtype=np.int64)
-                row += table.num_rows
-                dirty = np.zeros(table.num_rows, bool)
-                clean = self._cells(table, numbers, dirty, layout, ref.parse_ts)
-                if len(clean):
-                    yield clean
-                if dirty.any():
-                    picked = pa.array(dirty)
-                    cells = [
-                        pc.filter(table.column(i), picked).to_pylist() for i in range(len(header))
-                    ]
-                    rows = [
-                        (int(line), list(values))
-                        for line, values in zip(
-                            numbers[dirty], zip(*cells, strict=True), strict=True
-                        )
-                    ]
-                    self._reference_rows(rows)
-                    slow = self._harvest(lambda event: self.base + event.line)
-                    if len(slow):
-                        yield slow
+                numbers = np.arange(row + 1, row + 1 + batch.num_rows, dtype=np.int64)
+                row += batch.num_rows
+                yield from self.typed(batch, numbers, layout)
             self.base += row + 1
+
+    def typed(
+        self, batch: pa.RecordBatch, numbers: npt.NDArray[np.int64], layout: Any
+    ) -> Iterator[Chunk]:
+        """Rows of typed columns (`batch`'s columns are the header `layout` was made for)
+        numbered `numbers` (their lines): Parquet here, a partition of a table in Spark's
+        executors. Each column is put in the text form a CSV cell of it would have and goes
+        through the CSV rules; a row the vectorised pass is not sure of, and every row of a
+        wide layout (date columns), goes through the reference row loop."""
+        table = pa.table({f"c{i}": _as_text(batch.column(i)) for i in range(batch.num_columns)})
+        dirty = np.full(table.num_rows, bool(layout.dates))
+        if not layout.dates:
+            clean = self._cells(table, numbers, dirty, layout, self.ref.parse_ts)
+            if len(clean):
+                yield clean
+        if dirty.any():
+            picked = pa.array(dirty)
+            cells = [pc.filter(column, picked).to_pylist() for column in table.columns]
+            rows = [
+                (int(line), list(values))
+                for line, values in zip(numbers[dirty], zip(*cells, strict=True), strict=True)
+            ]
+            self.ref.read_rows(_RowsOf(rows), layout, _Clean())
+            slow = self.harvest(lambda event: self.base + event.line)
+            if len(slow):
+                yield slow
 
     def _slow(
         self,
@@ -470,7 +477,7 @@ class ColumnarReader:
             cells = next(csv.reader([text], delimiter=delimiter)) if '"' in text else None
             rows.append((int(numbers[position]), cells or text.split(delimiter)))
         self._reference_rows(rows)
-        slow = self._harvest(lambda event: self.base + event.line)
+        slow = self.harvest(lambda event: self.base + event.line)
         if len(slow):
             yield slow
 
@@ -520,7 +527,7 @@ class ColumnarReader:
             if ref.zone_used:
                 return
 
-    def _harvest(self, seq_of: Any) -> Chunk:
+    def harvest(self, seq_of: Any) -> Chunk:
         """The events the reference reader kept since the last harvest, as a chunk (their
         input positions renumbered into this reader's sequence)."""
         found: list[Event] = [event for timeline in self.ref.leads.values() for event in timeline]

@@ -24,6 +24,7 @@ from slalang.evaluate.report import lead_entries
 from slalang.evaluate.run import Span, frame, report
 from slalang.evaluate.runtime import build_runtime
 from slalang.memory import gc_paused
+from slalang.plan.codec import digest
 from slalang.render.report.json_text import Prerendered, compact
 
 
@@ -52,19 +53,19 @@ def lead_events(batch: Batch, lead: int) -> list[Event]:
     return events
 
 
-_loaded: list[tuple[Mapping[str, Any], bool, Kernel | None]] = []
+_loaded: dict[tuple[str, bool], Kernel | None] = {}
 
 
 def kernel_for(plan: Mapping[str, Any], *, jit: bool = True) -> Kernel | None:
-    """The compiled kernel of `plan`, or None when the kernel does not support it; kept for
-    the last plan asked for, so that the runs of leads a process replays (and the workers
-    forked from it) load or compile it once."""
-    for seen, jitted, kernel in _loaded:
-        if seen is plan and jitted == jit:
-            return kernel
-    kernel = load(plan, jit=jit) if supports(plan) is None else None
-    _loaded[:] = [(plan, jit, kernel)]
-    return kernel
+    """The compiled kernel of `plan`, or None when the kernel does not support it; kept per
+    plan content (its digest, taken afresh: a caller may have changed the dict), so that a
+    process replaying many runs of leads of one plan (a local run and the workers forked
+    from it, a Spark executor's Python, which unpickles the plan anew for every task)
+    loads or compiles it once."""
+    key = (digest(dict(plan)), jit)
+    if key not in _loaded:
+        _loaded[key] = load(plan, jit=jit) if supports(plan) is None else None
+    return _loaded[key]
 
 
 def lead_results(
@@ -76,24 +77,36 @@ def lead_results(
     if kernel is not None:
         yield from kernel.results(batch, as_of)
         return
+    yield from _replayed(plan, batch, as_of)
+
+
+def _replayed(plan: Mapping[str, Any], batch: Batch, as_of: int) -> Iterator[LeadResult]:
     runtime = build_runtime(plan)
     for lead, lead_id in enumerate(batch.lead_ids):
         yield replay(runtime, lead_id, lead_events(batch, lead), as_of)
 
 
 def reduce_batch(
-    plan: Mapping[str, Any], batch: Batch, as_of: int, window: Window, *, jit: bool = True
+    plan: Mapping[str, Any],
+    batch: Batch,
+    as_of: int,
+    window: Window,
+    *,
+    jit: bool = True,
+    compiled: bool = True,
 ) -> Folded:
     """The batch's counts and report entries: folded from the kernel's arrays when it
-    supports the plan, else from the reference replay of each lead."""
-    kernel = kernel_for(plan, jit=jit)
+    supports the plan, else from the reference replay of each lead. `compiled=False` takes
+    the reference for a small input, where loading (or compiling) the kernel would cost
+    more than it saves."""
+    kernel = kernel_for(plan, jit=jit) if compiled else None
     if kernel is not None:
         with gc_paused():
             return fold(plan, kernel, batch, as_of, window)
     reducer = Reducer(plan, window)
     totals = Totals()
     with gc_paused():
-        for result in lead_results(plan, batch, as_of, jit=jit):
+        for result in _replayed(plan, batch, as_of):
             reducer.add(totals, result)
     folded = entry_lines(*lead_entries(plan, totals))
     totals.stages.clear()

@@ -15,6 +15,8 @@ when a run asks for Spark.
 from __future__ import annotations
 
 import dataclasses
+import heapq
+import json
 import os
 import pickle
 import sys
@@ -23,6 +25,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
+from operator import itemgetter
 from posixpath import basename
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -31,13 +34,15 @@ from slalang.data import InputStats
 from slalang.data.events import NEVER
 from slalang.data.mapping import Mapping as SourceMapping
 from slalang.diagnostics import SlalangError
+from slalang.engine.choose import SMALL_ROWS
+from slalang.engine.fold import SECTIONS, Folded
 from slalang.evaluate.aggregate import Totals
 from slalang.evaluate.run import Span, field_specs, frame, report
 from slalang.spark.tasks import (
     ERROR,
     FILE_COLUMN,
+    ORDER,
     ROW_COLUMN,
-    SCHEMA,
     STATS,
     SUMMARY,
     LeadTask,
@@ -45,6 +50,7 @@ from slalang.spark.tasks import (
     Summary,
     file_key,
     merge_stats,
+    spark_schema,
 )
 
 Progress = Callable[[int, int], None]
@@ -134,19 +140,32 @@ def _run(
     for part in inputs.parts[1:]:
         mapped = mapped.unionByName(part)
     leads = mapped.repartition(_partitions(spark), "lead")
-    leads = leads.sortWithinPartitions("lead", "rank", "line", "ord")
+    leads = leads.sortWithinPartitions(*ORDER)
     leads = leads.persist()
     try:
-        task = LeadTask(inputs.names)
-        stats = _accounting(leads.mapInArrow(task.summarize, SCHEMA).collect(), inputs)
+        task = LeadTask(plan)
+        schema = inputs.schema
+        notes = leads.mapInArrow(task.summarize, schema).select("tag", "rank", "blob")
+        stats = _accounting(notes.collect(), inputs)
         judged = frame(stats, as_of, span)
-        replayed = leads.mapInArrow(
-            partial(task.replay, plan, judged.as_of, judged.window), SCHEMA
-        ).select("blob")
+        # as a local run: Parquet and tables on the kernel, small text inputs on the reference
+        compiled = inputs.typed or stats.rows >= SMALL_ROWS
+        replaying = partial(task.replay, judged.as_of, judged.window, compiled)
+        replayed = leads.mapInArrow(replaying, schema).select("blob")
         totals = Totals()
+        entries: dict[str, list[list[tuple[str, str]]]] = {section: [] for section in SECTIONS}
         for row in replayed.toLocalIterator():
-            totals.merge(pickle.loads(row.blob))
+            folded: Folded = pickle.loads(row.blob)
+            totals.merge_counts(folded.totals)
+            for section, lines in folded.entries.items():
+                entries[section].append(lines)
         made = report(plan, totals, stats, judged, metrics)
+        for section in SECTIONS:
+            # each group's entries are in lead order: merged, as a local run merges its parts
+            merged = heapq.merge(*entries[section], key=itemgetter(0))
+            made[section] = [json.loads(line) for _, line in merged] + (
+                made[section] if section == "violations" else []  # targets' come last
+            )
     finally:
         leads.unpersist()
     return SparkRun(made, stats)
@@ -196,6 +215,8 @@ class _Inputs:
     def __init__(self, spark: Any, task: ReadTask) -> None:
         self.spark = spark
         self.task = task
+        self.schema = spark_schema(task.fields)
+        self.typed = False  # whether any input is Parquet or a table
         self.files: dict[str, tuple[int, str]] = {}
         self.names: list[str] = []
         self.parts: list[Any] = []
@@ -224,7 +245,7 @@ class _Inputs:
         task = self._task()
         if text:
             frame = self.spark.read.format("binaryFile").load(text).select("path", "content")
-            self.parts.append(frame.mapInArrow(task.read_files, SCHEMA))
+            self.parts.append(frame.mapInArrow(task.read_files, self.schema))
         for index, group in typed.items():
             frame = self.spark.read.parquet(*group)
             self._add_typed(frame, index, self.files[file_key(group[0])][1], task)
@@ -250,8 +271,9 @@ class _Inputs:
     def _add_typed(self, frame: Any, index: int, name: str, task: ReadTask) -> None:
         from pyspark.sql import functions as F
 
+        self.typed = True
         header = list(frame.columns)
-        reader = task.reader()
+        reader = task.reader().ref
         reader.use(task.mapping.sources[index] if task.mapping.sources else task.mapping)
         reader.layout(header, name)  # a header that cannot work fails before Spark starts
         try:
@@ -268,7 +290,8 @@ class _Inputs:
                 F.lit("").alias(FILE_COLUMN),
                 F.monotonically_increasing_id().alias(ROW_COLUMN),
             )
-        self.parts.append(located.mapInArrow(partial(task.read_columns, index, header), SCHEMA))
+        reading = partial(task.read_columns, index, header)
+        self.parts.append(located.mapInArrow(reading, self.schema))
 
 
 def _listing(spark: Any, path: str) -> list[str]:

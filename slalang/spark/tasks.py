@@ -1,15 +1,20 @@
 """What runs in the Spark executors: the local engine's own code over a partition's rows.
 
-Reading uses the event reader's loops (`slalang.data.events`) on the rows Spark hands over,
+Reading uses the columnar reader (`slalang.engine.reader`) on the rows Spark hands over,
 so mapping, typing and every rejection are decided by the same lines as a local run. A text
-file (CSV, CSV.gz, JSON Lines) is read whole by one task, as the local reader reads it, so
-its line numbers, quoting and encoding checks are the same; typed columns (Parquet, a
-table) come in Arrow batches and become text rows (`slalang.data.typed_rows`).
+file (CSV, CSV.gz, JSON Lines) is read whole by one task with the event reader, as a local
+run's reference reader reads it, so its line numbers, quoting and encoding checks are the
+same; typed columns (Parquet, a table) come in Arrow batches and go straight through the
+columnar reader's typed path, as a local run reads Parquet.
 
-Everything a task emits is a row of one Arrow schema (`SCHEMA`), told apart by `tag`: an
-event (keyed by lead, then its input order: file rank, line, order within the task), the
-task's input accounting, an error, a partition's summary, or partial totals. Pickled
-blobs carry the accounting and the totals: executors and driver run the same slalang.
+Every row a task emits has one Arrow schema (`event_schema`), told apart by `tag`: an event
+(the columnar reader's chunk columns, keyed by lead, then input order: file rank, line, order
+within the line), the task's input accounting, an error, a partition's summary, or partial
+totals. A partition of events sorted by (lead, input order) is cut into groups of whole
+leads and each group assembled into a columnar batch and replayed on the compiled kernel
+(the reference replay where the kernel does not support the plan), exactly as a local
+run's partitions are. Pickled blobs carry the accounting and the totals: executors and
+driver run the same slalang.
 """
 
 from __future__ import annotations
@@ -19,34 +24,51 @@ import io
 import pickle
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from slalang.data.events import EXAMPLES, RowReader, drop_duplicates
-from slalang.data.log import BadValue, Event, InputStats, Rejection
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from slalang.data.events import EXAMPLES, NEVER
+from slalang.data.log import BadValue, InputStats, Rejection
 from slalang.data.mapping import Mapping as SourceMapping
 from slalang.data.typed_rows import NumberedRows, batch_rows
-from slalang.data.values import FieldSpec, FieldValue
+from slalang.data.values import FieldSpec
 from slalang.diagnostics import SlalangError
-from slalang.evaluate.aggregate import Reducer, Totals, Window
-from slalang.evaluate.replay import replay
-from slalang.evaluate.runtime import build_runtime
+from slalang.engine.assemble import assemble
+from slalang.engine.reader import Chunk, ColumnarReader, schema
+from slalang.engine.run import reduce_batch
+from slalang.evaluate.aggregate import Window
+from slalang.evaluate.run import field_specs
 from slalang.memory import gc_paused
 
-SCHEMA = (
-    "tag byte, lead string, ts long, rank int, line long, ord long, kind string, "
-    "fields binary, event_id string, blob binary"
-)
-COLUMNS = ("tag", "lead", "ts", "rank", "line", "ord", "kind", "fields", "event_id", "blob")
 EVENT, STATS, ERROR, SUMMARY, TOTALS = 0, 1, 2, 3, 4
 FILE_COLUMN, ROW_COLUMN = "__slalang_file", "__slalang_row"
 """The columns the driver adds to typed input: the file a row is in, its index there."""
+ORDER = ("lead", "rank", "seq", "ord")
+"""How a partition of events is sorted: by lead, then input order (file rank, line or row,
+order within a line: a wide export's row makes several events)."""
 
 _GZIP_MAGIC = b"\x1f\x8b"
-_BATCH = 1 << 15
-_SHARD = 20_000
-_NO_FIELDS: Mapping[str, FieldValue] = MappingProxyType({})
+_GROUP = 1 << 19
+"""Events of a partition assembled and replayed at once (whole leads): bounds a task's
+memory whatever the partition's size."""
+_TAGGED = (("tag", pa.int8()), ("rank", pa.int32()), ("ord", pa.int64()), ("blob", pa.binary()))
+
+
+def event_schema(fields: Mapping[str, FieldSpec]) -> pa.Schema:
+    """The Arrow schema of every row a task emits: the tag, the input file's rank, the
+    order within a line and a pickled blob, then the columnar reader's chunk columns."""
+    return pa.schema([*_TAGGED, *schema(fields)])
+
+
+def spark_schema(fields: Mapping[str, FieldSpec]) -> Any:
+    """`event_schema` as Spark's StructType (what `mapInArrow` is told it returns)."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(event_schema(fields))
 
 
 def file_key(uri: str | None) -> str:
@@ -58,37 +80,31 @@ def file_key(uri: str | None) -> str:
     return f"{parsed.scheme}://{parsed.netloc}{unquote(parsed.path)}"
 
 
+@dataclass(frozen=True, slots=True)
 class _Out:
-    """Output rows gathered column by column and handed out as Arrow batches."""
+    """Rows of `event_schema` as Arrow record batches."""
 
-    def __init__(self) -> None:
-        self.columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
+    schema: pa.Schema
 
-    def add(self, tag: int, **values: Any) -> None:
-        for name, column in self.columns.items():
-            column.append(tag if name == "tag" else values.get(name))
-
-    def __len__(self) -> int:
-        return len(self.columns["tag"])
-
-    def batch(self) -> Any:
-        import pyarrow as pa
-
-        arrays = [
-            pa.array(self.columns["tag"], pa.int8()),
-            pa.array(self.columns["lead"], pa.string()),
-            pa.array(self.columns["ts"], pa.int64()),
-            pa.array(self.columns["rank"], pa.int32()),
-            pa.array(self.columns["line"], pa.int64()),
-            pa.array(self.columns["ord"], pa.int64()),
-            pa.array(self.columns["kind"], pa.string()),
-            pa.array(self.columns["fields"], pa.binary()),
-            pa.array(self.columns["event_id"], pa.string()),
-            pa.array(self.columns["blob"], pa.binary()),
+    def events(self, chunk: Chunk, rank: int) -> Iterator[pa.RecordBatch]:
+        n = len(chunk)
+        table = chunk.table()
+        tagged = {
+            "tag": pa.array(np.full(n, EVENT, np.int8)),
+            "rank": pa.array(np.full(n, rank, np.int32)),
+            "ord": pa.array(np.arange(n, dtype=np.int64)),
+            "blob": pa.nulls(n, pa.binary()),
+        }
+        columns = [
+            tagged[name] if name in tagged else table.column(name) for name in self.schema.names
         ]
-        for column in self.columns.values():
-            column.clear()
-        return pa.RecordBatch.from_arrays(arrays, names=list(COLUMNS))
+        yield from pa.Table.from_arrays(columns, schema=self.schema).to_batches()
+
+    def note(self, tag: int, blob: bytes, rank: int | None = None) -> pa.RecordBatch:
+        values = {"tag": [tag], "rank": [rank], "blob": [blob]}
+        return pa.RecordBatch.from_pydict(
+            {name: values.get(name, [None]) for name in self.schema.names}, schema=self.schema
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,16 +124,23 @@ class ReadTask:
     default_timezone: str
     files: Mapping[str, tuple[int, str]]
 
-    def reader(self) -> RowReader:
-        return RowReader(
-            self.fields, self.events, self.mapping, self.timezone, self.cut, self.default_timezone
+    def reader(self) -> ColumnarReader:
+        as_of = None if self.cut == NEVER else self.cut
+        return ColumnarReader(
+            self.fields,
+            self.events,
+            self.mapping,
+            self.timezone,
+            as_of,
+            default_timezone=self.default_timezone,
         )
 
     def read_files(self, batches: Iterator[Any]) -> Iterator[Any]:
         """Whole text files (Spark's binaryFile rows: path, content), each read as a local
-        run reads it."""
+        run's reference reader reads it."""
         reader = self.reader()
-        out = _Out()
+        ref = reader.ref
+        out = _Out(event_schema(self.fields))
         examples = Examples()
         with gc_paused():
             for batch in batches:
@@ -128,25 +151,23 @@ class ReadTask:
                 ):
                     rank, name = self.files[file_key(uri)]
                     try:
-                        reader.use(self.mapping.source_for(name))
-                        reader.file = name
-                        reader.read_stream(name, name, _stream(content))
+                        ref.use(self.mapping.source_for(name))
+                        ref.file = name
+                        ref.read_stream(name, name, _stream(content))
                     except SlalangError as exc:
-                        out.add(ERROR, rank=rank, blob=pickle.dumps(str(exc)))
-                        yield out.batch()
+                        yield out.note(ERROR, pickle.dumps(str(exc)), rank)
                         return
-                    yield from _drain(reader, rank, out, examples)
-            out.add(STATS, blob=_stats(reader, examples))
-            yield out.batch()
+                    examples.take(ref.stats, name)
+                    yield from out.events(reader.harvest(_line), rank)
+            yield out.note(STATS, _stats(reader, examples))
 
     def read_columns(self, source: int, header: list[str], batches: Iterator[Any]) -> Iterator[Any]:
         """Typed rows of one mapping source (`header` the input's columns), with the file
         and row index Spark gives each row."""
-        import pyarrow as pa
-
         reader = self.reader()
-        reader.use(self.mapping.sources[source] if self.mapping.sources else self.mapping)
-        out = _Out()
+        ref = reader.ref
+        ref.use(self.mapping.sources[source] if self.mapping.sources else self.mapping)
+        out = _Out(event_schema(self.fields))
         examples = Examples()
         layout = None
         with gc_paused():
@@ -154,42 +175,65 @@ class ReadTask:
                 if batch.num_rows == 0:
                     continue
                 uris = batch.column(FILE_COLUMN).to_pylist()
-                numbers = [index + 1 for index in batch.column(ROW_COLUMN).to_pylist()]
-                watch = _Watch(_has_binary(batch, header, pa))
+                numbers = np.asarray(batch.column(ROW_COLUMN).to_numpy(), np.int64) + 1
                 start = 0
                 while start < len(uris):
                     end = start
                     while end < len(uris) and uris[end] == uris[start]:
                         end += 1
                     rank, name = self.files[file_key(uris[start])]
-                    reader.file = name
+                    ref.file = name
                     try:
-                        layout = layout or reader.layout(header, name)
-                        rows = batch_rows(batch.slice(start, end - start), header)
-                        reader.read_rows(NumberedRows(rows, numbers[start:end]), layout, watch)
+                        layout = layout or ref.layout(header, name)
+                        part = batch.slice(start, end - start)
+                        for chunk in _typed(reader, part, header, numbers[start:end], layout):
+                            examples.take(ref.stats, name)
+                            yield from out.events(chunk, rank)
                     except SlalangError as exc:
-                        out.add(ERROR, rank=rank, blob=pickle.dumps(str(exc)))
-                        yield out.batch()
+                        yield out.note(ERROR, pickle.dumps(str(exc)), rank)
                         return
-                    yield from _drain(reader, rank, out, examples)
+                    examples.take(ref.stats, name)
                     start = end
-            out.add(STATS, blob=_stats(reader, examples))
-            yield out.batch()
+            yield out.note(STATS, _stats(reader, examples))
+
+
+def _line(event: Any) -> int:
+    return int(event.line)
+
+
+def _typed(
+    reader: ColumnarReader, batch: Any, header: list[str], numbers: Any, layout: Any
+) -> Iterator[Chunk]:
+    """Typed rows as events: through the columnar reader's typed path, or, when a column
+    the mapping uses holds bytes or nested values (which only the event reader's cell rules
+    read: bytes checked as UTF-8, nested values as JSON), through the event reader."""
+    used = {i for i in (layout.lead, layout.timestamp, layout.event, layout.event_id) if i >= 0}
+    used |= {i for i, *_ in layout.fields} | {i for i, *_ in layout.dates}
+    types = [batch.schema.field(name).type for name in header]
+    if not any(_raw(types[i]) for i in used):
+        # a column no rule reads may be of any type: it is only counted as a cell
+        columns = [
+            batch.column(name) if i in used else pa.nulls(batch.num_rows, pa.string())
+            for i, name in enumerate(header)
+        ]
+        yield from reader.typed(pa.RecordBatch.from_arrays(columns, names=header), numbers, layout)
+        return
+    rows = batch_rows(batch, header)
+    reader.ref.read_rows(NumberedRows(rows, numbers.tolist()), layout, _Watch(True))
+    yield reader.harvest(_line)
+
+
+def _raw(kind: Any) -> bool:
+    types = pa.types
+    return bool(types.is_binary(kind) or types.is_large_binary(kind) or types.is_nested(kind))
 
 
 @dataclass(slots=True)
 class _Watch:
-    """Whether rows may hold bytes that are not UTF-8 (decoded from binary columns), so the
-    reader checks each; text columns from Arrow are always UTF-8."""
+    """Rows decoded from binary columns may hold bytes that are not UTF-8: the reader
+    checks each."""
 
     dirty: bool
-
-
-def _has_binary(batch: Any, header: list[str], pa: Any) -> bool:
-    return any(
-        pa.types.is_binary(t) or pa.types.is_large_binary(t)
-        for t in (batch.schema.field(name).type for name in header)
-    )
 
 
 def _stream(content: bytes) -> io.BufferedReader:
@@ -199,12 +243,13 @@ def _stream(content: bytes) -> io.BufferedReader:
     return raw
 
 
-def _stats(reader: RowReader, examples: Examples) -> bytes:
+def _stats(reader: ColumnarReader, examples: Examples) -> bytes:
     """A task's input accounting, with the examples it kept, for the driver."""
-    reader.note_assumed_zone()
-    reader.stats.rejected_examples = examples.rejected
-    reader.stats.bad_value_examples = examples.bad_values
-    return pickle.dumps(reader.stats)
+    ref = reader.ref
+    ref.note_assumed_zone()
+    ref.stats.rejected_examples = examples.rejected
+    ref.stats.bad_value_examples = examples.bad_values
+    return pickle.dumps(ref.stats)
 
 
 @dataclass(slots=True)
@@ -228,125 +273,93 @@ class Examples:
             found.clear()
 
 
-def _drain(reader: RowReader, rank: int, out: _Out, examples: Examples) -> Iterator[Any]:
-    """The events read so far as output rows; the reader keeps only its counts."""
-    examples.take(reader.stats, reader.file)
-    for lead, timeline in reader.leads.items():
-        for event in timeline:
-            out.add(
-                EVENT,
-                lead=lead,
-                ts=event.ts,
-                rank=rank,
-                line=event.line,
-                ord=event.seq,
-                kind=event.type,
-                fields=pickle.dumps(dict(event.fields)) if event.fields else None,
-                event_id=event.event_id,
-            )
-            if len(out) >= _BATCH:
-                yield out.batch()
-    reader.leads.clear()
-    if len(out):
-        yield out.batch()
-
-
 @dataclass(frozen=True, slots=True)
 class Summary:
     """A partition's part of the input accounting that needs whole timelines."""
 
     leads: int = 0
-    events: int = 0
     duplicates: int = 0
     first_ts: int | None = None
     last_ts: int | None = None
 
 
-def _timelines(
-    batches: Iterator[Any], names: list[str], blobs: list[tuple[int, bytes]]
-) -> Iterator[tuple[str, list[Event]]]:
-    """Each lead's events of a partition sorted by (lead, input order), in input order, as
-    the local reader builds them; other rows' blobs are collected in `blobs`."""
-    current: str | None = None
-    timeline: list[Event] = []
+Note = tuple[int, int | None, bytes]
+"""A row that is not an event: its tag, input rank (of an error) and blob."""
+
+
+def _groups(batches: Iterator[Any], notes: list[Note]) -> Iterator[pa.Table]:
+    """The events of a partition sorted by `ORDER`, in groups of whole leads of about
+    `_GROUP` rows, each with `seq` its rows' position (their input order, since a lead's
+    rows are sorted by it); other rows' tags, ranks and blobs are collected in `notes`."""
+    held: list[pa.Table] = []
+    size = 0
     for batch in batches:
-        data = batch.to_pydict()
-        for tag, lead, ts, rank, line, kind, fields, event_id, blob in zip(
-            data["tag"],
-            data["lead"],
-            data["ts"],
-            data["rank"],
-            data["line"],
-            data["kind"],
-            data["fields"],
-            data["event_id"],
-            data["blob"],
-            strict=True,
-        ):
-            if tag != EVENT:
-                blobs.append((tag, blob))
-                continue
-            if lead != current:
-                if timeline and current is not None:
-                    yield current, timeline
-                current, timeline = lead, []
-            values = pickle.loads(fields) if fields is not None else _NO_FIELDS
-            timeline.append(Event(ts, len(timeline), kind, values, event_id, names[rank], line))
-    if timeline and current is not None:
-        yield current, timeline
+        is_event = pc.equal(batch.column("tag"), pa.scalar(EVENT, pa.int8()))
+        other = batch.filter(pc.invert(is_event))
+        columns = (other.column(name).to_pylist() for name in ("tag", "rank", "blob"))
+        notes.extend(zip(*columns, strict=True))
+        events = batch.filter(is_event)
+        if not events.num_rows:
+            continue
+        held.append(pa.Table.from_batches([events]))
+        size += events.num_rows
+        if size >= _GROUP:
+            table = pa.concat_tables(held).combine_chunks()
+            leads = table.column("lead")
+            cut = pc.index(leads, leads[-1]).as_py()  # the last lead may go on: keep it
+            held, size = [table.slice(cut)], table.num_rows - cut
+            if cut:
+                yield _numbered(table.slice(0, cut))
+    if size:
+        yield _numbered(pa.concat_tables(held))
+
+
+def _numbered(table: pa.Table) -> pa.Table:
+    position = pa.array(np.arange(table.num_rows, dtype=np.int64))
+    return table.set_column(table.schema.get_field_index("seq"), "seq", position)
 
 
 @dataclass(frozen=True, slots=True)
 class LeadTask:
-    """Per-lead work over partitions sorted by (lead, input order). `names` are the input
-    files by rank."""
+    """Per-lead work over partitions sorted by `ORDER`: each group of whole leads is a
+    columnar batch, as a partition of a local run is."""
 
-    names: list[str]
+    plan: Mapping[str, Any]
 
     def summarize(self, batches: Iterator[Any]) -> Iterator[Any]:
-        """Drop repeated event ids as the local reader does and count what is left; pass
+        """Drop repeated event ids as the local engine does and count what is left; pass
         the reading tasks' accounting and errors on to the driver."""
-        blobs: list[tuple[int, bytes]] = []
-        leads = events = duplicates = 0
-        first: int | None = None
-        last: int | None = None
-        with gc_paused():
-            for _, timeline in _timelines(batches, self.names, blobs):
-                duplicates += drop_duplicates(timeline)
-                low = min(event.ts for event in timeline)
-                high = max(event.ts for event in timeline)
-                first = low if first is None else min(first, low)
-                last = high if last is None else max(last, high)
-                leads += 1
-                events += len(timeline)
-        out = _Out()
-        for tag, blob in blobs:
-            out.add(tag, blob=blob)
-        out.add(SUMMARY, blob=pickle.dumps(Summary(leads, events, duplicates, first, last)))
-        yield out.batch()
+        notes: list[Note] = []
+        leads = duplicates = 0
+        firsts: list[int] = []
+        lasts: list[int] = []
+        for table in _groups(batches, notes):
+            batch, dropped = assemble(table, {}, self.plan["events"], InputStats(), True)
+            leads += len(batch.lead_ids)
+            duplicates += dropped
+            if batch.stats.first_ts is not None and batch.stats.last_ts is not None:
+                firsts.append(batch.stats.first_ts)
+                lasts.append(batch.stats.last_ts)
+        out = _Out(event_schema(field_specs(self.plan)))
+        for tag, rank, blob in notes:
+            yield out.note(tag, blob, rank)
+        summary = Summary(leads, duplicates, min(firsts, default=None), max(lasts, default=None))
+        yield out.note(SUMMARY, pickle.dumps(summary))
 
     def replay(
-        self, plan: Mapping[str, Any], as_of: int, window: Window, batches: Iterator[Any]
+        self, as_of: int, window: Window, compiled: bool, batches: Iterator[Any]
     ) -> Iterator[Any]:
-        """Replay each lead with the reference replay and reduce; partial totals are handed
-        out every few thousand leads so a partition's memory stays bounded."""
-        runtime = build_runtime(plan)
-        reducer = Reducer(plan, window)
-        totals = Totals()
-        count = 0
-        out = _Out()
-        with gc_paused():
-            for lead, timeline in _timelines(batches, self.names, []):
-                drop_duplicates(timeline)
-                timeline.sort()
-                reducer.add(totals, replay(runtime, lead, timeline, as_of))
-                count += 1
-                if count % _SHARD == 0:
-                    out.add(TOTALS, blob=pickle.dumps(totals))
-                    yield out.batch()
-                    totals = Totals()
-        out.add(TOTALS, blob=pickle.dumps(totals))
-        yield out.batch()
+        """Replay each group of leads on the compiled kernel (the reference replay when
+        the kernel does not support the plan, or not `compiled`: a small input) and fold;
+        each group's counts and report entries are handed out as they are made, so a task's
+        memory stays bounded."""
+        specs = field_specs(self.plan)
+        out = _Out(event_schema(specs))
+        for table in _groups(batches, []):
+            batch, _ = assemble(table, specs, self.plan["events"], InputStats(), True)
+            del table
+            folded = reduce_batch(self.plan, batch, as_of, window, compiled=compiled)
+            yield out.note(TOTALS, pickle.dumps(folded))
 
 
 def merge_stats(parts: list[InputStats], rank_of: Mapping[str, int]) -> InputStats:
