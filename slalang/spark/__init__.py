@@ -232,7 +232,7 @@ class _Inputs:
         text: list[str] = []
         typed: dict[int, list[str]] = {}
         mapping = self.task.mapping
-        for uri in _listing(self.spark, path):
+        for uri in _listing(self.spark, _absolute(path)):
             name = _display(path, uri)
             self._rank(uri, name)
             if uri.lower().endswith(PARQUET_SUFFIXES):
@@ -284,14 +284,33 @@ class _Inputs:
             )
             located.schema  # noqa: B018 - resolving the plan tells whether _metadata exists
         except Exception:
-            # a source without files (a view, a JDBC table): rows in Spark's read order
-            located = frame.select(
-                "*",
-                F.lit("").alias(FILE_COLUMN),
-                F.monotonically_increasing_id().alias(ROW_COLUMN),
-            )
+            # a source without files (a view over a query, a JDBC table)
+            located = _by_values(frame)
         reading = partial(task.read_columns, index, header)
         self.parts.append(located.mapInArrow(reading, self.schema))
+
+
+def _by_values(frame: Any) -> Any:
+    """The rows of a source without files, each numbered by its place in a total order over
+    the rows' values, so that ties (which of two events at one instant comes first, which
+    of two rows with one event id is kept) and rows' numbers never depend on how Spark
+    reads or splits the source: column by column in the table's order, ascending, nulls
+    first; a column whose type has no order (a map, a variant, or a struct or array holding
+    one) by its JSON text. Rows equal in every column are the same row to the reader, so
+    which of them comes first cannot show. Numbering needs all rows in one sequence:
+    Spark sorts them in one task (docs/spark.md says when to prefer files)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    keys = []
+    for field in frame.schema.fields:
+        column = frame[field.name]
+        kind = field.dataType.simpleString()
+        if "map<" in kind or "variant" in kind:
+            column = F.to_json(F.struct(column))
+        keys.append(column.asc_nulls_first())
+    number = F.row_number().over(Window.orderBy(*keys)) - 1
+    return frame.select("*", F.lit("").alias(FILE_COLUMN), number.alias(ROW_COLUMN))
 
 
 def _listing(spark: Any, path: str) -> list[str]:
@@ -304,6 +323,14 @@ def _listing(spark: Any, path: str) -> list[str]:
     if not files:
         raise SlalangError(f"{path}: cannot read events: no files in it")
     return sorted(files)
+
+
+def _absolute(path: str) -> str:
+    """A local path made absolute here: the Spark driver (a Spark Connect server) may run
+    in another directory."""
+    if "://" in path or path.startswith("file:"):
+        return path
+    return os.path.abspath(path)
 
 
 def _first_line(exc: BaseException) -> str:

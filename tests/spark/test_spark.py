@@ -21,6 +21,7 @@ import yaml
 from slalang.data import read_events, read_metrics
 from slalang.data.mapping import load_mapping
 from slalang.diagnostics import SlalangError
+from slalang.engine.local import evaluate_files
 from slalang.evaluate.run import Span, evaluate, field_specs
 from slalang.load import load
 from slalang.plan import compile_program
@@ -157,6 +158,41 @@ def test_events_table(
     metrics = read_metrics(SAMPLE / "metrics.csv")
     run = evaluate_on_spark(sample_plan, [], tables=["crm_events"], spark=spark, metrics=metrics)
     assert _json(run.report) == _json(sample_local)
+
+
+def test_table_without_files_takes_ties_in_the_order_of_its_values(
+    spark: Any, sample_plan: dict[str, Any], tmp_path: Path
+) -> None:
+    """A table with no files (a view over in-memory rows here) has no order of its own: its
+    rows are taken in the order of their values, column by column, whatever order and
+    partitioning Spark holds them in. A second row with a lead's first event id at the same
+    instant makes the order show: the row first in that order is the one kept."""
+    table = _typed_sample()
+    first = table.slice(0, 1).to_pylist()[0]
+    rows = [*table.to_pylist(), {**first, "event": "closed_won"}]
+    # column by column, nulls first (str order is code-point order, as Spark's)
+    rows.sort(key=lambda row: [(row[c] is not None, row[c]) for c in table.column_names])
+    ordered = pa.Table.from_pylist(rows, schema=table.schema)
+    backwards = ordered.take(pa.array(range(ordered.num_rows - 1, -1, -1)))
+    pq.write_table(ordered, tmp_path / "ordered.parquet")
+    pq.write_table(backwards, tmp_path / "backwards.parquet")
+    expected = evaluate_files(sample_plan, [str(tmp_path / "ordered.parquet")])
+    reversed_order = evaluate_files(sample_plan, [str(tmp_path / "backwards.parquet")])
+    assert _json(reversed_order) != _json(expected), "the tie must change the report"
+    for name, frame in (
+        ("crm_rows_backwards", spark.createDataFrame(backwards).repartition(3)),
+        ("crm_rows_one_part", spark.createDataFrame(backwards).coalesce(1)),
+        ("crm_rows_ordered", spark.createDataFrame(ordered).repartition(5)),
+    ):
+        frame.createOrReplaceTempView(name)
+        run = _spark_tables(spark, sample_plan, [name])
+        assert _json(run) == _json(expected), name
+
+
+def _spark_tables(spark: Any, plan: dict[str, Any], tables: list[str]) -> dict[str, Any]:
+    from slalang.spark import evaluate_on_spark
+
+    return evaluate_on_spark(plan, [], tables=tables, spark=spark).report
 
 
 BAD_ROWS = """\
