@@ -354,3 +354,33 @@ def test_a_parquet_file_matches_its_columns_loosely(tmp_path: Path) -> None:
         ("timestamp", "Time Stamp"),
         ("event", "Event"),
     ]
+
+
+def test_a_parquet_file_of_local_times_assumes_the_zone_only_for_kept_events(
+    tmp_path: Path,
+) -> None:
+    """Parquet timestamps without a zone are local times, read in the agreement's zone; the
+    rule of `timezone_assumed` is the CSV one: a kept event, not a rejected row."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def assumed(leads: list[str]) -> str | None:
+        path = tmp_path / "events.parquet"
+        pq.write_table(
+            pa.table(
+                {
+                    "lead_id": leads,
+                    "timestamp": pa.array([datetime(2026, 3, 1, 10)] * 2, pa.timestamp("s")),
+                    "event": ["page_view", "page_view"],
+                }
+            ),
+            path,
+        )
+        reader = ColumnarReader(FIELDS, EVENTS, None, None, None, default_timezone="Asia/Tokyo")
+        table = concat([chunk.table() for chunk in reader.read([str(path)])], reader.schema)
+        if leads[0]:
+            assert table.column("ts").to_pylist()[0] == 1772326800  # 10:00 Tokyo = 01:00Z
+        return reader.stats.timezone_assumed
+
+    assert assumed(["L1", "L2"]) == "Asia/Tokyo"
+    assert assumed(["", ""]) is None
