@@ -27,6 +27,10 @@ CODES: dict[str, str] = {
     "SLA107": "a string with no closing quote on its line",
     "SLA108": "parentheses nested more than 100 deep",
     "SLA109": "two score rules on one line",
+    "SLA110": (
+        "an expression nested more than 50 deep: operators inside operators (a chain of "
+        "`and`s or of `or`s counts once)"
+    ),
     "SLA201": "unknown event, with the closest declared one suggested",
     "SLA202": "unknown stage",
     "SLA203": "unknown field (or, in a condition, unknown field, score or let)",

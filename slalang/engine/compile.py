@@ -40,6 +40,11 @@ _EXACT = 2**53
 """Integers up to this are exact in float64: larger constants would compare differently
 than Python's exact int/float comparison, so such plans fall back."""
 
+_MAX_LINES = 2_000
+"""Longest kernel compiled: numba takes about 3 s per 100 lines, and the example policies
+need 70 to 590. A longer one (a condition of thousands of `and`s) would take minutes to
+compile, so such a plan runs on the reference replay instead."""
+
 _T = TypeVar("_T")
 _FUNCTIONS = ("ceil", "floor", "abs", "min", "max")
 _COMPARE = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -149,6 +154,17 @@ def _literal(value: float) -> str:
     return repr(number)
 
 
+_CHAIN = 64
+"""Most operands joined in one generated `a & b & …`: Python's compiler recurses once per
+operator, so a policy's chain of 3,000 `and`s is written as a tree of such groups."""
+
+
+def _join(operator: str, kept: list[str]) -> str:
+    while len(kept) > _CHAIN:
+        kept = [_join(operator, kept[i : i + _CHAIN]) for i in range(0, len(kept), _CHAIN)]
+    return kept[0] if len(kept) == 1 else "(" + f" {operator} ".join(kept) + ")"
+
+
 def _all(parts: list[str]) -> str:
     """The conjunction of bool expressions, constants folded. `&` rather than `and`: the
     parts are pure, and branch-free code compiles several times faster."""
@@ -157,7 +173,7 @@ def _all(parts: list[str]) -> str:
     kept = [p for p in parts if p != "True"]
     if not kept:
         return "True"
-    return kept[0] if len(kept) == 1 else "(" + " & ".join(kept) + ")"
+    return _join("&", kept)
 
 
 def _any(parts: list[str]) -> str:
@@ -166,7 +182,7 @@ def _any(parts: list[str]) -> str:
     kept = [p for p in parts if p != "False"]
     if not kept:
         return "False"
-    return kept[0] if len(kept) == 1 else "(" + " | ".join(kept) + ")"
+    return _join("|", kept)
 
 
 class Generator:
@@ -347,6 +363,8 @@ class Generator:
         self.header()
         lines = [*head.lines, *body.lines, "        lead += 1"]
         lines.append("    return lead, n_st, n_fa, n_ra, n_ck, n_ho, n_pa")
+        if len(lines) > _MAX_LINES:
+            raise Unsupported(f"a kernel of {len(lines):,} lines, too long to compile quickly")
         return Source("\n".join(lines) + "\n", self.layout)
 
     def check_shape(self) -> None:

@@ -14,6 +14,7 @@ from decimal import Decimal, DivisionByZero, InvalidOperation
 from typing import Any
 
 from slalang import ast
+from slalang.check.context import walk
 from slalang.functions import fold, whole_literal
 from slalang.symbols import Symbols
 
@@ -146,12 +147,30 @@ class ExprLowerer:
         raise AssertionError(f"unresolved name `{name}` at {_where(node)}")
 
     def _let(self, name: str) -> Folded:
-        if name not in self._lets:
-            if name in self._folding:
-                raise AssertionError(f"let `{name}` is defined in terms of itself")
-            self._folding.add(name)
-            self._lets[name] = self.lower(self.symbols.lets[name].expr)
-            self._folding.discard(name)
+        """A let's value, folding first the lets it reads, in order, with a stack of our own:
+        a chain of 3,000 lets, each using the one before, must not recurse 3,000 deep."""
+        pending = [name]
+        while pending:
+            current = pending[-1]
+            if current in self._lets:
+                pending.pop()
+                continue
+            unfolded = [
+                node.name.name
+                for node in walk(self.symbols.lets[current].expr)
+                if isinstance(node, ast.Ref)
+                and node.name.name in self.symbols.lets
+                and node.name.name not in self._lets
+            ]
+            if unfolded and current not in self._folding:
+                self._folding.add(current)
+                pending.extend(unfolded)
+                continue
+            if unfolded:
+                raise AssertionError(f"let `{current}` is defined in terms of itself")
+            self._lets[current] = self.lower(self.symbols.lets[current].expr)
+            self._folding.discard(current)
+            pending.pop()
         return self._lets[name]
 
     def _arith(self, node: ast.BinOp) -> Folded:
@@ -185,9 +204,15 @@ class ExprLowerer:
 
     def _flatten(self, op: str, node: ast.Expr) -> list[Node]:
         """`a and b and c` as one node with three arguments: one loop, no recursion."""
-        if isinstance(node, ast.BoolOp) and node.op == op:
-            return [*self._flatten(op, node.left), *self._flatten(op, node.right)]
-        return [self.expr(node)]
+        operands: list[Node] = []
+        pending = [node]
+        while pending:
+            current = pending.pop()
+            if isinstance(current, ast.BoolOp) and current.op == op:
+                pending += (current.right, current.left)
+            else:
+                operands.append(self.expr(current))
+        return operands
 
     def _scalar(self, node: ast.Expr) -> str | int | float | bool:
         """A value of an `in (…)` list: a literal or a let, as a plain JSON value."""

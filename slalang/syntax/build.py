@@ -1,13 +1,17 @@
 """Step two: the Lark syntax tree → the AST of `slalang.ast` (Lark's create_ast pattern).
 
 A non-recursive transformer, so deep expressions cannot exhaust the Python stack. Names
-that are reserved words are collected as diagnostics rather than raised one by one.
+that are reserved words are collected as diagnostics rather than raised one by one, and so
+is an expression nested deeper than `MAX_DEPTH` (SLA110): every later stage — the checker's
+passes, the formatter, the plan's lowering and JSON, the reference replay, the generated
+kernel source — walks an expression recursively or hands it to Python's own compiler, so
+the bound is set here, once, where every caller of `parse` meets it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from lark import Token, Tree
 from lark.tree import Meta
@@ -16,6 +20,17 @@ from lark.visitors import Transformer_NonRecursive, v_args
 from slalang import ast
 from slalang.diagnostics import Diagnostic, error
 from slalang.syntax.lexical import unescape
+
+_E = TypeVar("_E", bound=ast.Expr)
+
+
+MAX_DEPTH = 50
+"""Most operators inside one another in an expression (`not not x` is 2 deep, `a + b + c`
+is 2, a chain of `and`s or of `or`s counts once). Far beyond what a person writes (the
+example policies reach 4), and inside what every stage handles with room to spare: the
+deepest is the plan's JSON Schema validation, about ten Python frames a level against
+Python's recursion limit of 1,000 (it fails near 95), then the generated kernel's nested
+parentheses against Python's compiler's 200."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +61,56 @@ class AstBuilder(Transformer_NonRecursive[Token, Any]):
         self.path = path
         self.reserved = reserved
         self.diagnostics: list[Diagnostic] = []
+        self._depth: dict[int, int] = {}  # id of an expression node → its depth, if > 0
+        self._too_deep: list[ast.Expr] = []
+
+    # -- depth ---------------------------------------------------------------------------
+
+    def _nested(self, node: _E, *operands: ast.Expr | None) -> _E:
+        """Record the depth of `node` over its operands; an `and` (or `or`) continuing a
+        chain of the same operator adds no level, as the plan makes the chain one node."""
+        deepest = 0
+        for operand in operands:
+            if operand is None:
+                continue
+            below = self._depth.get(id(operand), 0)
+            chained = (
+                isinstance(node, ast.BoolOp)
+                and isinstance(operand, ast.BoolOp)
+                and operand.op == node.op
+            )
+            deepest = max(deepest, below if chained else below + 1)
+        self._depth[id(node)] = deepest
+        if deepest > MAX_DEPTH:
+            self._too_deep.append(node)
+        return node
+
+    def _depth_diagnostics(self) -> list[Diagnostic]:
+        """One SLA110 per outermost expression nested too deep (not one per level)."""
+        found: list[Diagnostic] = []
+        end = -1
+        for node in sorted(self._too_deep, key=lambda n: (n.span.start, -n.span.end)):
+            if node.span.end <= end:
+                continue  # inside an expression already reported
+            end = node.span.end
+            found.append(
+                error(
+                    "SLA110",
+                    f"expression nested {self._depth[id(node)]:,} deep; the limit is {MAX_DEPTH}",
+                    ast.Span(
+                        node.span.file,
+                        node.span.line,
+                        node.span.column,
+                        node.span.line,
+                        node.span.column + 1,
+                        node.span.start,
+                        node.span.start + 1,
+                    ),
+                    help="split it with `let` definitions, or use `in (…)` for a list of "
+                    "values (each operator inside another counts a level)",
+                )
+            )
+        return found
 
     # -- spans -------------------------------------------------------------------------
 
@@ -76,6 +141,7 @@ class AstBuilder(Transformer_NonRecursive[Token, Any]):
     # -- leaves ------------------------------------------------------------------------
 
     def start(self, meta: Meta, children: list[Any]) -> tuple[ast.Statement, ...]:
+        self.diagnostics.extend(self._depth_diagnostics())
         return tuple(children)
 
     def name(self, meta: Meta, children: list[Token]) -> ast.Ident:
@@ -148,10 +214,10 @@ class AstBuilder(Transformer_NonRecursive[Token, Any]):
 
     def call(self, meta: Meta, children: list[Any]) -> ast.Call:
         function, *args = children
-        return ast.Call(function, tuple(args), self.span(meta))
+        return self._nested(ast.Call(function, tuple(args), self.span(meta)), *args)
 
     def _binop(self, op: str, meta: Meta, children: list[Any]) -> ast.BinOp:
-        return ast.BinOp(op, children[0], children[1], self.span(meta))
+        return self._nested(ast.BinOp(op, children[0], children[1], self.span(meta)), *children)
 
     def add(self, meta: Meta, children: list[Any]) -> ast.BinOp:
         return self._binop("+", meta, children)
@@ -166,43 +232,48 @@ class AstBuilder(Transformer_NonRecursive[Token, Any]):
         return self._binop("/", meta, children)
 
     def negate(self, meta: Meta, children: list[Any]) -> ast.Negate:
-        return ast.Negate(children[0], self.span(meta))
+        return self._nested(ast.Negate(children[0], self.span(meta)), children[0])
 
     def compare(self, meta: Meta, children: list[Any]) -> ast.Compare:
         left, op, right = children
         op_text = "=" if op == "==" else op
-        return ast.Compare(op_text, left, right, self.span(meta))
+        return self._nested(ast.Compare(op_text, left, right, self.span(meta)), left, right)
 
     def in_list(self, meta: Meta, children: list[Any]) -> ast.InList:
-        return ast.InList(children[0], children[1], False, self.span(meta))
+        node = ast.InList(children[0], children[1], False, self.span(meta))
+        return self._nested(node, children[0], *children[1])
 
     def not_in_list(self, meta: Meta, children: list[Any]) -> ast.InList:
-        return ast.InList(children[0], children[1], True, self.span(meta))
+        node = ast.InList(children[0], children[1], True, self.span(meta))
+        return self._nested(node, children[0], *children[1])
 
     def matches(self, meta: Meta, children: list[Any]) -> ast.Matches:
-        return ast.Matches(children[0], children[1], self.span(meta))
+        return self._nested(ast.Matches(children[0], children[1], self.span(meta)), children[0])
 
     def is_present(self, meta: Meta, children: list[Any]) -> ast.Presence:
-        return ast.Presence(children[0], True, self.span(meta))
+        return self._nested(ast.Presence(children[0], True, self.span(meta)), children[0])
 
     def is_missing(self, meta: Meta, children: list[Any]) -> ast.Presence:
-        return ast.Presence(children[0], False, self.span(meta))
+        return self._nested(ast.Presence(children[0], False, self.span(meta)), children[0])
 
     def and_op(self, meta: Meta, children: list[Any]) -> ast.BoolOp:
-        return ast.BoolOp("and", children[0], children[1], self.span(meta))
+        node = ast.BoolOp("and", children[0], children[1], self.span(meta))
+        return self._nested(node, *children)
 
     def or_op(self, meta: Meta, children: list[Any]) -> ast.BoolOp:
-        return ast.BoolOp("or", children[0], children[1], self.span(meta))
+        node = ast.BoolOp("or", children[0], children[1], self.span(meta))
+        return self._nested(node, *children)
 
     def not_op(self, meta: Meta, children: list[Any]) -> ast.Not:
-        return ast.Not(children[0], self.span(meta))
+        return self._nested(ast.Not(children[0], self.span(meta)), children[0])
 
     def where(self, meta: Meta, children: list[Any]) -> Any:
         return children[0]
 
     def _stage_count(self, mode: str, meta: Meta, children: list[Any]) -> ast.CountStage:
         stage, *where = children
-        return ast.CountStage(mode, stage, where[0] if where else None, self.span(meta))
+        node = ast.CountStage(mode, stage, where[0] if where else None, self.span(meta))
+        return self._nested(node, node.where)
 
     def count_entering(self, meta: Meta, children: list[Any]) -> ast.CountStage:
         return self._stage_count("entering", meta, children)
@@ -212,11 +283,13 @@ class AstBuilder(Transformer_NonRecursive[Token, Any]):
 
     def count_event(self, meta: Meta, children: list[Any]) -> ast.CountEvent:
         event, *where = children
-        return ast.CountEvent(event, where[0] if where else None, self.span(meta))
+        node = ast.CountEvent(event, where[0] if where else None, self.span(meta))
+        return self._nested(node, node.where)
 
     def sum_field(self, meta: Meta, children: list[Any]) -> ast.SumField:
         field, stage, *where = children
-        return ast.SumField(field, stage, where[0] if where else None, self.span(meta))
+        node = ast.SumField(field, stage, where[0] if where else None, self.span(meta))
+        return self._nested(node, node.where)
 
     def rate(self, meta: Meta, children: list[Any]) -> ast.Rate:
         source, dest, *within = children
