@@ -77,6 +77,10 @@ class DateLit:
     span: Span = _span()
 
 
+UNIT_SECONDS = {"minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800}
+"""Seconds in one of each duration unit (calendar time; a business day is not a length)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Duration:
     """`4 business hours`: `unit` is normalised to the plural (`hours`)."""

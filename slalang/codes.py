@@ -93,11 +93,15 @@ CODES: dict[str, str] = {
         "a function called with the wrong number of arguments (`min` and `max` take two or more)"
     ),
     "SLA239": "`round(x, n)` with `n` not written as a whole number from 0 to 15",
+    "SLA240": (
+        "a number beyond 10^15 either way: written (400 digits), or worked out from numbers "
+        "written (a let, `1_000_000_000 * 1_000_000_000`)"
+    ),
     "SLA300": (
         "a block misses an item it cannot work without: an sla's `start`, `stop` or `within`;"
         " a target's goal; a handoff's `require`; a score's rules"
     ),
-    "SLA301": "a date that does not exist",
+    "SLA301": "a date that does not exist, or one before 0002-01-01 or after 9998-12-31",
     "SLA302": "the agreement ends before it starts",
     "SLA303": "a duration of zero (or a fraction of a business day)",
     "SLA304": "business weeks (business time is minutes, hours or days)",
@@ -121,6 +125,10 @@ CODES: dict[str, str] = {
     "SLA319": (
         "an event listed under `pause` that also stops the clock (a `stop` line without "
         "`where` lists it), so it never pauses"
+    ),
+    "SLA320": (
+        "a duration longer than 3,650 days (ten years), or business time longer than its "
+        "calendar is open in 521 weeks"
     ),
     "SLA399": "more than 200 diagnostics: the rest are not shown",
     "SLA901": (

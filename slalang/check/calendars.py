@@ -20,10 +20,13 @@ from __future__ import annotations
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from functools import cache
+from typing import TypeVar
 
 from slalang import ast
 from slalang.check.context import Context, did_you_mean, suggest
 from slalang.diagnostics import Diagnostic, error
+
+_T = TypeVar("_T")
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY = 24 * 60
@@ -85,6 +88,33 @@ def _calendar(calendar: ast.CalendarDecl) -> Iterator[Diagnostic]:
                         help="remove the second mention",
                     )
                 seen_dates.add(d.value)
+
+
+def open_week(calendar: ast.CalendarDecl | None) -> tuple[int, int]:
+    """(days, minutes) a calendar is open in a week, as its `open` lines say (None: the
+    built-in `always`). Read the way `_calendar` reads them; its diagnostics are its own."""
+    if calendar is None:
+        return 7, WEEK
+    days: set[int] = set()
+    minutes = 0
+    for item in calendar.items:
+        if isinstance(item, ast.OpenHours):
+            on = _result(_days(item))
+            for rng in item.ranges:
+                span = _result(_range(rng))
+                if span is not None and on:
+                    days.update(on)
+                    minutes += (span[1] - span[0]) * len(on)
+    return len(days), minutes
+
+
+def _result(steps: Generator[Diagnostic, None, _T]) -> _T:
+    """What a generator of diagnostics returns, its diagnostics left unread."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
 
 
 def _day(ident: ast.Ident) -> Iterator[Diagnostic]:

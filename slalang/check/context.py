@@ -368,6 +368,11 @@ class Context:
         (not a constant, a let cycle, or a division by zero)."""
         return _fold(self, expr, self.let_values)
 
+    def constants(self, expr: ast.Expr) -> dict[int, float | None]:
+        """The constant value of every node of an expression, by the node's id: what
+        `constant` gives for each of its sub-expressions (None where it is not one)."""
+        return _values(self, expr, self.let_values)
+
     @cached_property
     def let_values(self) -> dict[str, float | None]:
         """Every let's value (None when it is not a number or is part of a cycle),
@@ -407,6 +412,10 @@ class Context:
 
 
 def _fold(ctx: Context, expr: ast.Expr, lets: dict[str, float | None]) -> float | None:
+    return _values(ctx, expr, lets)[id(expr)]
+
+
+def _values(ctx: Context, expr: ast.Expr, lets: dict[str, float | None]) -> dict[int, float | None]:
     values: dict[int, float | None] = {}
     for node in postorder(expr):
         value: float | None
@@ -425,7 +434,7 @@ def _fold(ctx: Context, expr: ast.Expr, lets: dict[str, float | None]) -> float 
             case _:
                 value = None
         values[id(node)] = value
-    return values[id(expr)]
+    return values
 
 
 def _arithmetic(op: str, left: float | None, right: float | None) -> float | None:

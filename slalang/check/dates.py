@@ -1,6 +1,7 @@
 """Checking, dates: every date written is a real day, and the agreement ends after it starts.
 
-`2026-02-30` has the shape of a date, so it parses; here it is reported (LANGUAGE §2).
+`2026-02-30` has the shape of a date, so it parses; here it is reported (LANGUAGE §2), as
+is a date in year 1 or 9999 (see `FIRST`).
 `effective FROM until TO` covers FROM to TO, both days included, so TO may equal FROM
 but may not be before it.
 """
@@ -15,6 +16,11 @@ from slalang import ast
 from slalang.check.context import Context
 from slalang.diagnostics import Diagnostic, error
 
+FIRST = date(2, 1, 1)
+LAST = date(9998, 12, 31)
+"""Dates a policy may write: a year inside Python's calendar on either side, so that the
+day after an `until`, or a midnight moved to UTC from any time zone, is still a date."""
+
 
 def parse_date(text: str) -> date | None:
     try:
@@ -25,12 +31,20 @@ def parse_date(text: str) -> date | None:
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
     for literal in _dates(ctx):
-        if parse_date(literal.value) is None:
+        day = parse_date(literal.value)
+        if day is None:
             yield error(
                 "SLA301",
                 f"`{literal.value}` is not a date",
                 literal.span,
                 help=_why(literal.value),
+            )
+        elif not FIRST <= day <= LAST:
+            yield error(
+                "SLA301",
+                f"`{literal.value}` is out of range",
+                literal.span,
+                help=f"dates in a policy run from {FIRST.isoformat()} to {LAST.isoformat()}",
             )
     agreement = ctx.symbols.agreement
     for item in agreement.items if agreement else ():

@@ -14,6 +14,7 @@ from decimal import Decimal, DivisionByZero, InvalidOperation
 from typing import Any
 
 from slalang import ast
+from slalang.ast import UNIT_SECONDS
 from slalang.check.context import walk
 from slalang.functions import fold, whole_literal
 from slalang.symbols import Symbols
@@ -24,7 +25,6 @@ Node = dict[str, Any]
 Folded = Decimal | Node
 """A lowered expression: a number known at compile time, or a node for the evaluator."""
 
-UNIT_SECONDS = {"minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800}
 FIELD_TYPES = {
     "text": "text",
     "number": "number",

@@ -6,9 +6,11 @@ import inspect
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
+
 from slalang import check as check_package
 from slalang.check import LIMIT, PASSES, check
-from slalang.diagnostics import Level
+from slalang.diagnostics import Level, PolicyError
 from slalang.load import load, load_text
 
 if TYPE_CHECKING:
@@ -107,14 +109,13 @@ def test_the_cut_keeps_errors_before_warnings() -> None:
     assert found[-1].message == "11 more problems not shown"
 
 
-def test_a_very_long_expression_does_not_exhaust_the_stack(diagnose: Checker) -> None:
+def test_a_very_long_expression_is_refused_before_any_stage_recurses_over_it() -> None:
+    """20,000 terms nest 19,999 `+`s: the parser says so (SLA110) rather than the checker
+    or a later stage running out of stack (tests/engine/test_deep_expressions.py)."""
     terms = " + ".join(["1"] * 20_000)
-    found = diagnose(
-        f"""\
-        events form_submitted
-        let big = {terms}
-        stage lead on form_submitted
-        target t {{ monthly: count(entering lead) >= big / 0 }}
-        """
-    )
-    assert [(d.code, d.span.line) for d in found] == [("SLA233", 4)]
+    text = f"events form_submitted\nlet big = {terms}\nstage lead on form_submitted\n"
+    with pytest.raises(PolicyError) as caught:
+        load_text(text, "p.sla")
+    assert [(d.code, d.span.line, d.message) for d in caught.value.diagnostics] == [
+        ("SLA110", 2, "expression nested 19,999 deep; the limit is 50")
+    ]
