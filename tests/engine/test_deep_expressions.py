@@ -19,6 +19,7 @@ import pytest
 
 from slalang.check import check
 from slalang.data import read_events
+from slalang.diagnostics import PolicyError
 from slalang.engine import choose
 from slalang.engine.kernel import supports
 from slalang.evaluate.run import field_specs
@@ -201,9 +202,9 @@ def test_beyond_the_limit_every_command_says_so_in_one_line(name: str, tmp_path:
 def test_one_diagnostic_per_expression_too_deep_not_one_per_level() -> None:
     deep = "not " * 60 + "size >= 5"
     text = _policy(f"{deep} or {deep}") + f"stage sql when {deep}\n"
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(PolicyError) as caught:
         parse(text, "deep.sla")
-    found = [(d.code, d.span.line, d.message) for d in caught.value.diagnostics]  # type: ignore[attr-defined]
+    found = [(d.code, d.span.line, d.message) for d in caught.value.diagnostics]
     assert found == [
         ("SLA110", 7, "expression nested 62 deep; the limit is 50"),
         ("SLA110", 13, "expression nested 61 deep; the limit is 50"),
