@@ -99,9 +99,10 @@ def fold(name: str, args: Sequence[Decimal], digits: int = 0) -> Decimal:
 # ---- on the run's numbers ------------------------------------------------------------------
 
 
-def _round(x: float, digits: int) -> float:
+def round_text(x: float, digits: int) -> float:
     """Half away from zero on the decimal text of x, so `round(2.675, 2)` is 2.68 as
-    written, not 2.67 as the binary float nearest 2.675 would give."""
+    written, not 2.67 as the binary float nearest 2.675 would give. (The compiled kernel
+    computes the same in machine code: `slalang.engine.compile.rounding_source`.)"""
     if not math.isfinite(x):
         return x
     return float(_quantize(Decimal(repr(x)), digits, ROUND_HALF_UP))
@@ -126,7 +127,7 @@ def evaluator(name: str, digits: int = 0) -> Callable[[Sequence[float]], float]:
         case "floor":
             return lambda args: _FLOOR(args[0])
         case "round":
-            return lambda args: _round(args[0], digits)
+            return lambda args: round_text(args[0], digits)
         case "min":
             return min
         case "max":

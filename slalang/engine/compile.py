@@ -215,6 +215,7 @@ class Generator:
             if node["agg"] == "rate"
         ]
         self.rate_slot = {probe: q for q, (probe, _) in enumerate(self.rates)}
+        self.roundings: set[int] = set()  # `round`'s digits the rules use
 
     # ---- fields --------------------------------------------------------------------------
 
@@ -327,15 +328,21 @@ class Generator:
                 return out, valid
             self.w(f"{out} = {a} {op} {b}")
             return out, self.bind(_all([ak, bk]))
+        if op == "round":
+            value, ok = self.numeric(node["args"][0])
+            digits = int(node.get("digits", 0))
+            self.roundings.add(digits)
+            out = self.w.fresh("v")
+            self.w(f"{out} = round_{digits}({value})")
+            return out, ok
         if op in _FUNCTIONS:
             return self.function(op, [self.numeric(arg) for arg in node["args"]])
         raise Unsupported(f"number expression {op or sorted(node)}")
 
     def function(self, name: str, args: list[tuple[str, str]]) -> tuple[str, str]:
         """A number function (LANGUAGE §14.2) as `slalang.functions.evaluator` computes it:
-        `min`/`max` keep the first of equal values, as Python's do. `round` (half away from
-        zero on the decimal text) is not here: plans calling it on the run's numbers fall
-        back to the reference."""
+        `min`/`max` keep the first of equal values, as Python's do. `round` is a module
+        function of the kernel (`rounding_source`)."""
         valid = self.bind(_all([ok for _, ok in args]))
         out = self.w.fresh("v")
         first = args[0][0]
@@ -442,10 +449,19 @@ class Generator:
         w("import math")
         w("")
         w("import numpy as np")
+        if self.roundings:
+            w("import numba")
+            w("")
+            w("from slalang.functions import round_text")
         w("")
         w(f"NONE = {NONE}")
         w("")
         w("")
+        for digits in sorted(self.roundings):
+            for line in rounding_source(digits).splitlines():
+                w(line)
+            w("")
+            w("")
         w(f"def kernel({args}):")
         w.depth = 1
         arrays = {
@@ -917,6 +933,51 @@ class Generator:
                 w(f"ra_i[n_ra, 4] = rgc[{q}]")
                 w(f"ra_f[n_ra] = rgf[{q}]")
                 w("n_ra += 1")
+
+
+_WHOLE = float(2**52)
+"""From here on every float is a whole number, and so is its shortest decimal text."""
+_SCALED = float(2**52 // 10 - 1)
+"""`|x| * 10**digits` below this (with room for that product's rounding): x's float spacing
+is under a tenth of the last digit kept."""
+ROUNDING = "round_"
+"""The prefix of the kernel's module functions for `round(x, digits)`, one per digits."""
+
+
+def rounding_source(digits: int) -> str:
+    """The kernel module's function `round_<digits>(x)`: `round(x, digits)` as the
+    reference computes it (`slalang.functions.round_text`: half away from zero on the
+    shortest decimal text of x, `repr`), in arithmetic numba compiles.
+
+    With s = 10**digits and a = |x|, the answer is k / s for k the number of midpoints
+    (2j + 1) / 2s (j >= 0) at or below the decimal text D of a. While a * s * 10 < 2**52,
+    the interval of decimals that read back as a is narrower than a tenth of 1/s, so it
+    holds at most one such midpoint, and D is at or above a midpoint exactly when a is at
+    or above the float nearest it (a tie reads back as a itself, and D is then that very
+    midpoint: half away from zero). Each float midpoint is one correctly rounded division
+    of exact integers, and k / s another, so the answer is the reference's to the bit.
+    From 2**52 on, a float and its decimal text are whole: round changes nothing. In
+    between (say round(x, 15) with |x| >= 0.45, a handful of digits left) the kernel asks
+    the reference itself (numba's object mode)."""
+    if not 0 <= digits <= 22:  # 10**digits exact in float64
+        raise Unsupported(f"round to {digits} decimals")
+    scale = float(10**digits)
+    return f"""\
+def {ROUNDING}{digits}(x):
+    if not np.isfinite(x):
+        return x
+    a = abs(x)
+    if a >= {_WHOLE!r}:
+        return x
+    if a * {scale!r} < {_SCALED!r}:
+        k = max(math.floor(a * {scale!r}) - 1, 0)
+        while a >= (2 * k + 1) / {2 * scale!r}:
+            k += 1
+        return math.copysign(k / {scale!r}, x)
+    with numba.objmode(out="float64"):
+        out = round_text(float(x), {digits})
+    return out
+"""
 
 
 def _fields_block(layout: Layout, depth: int) -> Iterator[str]:

@@ -57,7 +57,7 @@ import numpy as np
 import numpy.typing as npt
 
 from slalang.engine.batch import MISSING, Batch
-from slalang.engine.compile import NONE, Layout, Unsupported, generate
+from slalang.engine.compile import NONE, ROUNDING, Layout, Unsupported, generate
 from slalang.evaluate.model import (
     Clock,
     Fact,
@@ -139,8 +139,19 @@ def _module(text: str, layout: Layout, jit: bool) -> Callable[..., Any]:
     function: Callable[..., Any] = module.kernel
     if not jit:
         return function
+    _compile_helpers(vars(module), cache=True)
     compiled: Callable[..., Any] = numba.njit(_signature(layout), cache=True, nogil=True)(function)
     return compiled
+
+
+def _compile_helpers(namespace: dict[str, Any], *, cache: bool) -> None:
+    """The kernel module's own functions (`round_<digits>`) compiled, so the kernel calls
+    machine code: numba reads a global when it compiles the function that uses it."""
+    import numba
+
+    for name, value in list(namespace.items()):
+        if name.startswith(ROUNDING) and callable(value):
+            namespace[name] = numba.njit(cache=cache)(value)
 
 
 def _from_text(text: str, name: str, layout: Layout, jit: bool) -> Callable[..., Any]:
@@ -151,6 +162,7 @@ def _from_text(text: str, name: str, layout: Layout, jit: bool) -> Callable[...,
     function: Callable[..., Any] = namespace["kernel"]
     if not jit:
         return function
+    _compile_helpers(namespace, cache=False)
     compiled: Callable[..., Any] = numba.njit(_signature(layout), nogil=True)(function)
     return compiled
 

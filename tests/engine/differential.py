@@ -14,7 +14,7 @@ from slalang.engine.run import batch_report
 from slalang.evaluate.model import LeadResult
 from slalang.evaluate.replay import replay
 from slalang.evaluate.run import Span, evaluate, frame
-from slalang.evaluate.runtime import build_runtime, walk_aggregates
+from slalang.evaluate.runtime import build_runtime
 from slalang.render.report.json_text import pieces
 
 
@@ -33,13 +33,10 @@ def assert_same_report(
     span: Span = Span(),  # noqa: B008 - a frozen value
     metrics: Mapping[tuple[str, str], float] | None = None,
     jit: bool = False,
-    supported: bool | None = None,
+    supported: bool = True,
 ) -> dict[str, Any]:
     """Both engines' reports are the same bytes; returns the report. `supported` says
-    whether the kernel must run the plan itself (not fall back to the reference); by
-    default, every plan but those calling `round` in a rule."""
-    if supported is None:
-        supported = not calls_round(plan)
+    whether the kernel must run the plan itself (not fall back to the reference)."""
     reason = supports(plan)
     assert (reason is None) is supported, reason
     expected = evaluate(plan, log, as_of=as_of, span=span, metrics=metrics)
@@ -53,23 +50,6 @@ def assert_same_report(
         raise AssertionError(f"reports differ; first differing lead: {lead}")
     report: dict[str, Any] = json.loads(got)
     return report
-
-
-def calls_round(plan: Mapping[str, Any]) -> bool:
-    """Whether a rule the kernel evaluates calls `round` on the run's numbers (LANGUAGE
-    §14.2): the one construct the kernel refuses, so the reference replays such a plan
-    (still the same bytes). Targets' goals are computed by the shared reduction."""
-    pending: list[Any] = [plan["stages"], plan["scores"], plan["slas"], plan["recycles"]]
-    pending += [plan["exits"], [node.get("where") for _, node in walk_aggregates(plan)]]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, dict):
-            if item.get("op") == "round":
-                return True
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return False
 
 
 def first_differing_lead(

@@ -44,11 +44,16 @@ target touch_rate { monthly by rep: compliance(follow_up) >= 90% }
 """
 
 
-def _run(rows: list[dict[str, object]], as_of: int | None = None) -> dict[str, Any]:
-    plan = compile_program(load_text(POLICY, "fold.sla"))
+def _run(
+    rows: list[dict[str, object]],
+    as_of: int | None = None,
+    policy: str = POLICY,
+    jit: bool = False,
+) -> dict[str, Any]:
+    plan = compile_program(load_text(policy, "fold.sla"))
     data = "".join(json.dumps(row) + "\n" for row in rows).encode("utf-8")
     log: EventLog = read_events(["-"], field_specs(plan), plan["events"], stdin=io.BytesIO(data))
-    return assert_same_report(plan, log, as_of=as_of)
+    return assert_same_report(plan, log, as_of=as_of, jit=jit)
 
 
 def _row(lead: str, at: str, event: str, **fields: object) -> dict[str, object]:
@@ -111,3 +116,21 @@ def test_lead_ids_json_escapes_or_keeps_as_the_report_encoder_does() -> None:
         rows.append(_row(lead, "2026-03-02T12:00:00Z", "touch"))
     report = _run(rows)
     assert {s["lead_id"] for s in report["stages"]} == set(leads)
+
+
+ROUNDING = POLICY.replace(
+    "stage lead on form",
+    "score fit {\n  +10 when round(size / 8, 1) = 1.6\n  +5 when round(size * 0.125) >= 2\n}\n"
+    "stage lead on form\nstage hot when fit >= 10",
+)
+
+
+def test_round_in_a_rule_compiled_by_numba() -> None:
+    """Ties as written (12.5 / 8 = 1.5625 → 1.6; 0.625 → 1), through the kernel's
+    machine code."""
+    rows = []
+    for i, size in enumerate((12.5, 5, 16, 13, 0.5, -12.5)):
+        rows.append(_row(f"L{i}", "2026-03-02T09:00:00Z", "form", size=size))
+    report = _run(rows, policy=ROUNDING, jit=True)
+    hot = {s["lead_id"] for s in report["stages"] if s["stage"] == "hot"}
+    assert hot == {"L0", "L3"}

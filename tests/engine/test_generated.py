@@ -66,6 +66,9 @@ def _field_atom(draw: Draw) -> str:
                 "size * 2 - 10 > 90",
                 "floor(size / 7) = 7",
                 "min(size, 100) >= 50",
+                "round(size / 8, 1) = 1.6",
+                "round(size * 0.125) >= 2",
+                "round(size / 3, 2) < 16.67",
                 "size is present",
                 "size is missing",
                 'tier = "a"',
@@ -99,6 +102,8 @@ def _score_atom(draw: Draw, scores: list[str]) -> str:
                 f"ceil({score} / 3) >= 4",
                 f"max({score}, size, 20) > 40",
                 f"abs({score} - 20) < 10",
+                f"round({score} / 4) = 3",
+                f"round({score} * 0.15, 1) >= 2.3",
             ]
         )
     )
