@@ -193,9 +193,6 @@ class Policy:
         temporary files, read as they are written, so memory does not grow with the
         input, and `data` holds them as `Prerendered` text until the block ends.
         """
-        from slalang.data import load_mapping
-        from slalang.data.duckdb_source import is_database, query_sources
-        from slalang.engine.choose import chooses_local
         from slalang.evaluate.run import evaluate
 
         warnings: list[str] = []
@@ -223,11 +220,8 @@ class Policy:
             )
         if tables:
             raise SlalangError("tables (--events-table) are read with the Spark engine only")
-        loaded = load_mapping(os.fspath(mapping)) if mapping else None
-        queries = loaded is not None and bool(query_sources(loaded))
-        inputs = _Inputs([], None) if queries and _no_items(events) else _inputs(events)
-        columnar = not queries and not any(is_database(path) for path in inputs.paths)
-        if columnar and chooses_local(engine, inputs.paths):
+        local = _local_inputs(events, mapping, engine)
+        if local is not None:
             from slalang.engine.local import run
 
             closing = contextlib.ExitStack()
@@ -235,13 +229,7 @@ class Policy:
                 outcome = closing.enter_context(
                     run(
                         plan,
-                        inputs.paths,
-                        mapping=loaded,
-                        timezone=timezone,
-                        as_of=cutoff,
-                        span=window,
-                        metrics=values,
-                        jobs=jobs,
+                        **local.options(timezone, cutoff, window, values, jobs),
                         warn=lambda stats: _check_input(stats, strict, warn),
                     )
                 )
@@ -252,7 +240,7 @@ class Policy:
                 object.__setattr__(streamed, "closing", closing.pop_all())
                 return streamed
         log = read_log(
-            plan, inputs, mapping=mapping, timezone=timezone, as_of=cutoff, on_warning=warn
+            plan, events, mapping=mapping, timezone=timezone, as_of=cutoff, on_warning=warn
         )
         check_rejections(log, strict)
         data = evaluate(
@@ -376,9 +364,10 @@ def diff_policies(
     """What changes from OLD to NEW on the same events (`slalang diff`): violations added
     and removed, per-SLA and per-target deltas. Both are judged at one as-of instant (the
     latest event unless given), read in NEW's zone. The events are read once for both
-    policies, so `engine` changes nothing here yet: the reference replay runs (in `jobs`
-    processes). OLD is None when NEW is a new policy (a pull request adding it):
-    everything it reports is then added."""
+    policies; with the local engine (inputs of some size), both replay the one columnar
+    read when each policy declares every event type either does, else the reference replay
+    runs (in `jobs` processes). OLD is None when NEW is a new policy (a pull request adding
+    it): everything it reports is then added."""
     from slalang.diff import compare, merged_inputs
     from slalang.evaluate.run import evaluate
 
@@ -391,6 +380,18 @@ def diff_policies(
     if (old_plan["metrics"] or new.plan["metrics"]) and values is None:
         warn("a policy uses metrics but no metrics file was given")
     merged = merged_inputs(old_plan, new.plan)
+    plans = [new.plan] if old is None else [old_plan, new.plan]
+    local = _local_inputs(events, mapping, engine)
+    if local is not None and all(set(p["events"]) == set(merged["events"]) for p in plans):
+        from slalang.engine.local import evaluate_each
+
+        reports = evaluate_each(
+            merged,
+            plans,
+            **local.options(timezone, cutoff, window, values, jobs),
+            warn=lambda stats: _check_input(stats, False, warn),
+        )
+        return compare(None if old is None else reports[0], reports[-1])
     log = read_log(
         merged, events, mapping=mapping, timezone=timezone, as_of=cutoff, on_warning=warn
     )
@@ -691,6 +692,55 @@ def read_log(
     for message in input_warnings(log.stats):
         warn(message)
     return log
+
+
+class _Local(NamedTuple):
+    paths: list[str]
+    mapping: Any
+
+    def options(
+        self,
+        timezone: str | None,
+        as_of: int | None,
+        span: Any,
+        metrics: Mapping[tuple[str, str], float] | None,
+        jobs: int | None,
+    ) -> dict[str, Any]:
+        """The local engine's keyword arguments for reading these inputs."""
+        return {
+            "paths": self.paths,
+            "mapping": self.mapping,
+            "timezone": timezone,
+            "as_of": as_of,
+            "span": span,
+            "metrics": metrics,
+            "jobs": jobs,
+        }
+
+
+def _local_inputs(
+    events: Events, mapping: str | os.PathLike[str] | None, engine: str
+) -> _Local | None:
+    """The paths and mapping the local (columnar) engine reads, when it runs for these
+    inputs: files of some size or Parquet (never standard input, rows in memory, DuckDB
+    databases or a mapping's queries)."""
+    from slalang.data import load_mapping
+    from slalang.data.duckdb_source import is_database, query_sources
+    from slalang.engine.choose import chooses_local
+
+    items = [events] if isinstance(events, str | os.PathLike) else events
+    if not isinstance(items, list | tuple) or not items:
+        return None
+    if not all(isinstance(item, str | os.PathLike) for item in items):
+        chooses_local(engine, ["-"])  # rows in memory: read as standard input; the engine checked
+        return None
+    loaded = load_mapping(os.fspath(mapping)) if mapping else None
+    if loaded is not None and query_sources(loaded):
+        return None
+    paths = [os.fspath(item) for item in items]
+    if any(is_database(path) for path in paths) or not chooses_local(engine, paths):
+        return None
+    return _Local(paths, loaded)
 
 
 def _check_input(stats: Any, strict: bool, warn: Warn) -> None:

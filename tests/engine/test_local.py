@@ -287,3 +287,39 @@ def test_a_streamed_report_fails_on_its_violations_severities(
         assert "".join(streamed.pieces()) == whole.to_json()
         for level in ("error", "warning", "never"):
             assert streamed.failed(level) == whole.failed(level)
+
+
+def test_diff_replays_both_policies_on_one_columnar_read(
+    sample: tuple[dict[str, Any], Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`slalang diff` on the local engine reads once and replays both policies on the same
+    arrays (in forked workers here): the same diff as the reference replay's."""
+    from slalang.api import diff_policies, load_policy
+
+    _, events, metrics = sample
+    text = (ROOT / "policies" / "seed_funnel.sla").read_text(encoding="utf-8")
+    tight = tmp_path / "tight.sla"
+    tight.write_text(text.replace("within 4 business hours", "within 1 business hour"), "utf-8")
+    old, new = load_policy(ROOT / "policies" / "seed_funnel.sla"), load_policy(tight)
+    options: dict[str, Any] = {"metrics": str(metrics)}
+    expected = [
+        diff_policies(old, new, str(events), engine="reference", **options),
+        diff_policies(None, new, str(events), engine="reference", **options),
+    ]
+    assert expected[0]["changed"]
+    monkeypatch.setattr(choose, "SMALL", 0)
+    monkeypatch.setattr(local, "PARALLEL", 0)
+    reads: list[int] = []
+    each = local.evaluate_each
+
+    def counted(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        reads.append(len(args[1]))
+        return each(*args, **kwargs)
+
+    monkeypatch.setattr(local, "evaluate_each", counted)
+    actual = [
+        diff_policies(old, new, str(events), engine="local", jobs=2, **options),
+        diff_policies(None, new, str(events), engine="local", jobs=1, **options),
+    ]
+    assert reads == [2, 1]  # one read each time, for two policies and for one
+    assert actual == expected
