@@ -15,7 +15,7 @@ from pathlib import Path
 
 from slalang import ast
 from slalang.diagnostics import Diagnostic, PolicyError, error
-from slalang.syntax.parser import parse, read_policy_text
+from slalang.syntax.parser import parse, read_policy_text, shorten
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +93,17 @@ class _Loader:
         self, policy: ast.Policy, resolved: Path, statement: ast.Import, chain: tuple[str, ...]
     ) -> None:
         relative = statement.path.value
-        target = (resolved.parent / relative).resolve()
         span = statement.path.span
+        try:
+            target = (resolved.parent / relative).resolve()
+            target.is_file()
+        except (OSError, ValueError) as exc:  # a NUL character, a name too long for the OS
+            why = str(exc.strerror).lower() if isinstance(exc, OSError) else "a NUL character"
+            shown = shorten(relative.encode("unicode_escape").decode("ascii"))
+            self.diagnostics.append(
+                error("SLA006", f"imported file `{shown}` not found: {why}", span)
+            )
+            return
         if os.path.isabs(relative) or not target.is_relative_to(self.root):
             self.diagnostics.append(
                 error(

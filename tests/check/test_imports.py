@@ -6,7 +6,8 @@ from pathlib import Path
 
 from slalang.check import check
 from slalang.diagnostics import Diagnostic
-from slalang.load import load
+from slalang.load import load, load_text
+from tests.conftest import invoke
 
 DEFINITIONS = """\
 events form_submitted, sales_touch, page_view
@@ -89,3 +90,21 @@ def test_an_imported_file_may_hold_only_definitions(tmp_path: Path) -> None:
     ]
     assert found[0].message == "an imported file may hold only definitions, found `recycle`"
     assert found[1].message == "an imported file may hold only definitions, found `target`"
+
+
+def test_an_import_no_file_system_can_name_is_a_diagnostic_not_a_crash(tmp_path: Path) -> None:
+    """Found by tests/test_fuzz_language.py: a NUL character (an editor's unsaved buffer
+    can hold one) or a name too long for the OS raised ValueError / OSError from the
+    loader; now each is SLA006, through the loader and the command line alike."""
+    cases = {
+        "x\x00y.sla": "imported file `x\\x00y.sla` not found: a NUL character",
+        "a" * 5000 + ".sla": "not found: file name too long",
+    }
+    for relative, message in cases.items():
+        program = load_text(f'import "{relative}"\n', "main.sla", root=tmp_path)
+        assert [d.code for d in program.diagnostics] == ["SLA006"]
+        assert message in program.diagnostics[0].message
+    policy = tmp_path / "long.sla"
+    policy.write_text(f'import "{"a" * 5000}.sla"\n', encoding="utf-8")
+    result = invoke(["check", str(policy)], 2)
+    assert "error[SLA006]" in result.output and "internal error" not in result.output
