@@ -294,7 +294,9 @@ def _part_entries(part: _Part, section: str) -> Iterator[tuple[str, str]]:
         return
     if part.files is None:
         return
-    with pa.memory_map(part.files[section]) as source:
+    # read, not memory-mapped: the pages of a mapped file stay in the process as they are
+    # read, so the merge would grow by the whole report's size
+    with pa.OSFile(part.files[section]) as source:
         for batch in pa.ipc.open_stream(source):
             yield from zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True)
 
