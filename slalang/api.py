@@ -217,6 +217,7 @@ class Policy:
                 progress,
                 warn,
                 warnings,
+                stream,
             )
         if tables:
             raise SlalangError("tables (--events-table) are read with the Spark engine only")
@@ -262,6 +263,7 @@ class Policy:
         progress: Callable[[int, int], None] | None,
         warn: Warn,
         warnings: list[str],
+        stream: bool,
     ) -> Report:
         """`evaluate` with `engine="spark"` (slalang.spark)."""
         from slalang.data import load_mapping
@@ -282,7 +284,11 @@ class Policy:
             progress=progress,
         )
         _check_input(run.stats, strict, warn)
-        return Report(run.report, tuple(warnings), self.plan)
+        if not stream:
+            return Report(run.report, tuple(warnings), self.plan)
+        streamed = Report(run.streamed(), tuple(warnings), self.plan)
+        object.__setattr__(streamed, "severities", run.severities)
+        return streamed
 
     def span(
         self,

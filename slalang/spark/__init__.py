@@ -38,6 +38,7 @@ from slalang.engine.choose import SMALL_ROWS
 from slalang.engine.fold import SECTIONS, Folded
 from slalang.evaluate.aggregate import Totals
 from slalang.evaluate.run import Span, field_specs, frame, report
+from slalang.render.report.json_text import Prerendered, compact
 from slalang.spark.tasks import (
     ERROR,
     FILE_COLUMN,
@@ -62,10 +63,32 @@ _LAUNCHED = ("SPARK_REMOTE", "PYSPARK_GATEWAY_PORT", "DATABRICKS_RUNTIME_VERSION
 
 @dataclass(frozen=True, slots=True)
 class SparkRun:
-    """A report made on Spark, with the input accounting (for warnings and --strict)."""
+    """A report made on Spark, with the input accounting (for warnings and --strict).
 
-    report: dict[str, Any]
+    `skeleton` is the report without its long lists, `sections` those lists as the compact
+    JSON lines the executors wrote, in report order, and `severities` their violations'
+    severities: `streamed` writes the report without ever making each entry a dict in
+    the driver (for millions of leads, most of its memory and time)."""
+
+    skeleton: dict[str, Any]
+    sections: dict[str, list[str]]
+    severities: frozenset[str]
     stats: InputStats
+
+    @property
+    def report(self) -> dict[str, Any]:
+        """The whole report."""
+        made = dict(self.skeleton)
+        for section, lines in self.sections.items():
+            made[section] = [json.loads(line) for line in lines]
+        return made
+
+    def streamed(self) -> dict[str, Any]:
+        """The report with its long lists as `Prerendered` (for `json_text.pieces`)."""
+        made = dict(self.skeleton)
+        for section, lines in self.sections.items():
+            made[section] = Prerendered(len(lines), lines)
+        return made
 
 
 def session(master: str | None = None) -> Any:
@@ -154,21 +177,25 @@ def _run(
         replayed = leads.mapInArrow(replaying, schema).select("blob")
         totals = Totals()
         entries: dict[str, list[list[tuple[str, str]]]] = {section: [] for section in SECTIONS}
+        severities: set[str] = set()
         for row in replayed.toLocalIterator():
             folded: Folded = pickle.loads(row.blob)
             totals.merge_counts(folded.totals)
+            severities |= folded.severities
             for section, lines in folded.entries.items():
                 entries[section].append(lines)
-        made = report(plan, totals, stats, judged, metrics)
-        for section in SECTIONS:
-            # each group's entries are in lead order: merged, as a local run merges its parts
-            merged = heapq.merge(*entries[section], key=itemgetter(0))
-            made[section] = [json.loads(line) for _, line in merged] + (
-                made[section] if section == "violations" else []  # targets' come last
-            )
     finally:
         leads.unpersist()
-    return SparkRun(made, stats)
+    skeleton = report(plan, totals, stats, judged, metrics)
+    sections = {}
+    for section in SECTIONS:
+        # each group's entries are in lead order: merged, as a local run merges its parts
+        sections[section] = [line for _, line in heapq.merge(*entries[section], key=itemgetter(0))]
+        entries[section].clear()
+    targets = skeleton["violations"]  # a target's violations have no lead: they come last
+    sections["violations"] += [compact(violation) for violation in targets]
+    severities |= {violation["severity"] for violation in targets}
+    return SparkRun(skeleton, sections, frozenset(severities), stats)
 
 
 def _partitions(spark: Any) -> int:
