@@ -18,13 +18,16 @@ the `spark` and `duckdb` extras.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +91,11 @@ def _roles(root: int) -> dict[str, int]:
     return found
 
 
-def run(command: list[str], env: dict[str, str]) -> tuple[float, dict[str, int], int]:
-    """Wall seconds, the peak MB of each role and of the whole tree, sampled every 100 ms."""
+def run(command: list[str], env: dict[str, str]) -> tuple[float, dict[str, int], int, float]:
+    """Wall seconds, the peak MB of each role and of the whole tree, sampled every 100 ms,
+    and the CPU seconds of the whole tree (user + system, every process reaped: a figure
+    that depends far less on the machine's load than the wall time)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     peaks = dict.fromkeys(ROLES, 0)
@@ -104,7 +110,9 @@ def run(command: list[str], env: dict[str, str]) -> tuple[float, dict[str, int],
     errors = process.stderr.read().decode("utf-8", "replace")
     if process.returncode not in (0, 1):
         raise SystemExit(f"{command} failed:\n{errors[-4000:]}")
-    return wall, {role: kb // 1024 for role, kb in peaks.items()}, total // 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return wall, {role: kb // 1024 for role, kb in peaks.items()}, total // 1024, cpu
 
 
 def stages(log_dir: Path) -> list[dict[str, Any]]:
@@ -118,8 +126,8 @@ def stages(log_dir: Path) -> list[dict[str, Any]]:
             0,
         )
     )
-    with logs[-1].open(encoding="utf-8") as handle:
-        for line in handle:
+    for line in _lines(logs[-1]):
+        if line.strip():
             event = json.loads(line)
             kind = event.get("Event")
             if kind == "SparkListenerStageSubmitted":
@@ -141,6 +149,23 @@ def stages(log_dir: Path) -> list[dict[str, Any]]:
                     metrics["Shuffle Write Metrics"]["Shuffle Bytes Written"] / 2**20
                 )
     return [{"stage": k, "name": names.get(k, "?"), **v} for k, v in sorted(found.items())]
+
+
+def _lines(log: Path) -> Iterator[str]:
+    """The lines of an event log: one file, or a rolling log's directory of parts."""
+    parts = [log]
+    if log.is_dir():
+        found = [p for p in log.iterdir() if p.name.startswith("events_")]
+        parts = sorted(found, key=lambda p: int(p.name.split("_")[1]))
+    for part in parts:
+        with part.open("rb") as raw:
+            if part.suffix == ".zstd":  # Spark 4 compresses event logs by default
+                import zstandard
+
+                stream: Any = zstandard.ZstdDecompressor().stream_reader(raw)
+            else:
+                stream = raw
+            yield from io.TextIOWrapper(stream, encoding="utf-8")
 
 
 def main() -> None:
@@ -174,12 +199,14 @@ def main() -> None:
     out_spark = CACHE / f"spark-{args.size}.json"
     print(f"{args.size} events as Parquet ({folder}), load before: {load_average()}")
     local = run([*base, "-o", str(out_local)], env)
-    print(f"  local engine    {local[0]:7.1f} s  peak MB {local[1]} total {local[2]}")
+    print(f"  local engine    {local[0]:7.1f} s  CPU {local[3]:7.1f} s  peak MB {local[1]}")
+    print(f"                  peak MB of the whole tree at once: {local[2]}")
     print(f"                  load after: {load_average()}")
     spark = run(
         [*base, "-o", str(out_spark), "--engine", "spark", "--spark-master", "local[2]"], env
     )
-    print(f"  spark local[2]  {spark[0]:7.1f} s  peak MB {spark[1]} total {spark[2]}")
+    print(f"  spark local[2]  {spark[0]:7.1f} s  CPU {spark[3]:7.1f} s  peak MB {spark[1]}")
+    print(f"                  peak MB of the whole tree at once: {spark[2]}")
     print(f"                  load after: {load_average()}")
     print(f"  reports byte-identical: {out_local.read_bytes() == out_spark.read_bytes()}")
     print("  Spark stages (executor run time summed over tasks; the longest task):")
