@@ -21,7 +21,6 @@ import argparse
 import io
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -71,10 +70,21 @@ def _rss(pid: int) -> int:
     return 0
 
 
-def _roles(root: int) -> dict[str, int]:
+def _cpu(pid: int) -> int:
+    """Clock ticks of CPU (user + system) the process has used so far."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def _roles(root: int, cpu: dict[int, int]) -> dict[str, int]:
     """kB resident per role in the process tree under `root`: the command's own process
     (the driver), Java (Spark's JVM), and every other process (PySpark's daemon and its
-    forked Python workers, or the local engine's job processes)."""
+    forked Python workers, or the local engine's job processes). `cpu` keeps the latest
+    CPU ticks seen of every process of the tree."""
     tree = _children()
     found = dict.fromkeys(ROLES, 0)
     todo = [root]
@@ -88,20 +98,21 @@ def _roles(root: int) -> dict[str, int]:
             continue
         role = "driver" if pid == root else "jvm" if name == "java" else "workers"
         found[role] += _rss(pid)
+        cpu[pid] = max(cpu.get(pid, 0), _cpu(pid))
     return found
 
 
 def run(command: list[str], env: dict[str, str]) -> tuple[float, dict[str, int], int, float]:
     """Wall seconds, the peak MB of each role and of the whole tree, sampled every 100 ms,
-    and the CPU seconds of the whole tree (user + system, every process reaped: a figure
-    that depends far less on the machine's load than the wall time)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    and the CPU seconds of the whole tree (user + system of every process seen, as last
+    sampled: a figure that depends far less on the machine's load than the wall time)."""
     started = time.perf_counter()
+    cpu: dict[int, int] = {}
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     peaks = dict.fromkeys(ROLES, 0)
     total = 0
     while process.poll() is None:
-        now = _roles(process.pid)
+        now = _roles(process.pid, cpu)
         peaks = {role: max(peaks[role], now[role]) for role in ROLES}
         total = max(total, sum(now.values()))
         time.sleep(0.1)
@@ -110,9 +121,8 @@ def run(command: list[str], env: dict[str, str]) -> tuple[float, dict[str, int],
     errors = process.stderr.read().decode("utf-8", "replace")
     if process.returncode not in (0, 1):
         raise SystemExit(f"{command} failed:\n{errors[-4000:]}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    return wall, {role: kb // 1024 for role, kb in peaks.items()}, total // 1024, cpu
+    seconds = sum(cpu.values()) / os.sysconf("SC_CLK_TCK")
+    return wall, {role: kb // 1024 for role, kb in peaks.items()}, total // 1024, seconds
 
 
 def stages(log_dir: Path) -> list[dict[str, Any]]:
