@@ -55,8 +55,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from slalang.engine.batch import MISSING, Batch
+from slalang.engine.batch import MISSING, Batch, Column
 from slalang.engine.compile import NONE, ROUNDING, Layout, Unsupported, generate
 from slalang.evaluate.model import (
     Clock,
@@ -273,11 +275,56 @@ def _frozen(array: npt.NDArray[Any], dtype: Any) -> npt.NDArray[Any]:
 def _table(batch: Batch, name: str, node: Mapping[str, Any]) -> npt.NDArray[np.int8]:
     """A one-field predicate's truth for "not set" (index 0) and each dictionary value,
     computed by the reference predicate itself, so `matches` (RE2), `in` and comparisons
-    keep the reference semantics exactly and run once per distinct value."""
+    keep the reference semantics exactly and run once per distinct value (a `matches` on
+    ASCII values is searched in bulk by the same engine, see `_searched`)."""
     predicate = compile_expr(dict(node))
-    values = [bool(predicate({}, {}))]
-    values += [bool(predicate({name: value}, {})) for value in batch.columns[name].dictionary]
-    return np.array(values, np.int8)
+    column = batch.columns[name]
+    truth = np.empty(len(column.dictionary) + 1, np.int8)
+    truth[0] = bool(predicate({}, {}))
+    searched = _searched(node, name, column)
+    if searched is None:
+        truth[1:] = [bool(predicate({name: value}, {})) for value in column.dictionary]
+        return truth
+    decided, found = searched
+    truth[1:] = found
+    dictionary = column.dictionary
+    for index in np.flatnonzero(~decided).tolist():
+        truth[index + 1] = bool(predicate({name: dictionary[index]}, {}))
+    return truth
+
+
+def _searched(
+    node: Mapping[str, Any], name: str, column: Column
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]] | None:
+    """`FIELD matches "PATTERN"` over a text field's dictionary in one call of Arrow's RE2
+    (the engine the reference's `re2` binds, with the same options: UTF-8, unanchored
+    search, case-sensitive unless the pattern says otherwise), instead of microseconds of
+    Python per value: (decided, found) per value. Only ASCII values under an ASCII pattern
+    are decided here, where two RE2 builds cannot differ (their Unicode tables can); the
+    others are left to the reference predicate. None when the node is anything else or
+    Arrow's RE2 refuses the pattern."""
+    pattern, subject = node.get("pattern"), node.get("arg", {})
+    if (
+        node.get("op") != "matches"
+        or subject.get("field") != name
+        or "op" in subject
+        or not isinstance(pattern, str)
+        or not pattern.isascii()
+        or column.type not in ("text", "one_of")
+        or len(column.dictionary) < _BULK
+    ):
+        return None
+    values = pa.array(column.dictionary, pa.string())
+    try:
+        found = pc.match_substring_regex(values, pattern=pattern)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    decided = np.asarray(pc.string_is_ascii(values).to_numpy(zero_copy_only=False), bool)
+    return decided, np.asarray(found.to_numpy(zero_copy_only=False), bool)
+
+
+_BULK = 64
+"""Fewer distinct values than this are matched one by one: a bulk call saves nothing."""
 
 
 _KIND = ("skipped", "entered")
