@@ -40,7 +40,7 @@ from slalang.fmt import format_policy, same_tree
 from slalang.load import load_text
 from slalang.plan import compile_program, dumps, loads
 from slalang.syntax import parse
-from slalang.syntax.parser import _lark, reserved_words
+from slalang.syntax.parser import _lark, analysed_parser, reserved_words
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = int(os.environ.get("SLALANG_FUZZ_EXAMPLES", "150"))
@@ -114,7 +114,7 @@ def _grammar_policies() -> st.SearchStrategy[str]:
             if terminal.name == "NAME":
                 drawn = drawn.filter(lambda name: name not in reserved)
         explicit[terminal.name] = drawn.map(lambda token: f" {token} ")
-    return from_lark(_lark(), start="start", explicit=explicit)
+    return from_lark(analysed_parser(), start="start", explicit=explicit)
 
 
 @FUZZ

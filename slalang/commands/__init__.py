@@ -19,7 +19,7 @@ it, prints and picks the exit code.
 To add a command: create `slalang/commands/<name>.py` defining `<name>_command` with
 `@click.command("<name>", cls=Configured)` (so `slalang.toml` can set its options; add
 `arguments={"policy": "policy"}` when it takes a policy) and a docstring giving an example,
-then import it in `slalang/cli.py` and add it to the tuple there. A command never imports
-from `slalang.cli` or from another command's module: what two commands share goes into
-`common` or `options` (tests/test_imports.py checks).
+then name it in `COMMANDS` in `slalang/cli.py` (its module is imported only when it runs). A
+command never imports from `slalang.cli` or from another command's module: what two commands
+share goes into `common` or `options` (tests/test_imports.py checks).
 """

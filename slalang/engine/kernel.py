@@ -58,6 +58,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from slalang.caches import cache_root
 from slalang.engine.batch import MISSING, Batch, Column
 from slalang.engine.compile import NONE, ROUNDING, Layout, Unsupported, generate
 from slalang.evaluate.model import (
@@ -88,11 +89,7 @@ def supports(plan: Mapping[str, Any]) -> str | None:
 
 def cache_dir() -> Path:
     """Where generated kernels and their machine code are kept."""
-    configured = os.environ.get("SLALANG_CACHE_DIR")
-    if configured:
-        return Path(configured) / "kernels"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "slalang" / "kernels"
+    return cache_root() / "kernels"
 
 
 def _signature(layout: Layout) -> Any:
