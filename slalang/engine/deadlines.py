@@ -43,6 +43,24 @@ def deadlines(goal: Goal, starts: Instants) -> Instants:
     return due
 
 
+def add_business_seconds(calendar: Calendar, starts: Instants, amounts: Instants) -> Instants:
+    """`calendar.add_business_seconds_epoch(start, amount)` of each pair (amounts are not
+    negative). The answer grows with the start and with the amount, so asking the
+    reference about the lowest start and for the highest start with the highest amount
+    makes the calendar generate every year the answers can fall in."""
+    asked = starts[amounts > 0]  # an amount of 0 is the start itself, asked or not
+    if not len(asked):
+        return starts.copy()
+    calendar.is_open_epoch(int(asked.min()))
+    calendar.add_business_seconds_epoch(int(asked.max()), int(amounts.max()))
+    table = calendar.intervals()
+    target = _open_before(table.starts, table.ends, table.cum_end, starts) + amounts
+    cum_end = np.asarray(table.cum_end, np.int64)
+    k = np.searchsorted(cum_end, target, side="left")
+    due: Instants = np.asarray(table.ends, np.int64)[k] - (cum_end[k] - target)
+    return np.where(amounts == 0, starts, due)
+
+
 def elapsed(goal: Goal, starts: Instants, ends: Instants) -> Instants:
     """`goal.elapsed(start, end)` of each pair: business seconds for business goals."""
     calendar = goal.calendar

@@ -4,62 +4,70 @@ The reference path turns every lead into a `LeadResult`, folds it with `Reducer.
 builds each report entry as a dict for `json` to encode: about 2 µs an event, fifteen
 times the kernel's loop. Here the kernel's arrays are folded column by column instead:
 
-- stage entries are written as JSON text straight from the arrays (instants formatted by
-  numpy, lead ids quoted once per lead);
+- stage, clock and violation entries are written as JSON text a column at a time
+  (`slalang.engine.lines`: the reference's own entry cut around its varying values, the
+  values formatted per column, Arrow joining the pieces) and stay Arrow text;
 - target counts, sums and cohorts are bucketed by (probe, period, group) with numpy, sums
   kept exact as `Totals` needs (integral amounts summed in float64 are exact below 2**53;
   anything else goes through `add_exact` one amount at a time);
-- clocks, the one record with per-record logic (pauses, deadlines on business calendars,
-  statuses), are judged, counted and written by the reference's own code
-  (`LeadReplay.judge`, `Reducer.count_clock`, `clock_entry`, `breach_entry`), and so are
-  handoffs; there are a few of them per lead at most.
+- clock deadlines, elapsed times and statuses are computed per SLA and goal with numpy;
+  a clock that met a pause or resume line is judged by the reference's own code
+  (`LeadReplay.judge`), and so are the words of a breach's message.
 
 What comes out is what a partition of the columnar engine sends back: `Totals` with counts
-only, and the stage, clock and violation entries as (lead id, JSON line) in report order.
+only, and the stage, clock and violation entries as `Lines` in report order.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 
 from slalang import numbers as n
 from slalang.engine.batch import MISSING, Batch
+from slalang.engine.clocks import LATE, MET, MISSED, Judged, judge
 from slalang.engine.compile import NONE
-from slalang.engine.deadlines import deadlines, elapsed, lateness
+from slalang.engine.deadlines import lateness
 from slalang.engine.kernel import Kernel, Rows
+from slalang.engine.lines import (
+    TEXT,
+    Lines,
+    Piece,
+    fill,
+    instants,
+    integers,
+    lines,
+    quoted,
+    quoted_all,
+    template,
+)
 from slalang.evaluate.aggregate import STATUSES, Reducer, Totals, Window, add_exact
-from slalang.evaluate.model import ClockRecord, HandoffRecord, Sla, Value
+from slalang.evaluate.model import ClockRecord, HandoffRecord, Value
 from slalang.evaluate.periods import Periods
-from slalang.evaluate.report import Lateness, breach_entry, handoff_entry
+from slalang.evaluate.report import (
+    Lateness,
+    breach_entry,
+    breach_message,
+    clock_entry,
+    handoff_entry,
+)
 from slalang.render.report.json_text import compact
 
 SECTIONS = ("stages", "clocks", "violations")
 
-Entries = dict[str, list[tuple[str, str]]]
 Key = tuple[int, str, Value]
 """A bucket of `Totals`: (probe, period key, group)."""
 
 _EXACT = float(2**53)
-_PLAIN = re.compile(r'["\\\x00-\x1f]')
-"""What JSON escapes (with `ensure_ascii=False`): a string without these is written as is."""
 
-
-def quoted(text: str) -> str:
-    """`text` as a JSON string, exactly as `compact` writes it."""
-    return compact(text) if _PLAIN.search(text) else f'"{text}"'
-
-
-def iso_texts(instants: npt.NDArray[np.int64]) -> list[str]:
-    """Instants as the report writes them (`iso`) but for the final `Z`, which the
-    caller's template adds: formatted by numpy all at once."""
-    texts: list[str] = np.datetime_as_string(instants.astype("datetime64[s]"), unit="s").tolist()
-    return texts
+Part = tuple[npt.NDArray[np.int64], pa.Array]
+"""Entries of a run of leads: each one's lead index and JSON text."""
 
 
 @dataclass(slots=True)
@@ -67,7 +75,7 @@ class Folded:
     """A batch's contribution to the report: counts, entries and their severities."""
 
     totals: Totals
-    entries: Entries = field(default_factory=lambda: {s: [] for s in SECTIONS})
+    entries: dict[str, Lines] = field(default_factory=dict)
     severities: set[str] = field(default_factory=set)
 
 
@@ -78,16 +86,9 @@ def fold(
     folder = _Folder(plan, kernel, batch, as_of, window)
     for rows in kernel.rows(batch, as_of):
         folder.add(rows)
-    return folder.folded
-
-
-Violation = tuple[int, str, str, int, str, str]
-"""A lead's violation: (lead index, at, rule, insertion order) — its report order, as the
-reference's stable sort by (lead, at, rule) gives it — then its JSON line and severity."""
-
-
-def _violation(lead: int, entry: Mapping[str, Any], order: int) -> Violation:
-    return (lead, entry["at"], entry["rule"], order, compact(entry), entry["severity"])
+    folded = folder.folded
+    folded.entries = {s: lines(batch.lead_ids, folder.parts[s]) for s in SECTIONS}
+    return folded
 
 
 def _holds(window: Window, instants: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
@@ -99,80 +100,32 @@ def _holds(window: Window, instants: npt.NDArray[np.int64]) -> npt.NDArray[np.bo
     return keep
 
 
-_MET, _LATE, _MISSED, _PENDING, _AT_RISK, _CANCELLED, _EXEMPT = range(len(STATUSES))
-assert STATUSES[_MISSED] == "missed" and STATUSES[_EXEMPT] == "exempt"
-
-
-class _Judged:
-    """What `LeadReplay.judge` says of each clock row, as columns (`NONE`: None)."""
-
-    def __init__(self, size: int) -> None:
-        self.due = np.full(size, NONE, np.int64)
-        self.status = np.zeros(size, np.int64)  # index into STATUSES
-        self.elapsed = np.zeros(size, np.int64)
-        self.late_by = np.full(size, NONE, np.int64)
-        self.paused_seconds = np.zeros(size, np.int64)
-        self.paused = np.zeros(size, bool)
-
-    def plain(
-        self,
-        rows: npt.NDArray[np.int64],
-        ck: npt.NDArray[np.int64],
-        sla: Sla,
-        goal: int,
-        as_of: int,
-    ) -> None:
-        """Clocks of one SLA and goal (-1: none) that never paused."""
-        start, stopped, cancelled = ck[rows, 4], ck[rows, 5], ck[rows, 6]
-        if goal < 0:  # exempt: `stopped or cancelled or as_of`, as the reference writes it
-            end = np.where(
-                (stopped != NONE) & (stopped != 0),
-                stopped,
-                np.where((cancelled != NONE) & (cancelled != 0), cancelled, as_of),
-            )
-            self.elapsed[rows] = np.maximum(0, end - start)
-            self.status[rows] = _EXEMPT
-            return
-        rule = sla.goals[goal]
-        due = deadlines(rule, start)
-        stops = stopped != NONE
-        cancels = ~stops & (cancelled != NONE)
-        end = np.where(stops, stopped, np.where(cancels, cancelled, as_of))
-        spent = elapsed(rule, start, end)
-        status = np.where(
-            stops,
-            np.where(stopped <= due, _MET, _LATE),
-            np.where(cancels, np.where(cancelled > due, _MISSED, _CANCELLED), _PENDING),
-        )
-        status = np.where(~stops & ~cancels & (as_of > due), _MISSED, status)
-        if sla.warn is not None:
-            pending = np.flatnonzero(status == _PENDING)
-            allowed = elapsed(rule, start[pending], due[pending])
-            risky = pending[spent[pending] > sla.warn * allowed]
-            status[risky] = _AT_RISK
-        late = (status == _LATE) | (status == _MISSED)
-        self.due[rows] = due
-        self.status[rows] = status
-        self.elapsed[rows] = spent
-        self.late_by[rows] = np.where(late, end - due, NONE)
-
-    def record(self, row: int, record: ClockRecord) -> None:
-        """A clock the reference judged."""
-        self.due[row] = NONE if record.due_at is None else record.due_at
-        self.status[row] = STATUSES.index(record.status)
-        self.elapsed[row] = record.elapsed_seconds
-        self.late_by[row] = NONE if record.late_by_seconds is None else record.late_by_seconds
-        self.paused_seconds[row] = record.paused_seconds
-        self.paused[row] = record.paused
-
-
-def _nullable(instants: npt.NDArray[np.int64]) -> list[str]:
-    """Instants as JSON values: quoted report instants, `null` for `NONE`."""
-    missing = instants == NONE
-    texts = iso_texts(np.where(missing, 0, instants))
-    return [
-        "null" if gone else f'"{text}Z"' for gone, text in zip(missing.tolist(), texts, strict=True)
-    ]
+_CLOCK_FIELDS = ClockRecord._fields
+_STAGE_HOLES = [("lead_id",), ("at",)]
+_CLOCK_HOLES = [
+    ("lead_id",),
+    ("cycle",),
+    ("started_at",),
+    ("due_at",),
+    ("stopped_at",),
+    ("status",),
+    ("elapsed_seconds",),
+    ("late_by_seconds",),
+    ("paused_seconds",),
+    ("paused",),
+]
+_BREACH_HOLES = [
+    ("lead_id",),
+    ("at",),
+    ("message",),
+    ("details", "status"),
+    ("details", "cycle"),
+    ("details", "due_at"),
+    ("details", "stopped_at"),
+    ("details", "late_by_seconds"),
+]
+_HANDOFF_HOLES = [("lead_id",), ("at",)]
+_STATUS_TEXT = [f'"{status}"' for status in STATUSES]
 
 
 class _Folder:
@@ -184,17 +137,14 @@ class _Folder:
         self.layout = kernel.layout
         self.window = window
         self.reducer = Reducer(plan, window)
-        self.decode = kernel.decoder(batch, as_of)
         self.folded = Folded(Totals())
-        ids = batch.lead_ids
-        # one search over all the ids: almost always none needs escaping
-        plain = not _PLAIN.search("".join(ids))
-        self.lead_json = [f'"{i}"' for i in ids] if plain else [quoted(i) for i in ids]
+        self.parts: dict[str, list[Part]] = {s: [] for s in SECTIONS}
+        self._lead_text: pa.Array | None = None
         names = [stage["name"] for stage in plan["stages"]]
         self.stage_names = names
-        # "stage": …, "kind": … of stage index s, skipped (2s) or entered (2s + 1)
-        self.stage_kind = [
-            f'"stage": {quoted(name)}, "kind": "{kind}"'
+        # stage index s, skipped (2s) or entered (2s + 1)
+        self.stage_templates = [
+            template({"lead_id": "", "stage": name, "kind": kind, "at": ""}, _STAGE_HOLES)
             for name in names
             for kind in ("skipped", "entered")
         ]
@@ -202,28 +152,62 @@ class _Folder:
         # clocks are listed by SLA name within a start instant: each SLA's rank by name
         by_name = sorted(range(len(self.slas)), key=lambda i: self.slas[i]["name"])
         self.sla_rank = np.argsort(np.array(by_name, np.int64)).astype(np.int64)
+        # violations are listed by rule name within a lead and instant
+        rules = sorted({sla["name"] for sla in self.slas} | set(names))
+        self.sla_rule = np.array([rules.index(sla["name"]) for sla in self.slas], np.int64)
+        self.stage_rule = np.array([rules.index(name) for name in names], np.int64)
         self.handoffs = {s["name"]: s["handoff"] for s in plan["stages"] if s["handoff"]}
+        self.handoff_templates: dict[tuple[int, int, int], int] = {}
+        self.handoff_texts: list[list[str]] = []
         self.lateness = Lateness(plan)
         self.as_of = as_of
         self.runtime_slas = kernel.runtime.slas
-        self.sla_text = [quoted(sla["name"]) for sla in self.slas]
-        self.goal_text = [
-            [*(quoted(goal.text) for goal in sla.goals), "null"] for sla in self.runtime_slas
+        # clocks of SLA s and goal g (-1: none) are of kind s * (goals + 1) + g + 1
+        self.goals = 1 + max((len(sla.goals) for sla in self.runtime_slas), default=0)
+        self.clock_templates = []
+        for sla in self.runtime_slas:
+            texts = [None, *(goal.text for goal in sla.goals)]
+            texts += [None] * (self.goals - len(texts))
+            for goal in texts:
+                entry = clock_entry("", SimpleNamespace(**dict.fromkeys(_CLOCK_FIELDS)))
+                entry.update(sla=sla.name, goal=goal)
+                self.clock_templates.append(template(entry, _CLOCK_HOLES))
+        self.breach_templates = [
+            template(
+                breach_entry(sla, "", SimpleNamespace(**dict.fromkeys(_CLOCK_FIELDS, 0)), ""),
+                _BREACH_HOLES,
+            )
+            for sla in self.slas
         ]
+
+    @property
+    def lead_text(self) -> pa.Array:
+        """Every lead id as a JSON string, made on first use."""
+        if self._lead_text is None:
+            self._lead_text = quoted_all(self.batch.lead_ids)
+        return self._lead_text
+
+    def leads(self, index: npt.NDArray[np.int64]) -> pa.Array:
+        return self.lead_text.take(index)
 
     def add(self, rows: Rows) -> None:
         self.stages(rows.stages)
-        violations: list[Violation] = []
-        self.clocks(rows, violations)
-        self.handoff_records(rows.handoffs, violations)
-        violations.sort(key=lambda v: v[:4])
-        lead_ids = self.batch.lead_ids
-        out = self.folded.entries["violations"]
-        for lead, _, _, _, line, severity in violations:
-            out.append((lead_ids[lead], line))
-            self.folded.severities.add(severity)
+        breaches = self.clocks(rows)
+        handoffs = self.handoff_records(rows.handoffs)
+        self.violations([part for part in (breaches, handoffs) if part is not None])
         self.facts(rows)
         self.rates(rows)
+
+    def violations(self, parts: list[tuple[npt.NDArray[np.int64], ...]]) -> None:
+        """Breaches and handoffs of a run of leads in report order: by lead, instant and
+        rule, then in the order the reference lists them (breaches in clock order, then
+        handoffs), as its stable sort leaves them."""
+        if not parts:
+            return
+        leads, at, rule = (np.concatenate([p[i] for p in parts]) for i in range(3))
+        text = pa.chunked_array([p[3] for p in parts], TEXT)
+        order = np.lexsort((np.arange(len(leads)), rule, at, leads))
+        self.parts["violations"].append((leads[order], text.take(order).combine_chunks()))
 
     # ---- stages --------------------------------------------------------------------------
 
@@ -231,56 +215,29 @@ class _Folder:
         st = st[_holds(self.window, st[:, 3])]
         if not len(st):
             return
-        leads = st[:, 0].tolist()
-        kinds = (st[:, 1] * 2 + st[:, 2]).tolist()
-        lead_ids, stage_kind, lead = self.batch.lead_ids, self.stage_kind, self.lead_json
-        self.folded.entries["stages"].extend(
-            (lead_ids[i], f'{{"lead_id": {lead[i]}, {stage_kind[k]}, "at": "{at}Z"}}')
-            for i, k, at in zip(leads, kinds, iso_texts(st[:, 3]), strict=True)
-        )
+        kinds = st[:, 1] * 2 + st[:, 2]
+        text = fill(self.stage_templates, kinds, [self.leads(st[:, 0]), instants(st[:, 3])])
+        self.parts["stages"].append((st[:, 0].copy(), text))
 
-    # ---- clocks and handoffs: the reference's own judge and entries -------------------------
+    # ---- clocks and handoffs -------------------------------------------------------------
 
-    def clocks(self, rows: Rows, violations: list[Violation]) -> None:
+    def clocks(self, rows: Rows) -> tuple[npt.NDArray[np.int64], ...] | None:
         """Judge, count and write the clocks started inside the window, in report order
-        (lead, start, SLA name, cycle); late and missed ones are violations too."""
+        (lead, start, SLA name, cycle); the late and missed ones' violations are returned."""
         ck = rows.clocks
         kept = _holds(self.window, ck[:, 4])
         if not kept.any():
-            return
-        judged = self.judge(rows, kept)
+            return None
+        judged = judge(self.runtime_slas, ck, rows.pauses, np.flatnonzero(kept), self.as_of)
         self.count_clocks(rows, kept, judged)
         rows_kept = np.flatnonzero(kept)
         order = rows_kept[
             np.lexsort((ck[kept, 2], self.sla_rank[ck[kept, 1]], ck[kept, 4], ck[kept, 0]))
         ]
-        self.clock_lines(ck, order, judged, violations)
+        self.clock_lines(ck, order, judged)
+        return self.breaches(ck, order, judged)
 
-    def judge(self, rows: Rows, kept: npt.NDArray[np.bool_]) -> _Judged:
-        """Every kept clock's deadline, status and times, as `LeadReplay.judge` gives
-        them: vectorised per SLA and goal, and by the reference itself for a clock that
-        ever met a pause or resume line (a few)."""
-        ck = rows.clocks
-        judged = _Judged(len(ck))
-        marked = np.zeros(len(ck), bool)
-        marked[rows.pauses[:, 0]] = True
-        plain = kept & ~marked
-        sla, goal = ck[:, 1], ck[:, 3]
-        for s, g in {(int(a), int(b)) for a, b in zip(sla[plain], goal[plain], strict=True)}:
-            judged.plain(
-                np.flatnonzero(plain & (sla == s) & (goal == g)),
-                ck,
-                self.runtime_slas[s],
-                g,
-                self.as_of,
-            )
-        subset = np.flatnonzero(kept & marked).tolist()
-        judge = self.decode.replay.judge
-        for row, clock in zip(subset, self.decode.clocks(rows, subset), strict=True):
-            judged.record(row, judge(clock))
-        return judged
-
-    def count_clocks(self, rows: Rows, kept: npt.NDArray[np.bool_], judged: _Judged) -> None:
+    def count_clocks(self, rows: Rows, kept: npt.NDArray[np.bool_], judged: Judged) -> None:
         """`Reducer.count_clock` for every kept clock: statuses, response times of the
         stopped ones, and the compliance buckets of the decided ones."""
         ck = rows.clocks
@@ -295,13 +252,13 @@ class _Folder:
                 if found:
                     key = (name, STATUSES[code])
                     totals.statuses[key] = totals.statuses.get(key, 0) + found
-            stopped = mine & ((status == _MET) | (status == _LATE))
+            stopped = mine & ((status == MET) | (status == LATE))
             if stopped.any():
                 totals.elapsed.setdefault(name, []).extend(spent[stopped].tolist())
-            decided = mine & (status <= _MISSED)
+            decided = mine & (status <= MISSED)
             if not decided.any():
                 continue
-            met = (status[decided] == _MET).astype(np.int64)
+            met = (status[decided] == MET).astype(np.int64)
             starts = ck[kept, 4][decided]
             fields = self.layout.sla_groups[s]
             for probe, by in self.reducer.compliance.get(name, ()):
@@ -321,93 +278,73 @@ class _Folder:
                     cell[1] += int(hits)
 
     def clock_lines(
-        self,
-        ck: npt.NDArray[np.int64],
-        order: npt.NDArray[np.int64],
-        judged: _Judged,
-        violations: list[Violation],
+        self, ck: npt.NDArray[np.int64], order: npt.NDArray[np.int64], judged: Judged
     ) -> None:
-        """The clock entries, as `compact(clock_entry(…))` writes them, and the breaches."""
-        lead_ids, lead = self.batch.lead_ids, self.lead_json
-        out = self.folded.entries["clocks"]
-        started = iso_texts(ck[order, 4])
-        due = _nullable(judged.due[order])
-        stopped = _nullable(ck[order, 5])
-        columns = zip(
-            order.tolist(),
-            ck[order, 0].tolist(),
-            ck[order, 1].tolist(),
-            ck[order, 2].tolist(),
-            ck[order, 3].tolist(),
-            started,
-            due,
-            stopped,
-            judged.status[order].tolist(),
-            judged.elapsed[order].tolist(),
-            judged.late_by[order].tolist(),
-            judged.paused_seconds[order].tolist(),
-            judged.paused[order].tolist(),
-            strict=True,
-        )
-        breaches: list[int] = []
-        for (
-            row,
-            i,
-            s,
-            cycle,
-            g,
-            start,
-            due_at,
-            stop,
-            code,
-            spent,
-            late,
-            pause,
-            paused,
-        ) in columns:
-            goal = self.goal_text[s][g]
-            late_text = "null" if late == NONE else str(late)
-            out.append(
-                (
-                    lead_ids[i],
-                    f'{{"sla": {self.sla_text[s]}, "lead_id": {lead[i]}, "cycle": {cycle}, '
-                    f'"goal": {goal}, "started_at": "{start}Z", "due_at": {due_at}, '
-                    f'"stopped_at": {stop}, "status": "{STATUSES[code]}", '
-                    f'"elapsed_seconds": {spent}, "late_by_seconds": {late_text}, '
-                    f'"paused_seconds": {pause}, "paused": {"true" if paused else "false"}}}',
-                )
+        """The clock entries, as `compact(clock_entry(…))` writes them."""
+        kinds = ck[order, 1] * self.goals + ck[order, 3] + 1
+        due, stopped, late = judged.due[order], ck[order, 5], judged.late_by[order]
+        values: list[Piece] = [
+            self.leads(ck[order, 0]),
+            integers(ck[order, 2]),
+            instants(ck[order, 4]),
+            instants(due, due == NONE),
+            instants(stopped, stopped == NONE),
+            pa.array(_STATUS_TEXT, TEXT).take(judged.status[order]),
+            integers(judged.elapsed[order]),
+            integers(late, late == NONE),
+            integers(judged.paused_seconds[order]),
+            pa.array(["false", "true"], TEXT).take(judged.paused[order].astype(np.int64)),
+        ]
+        self.parts["clocks"].append((ck[order, 0], fill(self.clock_templates, kinds, values)))
+
+    def breaches(
+        self, ck: npt.NDArray[np.int64], order: npt.NDArray[np.int64], judged: Judged
+    ) -> tuple[npt.NDArray[np.int64], ...] | None:
+        """The violations of the late and missed clocks (in clock order), as
+        `compact(breach_entry(…))` writes them: (lead, instant, rule rank, text)."""
+        status = judged.status[order]
+        rows = order[(status == LATE) | (status == MISSED)]
+        if not len(rows):
+            return None
+        sla = ck[rows, 1]
+        self.folded.severities.update(self.slas[s]["severity"] for s in np.unique(sla).tolist())
+        words = self.late_words(ck, rows, judged)
+        goals = [
+            self.runtime_slas[s].goals[g].text
+            for s, g in zip(sla.tolist(), ck[rows, 3].tolist(), strict=True)
+        ]
+        messages = [
+            quoted(breach_message(STATUSES[code], goal, paused, late))
+            for code, goal, paused, late in zip(
+                judged.status[rows].tolist(),
+                goals,
+                judged.paused_seconds[rows].tolist(),
+                words,
+                strict=True,
             )
-            if code in (_LATE, _MISSED):
-                breaches.append(row)
-        words = self.late_words(ck, breaches, judged)
-        for row, late_words in zip(breaches, words, strict=True):
-            s, g, who = int(ck[row, 1]), int(ck[row, 3]), int(ck[row, 0])
-            sla = self.slas[s]
-            record = ClockRecord(
-                sla=sla["name"],
-                cycle=int(ck[row, 2]),
-                goal=self.runtime_slas[s].goals[g].text if g >= 0 else None,
-                started_at=int(ck[row, 4]),
-                due_at=int(judged.due[row]),
-                stopped_at=None if ck[row, 5] == NONE else int(ck[row, 5]),
-                status=STATUSES[judged.status[row]],
-                elapsed_seconds=int(judged.elapsed[row]),
-                late_by_seconds=int(judged.late_by[row]),
-                groups=(),
-                paused_seconds=int(judged.paused_seconds[row]),
-                paused=bool(judged.paused[row]),
-            )
-            entry = breach_entry(sla, lead_ids[who], record, late_words)
-            violations.append(_violation(who, entry, len(violations)))
+        ]
+        due, stopped = judged.due[rows], ck[rows, 5]
+        at = instants(due)
+        values: list[Piece] = [
+            self.leads(ck[rows, 0]),
+            at,
+            pa.array(messages, TEXT),
+            pa.array(_STATUS_TEXT, TEXT).take(judged.status[rows]),
+            integers(ck[rows, 2]),
+            at,
+            instants(stopped, stopped == NONE),
+            integers(judged.late_by[rows]),
+        ]
+        text = fill(self.breach_templates, sla, values)
+        return ck[rows, 0], due, self.sla_rule[sla], text
 
     def late_words(
-        self, ck: npt.NDArray[np.int64], breaches: list[int], judged: _Judged
+        self, ck: npt.NDArray[np.int64], rows: npt.NDArray[np.int64], judged: Judged
     ) -> list[str]:
         """`Lateness.words` of each breached clock, its business time counted for all
         the breaches of one goal at once."""
-        words = [""] * len(breaches)
-        rows = np.array(breaches, np.int64)
-        pairs = ck[rows][:, [1, 3]].tolist() if len(rows) else []
+        words = [""] * len(rows)
+        pairs = ck[rows][:, [1, 3]].tolist()
         for s, g in sorted({(s, g) for s, g in pairs}):
             mine = np.flatnonzero((ck[rows, 1] == s) & (ck[rows, 3] == g))
             wall = judged.late_by[rows[mine]]
@@ -425,20 +362,38 @@ class _Folder:
                 words[i] = n.lateness(late, (day, second))
         return words
 
-    def handoff_records(self, ho: npt.NDArray[np.int64], violations: list[Violation]) -> None:
+    def handoff_records(
+        self, ho: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], ...] | None:
+        """The violations of incomplete handoffs (in record order), as
+        `compact(handoff_entry(…))` writes them: (lead, instant, rule rank, text)."""
         ho = ho[_holds(self.window, ho[:, 2])]
-        required, checks = self.layout.handoff_required, self.layout.handoff_checks
-        lead_ids = self.batch.lead_ids
-        for lead, stage, at, missing, failed in ho.tolist():
+        if not len(ho):
+            return None
+        kinds = np.array([self.handoff_kind(*key) for key in ho[:, [1, 3, 4]].tolist()], np.int64)
+        values = [self.leads(ho[:, 0]), instants(ho[:, 2])]
+        text = fill(self.handoff_texts, kinds, values)
+        return ho[:, 0], ho[:, 2], self.stage_rule[ho[:, 1]], text
+
+    def handoff_kind(self, stage: int, missing: int, failed: int) -> int:
+        """The index of the entry template of a handoff at `stage` that lacked the fields
+        and failed the checks of these bits (made on first sight)."""
+        key = (stage, missing, failed)
+        found = self.handoff_templates.get(key)
+        if found is None:
+            required, checks = self.layout.handoff_required, self.layout.handoff_checks
             record = HandoffRecord(
                 self.stage_names[stage],
-                at,
+                0,
                 tuple(f for bit, f in enumerate(required[stage]) if missing >> bit & 1),
                 tuple(c for bit, c in enumerate(checks[stage]) if failed >> bit & 1),
             )
             handoff = self.handoffs[record.stage]
-            entry = handoff_entry(handoff, lead_ids[lead], record)
-            violations.append(_violation(lead, entry, len(violations)))
+            self.folded.severities.add(handoff["severity"])
+            entry = handoff_entry(handoff, "", record)
+            found = self.handoff_templates[key] = len(self.handoff_texts)
+            self.handoff_texts.append(template(entry, _HANDOFF_HOLES))
+        return found
 
     # ---- target counts ---------------------------------------------------------------------
 
@@ -541,6 +496,8 @@ def entry_lines(
     totals are left empty for the caller."""
     folded = Folded(Totals())
     for section, entries in zip(SECTIONS, (stages, clocks, violations), strict=True):
-        folded.entries[section] = [(entry["lead_id"], compact(entry)) for entry in entries]
+        texts = pa.array([compact(entry) for entry in entries], TEXT)
+        leads = [entry["lead_id"] for entry in entries]
+        folded.entries[section] = Lines(leads, np.arange(len(leads)), pa.chunked_array([texts]))
     folded.severities = {v["severity"] for v in violations}
     return folded

@@ -40,6 +40,7 @@ from slalang.engine.assemble import assemble, concat
 from slalang.engine.batch import Batch, Column
 from slalang.engine.choose import input_bytes
 from slalang.engine.fold import SECTIONS
+from slalang.engine.lines import Lines, Text
 from slalang.engine.reader import Chunk, ColumnarReader
 from slalang.engine.run import kernel_for, reduce_batch
 from slalang.evaluate.aggregate import Totals, Window
@@ -74,7 +75,7 @@ class _Part:
     totals: Totals = field(default_factory=Totals)
     counts: dict[str, int] = field(default_factory=dict)  # entries per section
     severities: set[str] = field(default_factory=set)
-    entries: dict[str, list[tuple[str, str]]] | None = None  # kept in memory, or
+    entries: dict[str, Lines] | None = None  # kept in memory, or
     files: dict[str, str] | None = None  # written to these files
 
 
@@ -140,12 +141,7 @@ def _replay(
     part.files = {}
     for section, rows in entries.items():
         path = os.path.join(out, f"{section}.arrow")
-        table = pa.table(
-            {
-                "lead": pa.array([lead for lead, _ in rows], pa.string()),
-                "line": pa.array([line for _, line in rows], pa.string()),
-            }
-        )
+        table = rows.table()
         with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
             # small batches: the merge holds one batch of every partition's file at once
             writer.write_table(table, max_chunksize=ENTRY_BATCH)
@@ -255,15 +251,18 @@ class Outcome:
     severities: set[str]
 
     def sections(self) -> dict[str, Prerendered]:
-        out = {}
+        out: dict[str, Prerendered] = {}
+        held = [p for p in self.parts if p.entries is not None or p.files is not None]
         for section in SECTIONS:
-            count = sum(p.counts.get(section, 0) for p in self.parts)
-            lines: Iterable[str] = (line for _, line in self._merged(section))
+            tail = []
             if section == "violations":
                 tail = [compact(v) for v in self.skeleton["violations"]]
-                count += len(tail)
-                lines = _chain(lines, tail)
-            out[section] = Prerendered(count, lines)
+            if len(held) == 1 and held[0].entries is not None:  # one part, in memory
+                out[section] = Text(held[0].entries[section].text, tail)
+                continue
+            count = sum(p.counts.get(section, 0) for p in self.parts)
+            lines: Iterable[str] = (line for _, line in self._merged(section))
+            out[section] = Prerendered(count + len(tail), _chain(lines, tail))
         return out
 
     def _merged(self, section: str) -> Iterator[tuple[str, str]]:

@@ -17,6 +17,7 @@ from slalang.data.values import FieldValue
 from slalang.engine.batch import MISSING, Batch
 from slalang.engine.fold import SECTIONS, Folded, entry_lines, fold
 from slalang.engine.kernel import Kernel, load, supports
+from slalang.engine.lines import Text
 from slalang.evaluate.aggregate import Reducer, Totals, Window
 from slalang.evaluate.model import LeadResult
 from slalang.evaluate.replay import replay
@@ -25,7 +26,7 @@ from slalang.evaluate.run import Span, frame, report
 from slalang.evaluate.runtime import build_runtime
 from slalang.memory import gc_paused
 from slalang.plan.codec import digest
-from slalang.render.report.json_text import Prerendered, compact
+from slalang.render.report.json_text import compact
 
 
 def lead_events(batch: Batch, lead: int) -> list[Event]:
@@ -128,15 +129,14 @@ def batch_report(
     metrics: Mapping[tuple[str, str], float] | None = None,
     jit: bool = True,
 ) -> dict[str, Any]:
-    """The report for `batch` with its long lists as `Prerendered` JSON lines (what
-    `json_text.pieces` writes): the same bytes as `slalang.evaluate.run.evaluate` gives
+    """The report for `batch` with its long lists as `Text` (JSON lines `json_text.pieces`
+    writes): the same bytes as `slalang.evaluate.run.evaluate` gives
     for the event log the batch was read from."""
     judged = frame(batch.stats, as_of, span)
     folded = reduce_batch(plan, batch, judged.as_of, judged.window, jit=jit)
     out = report(plan, folded.totals, batch.stats, judged, metrics)
     for section in SECTIONS:
-        lines = [line for _, line in folded.entries[section]]
-        if section == "violations":  # target violations have no lead: they come last
-            lines += [compact(v) for v in out[section]]
-        out[section] = Prerendered(len(lines), lines)
+        # target violations have no lead: they come last
+        tail = [compact(v) for v in out[section]] if section == "violations" else []
+        out[section] = Text(folded.entries[section].text, tail)
     return out

@@ -164,13 +164,6 @@ class Lateness:
 
 def breach_entry(sla: Mapping[str, Any], lead: str, clock: Any, late: str) -> dict[str, Any]:
     """The violation of a late or missed clock; `late` is `Lateness.words` of it."""
-    terms = f"goal {clock.goal}"
-    if clock.paused_seconds:  # on the goal's own clock, as the goal is counted
-        terms += f", paused {n.short_duration(clock.paused_seconds)}"
-    if clock.status == "late":
-        message = f"stopped {late} ({terms})"
-    else:
-        message = f"not stopped by the deadline: {late} ({terms})"
     return {
         "kind": "sla_breach",
         "rule": sla["name"],
@@ -180,7 +173,7 @@ def breach_entry(sla: Mapping[str, Any], lead: str, clock: Any, late: str) -> di
         "period": None,
         "group": None,
         "at": iso(clock.due_at),
-        "message": message,
+        "message": breach_message(clock.status, clock.goal, clock.paused_seconds, late),
         "details": {
             "status": clock.status,
             "cycle": clock.cycle,
@@ -190,6 +183,16 @@ def breach_entry(sla: Mapping[str, Any], lead: str, clock: Any, late: str) -> di
         },
         "source": _source(sla),
     }
+
+
+def breach_message(status: str, goal: str | None, paused_seconds: int, late: str) -> str:
+    """What a breach's violation says: how late (`late`, `Lateness.words`) under which goal."""
+    terms = f"goal {goal}"
+    if paused_seconds:  # on the goal's own clock, as the goal is counted
+        terms += f", paused {n.short_duration(paused_seconds)}"
+    if status == "late":
+        return f"stopped {late} ({terms})"
+    return f"not stopped by the deadline: {late} ({terms})"
 
 
 def handoff_entry(handoff: Mapping[str, Any], lead: str, record: Any) -> dict[str, Any]:

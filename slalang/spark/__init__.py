@@ -36,6 +36,7 @@ from slalang.data.mapping import Mapping as SourceMapping
 from slalang.diagnostics import SlalangError
 from slalang.engine.choose import SMALL_ROWS
 from slalang.engine.fold import SECTIONS, Folded
+from slalang.engine.lines import Lines
 from slalang.evaluate.aggregate import Totals
 from slalang.evaluate.run import Span, field_specs, frame, report
 from slalang.render.report.json_text import Prerendered, compact
@@ -176,7 +177,7 @@ def _run(
         replaying = partial(task.replay, judged.as_of, judged.window, compiled)
         replayed = leads.mapInArrow(replaying, schema).select("blob")
         totals = Totals()
-        entries: dict[str, list[list[tuple[str, str]]]] = {section: [] for section in SECTIONS}
+        entries: dict[str, list[Lines]] = {section: [] for section in SECTIONS}
         severities: set[str] = set()
         for row in replayed.collect():  # one job: every partition at once
             folded: Folded = pickle.loads(row.blob)

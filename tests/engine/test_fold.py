@@ -134,3 +134,90 @@ def test_round_in_a_rule_compiled_by_numba() -> None:
     report = _run(rows, policy=ROUNDING, jit=True)
     hot = {s["lead_id"] for s in report["stages"] if s["stage"] == "hot"}
     assert hot == {"L0", "L3"}
+
+
+PAUSES = """\
+agreement "Pauses" {
+  timezone "UTC"
+}
+calendar office {
+  timezone "UTC"
+  open mon-fri 09:00-17:00
+}
+events form, hold, back, touch, quit
+field size: number
+stage lead on form
+exit on quit
+sla quick {
+  start when entering lead
+  stop on touch
+  pause on hold
+  resume on back, form
+  within 1 hour when size > 5
+}
+sla office_hours {
+  start when entering lead
+  stop on touch
+  pause on hold
+  resume on back
+  within 2 business hours using office
+  warn at 50%
+}
+sla two_days {
+  start when entering lead
+  stop on touch
+  pause on hold
+  resume on back
+  within 2 business days using office
+}
+"""
+
+
+def test_pauses_and_resumes_judged_column_by_column() -> None:
+    """Clocks paused and resumed several times (a Friday pause over the weekend), a
+    resume with no pause, a pause after the deadline (ignored), a clock stopped or
+    cancelled while paused, one still paused at `as_of`, and exempt clocks that pause
+    (no goal: wall-clock pauses): every deadline, status and paused time as the
+    reference's own pause steps give them."""
+    day = "2026-03-0{}T{}:00Z"  # 2026-03-02 is a Monday
+    script = {
+        "A": [
+            (2, "09:00", "form"),
+            (2, "09:20", "hold"),
+            (2, "13:00", "back"),
+            (2, "14:00", "touch"),
+        ],
+        "B": [
+            (2, "10:00", "form"),
+            (2, "10:10", "back"),
+            (2, "10:30", "hold"),
+            (2, "10:40", "back"),
+            (2, "11:00", "hold"),
+            (3, "09:30", "back"),
+            (3, "10:05", "hold"),
+            (3, "10:06", "back"),
+        ],
+        "C": [(2, "10:00", "form"), (2, "16:50", "hold"), (2, "17:30", "touch")],
+        "D": [(2, "10:00", "form"), (2, "11:30", "hold"), (2, "12:00", "quit")],
+        "E": [(6, "16:00", "form"), (6, "16:30", "hold"), (9, "10:00", "back")],
+        "F": [(2, "12:00", "form"), (2, "12:30", "hold")],
+        "G": [
+            (2, "15:00", "form"),
+            (2, "18:00", "hold"),
+            (3, "08:00", "back"),
+            (3, "08:30", "hold"),
+            (3, "09:00", "form"),
+            (3, "09:10", "hold"),
+            (4, "09:00", "back"),
+        ],
+    }
+    rows = []
+    for lead, steps in script.items():
+        size = 10 if lead in "ACE" else 1
+        for date, clock, event in steps:
+            rows.append(_row(lead, day.format(date, clock), event, size=size))
+    report = _run(rows, as_of=1773144000, policy=PAUSES)  # 2026-03-10T12:00:00Z
+    statuses = {c["status"] for c in report["clocks"]}
+    assert {"met", "late", "missed", "pending", "cancelled", "exempt"} <= statuses
+    assert any(c["paused"] for c in report["clocks"])
+    assert any(c["paused_seconds"] for c in report["clocks"] if c["goal"] is None)

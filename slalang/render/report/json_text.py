@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from itertools import islice
 from typing import Any
 
 from slalang.render.report.options import Options
@@ -30,6 +31,15 @@ class Prerendered:
         self.count = count
         self.lines = lines
 
+    def joined(self, separator: str) -> Iterator[str]:
+        """The entries with `separator` between them, a few thousand entries per string:
+        one write per entry costs more than the formatting on a million-event report."""
+        entries = iter(self.lines)
+        first = True
+        while chunk := list(islice(entries, 4096)):
+            yield separator.join(chunk) if first else separator + separator.join(chunk)
+            first = False
+
 
 def render(report: Report, options: Options) -> str:
     """The report's sections one per line, and each entry of a list on a line of its own.
@@ -48,21 +58,16 @@ def pieces(report: Mapping[str, Any]) -> Iterator[str]:
     last = len(report) - 1
     for position, (key, value) in enumerate(report.items()):
         comma = "," if position < last else ""
-        entries: Iterable[str] | None = None
-        if isinstance(value, Prerendered):
-            entries = value.lines if value.count else None
-            value = []
-        elif isinstance(value, list) and value:
-            entries = map(compact, value)
-        if entries is None:
+        if isinstance(value, list) and value:
+            value = Prerendered(len(value), map(compact, value))
+        if not isinstance(value, Prerendered):
             yield f"  {compact(key)}: {compact(value)}{comma}\n"
-            continue
-        yield f"  {compact(key)}: [\n"
-        separator = "    "
-        for entry in entries:
-            yield separator + entry
-            separator = ",\n    "
-        yield f"\n  ]{comma}\n"
+        elif not value.count:
+            yield f"  {compact(key)}: []{comma}\n"
+        else:
+            yield f"  {compact(key)}: [\n    "
+            yield from value.joined(",\n    ")
+            yield f"\n  ]{comma}\n"
     yield "}\n"
 
 

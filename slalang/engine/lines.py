@@ -1,0 +1,239 @@
+"""Report entries written as JSON text a whole column at a time, and kept as Arrow text.
+
+The report's long lists (stages, clocks, violations) hold one entry per record: hundreds
+of thousands on a million events. Writing each as a Python string (an f-string, then a
+tuple beside its lead id, then one write per line) cost more than everything else the
+fold does. Here an entry kind's text is cut once into the constant pieces around its
+varying values (`template`, from the reference's own entry dict and encoder), the values
+are turned into JSON text column by column (`instants`, `integers`, a table `take`n by
+index), and Arrow joins the pieces of every row at once. The entries then stay Arrow
+text (`Lines`) until they are written, which is one string per few thousand entries
+(`Text.joined`), so no Python object is made per entry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from slalang.render.report.json_text import Prerendered, compact
+
+TEXT = pa.large_string()
+"""Entries are large strings: a partition's section may pass the 2 GB of 32-bit offsets."""
+
+Piece: TypeAlias = "str | pa.Array"
+"""A piece of an entry: the same text on every row, or one text per row."""
+
+_PLAIN = re.compile(r'["\\\x00-\x1f]')
+"""What JSON escapes (with `ensure_ascii=False`): a string without these is written as is."""
+
+_CHUNK = 1 << 16
+"""Entries turned into Python strings at a time (iterating, writing)."""
+
+
+def quoted(text: str) -> str:
+    """`text` as a JSON string, exactly as `compact` writes it."""
+    return compact(text) if _PLAIN.search(text) else f'"{text}"'
+
+
+def quoted_all(texts: Sequence[str]) -> pa.Array:
+    """Each of `texts` as a JSON string (one search over all of them: almost always none
+    needs escaping, and then Arrow adds the quotes)."""
+    if _PLAIN.search("".join(texts)):
+        return pa.array([quoted(text) for text in texts], TEXT)
+    return join(['"', pa.array(texts, TEXT), '"'])
+
+
+def join(pieces: Sequence[Piece]) -> pa.Array:
+    """Each row's pieces end to end; null where any piece is null. At least one piece
+    must be an array (it gives the number of rows)."""
+    merged: list[Piece] = []
+    for piece in pieces:  # neighbouring constants as one: fewer arguments to join
+        if isinstance(piece, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += piece
+        elif not isinstance(piece, str) or piece:
+            merged.append(piece)
+    args = [pa.scalar(p, TEXT) if isinstance(p, str) else p for p in merged]
+    joined: pa.Array = pc.binary_join_element_wise(*args, pa.scalar("", TEXT))
+    return joined
+
+
+def table(texts: Sequence[str], index: npt.NDArray[np.int64]) -> Piece:
+    """`texts[i]` for each i of `index`: the one text when all are the same."""
+    if len(set(texts)) == 1:
+        return texts[0]
+    return pa.array(texts, TEXT).take(index)
+
+
+def nulls(column: pa.Array) -> pa.Array:
+    """Null rows written as JSON `null`."""
+    filled: pa.Array = column.fill_null(pa.scalar("null", TEXT)) if column.null_count else column
+    return filled
+
+
+def integers(
+    values: npt.NDArray[np.int64], missing: npt.NDArray[np.bool_] | None = None
+) -> pa.Array:
+    """Whole numbers as Python writes them; `null` where `missing`."""
+    return nulls(pa.array(values, pa.int64(), mask=missing).cast(TEXT))
+
+
+@cache
+def _clock_texts() -> tuple[pa.Array, pa.Array]:
+    """`HH:MM:` of every minute of a day and `SSZ"` of every second of a minute."""
+    two = [f"{i:02d}" for i in range(60)]
+    minutes = pa.array([f"{h}:{m}:" for h in two[:24] for m in two], TEXT)
+    seconds = pa.array([f'{s}Z"' for s in two], TEXT)
+    return minutes, seconds
+
+
+def instants(ts: npt.NDArray[np.int64], missing: npt.NDArray[np.bool_] | None = None) -> pa.Array:
+    """Instants as the report writes them (`"2026-01-05T06:06:17Z"`, quoted, as `iso`
+    and the encoder do); `null` where `missing`. Each day's date is formatted once."""
+    day, second = np.divmod(ts, 86400)
+    if missing is not None and missing.any():
+        known = day[~missing]
+        day = np.where(missing, known[0] if len(known) else 0, day)
+    low, high = (int(day.min()), int(day.max())) if len(day) else (0, 0)
+    if high - low <= 4 * len(day) + 1000:
+        days, index = np.arange(low, high + 1), day - low
+    else:  # instants far apart: only the days there are
+        days, index = np.unique(day, return_inverse=True)
+    dates = np.datetime_as_string(days.astype("datetime64[D]"), unit="D").tolist()
+    minutes, seconds = _clock_texts()
+    text = join(
+        [
+            pa.array([f'"{d}T' for d in dates], TEXT).take(pa.array(index, mask=missing)),
+            minutes.take(second // 60),
+            seconds.take(second % 60),
+        ]
+    )
+    return nulls(text)
+
+
+def template(entry: Mapping[str, Any], holes: Sequence[tuple[str, ...]]) -> list[str]:
+    """`compact(entry)` cut around the values at `holes` (key paths, in the order the
+    entry writes them): the len(holes) + 1 texts between them. Filling each hole with a
+    value's JSON text gives `compact` of the entry holding those values."""
+    entry = _copy(entry)
+    for path in holes:
+        _put(entry, path, "")
+    longest = max((len(run) for run in re.findall(r"(?:\\u0000)+", compact(entry))), default=0)
+    runs = longest // 6 + 1  # markers of NUL runs longer than any in the entry: unique
+    for k, path in enumerate(holes):
+        _put(entry, path, "\x00" * (runs + k))
+    text = compact(entry)
+    pieces = []
+    for k in range(len(holes)):
+        marker = compact("\x00" * (runs + k))
+        before, text = text.split(marker)
+        pieces.append(before)
+    pieces.append(text)
+    return pieces
+
+
+def _copy(entry: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _copy(v) if isinstance(v, Mapping) else v for k, v in entry.items()}
+
+
+def _put(entry: dict[str, Any], path: tuple[str, ...], value: str) -> None:
+    for key in path[:-1]:
+        entry = entry[key]
+    entry[path[-1]] = value
+
+
+def fill(
+    templates: Sequence[Sequence[str]], kinds: npt.NDArray[np.int64], values: Sequence[Piece]
+) -> pa.Array:
+    """Each row's entry: template `templates[kinds[row]]` with its holes filled by the
+    row's `values` (JSON texts)."""
+    pieces: list[Piece] = []
+    for i, column in enumerate(zip(*templates, strict=True)):
+        pieces.append(table(column, kinds))
+        if i < len(values):
+            pieces.append(values[i])
+    return join(pieces)
+
+
+@dataclass(frozen=True, slots=True)
+class Lines:
+    """A section's entries of one batch, in report order: each entry's lead (an index into
+    `lead_ids`) and its JSON text. Iterating gives (lead id, text) pairs, which is how
+    parts of a run are merged by lead."""
+
+    lead_ids: Sequence[str]
+    leads: npt.NDArray[np.int64]
+    text: pa.ChunkedArray
+
+    def __len__(self) -> int:
+        return len(self.leads)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        lead_ids = self.lead_ids
+        for start in range(0, len(self), _CHUNK):
+            leads = self.leads[start : start + _CHUNK].tolist()
+            texts = self.text.slice(start, _CHUNK).to_pylist()
+            yield from zip([lead_ids[i] for i in leads], texts, strict=True)
+
+    def table(self) -> pa.Table:
+        """The entries as a table of (lead, line) strings."""
+        leads = pa.array(self.lead_ids, pa.string()).take(self.leads)
+        return pa.table({"lead": leads, "line": self.text})
+
+
+def lines(
+    lead_ids: Sequence[str], parts: Sequence[tuple[npt.NDArray[np.int64], pa.Array]]
+) -> Lines:
+    """The `Lines` of parts (each: leads, texts) that follow one another in report order."""
+    leads = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
+    return Lines(lead_ids, leads, pa.chunked_array([p[1] for p in parts], TEXT))
+
+
+class Text(Prerendered):
+    """A report's long list held as Arrow text (a section's `Lines`) followed by a few
+    entries as strings (target violations), written a chunk at a time."""
+
+    def __init__(self, text: pa.ChunkedArray, tail: Sequence[str] = ()) -> None:
+        super().__init__(len(text) + len(tail), self._lines(text, tail))
+        self.text = text
+        self.tail = tail
+
+    @staticmethod
+    def _lines(text: pa.ChunkedArray, tail: Sequence[str]) -> Iterator[str]:
+        for start in range(0, len(text), _CHUNK):
+            yield from text.slice(start, _CHUNK).to_pylist()
+        yield from tail
+
+    def joined(self, separator: str) -> Iterator[str]:
+        """The entries with `separator` between them, one string per chunk of entries:
+        Arrow adds the separators and the chunk's text is decoded at once."""
+        after = pa.scalar(separator, TEXT)
+        first = True
+        for chunk in self.text.chunks:
+            for start in range(0, len(chunk), _CHUNK):
+                piece = chunk.slice(start, _CHUNK)
+                if not len(piece):
+                    continue
+                text = _utf8(pc.binary_join_element_wise(piece, after, pa.scalar("", TEXT)))
+                text = text[: len(text) - len(separator)]  # separators go between entries
+                yield text if first else separator + text
+                first = False
+        if self.tail:
+            yield ("" if first else separator) + separator.join(self.tail)
+
+
+def _utf8(column: pa.Array) -> str:
+    """The text of a large-string column's rows, end to end."""
+    if not len(column):
+        return ""
+    offsets = np.frombuffer(column.buffers()[1], np.int64)
+    start, end = int(offsets[column.offset]), int(offsets[column.offset + len(column)])
+    return str(memoryview(column.buffers()[2])[start:end], "utf-8")

@@ -1,0 +1,128 @@
+"""Entries written as JSON text a column at a time (`slalang.engine.lines`) against the
+reference's own writing, value by value: the edges a run's data seldom reaches."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pyarrow as pa
+
+from slalang.engine.lines import (
+    TEXT,
+    Lines,
+    Text,
+    fill,
+    instants,
+    integers,
+    quoted_all,
+    template,
+)
+from slalang.evaluate.model import iso
+from slalang.render.report.json_text import Prerendered, compact, pieces
+
+
+def _at(*args: int) -> int:
+    return int(datetime(*args, tzinfo=UTC).timestamp())  # type: ignore[misc]
+
+
+EDGES = [
+    0,
+    -1,  # 1969-12-31T23:59:59Z
+    _at(2026, 12, 31, 23, 59, 59),
+    _at(2027, 1, 1),
+    _at(2028, 2, 29, 12),
+    _at(2026, 3, 8, 8, 0, 0),  # a DST change in the US, which UTC instants never see
+    _at(1000, 1, 1),
+    _at(8999, 12, 31, 23, 59, 59),
+]
+
+
+def test_instants_are_written_as_the_report_writes_them() -> None:
+    got = instants(np.array(EDGES, np.int64)).to_pylist()
+    assert got == [compact(iso(ts)) for ts in EDGES]
+
+
+def test_missing_instants_are_null_and_close_ones_share_their_days() -> None:
+    near = np.array([_at(2026, 1, 5, 6, 6, 17), -(1 << 62), _at(2026, 1, 5, 23)], np.int64)
+    got = instants(near, near == -(1 << 62)).to_pylist()
+    assert got == ['"2026-01-05T06:06:17Z"', "null", '"2026-01-05T23:00:00Z"']
+    assert instants(near[1:2], np.array([True])).to_pylist() == ["null"]
+    assert instants(np.zeros(0, np.int64)).to_pylist() == []
+
+
+def test_integers_as_python_writes_them() -> None:
+    values = np.array([0, -1, 7, 2**62, -(2**63)], np.int64)
+    assert integers(values).to_pylist() == [str(v) for v in values.tolist()]
+    missing = np.array([False, True, False, True, False])
+    assert integers(values, missing).to_pylist() == ["0", "null", "7", "null", str(-(2**63))]
+
+
+def test_lead_ids_quoted_as_the_encoder_quotes_them() -> None:
+    plain = ["L1", "caf\u00e9 \U0001f600", "line\u2028sep"]
+    assert quoted_all(plain).to_pylist() == [compact(text) for text in plain]
+    hostile = [*plain, 'say "hi"', "back\\slash", "tab\there", "\x00"]
+    assert quoted_all(hostile).to_pylist() == [compact(text) for text in hostile]
+
+
+def test_a_template_filled_is_the_entry_encoded() -> None:
+    """Constant text holding quotes, NUL characters (what marks a hole) and non-ASCII
+    stays as the encoder writes it; holes may be nested."""
+    entry = {
+        "rule": 'a "b" \x00\x00 c',
+        "lead_id": "",
+        "details": {"note": "é\\", "at": "", "n": None},
+        "last": [1, "\x00"],
+    }
+    holes = [("lead_id",), ("details", "at")]
+    cut = template(entry, holes)
+    assert len(cut) == 3
+    leads = ["L1", 'q"uote']
+    ats = [iso(0), iso(86399)]
+    got = fill([cut], np.zeros(2, np.int64), [quoted_all(leads), instants(np.array([0, 86399]))])
+    expected = []
+    for lead, at in zip(leads, ats, strict=True):
+        filled = {**entry, "lead_id": lead, "details": {**entry["details"], "at": at}}
+        expected.append(compact(filled))
+    assert got.to_pylist() == expected
+
+
+def test_kinds_pick_their_templates() -> None:
+    cuts = [template({"kind": k, "at": ""}, [("at",)]) for k in ("a", "b")]
+    got = fill(cuts, np.array([1, 0, 1]), [integers(np.array([1, 2, 3]))])
+    assert got.to_pylist() == [
+        '{"kind": "b", "at": 1}',
+        '{"kind": "a", "at": 2}',
+        '{"kind": "b", "at": 3}',
+    ]
+
+
+def _texts(items: list[str]) -> pa.ChunkedArray:
+    half = len(items) // 2
+    return pa.chunked_array([pa.array(items[:half], TEXT), pa.array(items[half:], TEXT)], TEXT)
+
+
+def test_text_is_written_as_entries_one_a_line() -> None:
+    """Many chunks, empty chunks, a tail of strings: the same bytes as a list of entries."""
+    entries = [{"n": i, "s": "é" * (i % 3)} for i in range(70_000)]
+    lines = [compact(e) for e in entries]
+    tail = [compact({"tail": 1}), compact({"tail": 2})]
+    want = "".join(pieces({"a": [*entries, {"tail": 1}, {"tail": 2}], "b": [], "c": 1}))
+    got = "".join(pieces({"a": Text(_texts(lines), tail), "b": Text(_texts([])), "c": 1}))
+    assert got == want
+    only_tail = "".join(pieces({"a": Text(_texts([]), tail)}))
+    assert only_tail == "".join(pieces({"a": [{"tail": 1}, {"tail": 2}]}))
+    streamed = "".join(pieces({"a": Prerendered(len(lines), iter(lines))}))
+    assert streamed == "".join(pieces({"a": entries}))
+    assert list(Text(_texts(lines[:3]), tail).lines) == lines[:3] + tail
+
+
+def test_lines_give_their_leads_beside_their_text() -> None:
+    lines = Lines(("A", "B", "C"), np.array([0, 2, 2]), _texts(["x", "y", "z"]))
+    assert len(lines) == 3
+    assert list(lines) == [("A", "x"), ("C", "y"), ("C", "z")]
+    assert lines.table().to_pylist() == [
+        {"lead": "A", "line": "x"},
+        {"lead": "C", "line": "y"},
+        {"lead": "C", "line": "z"},
+    ]
