@@ -5,20 +5,38 @@ dropped per lead keeping the first in input order (RUNNER §5), each lead's even
 sorted by (timestamp, input order), and leads come in code-point order. It runs on a whole
 log or on one partition of it (a partition holds every event of its leads), so the same
 code serves the in-memory and the spilled path.
+
+It runs on every event the engine reads, so it is built to cost a few passes over the rows:
+
+- lead ids are dictionary-encoded once (the first row of each run of equal ids: a log is
+  mostly written lead by lead) and only the distinct ids are sorted; a row then carries
+  its lead's rank, a small integer;
+- rows are placed by a counting sort on the lead rank, in input order; then each lead's
+  rows, a handful, drop the repeated event ids and are sorted by timestamp with a stable
+  sort, so ties keep input order (`_arrange`, a loop compiled by numba like the kernel).
+  Event ids are hashed and compared as bytes within their lead only: the millions of
+  distinct ids are never put in one hash table, and no Python string is made per row;
+- field columns are dictionary-encoded in input order, only their set cells (most events
+  set few fields), and those codes moved to their rows' places in the batch.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from slalang.data.log import InputStats
 from slalang.data.values import FieldSpec
-from slalang.engine.batch import MISSING, Batch, Column
+from slalang.engine.batch import MISSING, Batch, Column, Int64Array
+
+Arranged = tuple[Int64Array, Int64Array, int]
 
 
 def concat(tables: Sequence[pa.Table], schema: pa.Schema) -> pa.Table:
@@ -38,41 +56,28 @@ def assemble(
     """The batch of `table` (columns as `reader.schema`) and how many duplicates were
     dropped. `stats` is copied into the batch with `duplicates`, `events`, `leads`,
     `first_ts` and `last_ts` brought up to date for these rows."""
-    lead_column = table.column("lead").combine_chunks()
-    lead_ids = pc.unique(lead_column)
-    lead_ids = lead_ids.take(pc.sort_indices(lead_ids))
-    lead_index = np.asarray(pc.index_in(lead_column, lead_ids).to_numpy(zero_copy_only=False))
+    leads, lead_ids = _lead_ranks(table.column("lead").combine_chunks())
     ts = table.column("ts").to_numpy()
     seq = table.column("seq").to_numpy()
-    keep = None
-    duplicates = 0
-    if dedupe and len(table):
-        ids = table.column("event_id").combine_chunks()
-        present = np.asarray(pc.is_valid(ids).to_numpy(zero_copy_only=False))
-        if present.any():
-            id_codes = np.asarray(
-                pc.dictionary_encode(ids).indices.fill_null(-1).to_numpy(), np.int64
-            )
-            where = np.flatnonzero(present)
-            order = where[np.lexsort((seq[where], id_codes[where], lead_index[where]))]
-            same = (lead_index[order][1:] == lead_index[order][:-1]) & (
-                id_codes[order][1:] == id_codes[order][:-1]
-            )
-            if same.any():
-                keep = np.ones(len(table), bool)
-                keep[order[1:][same]] = False
-                duplicates = int(same.sum())
-    rows = np.lexsort((seq, ts, lead_index))
-    if keep is not None:
-        rows = rows[keep[rows]]
-    sizes = np.bincount(lead_index[rows], minlength=len(lead_ids))
-    offsets = np.zeros(len(lead_ids) + 1, np.int64)
-    np.cumsum(sizes, out=offsets[1:])
-    take = pa.array(rows)
+    # rows in input order (reading keeps them almost so: a stable sort of a few runs)
+    inputs = (
+        np.arange(len(seq), dtype=np.int64)
+        if bool(np.all(seq[1:] > seq[:-1]))
+        else np.argsort(seq, kind="stable")
+    )
+    ids = table.column("event_id").combine_chunks().cast(pa.large_string())
+    rows, offsets, duplicates = _compiled()(
+        leads, len(lead_ids), ts, inputs, *_buffers(ids), dedupe and ids.null_count < len(ids)
+    )
+    del inputs, leads, ids
+    place = np.full(len(table), -1, np.int64)
+    place[rows] = np.arange(len(rows))
     columns = {
-        name: _column(table.column(f"f:{name}").take(take), spec) for name, spec in specs.items()
+        name: _column(table.column(f"f:{name}").combine_chunks(), spec, place, len(rows))
+        for name, spec in specs.items()
     }
-    sorted_ts = np.ascontiguousarray(ts[rows], np.int64)
+    del place
+    sorted_ts = ts[rows]
     batch_stats = dataclasses.replace(
         stats,
         rejected=dict(stats.rejected),
@@ -88,7 +93,7 @@ def assemble(
         lead_ids=tuple(lead_ids.to_pylist()),
         offsets=offsets,
         ts=sorted_ts,
-        seq=np.ascontiguousarray(seq[rows], np.int64),
+        seq=seq[rows],
         event=np.ascontiguousarray(table.column("event").to_numpy()[rows], np.int32),
         event_types=tuple(event_types),
         columns=columns,
@@ -97,10 +102,231 @@ def assemble(
     return batch, duplicates
 
 
-def _column(values: pa.ChunkedArray, spec: FieldSpec) -> Column:
-    array = values.combine_chunks()
+def _lead_ranks(column: pa.Array) -> tuple[Int64Array, pa.Array]:
+    """Each row's lead as its rank among the distinct lead ids, and those ids sorted (by
+    UTF-8 bytes, which is code-point order, the reference's order of leads). A log is
+    mostly written lead by lead, so only the first row of each run of equal ids is
+    hashed."""
+    n = len(column)
+    heads = np.zeros(0, np.int64)
+    if n:
+        same = pc.equal(column.slice(1), column.slice(0, n - 1))
+        changes = np.flatnonzero(~np.asarray(same.to_numpy(zero_copy_only=False), np.bool_))
+        heads = np.concatenate(([0], changes + 1))
+    encoded = pc.dictionary_encode(column.take(pa.array(heads)))
+    by_id = np.asarray(pc.sort_indices(encoded.dictionary).to_numpy(), np.int64)
+    rank = np.empty(len(by_id), np.int64)
+    rank[by_id] = np.arange(len(by_id))
+    runs = np.diff(heads, append=n)
+    leads = np.repeat(rank[encoded.indices.to_numpy()], runs)
+    return leads, encoded.dictionary.take(pa.array(by_id))
+
+
+def _buffers(
+    strings: pa.Array,
+) -> tuple[Int64Array, npt.NDArray[np.uint8], npt.NDArray[np.bool_]]:
+    """A large_string array's offsets (`n + 1`: string i is `data[offsets[i]:offsets[i +
+    1]]`), bytes and validity, as numpy arrays (the offsets and bytes not copied)."""
+    n = len(strings)
+    buffers = strings.buffers()
+    offsets = np.frombuffer(buffers[1], np.int64, n + 1, strings.offset * 8)
+    data = np.frombuffer(buffers[2] if buffers[2] is not None else b"", np.uint8)
+    valid = np.asarray(pc.is_valid(strings).to_numpy(zero_copy_only=False), np.bool_)
+    return offsets, data, valid
+
+
+def _column(array: pa.Array, spec: FieldSpec, place: Int64Array, size: int) -> Column:
+    """A field's `size` cells in batch order, where `place[r]` is input row r's position in
+    it (-1: dropped). Most events set few fields, so only the cells that are set are encoded
+    and moved; the others are `MISSING` (NaN for a number)."""
+    valid = np.flatnonzero(np.asarray(pc.is_valid(array).to_numpy(zero_copy_only=False)))
+    values = array.filter(pc.is_valid(array)) if array.null_count else array
+    target = place[valid]
+    kept = target >= 0
+    if not kept.all():  # cells of dropped duplicates
+        target = target[kept]
+        values = values.filter(pa.array(kept))
     if spec.type == "number":
-        return Column("number", np.asarray(array.fill_null(np.nan).to_numpy(), np.float64))
-    encoded = pc.dictionary_encode(array)
-    codes = np.asarray(encoded.indices.fill_null(MISSING).to_numpy(), np.int32)
+        numbers = np.full(size, np.nan)
+        numbers[target] = values.to_numpy()
+        return Column("number", numbers)
+    encoded = pc.dictionary_encode(values)
+    codes = np.full(size, MISSING, np.int32)
+    codes[target] = encoded.indices.to_numpy()
     return Column(spec.type, codes, tuple(encoded.dictionary.to_pylist()))
+
+
+# -- the compiled loop -------------------------------------------------------------------------
+
+
+@functools.cache
+def _compiled() -> Callable[..., Arranged]:
+    """`_arrange` as machine code, kept in numba's cache beside this file (or its user-wide
+    cache) so it compiles once per machine; compiled afresh in each process where no cache
+    can be written."""
+    import numba
+
+    helpers = (_hash, _same, _merge_sort)
+    try:
+        jit = numba.njit(cache=True, nogil=True)
+        compiled = [jit(function) for function in helpers]
+    except RuntimeError:  # no writable place for numba's cache
+        jit = numba.njit(nogil=True)
+        compiled = [jit(function) for function in helpers]
+    # `_arrange` calls the compiled helpers: numba reads a global when it compiles a caller
+    globals().update({f.__name__: c for f, c in zip(helpers, compiled, strict=True)})
+    arrange: Callable[..., Arranged] = jit(_arrange)
+    return arrange
+
+
+_SHORT = 32
+"""A lead with at most this many rows is deduplicated and sorted by comparing each row with
+the rows before it (they are nearly in order already); a longer one by merge sorts."""
+
+
+def _hash(data: npt.NDArray[np.uint8], lo: int, hi: int) -> np.uint64:
+    """FNV-1a of `data[lo:hi]`."""
+    h = np.uint64(0xCBF29CE484222325)
+    for k in range(lo, hi):
+        h ^= np.uint64(data[k])
+        h *= np.uint64(0x100000001B3)
+    return h
+
+
+def _same(offsets: Int64Array, data: npt.NDArray[np.uint8], a: int, b: int) -> bool:
+    """Whether strings `a` and `b` have the same bytes."""
+    start, other = offsets[a], offsets[b]
+    size = offsets[a + 1] - start
+    if offsets[b + 1] - other != size:
+        return False
+    for k in range(size):  # noqa: SIM110 (a generator is slower under numba)
+        if data[start + k] != data[other + k]:
+            return False
+    return True
+
+
+def _merge_sort(order: Int64Array, keys: npt.NDArray[Any], scratch: Int64Array) -> None:
+    """Sort `order` in place by `keys[order[i]]`, stably (a bottom-up merge sort, using
+    `scratch`, at least as long): numba's own stable argsort takes a minute to compile."""
+    n = len(order)
+    source, target = order, scratch[:n]
+    width, passes = 1, 0
+    while width < n:
+        for lo in range(0, n, 2 * width):
+            mid, hi = min(lo + width, n), min(lo + 2 * width, n)
+            i, j = lo, mid
+            for k in range(lo, hi):
+                if j < hi and (i >= mid or keys[source[j]] < keys[source[i]]):
+                    target[k] = source[j]
+                    j += 1
+                else:
+                    target[k] = source[i]
+                    i += 1
+        source, target = target, source
+        width *= 2
+        passes += 1
+    if passes % 2:  # the last pass wrote to scratch
+        order[:] = source
+
+
+def _arrange(
+    leads: Int64Array,
+    count: int,
+    ts: Int64Array,
+    inputs: Int64Array,
+    offsets: Int64Array,
+    data: npt.NDArray[np.uint8],
+    present: npt.NDArray[np.bool_],
+    dedupe: bool,
+) -> Arranged:
+    """The kept rows in replay order, each lead's first row among them (`count` + 1
+    offsets) and how many rows were dropped as duplicates.
+
+    A counting sort on the lead rank (`count` leads) takes the rows in input order
+    (`inputs`); then, lead by lead, when `dedupe`, a row whose event id (string `row` of
+    `offsets`/`data`, where `present`) an earlier kept row of the lead has is dropped, and
+    the kept rows are sorted by timestamp, stably, so equal timestamps stay in input order."""
+    starts = np.zeros(count + 1, np.int64)
+    for row in range(len(leads)):
+        starts[leads[row] + 1] += 1
+    longest = 0
+    for lead in range(count):
+        longest = max(longest, starts[lead + 1])
+        starts[lead + 1] += starts[lead]
+    fill = starts[:-1].copy()
+    rows = np.empty(len(leads), np.int64)
+    for row in inputs:
+        lead = leads[row]
+        rows[fill[lead]] = row
+        fill[lead] += 1
+    hashes = np.zeros(longest, np.uint64)
+    scratch = np.empty(longest, np.int64)
+    ends = np.zeros(count + 1, np.int64)
+    out = 0
+    for lead in range(count):
+        lo, hi = starts[lead], starts[lead + 1]
+        begin = out
+        if not dedupe:
+            for i in range(lo, hi):  # forward: out <= i
+                rows[out] = rows[i]
+                out += 1
+        elif hi - lo <= _SHORT:
+            for i in range(lo, hi):
+                row = rows[i]
+                if present[row]:
+                    h = _hash(data, offsets[row], offsets[row + 1])
+                    repeated = False
+                    for j in range(begin, out):
+                        other = rows[j]
+                        if (
+                            present[other]
+                            and hashes[j - begin] == h
+                            and _same(offsets, data, other, row)
+                        ):
+                            repeated = True
+                            break
+                    if repeated:
+                        continue
+                    hashes[out - begin] = h
+                rows[out] = row
+                out += 1
+        else:
+            mine = rows[lo:hi].copy()
+            for i in range(hi - lo):
+                row = mine[i]
+                hashes[i] = _hash(data, offsets[row], offsets[row + 1]) if present[row] else 0
+            keep = np.ones(hi - lo, np.bool_)
+            by_hash = np.arange(hi - lo)
+            _merge_sort(by_hash, hashes, scratch)
+            for i in range(1, hi - lo):
+                row = mine[by_hash[i]]
+                if not present[row]:
+                    continue
+                j = i - 1  # the rows before it of the same hash, in input order
+                while j >= 0 and hashes[by_hash[j]] == hashes[by_hash[i]]:
+                    other = by_hash[j]
+                    if (
+                        present[mine[other]]
+                        and keep[other]
+                        and _same(offsets, data, mine[other], row)
+                    ):
+                        keep[by_hash[i]] = False
+                        break
+                    j -= 1
+            for i in range(hi - lo):
+                if keep[i]:
+                    rows[out] = mine[i]
+                    out += 1
+        ends[lead + 1] = out
+        if out - begin > _SHORT:
+            _merge_sort(rows[begin:out], ts, scratch)
+            continue
+        for i in range(begin + 1, out):
+            row = rows[i]
+            at = ts[row]
+            j = i - 1
+            while j >= begin and ts[rows[j]] > at:
+                rows[j + 1] = rows[j]
+                j -= 1
+            rows[j + 1] = row
+    return rows[:out], ends, len(leads) - out
