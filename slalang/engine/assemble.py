@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 
 from slalang.data.log import InputStats
 from slalang.data.values import FieldSpec
-from slalang.engine.batch import MISSING, Batch, Column, Int64Array
+from slalang.engine.batch import MISSING, Batch, Column, Int64Array, Values
 
 Arranged = tuple[Int64Array, Int64Array, int]
 
@@ -153,7 +153,7 @@ def _column(array: pa.Array, spec: FieldSpec, place: Int64Array, size: int) -> C
     encoded = pc.dictionary_encode(values)
     codes = np.full(size, MISSING, np.int32)
     codes[target] = encoded.indices.to_numpy()
-    return Column(spec.type, codes, tuple(encoded.dictionary.to_pylist()))
+    return Column(spec.type, codes, Values(encoded.dictionary))
 
 
 # -- the compiled loop -------------------------------------------------------------------------
@@ -259,7 +259,7 @@ def _arrange(
         lead = leads[row]
         rows[fill[lead]] = row
         fill[lead] += 1
-    hashes = np.zeros(longest, np.uint64)
+    hashes = np.zeros(longest, np.int64)  # bits of the hashes: only compared, and grouped
     scratch = np.empty(longest, np.int64)
     ends = np.zeros(count + 1, np.int64)
     out = 0
@@ -274,7 +274,7 @@ def _arrange(
             for i in range(lo, hi):
                 row = rows[i]
                 if present[row]:
-                    h = _hash(data, offsets[row], offsets[row + 1])
+                    h = np.int64(_hash(data, offsets[row], offsets[row + 1]))
                     repeated = False
                     for j in range(begin, out):
                         other = rows[j]
@@ -294,7 +294,9 @@ def _arrange(
             mine = rows[lo:hi].copy()
             for i in range(hi - lo):
                 row = mine[i]
-                hashes[i] = _hash(data, offsets[row], offsets[row + 1]) if present[row] else 0
+                hashes[i] = (
+                    np.int64(_hash(data, offsets[row], offsets[row + 1])) if present[row] else 0
+                )
             keep = np.ones(hi - lo, np.bool_)
             by_hash = np.arange(hi - lo)
             _merge_sort(by_hash, hashes, scratch)

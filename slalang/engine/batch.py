@@ -23,10 +23,10 @@ differential tests feed the kernel the very events the reference replay sees.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -35,12 +35,48 @@ from slalang.data import EventLog
 from slalang.data.log import InputStats
 from slalang.data.values import FieldType, FieldValue
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 MISSING = -1
 """The code of a cell the event does not set, in every dictionary-encoded column."""
 
 Int32Array = npt.NDArray[np.int32]
 Int64Array = npt.NDArray[np.int64]
 Float64Array = npt.NDArray[np.float64]
+
+
+class Values(Sequence[FieldValue]):
+    """A dictionary's distinct values kept as the Arrow array they were encoded into, made
+    Python values only when one is asked for: a column of an e-mail address per lead has
+    a hundred thousand of them, and the kernel's bulk `matches` reads the array itself."""
+
+    __slots__ = ("_items", "array")
+
+    def __init__(self, array: pa.Array) -> None:
+        self.array = array
+        self._items: tuple[FieldValue, ...] | None = None
+
+    @property
+    def items(self) -> tuple[FieldValue, ...]:
+        if self._items is None:
+            self._items = tuple(self.array.to_pylist())
+        return self._items
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    @overload
+    def __getitem__(self, index: int) -> FieldValue: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[FieldValue, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> FieldValue | tuple[FieldValue, ...]:
+        return self.items[index]
+
+    def __iter__(self) -> Iterator[FieldValue]:
+        return iter(self.items)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +95,7 @@ class Column:
 
     type: FieldType
     values: npt.NDArray[Any]
-    dictionary: tuple[FieldValue, ...] = ()
+    dictionary: Sequence[FieldValue] = ()
 
     @property
     def encoded(self) -> bool:

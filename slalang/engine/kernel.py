@@ -59,7 +59,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from slalang.caches import cache_root
-from slalang.engine.batch import MISSING, Batch, Column
+from slalang.engine.batch import MISSING, Batch, Column, Values
 from slalang.engine.compile import NONE, ROUNDING, Layout, Unsupported, generate
 from slalang.evaluate.model import (
     Clock,
@@ -311,7 +311,10 @@ def _searched(
         or len(column.dictionary) < _BULK
     ):
         return None
-    values = pa.array(column.dictionary, pa.string())
+    dictionary = column.dictionary
+    values = (
+        dictionary.array if isinstance(dictionary, Values) else pa.array(dictionary, pa.string())
+    )
     try:
         found = pc.match_substring_regex(values, pattern=pattern)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

@@ -9,7 +9,7 @@ replay over the batch's events (`lead_events`), never approximated.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from slalang.data import Event
@@ -34,7 +34,7 @@ def lead_events(batch: Batch, lead: int) -> list[Event]:
     `explain` on a batch)."""
     lo, hi = int(batch.offsets[lead]), int(batch.offsets[lead + 1])
     types = batch.event_types
-    cells: list[tuple[str, list[Any], tuple[FieldValue, ...] | None]] = []
+    cells: list[tuple[str, list[Any], Sequence[FieldValue] | None]] = []
     for name, column in batch.columns.items():
         values = column.values[lo:hi].tolist()
         cells.append((name, values, column.dictionary if column.encoded else None))
