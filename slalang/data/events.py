@@ -608,7 +608,7 @@ class _Reader:
                     )
                 self.read_rows(rows, self.layout(header, name), rows.watch)
         except (OSError, EOFError, zlib.error) as exc:
-            raise SlalangError(f"{name}: cannot read events: {_os_reason(exc)}") from None
+            raise SlalangError(f"{name}: cannot read events: {os_reason(exc)}") from None
         except UnicodeDecodeError as exc:  # an encoding whose errors cannot be escaped
             raise SlalangError(
                 f"{name}: cannot read events: not {encoding} text at byte {exc.start} "
@@ -678,7 +678,9 @@ def drop_duplicates(timeline: list[Event]) -> int:
     return dropped
 
 
-def _os_reason(exc: BaseException) -> str:
+def os_reason(exc: BaseException) -> str:
+    """Why an input could not be read, in words: shared with the columnar reader, which
+    must say it as this reader does."""
     if isinstance(exc, EOFError):
         return "the compressed file is truncated"
     if isinstance(exc, zlib.error):

@@ -6,18 +6,22 @@ contract row by row, with many small rules (quoting, blank lines, line numbers, 
 formats, converters, the order in which a row's defects are checked). Re-implementing each
 rule in vectorised form would be a second definition that drifts. So the work is split:
 
-- pyarrow splits a CSV into cells (multi-threaded, no Python object per cell);
+- the file is read once, in blocks of whole lines; pyarrow splits each block into cells
+  (multi-threaded, no Python object per cell);
 - each column is dictionary-encoded and every *distinct* value is converted by the
   reference reader's own converter (event types, fields), so the rules are shared; only
   timestamps, nearly all distinct, have a vectorised parser for the strict ISO-8601 form
   `YYYY-MM-DDTHH:MM:SS(Z|±HH:MM)`, every other form going through the reference parser;
 - a row the vectorised pass is not sure of (an empty key cell, a value a converter
-  refuses, a line with a double quote) is a *dirty* row: it is handed, with its line
-  number, to the reference reader's own row loop, which rejects it, counts it or keeps it
-  exactly as it always does;
-- a file whose layout the block splitter cannot vouch for (not UTF-8 text, a carriage
-  return that is not part of CRLF, a quoted cell that may span lines, a wide export with
-  date columns, JSON Lines, standard input) is read whole by the reference reader.
+  refuses, a row with the wrong number of cells) is a *dirty* row: it is handed, with its
+  line number, to the reference reader's own row loop, which rejects it, counts it or keeps
+  it exactly as it always does;
+- from the first block whose layout the splitter cannot vouch for (a used cell that is not
+  UTF-8, a carriage return that is not part of CRLF, a quoted cell that may span lines, a
+  line near the cell limit), the rest of the file is read by the reference reader's row
+  loop: every line before it was one record, so that loop starts in the state it would
+  have reached. A file it gives up on before its header, JSON Lines, a wide export with
+  date columns and standard input are read whole by the reference reader.
   These are documented in docs/engine.md; the differential tests compare both readers.
 
 The result, `Columns`, holds each used event once with its lead id, timestamp, input
@@ -26,13 +30,14 @@ position (`seq`), event code and field values; `batch.py` sorts and encodes it.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
 import re
 import sys
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from collections.abc import Mapping as AbstractMapping
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -46,9 +51,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from slalang.data import Mapping
-from slalang.data.events import RowReader
+from slalang.data.events import RowReader, os_reason
 from slalang.data.log import Event, InputStats
-from slalang.data.sources import CELL_LIMIT, display_name, open_binary
+from slalang.data.sources import CELL_LIMIT, LINE_LIMIT, CsvRows, display_name, open_binary
 from slalang.data.values import EARLIEST, LATEST, FieldSpec, FieldValue
 from slalang.diagnostics import SlalangError
 from slalang.engine.choose import is_parquet
@@ -65,6 +70,8 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "date": pa.date32(),
 }
 _DELIMITERS = (",", ";", "\t", "|")
+BOM = codecs.BOM_UTF8
+BUFFER = 1 << 16
 _ISO = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$"
 _DAYS_BEFORE_MONTH = np.array([0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334])
 
@@ -131,6 +138,71 @@ class _Clean:
     dirty = False
 
 
+class _Blocks:
+    """A stream in blocks of whole lines (the last may lack its newline); `carry` holds what
+    was read past the block last given. A line longer than LINE_LIMIT comes in pieces, each
+    a block without a newline (the reader hands such a block to the reference reader, which
+    skips the line), so memory stays bounded."""
+
+    def __init__(self, stream: io.BufferedReader, size: int) -> None:
+        self._stream = stream
+        self._size = size
+        self.carry = b""
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            data = self._stream.read(self._size)
+            if not data:
+                if self.carry:
+                    block, self.carry = self.carry, b""
+                    yield block
+                return
+            data = self.carry + data
+            cut = data.rfind(b"\n") + 1
+            if cut == 0 and len(data) <= LINE_LIMIT:
+                self.carry = data
+                continue
+            cut = cut or len(data)
+            self.carry = data[cut:]
+            yield data[:cut]
+
+
+class _Chained(io.RawIOBase):
+    """Bytes already read, then the rest of a stream: a source opened in mid-file."""
+
+    def __init__(self, head: bytes, tail: io.BufferedReader) -> None:
+        self._head = memoryview(head)
+        self._tail = tail
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if len(self._head):
+            size = min(len(buffer), len(self._head))
+            buffer[:size] = self._head[:size]
+            self._head = self._head[size:]
+            return size
+        data = self._tail.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class _Shifted:
+    """A CSV source's rows with their line numbers moved by `by` (a source opened in
+    mid-file numbers its lines from 1)."""
+
+    def __init__(self, rows: CsvRows, by: int) -> None:
+        self._rows = rows
+        self._by = by
+        self.line_num = 0
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for row in self._rows:
+            self.line_num = self._rows.line_num + self._by
+            yield row
+
+
 class ColumnarReader:
     """Reads inputs one after another into chunks; `stats` is the reference accounting.
 
@@ -182,12 +254,10 @@ class ColumnarReader:
         if path != "-" and is_parquet(path):
             yield from self._parquet(path, name)
             return
-        plan = None if path == "-" else self._plan(path, name)
-        if plan is None:
-            self.fallback_files.append(name)
-            yield from self._reference(path, stdin)
+        if path != "-" and (yield from self._csv(path, name)):
             return
-        yield from self._fast(path, name, *plan)
+        self.fallback_files.append(name)
+        yield from self._reference(path, stdin)
 
     def _reference(self, path: str, stdin: BinaryIO | None) -> Iterator[Chunk]:
         """The whole file by the reference reader."""
@@ -198,78 +268,96 @@ class ColumnarReader:
         if len(chunk):
             yield chunk
 
-    # -- deciding whether a file can take the fast path -----------------------------------------
+    # -- the fast path ---------------------------------------------------------------------------
 
-    def _plan(self, path: str, name: str) -> tuple[str, int, list[str], int] | None:
-        """(delimiter, header byte end, header cells, header line) when every block of the
-        file can be split without the reference reader's help, else None. One pass over
-        the bytes: text must be UTF-8, every CR part of a CRLF, and every line with a
-        double quote a line of well-formed quoted cells (so no record spans lines)."""
+    def _csv(self, path: str, name: str) -> Generator[Chunk, None, bool]:
+        """A CSV file in one pass, block by block; False, before anything is read, when the
+        whole file needs the reference reader (see the module doc)."""
+        mapping = self.ref.mapping
         if (
-            self.ref.mapping.encoding != "utf-8"
-            or self.ref.mapping.date_columns
+            mapping.encoding != "utf-8"
+            or mapping.date_columns
             or path.lower().removesuffix(".gz").endswith((".jsonl", ".ndjson"))
         ):
-            return None
+            return False
         with ExitStack() as closing:
             stream = open_binary(path, None, closing)
             try:
                 head = stream.peek(1 << 16)[: 1 << 16]
-                if head.startswith((b"PK\x03\x04", b"PAR1")):
-                    return None  # the reference reader names what is wrong
-                text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
-                if text.startswith(b"{"):
-                    return None
-                first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
-                counts = [first.count(d) for d in _DELIMITERS]
-                delimiter = _DELIMITERS[counts.index(max(counts))] if max(counts) else ","
-                quoted = _quoted_line(delimiter)
-                header: tuple[int, list[str], int] | None = None
-                offset = 0
-                line_no = 0
-                for block in _blocks(stream, self.block):
-                    if offset == 0 and block.startswith(b"\xef\xbb\xbf"):
-                        block = block[3:]
-                        offset = 3
-                    try:
-                        block.decode("utf-8")
-                    except UnicodeDecodeError:
-                        return None
-                    if block.count(b"\r") != block.count(b"\r\n") or _longest(block) >= CELL_LIMIT:
-                        return None
-                    if b'"' in block:
-                        for line in _lines_with_quote(block):
-                            if not quoted.fullmatch(line.rstrip(b"\r")):
-                                return None
-                    if header is None:
-                        header = _header(block, delimiter)
-                        if header is not None:
-                            end, cells, number = header
-                            header = (offset + end, cells, line_no + number)
-                    offset += len(block)
-                    line_no += block.count(b"\n")
             except (OSError, EOFError, zlib.error):
-                return None  # the reference reader says what is wrong
-        if header is None:
-            return None
-        return delimiter, header[0], header[1], header[2]
+                return False  # the reference reader says what is wrong
+            if head.startswith((b"PK\x03\x04", b"PAR1")):
+                return False  # the reference reader names what is wrong
+            if head.removeprefix(BOM).lstrip().startswith(b"{"):
+                return False
+            first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+            counts = [first.count(d) for d in _DELIMITERS]
+            delimiter = _DELIMITERS[counts.index(max(counts))] if max(counts) else ","
+            return (yield from self._stream(stream, name, delimiter))
 
-    # -- the fast path ---------------------------------------------------------------------------
-
-    def _fast(
-        self, path: str, name: str, delimiter: str, start: int, header: list[str], line: int
-    ) -> Iterator[Chunk]:
+    def _stream(
+        self, stream: io.BufferedReader, name: str, delimiter: str
+    ) -> Generator[Chunk, None, bool]:
+        """Blocks of whole lines: the header from the first lines, then each block split by
+        pyarrow while the splitter can vouch for it; from the first block it cannot vouch
+        for (a quoted cell that may span lines, a bare carriage return, bytes that are not
+        UTF-8, a line over the cell limit), the rest of the file by the reference reader.
+        Every line before that block is one record either way, so the reference reader
+        would be at that block's first line in the same state."""
         ref = self.ref
-        layout = self._layout = ref.layout(header, name)
-        ref.has_ids = ref.has_ids or layout.event_id >= 0
-        width = layout.width
+        quoted = _quoted_line(delimiter)
+        layout = None
+        options = None
+        line = 0  # lines before the block
+        blocks = _Blocks(stream, self.block)
+        try:
+            for number, block in enumerate(blocks):
+                if number == 0 and block.startswith(BOM):
+                    block = block[len(BOM) :]
+                if not _plain(block, quoted):
+                    if layout is None:
+                        return False
+                    yield from self._hand_over(block + blocks.carry, stream, line, delimiter)
+                    return True
+                if layout is None:
+                    try:
+                        found = _header(block, delimiter)
+                    except UnicodeDecodeError:
+                        return False
+                    if found is None:
+                        line += block.count(b"\n")
+                        continue
+                    end, header, header_line = found
+                    layout = self._layout = ref.layout(header, name)
+                    ref.has_ids = ref.has_ids or layout.event_id >= 0
+                    options = self._options(layout, delimiter)
+                    block = block[end:]
+                    line += header_line
+                count = block.count(b"\n")
+                if not (yield from self._block(block, line + 1, count, options, delimiter)):
+                    yield from self._hand_over(block + blocks.carry, stream, line, delimiter)
+                    return True
+                line += count
+        except (OSError, EOFError, zlib.error) as exc:
+            if layout is None:
+                return False  # the reference reader says what is wrong, after the header
+            raise SlalangError(f"{name}: cannot read events: {os_reason(exc)}") from None
+        if layout is None:
+            return False  # no header: the reference reader's error
+        self.base += line + 1
+        return True
+
+    def _options(
+        self, layout: Any, delimiter: str
+    ) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
+        """pyarrow's options for a layout: every cell text, only the used columns kept."""
         wanted = sorted(
             {layout.lead, layout.timestamp, layout.event}
             | ({layout.event_id} if layout.event_id >= 0 else set())
             | {i for i, *_ in layout.fields}
         )
-        names = [f"c{i}" for i in range(width)]
-        options = (
+        names = [f"c{i}" for i in range(layout.width)]
+        return (
             pacsv.ReadOptions(column_names=names, use_threads=True, block_size=self.block),
             pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
             pacsv.ConvertOptions(
@@ -279,61 +367,118 @@ class ColumnarReader:
                 quoted_strings_can_be_null=False,
             ),
         )
-        parse_ts = ref.parse_ts
-        try:
-            with ExitStack() as closing:
-                stream = open_binary(path, None, closing)
-                skipped = 0
-                while skipped < start:
-                    skipped += len(stream.read(min(1 << 20, start - skipped)))
-                for block in _blocks(stream, self.block):
-                    first_line = line + 1
-                    line += block.count(b"\n")
-                    yield from self._block(block, first_line, layout, options, delimiter, parse_ts)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise SlalangError(f"{name}: cannot read events: {exc}") from None
-        self.base += line + 1
 
     def _block(
         self,
         block: bytes,
         first_line: int,
-        layout: Any,
-        options: tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions],
+        count: int,
+        options: Any,
         delimiter: str,
-        parse_ts: Any,
-    ) -> Iterator[Chunk]:
-        """One block of whole lines: the clean rows vectorised, the dirty ones by the
-        reference row loop."""
-        data = np.frombuffer(block, np.uint8)
-        ends = np.flatnonzero(data == 10)
-        if len(ends) == 0 or ends[-1] != len(data) - 1:
-            ends = np.append(ends, len(data))
-        starts = np.concatenate(([0], ends[:-1] + 1))
-        lengths = ends - starts
-        has_cr = lengths > 0
-        has_cr[has_cr] = data[ends[has_cr] - 1] == 13
-        blank = (lengths - has_cr) == 0
-        lines = np.flatnonzero(~blank).astype(np.int64)  # non-blank line indexes in block
-        numbers = first_line + lines
-        if len(lines) == 0:
-            return
+    ) -> Generator[Chunk, None, bool]:
+        """One plain block of whole lines (`count` line feeds): the clean rows vectorised,
+        the dirty ones by the reference row loop; False when a cell is not UTF-8 text."""
+        if not block:
+            return True
+        table: pa.Table | None
         try:
             table = pacsv.read_csv(pa.py_buffer(block), *options)
         except pa.ArrowInvalid:
-            table = None  # a row with the wrong number of cells: all rows the slow way
-        if table is None or table.num_rows != len(lines):
-            dirty = np.ones(len(lines), bool)
-            yield from self._slow(dirty, lines, numbers, block, starts, ends, delimiter)
-            return
+            table = None  # a row with the wrong number of cells, or bytes that are not text
+        if table is not None and table.num_rows == 0:
+            return True  # blank lines only
+        lines = count + (not block.endswith(b"\n"))
+        # pyarrow skips blank lines: as many rows as lines means there are none
+        if table is not None and table.num_rows == lines:
+            numbers = np.arange(first_line, first_line + lines, dtype=np.int64)
+        else:
+            if table is None and not _utf8(block):
+                return False
+            starts, ends = _line_bounds(block)
+            lengths = ends - starts
+            has_cr = lengths > 0
+            has_cr[has_cr] = np.frombuffer(block, np.uint8)[ends[has_cr] - 1] == 13
+            kept = np.flatnonzero(lengths != has_cr)  # non-blank lines of the block
+            numbers = first_line + kept
+            if table is None or table.num_rows != len(kept):
+                texts = [block[starts[i] : ends[i]] for i in kept]
+                yield from self._slow_lines(texts, numbers, delimiter)
+                return True
         dirty = np.zeros(table.num_rows, bool)
-        if b'"' in block:
-            quote_lines = np.unique(np.searchsorted(ends, np.flatnonzero(data == 34), side="left"))
-            dirty[np.searchsorted(lines, quote_lines)] = True
-        clean = self._cells(table, numbers, dirty, layout, parse_ts)
+        clean = self._cells(table, numbers, dirty, self._layout, self.ref.parse_ts)
         if len(clean):
             yield clean
-        yield from self._slow(dirty, lines, numbers, block, starts, ends, delimiter)
+        if dirty.any():
+            yield from self._slow_cells(table, numbers, dirty, self._layout)
+        return True
+
+    def _hand_over(
+        self, head: bytes, stream: io.BufferedReader, before: int, delimiter: str
+    ) -> Iterator[Chunk]:
+        """The rest of the file, `head` (from line `before + 1`) then what is left of the
+        stream, by the reference row loop: a CSV source over those bytes, its lines shifted. The
+        source is given a first line of just the delimiter, so that it splits on the one
+        the header was split on, and that line is read off before the rows."""
+        ref = self.ref
+        self.fallback_files.append(ref.file)
+        shift = before - 1
+
+        def reject(number: int, reason: str, detail: str) -> None:
+            ref.reject_line(number + shift, reason, detail)
+
+        rest: io.BufferedReader = io.BufferedReader(
+            _Chained(delimiter.encode() + b"\n" + head, stream), BUFFER
+        )
+        rows = CsvRows(rest, reject)
+        next(iter(rows))
+        ref.read_rows(_Shifted(rows, shift), self._layout, rows.watch)
+        chunk = self.harvest(lambda event: self.base + event.line)
+        self.base += rows.line_num + shift + 1
+        if len(chunk):
+            yield chunk
+
+    def _slow_lines(
+        self, texts: list[bytes], numbers: npt.NDArray[np.int64], delimiter: str
+    ) -> Iterator[Chunk]:
+        """Lines (UTF-8, no line spanning another) through the reference row loop."""
+        rows: list[tuple[int, list[str]]] = []
+        for raw, number in zip(texts, numbers.tolist(), strict=True):
+            text = raw.decode("utf-8").rstrip("\r\n")
+            cells = next(csv.reader([text], delimiter=delimiter)) if '"' in text else None
+            rows.append((number, cells or text.split(delimiter)))
+        yield from self._reference_rows(rows, self._layout)
+
+    def _slow_cells(
+        self,
+        table: pa.Table,
+        numbers: npt.NDArray[np.int64],
+        dirty: npt.NDArray[np.bool_],
+        layout: Any,
+    ) -> Iterator[Chunk]:
+        """The dirty rows of a table of cells (columns `c<index>`) through the reference row
+        loop, rebuilt from their cells (a column the table lacks is one the layout never
+        reads: left empty)."""
+        picked = pa.array(dirty)
+        width = layout.width
+        columns = [
+            (int(name[1:]), pc.filter(column, picked).to_pylist())
+            for name, column in zip(table.column_names, table.columns, strict=True)
+        ]
+        rows: list[tuple[int, list[str]]] = []
+        for k, number in enumerate(numbers[dirty].tolist()):
+            row = [""] * width
+            for index, values in columns:
+                row[index] = values[k]
+            rows.append((number, row))
+        yield from self._reference_rows(rows, layout)
+
+    def _reference_rows(self, rows: list[tuple[int, list[str]]], layout: Any) -> Iterator[Chunk]:
+        """Rows with their line numbers through the reference row loop (the order of chunks
+        does not matter: `assemble` sorts by input position)."""
+        self.ref.read_rows(_RowsOf(rows), layout, _Clean())
+        slow = self.harvest(lambda event: self.base + event.line)
+        if len(slow):
+            yield slow
 
     def _cells(
         self,
@@ -445,44 +590,7 @@ class ColumnarReader:
             if len(clean):
                 yield clean
         if dirty.any():
-            picked = pa.array(dirty)
-            cells = [pc.filter(column, picked).to_pylist() for column in table.columns]
-            rows = [
-                (int(line), list(values))
-                for line, values in zip(numbers[dirty], zip(*cells, strict=True), strict=True)
-            ]
-            self.ref.read_rows(_RowsOf(rows), layout, _Clean())
-            slow = self.harvest(lambda event: self.base + event.line)
-            if len(slow):
-                yield slow
-
-    def _slow(
-        self,
-        dirty: npt.NDArray[np.bool_],
-        lines: npt.NDArray[np.int64],
-        numbers: npt.NDArray[np.int64],
-        block: bytes,
-        starts: npt.NDArray[np.int64],
-        ends: npt.NDArray[np.int64],
-        delimiter: str,
-    ) -> Iterator[Chunk]:
-        """The dirty rows of a block through the reference row loop (the order of chunks
-        does not matter: `assemble` sorts by input position)."""
-        if not dirty.any():
-            return
-        rows: list[tuple[int, list[str]]] = []
-        for position in np.flatnonzero(dirty):
-            index = lines[position]
-            text = block[starts[index] : ends[index]].decode("utf-8").rstrip("\r\n")
-            cells = next(csv.reader([text], delimiter=delimiter)) if '"' in text else None
-            rows.append((int(numbers[position]), cells or text.split(delimiter)))
-        self._reference_rows(rows)
-        slow = self.harvest(lambda event: self.base + event.line)
-        if len(slow):
-            yield slow
-
-    def _reference_rows(self, rows: list[tuple[int, list[str]]]) -> None:
-        self.ref.read_rows(_RowsOf(rows), self._layout, _Clean())
+            yield from self._slow_cells(table, numbers, dirty, layout)
 
     # -- conversions ------------------------------------------------------------------------------
 
@@ -682,28 +790,53 @@ def _iso_epochs(column: pa.Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[np
     return ts, ok
 
 
-def _blocks(stream: io.BufferedReader, size: int) -> Iterator[bytes]:
-    """The stream in blocks of whole lines (the last may lack its newline)."""
-    carry = b""
-    while True:
-        data = stream.read(size)
-        if not data:
-            if carry:
-                yield carry
-            return
-        data = carry + data
-        cut = data.rfind(b"\n") + 1
-        if cut == 0:
-            carry = data
-            continue
-        carry = data[cut:]
-        yield data[:cut]
+def _plain(block: bytes, quoted: re.Pattern[bytes]) -> bool:
+    """Whether pyarrow splits every line of the block into the cells the reference reader
+    makes of it: no bare carriage return (a line end to the reference reader), no line
+    near the cell limit, and every line with a double quote a line of well-formed quoted
+    cells (so no record spans lines). Text that is not UTF-8 is left to pyarrow to find."""
+    if b"\r" in block and block.count(b"\r") != block.count(b"\r\n"):
+        return False
+    if not _short_lines(block) and _longest(block) >= CELL_LIMIT:
+        return False
+    if b'"' in block:
+        for line in _lines_with_quote(block):
+            if not quoted.fullmatch(line.rstrip(b"\r")):
+                return False
+    return True
+
+
+_WINDOW = CELL_LIMIT // 4
+
+
+def _short_lines(block: bytes) -> bool:
+    """A cheap bound: when every window of CELL_LIMIT / 4 bytes holds a line feed, no line
+    is longer than CELL_LIMIT / 2, and the block need not be measured line by line."""
+    find = block.find
+    return all(find(b"\n", at, at + _WINDOW) >= 0 for at in range(0, len(block), _WINDOW))
+
+
+def _line_bounds(block: bytes) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Where each line of the block starts and ends (its line feed, or the block's end)."""
+    ends = np.flatnonzero(np.frombuffer(block, np.uint8) == 10)
+    if len(ends) == 0 or ends[-1] != len(block) - 1:
+        ends = np.append(ends, len(block))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    return starts, ends
 
 
 def _longest(block: bytes) -> int:
     """The length of the block's longest line, in bytes."""
     ends = np.flatnonzero(np.frombuffer(block, np.uint8) == 10)
     return int(np.diff(ends, prepend=-1, append=len(block)).max())
+
+
+def _utf8(block: bytes) -> bool:
+    try:
+        block.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _lines_with_quote(block: bytes) -> Iterator[bytes]:

@@ -22,6 +22,7 @@ from tests.data.util import EVENTS, FIELDS
 
 TYPES = {name: spec.type for name, spec in FIELDS.items()}
 COLUMNS = ["lead_id", "timestamp", "event", "event_id", *FIELDS]
+HEAD_ALL = ",".join(COLUMNS).encode()
 
 
 def read_both(
@@ -142,6 +143,76 @@ def test_hairy_files_fall_back_to_the_reference_reader(tmp_path: Path) -> None:
     fast, reference, reader = read_both(paths)
     assert reader.fallback_files == paths
     assert_same(fast, reference)
+
+
+def _rows(count: int, first: int) -> list[bytes]:
+    return [
+        f"L{i % 7},2026-03-{1 + i % 28:02d}T10:{i % 60:02d}:00Z,{EVENTS[i % len(EVENTS)]},"
+        f"E{i},smb,{i},VP,yes,2026-01-02".encode()
+        for i in range(first, first + count)
+    ]
+
+
+BAD_LINES = {
+    # the splitter cannot vouch for these: the rest of the file goes to the reference reader
+    "a quoted cell over two lines": b'L1,2026-03-01T10:00:00Z,page_view,,smb,1,"two\nlines",,',
+    "a bare carriage return": b"L1,2026-03-01T10:00:00Z,page_view,,smb,1,a\rb,,",
+    "a stray quote": b'L1,2026-03-01T10:00:00Z,page_view,,smb,1,a "b" c,,',
+    "bytes that are not UTF-8 in a key": b"L\xe9,2026-03-01T10:00:00Z,page_view,,smb,1,VP,,",
+    "bytes that are not UTF-8 in a field": b"L1,2026-03-01T10:00:00Z,page_view,,smb,1,Jos\xe9,,",
+    "a cell over the limit": b"L1,2026-03-01T10:00:00Z,page_view,,smb,1," + b"x" * 140_000 + b",,",
+    "a line over the limit": b"L1,2026-03-01T10:00:00Z,page_view,,smb,1," + b"x" * 1_100_000,
+    # these stay on the fast path, the row by the reference row loop
+    "a row with a cell too many": b"L1,2026-03-01T10:00:00Z,page_view,,smb,1,VP,,,extra",
+    "blank lines": b"\n\r\n",
+    "well-formed quoted cells": b'"L,1",2026-03-01T10:00:00Z,"page_view",,smb,"1","a ""b""",,',
+}
+
+
+@pytest.mark.parametrize("bad", list(BAD_LINES))
+@pytest.mark.parametrize("where", [0, 30, 59])
+@pytest.mark.parametrize("ending", [b"\n", b"\r\n"])
+def test_a_line_in_any_block_reads_as_the_reference_reads_it(
+    tmp_path: Path, bad: str, where: int, ending: bytes
+) -> None:
+    """Sixty rows in blocks of a few hundred bytes, one awkward line among them (first,
+    middle, last, with no line end after it): the rows before it are read the fast way,
+    the rest as the reference reader reads them, with the same lines in every example."""
+    rows = _rows(60, 0)
+    rows.insert(where, BAD_LINES[bad])
+    rows.insert(where + 2, b"L2,2026-03-01T10:00:00Z,page_view,,,,,,")  # after as-of
+    rows.insert(5, b",2026-03-01T09:00:00Z,page_view,E900,smb,1,VP,,")  # a rejected row
+    path = tmp_path / "events.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + ending.join([HEAD_ALL, *rows]))
+    fast, reference, reader = read_both([str(path)], block=300, as_of=1772356500)
+    assert_same(fast, reference)
+    assert reader.fallback_files in ([], [str(path)])
+
+
+def test_a_file_handed_over_mid_way_numbers_on_from_the_next_file(tmp_path: Path) -> None:
+    """A file whose later block went to the reference reader, then a fast file: input
+    positions stay in file order, so ties and duplicates resolve the same."""
+    first = tmp_path / "a.csv"
+    first.write_bytes(b"\n".join([HEAD_ALL, *_rows(40, 0), BAD_LINES["a stray quote"]]) + b"\n")
+    second = tmp_path / "b.csv"
+    second.write_bytes(b"\n".join([HEAD_ALL, *_rows(40, 20)]) + b"\n")
+    fast, reference, reader = read_both([str(first), str(second)], block=400)
+    assert reader.fallback_files == [str(first)]
+    assert_same(fast, reference)
+    assert fast.stats.duplicates == 20
+
+
+def test_a_truncated_gzip_is_the_reference_error_wherever_it_ends(tmp_path: Path) -> None:
+    data = b"\n".join([HEAD_ALL, *_rows(3000, 0)]) + b"\n"
+    for cut in (20, len(gzip.compress(data)) - 200):
+        path = tmp_path / "events.csv.gz"
+        path.write_bytes(gzip.compress(data)[:cut])
+        with pytest.raises(Exception) as reference:
+            read_events([str(path)], FIELDS, EVENTS)
+        reader = ColumnarReader(FIELDS, EVENTS, None, None, None, block=4096)
+        with pytest.raises(type(reference.value)) as fast:
+            list(reader.read([str(path)]))
+        assert str(fast.value) == str(reference.value)
 
 
 TIMESTAMPS = st.sampled_from(
