@@ -62,6 +62,10 @@ BLOCK = 32 << 20
 """Bytes of CSV parsed at once: large enough for pyarrow's threads, small enough that a
 block's columns stay a few hundred megabytes whatever the file's size."""
 
+PARSE_BLOCK = 4 << 20
+"""Bytes pyarrow parses per task: a block is split into several so that every core parses
+(a line is shorter than CELL_LIMIT, so one always fits)."""
+
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "text": pa.string(),
     "one_of": pa.string(),
@@ -70,10 +74,11 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "date": pa.date32(),
 }
 _DELIMITERS = (",", ";", "\t", "|")
+Data = bytes | bytearray
 BOM = codecs.BOM_UTF8
 BUFFER = 1 << 16
-_ISO = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$"
-_DAYS_BEFORE_MONTH = np.array([0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334])
+_DAYS_BEFORE_MONTH = np.array([0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334], np.int32)
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int32)
 
 
 @dataclass(slots=True)
@@ -139,32 +144,49 @@ class _Clean:
 
 
 class _Blocks:
-    """A stream in blocks of whole lines (the last may lack its newline); `carry` holds what
-    was read past the block last given. A line longer than LINE_LIMIT comes in pieces, each
-    a block without a newline (the reader hands such a block to the reference reader, which
-    skips the line), so memory stays bounded."""
+    """A stream in blocks of whole lines (the last may lack its newline), each a fresh
+    bytearray the stream was read straight into; `carry` holds what was read past the
+    block last given. A line longer than LINE_LIMIT comes in pieces, each a block without
+    a newline (the reader hands such a block to the reference reader, which skips the
+    line), so memory stays bounded."""
 
     def __init__(self, stream: io.BufferedReader, size: int) -> None:
         self._stream = stream
         self._size = size
         self.carry = b""
 
-    def __iter__(self) -> Iterator[bytes]:
+    def __iter__(self) -> Iterator[bytearray]:
         while True:
-            data = self._stream.read(self._size)
-            if not data:
-                if self.carry:
-                    block, self.carry = self.carry, b""
+            kept = len(self.carry)
+            block = bytearray(kept + self._size)
+            with memoryview(block) as view:
+                view[:kept] = self.carry
+                end = kept + _read_into(self._stream, view[kept:])
+            if end == kept:
+                if kept:
+                    self.carry = b""
+                    del block[kept:]
                     yield block
                 return
-            data = self.carry + data
-            cut = data.rfind(b"\n") + 1
-            if cut == 0 and len(data) <= LINE_LIMIT:
-                self.carry = data
+            cut = block.rfind(b"\n", 0, end) + 1
+            if cut == 0 and end <= LINE_LIMIT:
+                self.carry = bytes(block[:end])
                 continue
-            cut = cut or len(data)
-            self.carry = data[cut:]
-            yield data[:cut]
+            cut = cut or end
+            self.carry = bytes(block[cut:end])
+            del block[cut:]
+            yield block
+
+
+def _read_into(stream: io.BufferedReader, view: memoryview) -> int:
+    """Fill `view` from the stream (a gzip stream gives less than asked): bytes read."""
+    done = 0
+    while done < len(view):
+        got = stream.readinto(view[done:])
+        if not got:
+            break
+        done += got
+    return done
 
 
 class _Chained(io.RawIOBase):
@@ -358,7 +380,7 @@ class ColumnarReader:
         )
         names = [f"c{i}" for i in range(layout.width)]
         return (
-            pacsv.ReadOptions(column_names=names, use_threads=True, block_size=self.block),
+            pacsv.ReadOptions(column_names=names, use_threads=True, block_size=PARSE_BLOCK),
             pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
             pacsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()),
@@ -370,7 +392,7 @@ class ColumnarReader:
 
     def _block(
         self,
-        block: bytes,
+        block: Data,
         first_line: int,
         count: int,
         options: Any,
@@ -405,7 +427,8 @@ class ColumnarReader:
                 yield from self._slow_lines(texts, numbers, delimiter)
                 return True
         dirty = np.zeros(table.num_rows, bool)
-        clean = self._cells(table, numbers, dirty, self._layout, self.ref.parse_ts)
+        # a source's timestamp formats are tried before ISO-8601: they may read it otherwise
+        clean = self._cells(table, numbers, dirty, self._layout, iso=not self.ref.fmt)
         if len(clean):
             yield clean
         if dirty.any():
@@ -413,7 +436,7 @@ class ColumnarReader:
         return True
 
     def _hand_over(
-        self, head: bytes, stream: io.BufferedReader, before: int, delimiter: str
+        self, head: Data, stream: io.BufferedReader, before: int, delimiter: str
     ) -> Iterator[Chunk]:
         """The rest of the file, `head` (from line `before + 1`) then what is left of the
         stream, by the reference row loop: a CSV source over those bytes, its lines shifted. The
@@ -438,7 +461,7 @@ class ColumnarReader:
             yield chunk
 
     def _slow_lines(
-        self, texts: list[bytes], numbers: npt.NDArray[np.int64], delimiter: str
+        self, texts: list[Data], numbers: npt.NDArray[np.int64], delimiter: str
     ) -> Iterator[Chunk]:
         """Lines (UTF-8, no line spanning another) through the reference row loop."""
         rows: list[tuple[int, list[str]]] = []
@@ -486,15 +509,18 @@ class ColumnarReader:
         numbers: npt.NDArray[np.int64],
         dirty: npt.NDArray[np.bool_],
         layout: Any,
-        parse_ts: Any,
+        *,
+        iso: bool,
     ) -> Chunk:
         """The clean rows of a table of text cells (columns `c<index>`), vectorised;
         `dirty` comes in marking rows already known to need the reference row loop and
-        goes out marking every row that does."""
+        goes out marking every row that does. Field columns are typed per distinct value
+        and only the used rows' values are taken. `iso`: whether strict ISO-8601 cells
+        are read as the instants they write (else every timestamp goes to the parser)."""
         lead = table.column(f"c{layout.lead}").combine_chunks()
-        dirty |= _np(pc.equal(lead, ""))
+        dirty |= _lengths(lead) == 0
         stamps = table.column(f"c{layout.timestamp}").combine_chunks()
-        ts, bad = self._timestamps(stamps, parse_ts)
+        ts, bad, iso_cells = self._timestamps(stamps, iso)
         dirty |= bad
         raw = table.column(f"c{layout.event}").combine_chunks()
         encoded = pc.dictionary_encode(raw)
@@ -507,12 +533,15 @@ class ColumnarReader:
         event = codes[indices]
         dirty |= np.array([v == "" for v in values])[indices]
         known = event >= 0
-        converted: dict[str, pa.Array] = {}
+        typed: dict[str, tuple[pa.Array, npt.NDArray[np.int32] | None]] = {}
         for index, fname, convert, spec in layout.fields:
             column = table.column(f"c{index}").combine_chunks()
-            values_of, bad_cells = _convert(column, convert, spec)
-            converted[fname] = values_of
-            dirty |= bad_cells & known
+            if convert is None:  # text: the cell as it is, empty meaning not set
+                typed[fname] = (column, None)
+                continue
+            distinct, positions, refused = _convert(column, convert, spec)
+            typed[fname] = (distinct, positions)
+            dirty |= refused & known
         unknown = ~dirty & ~known
         if unknown.any():
             counts = pc.value_counts(pc.filter(raw, pa.array(unknown)))
@@ -522,29 +551,37 @@ class ColumnarReader:
         use = ~dirty & known
         after = use & (ts > self.ref.as_of)
         use &= ~after
-        self._note_zone(stamps, use)
+        self._note_zone(stamps, use, iso_cells)
         stats = self.ref.stats
         stats.rows += int((~dirty).sum())
         stats.after_as_of += int(after.sum())
-        stats.events += int(use.sum())
-        keep = pa.array(use)
-        ids = (
-            pc.filter(table.column(f"c{layout.event_id}").combine_chunks(), keep)
-            if layout.event_id >= 0
-            else pa.nulls(int(use.sum()), pa.string())
-        )
+        used = int(use.sum())
+        stats.events += used
+        every = used == len(use)
+        keep = None if every else pa.array(use)
+
+        def kept(column: pa.Array) -> pa.Array:
+            return column if keep is None else pc.filter(column, keep)
+
+        fields: dict[str, pa.Array] = {}
+        for name, spec in self.specs.items():
+            if name not in typed:
+                fields[name] = pa.nulls(used, _ARROW_TYPES[spec.type])
+                continue
+            values_of, where = typed[name]
+            if where is None:
+                fields[name] = _empty_as_null(kept(values_of))
+            else:
+                fields[name] = values_of.take(where if every else where[use])
         return Chunk(
-            lead=pc.filter(lead, keep),
-            ts=ts[use],
-            seq=self.base + numbers[use],
-            event=event[use],
-            event_id=pc.if_else(pc.equal(ids, ""), None, ids) if len(ids) else ids,
-            fields={
-                name: pc.filter(converted[name], keep)
-                if name in converted
-                else pa.nulls(len(ids), _ARROW_TYPES[spec.type])
-                for name, spec in self.specs.items()
-            },
+            lead=kept(lead),
+            ts=ts if every else ts[use],
+            seq=self.base + (numbers if every else numbers[use]),
+            event=event if every else event[use],
+            event_id=_empty_as_null(kept(table.column(f"c{layout.event_id}").combine_chunks()))
+            if layout.event_id >= 0
+            else pa.nulls(used, pa.string()),
+            fields=fields,
         )
 
     def _parquet(self, path: str, name: str) -> Iterator[Chunk]:
@@ -586,7 +623,7 @@ class ColumnarReader:
         table = pa.table({f"c{i}": _as_text(batch.column(i)) for i in range(batch.num_columns)})
         dirty = np.full(table.num_rows, bool(layout.dates))
         if not layout.dates:
-            clean = self._cells(table, numbers, dirty, layout, self.ref.parse_ts)
+            clean = self._cells(table, numbers, dirty, layout, iso=True)
             if len(clean):
                 yield clean
         if dirty.any():
@@ -595,13 +632,18 @@ class ColumnarReader:
     # -- conversions ------------------------------------------------------------------------------
 
     def _timestamps(
-        self, column: pa.Array, parse_ts: Any
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
-        """Epoch seconds of each cell, and which cells the reference parser refuses (or
-        are empty): strict ISO-8601 vectorised, everything else one call per distinct text."""
+        self, column: pa.Array, vectorised: bool
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """Epoch seconds of each cell, which cells the reference parser refuses (or are
+        empty), and which were read vectorised (strict ISO-8601, an offset always written,
+        when `vectorised`); everything else is parsed one call per distinct text."""
         n = len(column)
-        ts, ok = _iso_epochs(column)
-        rest = ~ok
+        parse_ts = self.ref.parse_ts
+        if vectorised:
+            ts, iso = _iso_epochs(column)
+        else:
+            ts, iso = np.zeros(n, np.int64), np.zeros(n, bool)
+        rest = ~iso
         bad = np.zeros(n, bool)
         if rest.any():
             others = pc.filter(column, pa.array(rest))
@@ -617,17 +659,19 @@ class ColumnarReader:
             indices = _np(encoded.indices)
             ts[rest] = values[indices]
             bad[rest] = failed[indices]
-        return ts, bad
+        return ts, bad, iso
 
-    def _note_zone(self, stamps: pa.Array, use: npt.NDArray[np.bool_]) -> None:
+    def _note_zone(
+        self, stamps: pa.Array, use: npt.NDArray[np.bool_], iso: npt.NDArray[np.bool_]
+    ) -> None:
         """Settle `timezone_assumed` by the reference rule: the agreement's zone counts
         when it gave the instant of a used event, so each distinct timestamp of the used
-        rows is asked, until one writes no offset (the vectorised ISO form always has one)."""
+        rows not read vectorised (`iso`) is asked, until one writes no offset."""
         ref = self.ref
         clock = ref.assumed
         if clock is None or ref.zone_used or not clock.offsets:
             return
-        asked = use & ~_iso_epochs(stamps)[1]
+        asked = use & ~iso
         if not asked.any():
             return
         for text in pc.unique(pc.filter(stamps, pa.array(asked))).to_pylist():
@@ -694,12 +738,10 @@ def _np(array: pa.Array) -> npt.NDArray[Any]:
 
 def _convert(
     column: pa.Array, convert: Any, spec: FieldSpec
-) -> tuple[pa.Array, npt.NDArray[np.bool_]]:
-    """A field's cells typed by the reference converter, one call per distinct value; the
-    cells it refuses are marked."""
+) -> tuple[pa.Array, npt.NDArray[np.int32], npt.NDArray[np.bool_]]:
+    """A field's cells typed by the reference converter, one call per distinct value: the
+    typed distinct values, each cell's position among them, and the cells it refuses."""
     kind = _ARROW_TYPES[spec.type]
-    if convert is None:  # text: the cell as it is, empty meaning not set
-        return pc.if_else(pc.equal(column, ""), None, column), np.zeros(len(column), bool)
     encoded = pc.dictionary_encode(column)
     values: list[FieldValue | None] = []
     refused: list[bool] = []
@@ -709,51 +751,95 @@ def _convert(
             refused.append(False)
             continue
         try:
-            values.append(text if convert is None else convert(text))
+            values.append(convert(text))
             refused.append(False)
         except ValueError:
             values.append(None)
             refused.append(True)
-    typed = pa.array(values, kind).take(encoded.indices)
-    bad = np.array(refused or [False])[_np(encoded.indices)] if len(column) else np.zeros(0, bool)
-    return typed, bad
+    positions = _np(encoded.indices)
+    bad = np.array(refused or [False])[positions] if len(column) else np.zeros(0, bool)
+    return pa.array(values, kind), positions, bad
+
+
+def _empty_as_null(column: pa.Array) -> pa.Array:
+    """A string array with its empty cells null (a validity bitmap over the same bytes)."""
+    if column.null_count:
+        return pc.if_else(pc.equal(column, ""), None, column)
+    valid = _lengths(column) != 0
+    if valid.all():
+        return column
+    bits = np.packbits(np.concatenate([np.ones(column.offset, bool), valid]), bitorder="little")
+    return pa.Array.from_buffers(
+        column.type, len(column), [pa.py_buffer(bits), *column.buffers()[1:]], offset=column.offset
+    )
 
 
 def _iso_epochs(column: pa.Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
-    """Strict `YYYY-MM-DDTHH:MM:SS(Z|±HH:MM)` cells as epoch seconds, vectorised over the
-    fixed-width digits; `ok` is False for every other cell (and for impossible dates, which
-    the reference parser then refuses)."""
+    """Strict `YYYY-MM-DDTHH:MM:SS(Z|±HH:MM)` cells as epoch seconds, vectorised; `ok` is
+    False for every other cell (and for impossible dates, which the reference parser then
+    refuses). The cells of each of the two lengths are laid side by side as the rows of a
+    byte matrix (the column's own bytes when every cell has that length)."""
     n = len(column)
     ts = np.zeros(n, np.int64)
-    lengths = _np(pc.binary_length(column))
-    ok = (lengths == 20) | (lengths == 25)
-    if not ok.any():
-        return ts, ok
-    ok &= _np(pc.match_substring_regex(column, _ISO))
-    if not ok.any():
-        return ts, ok
-    offsets = column.buffers()[1]
-    data = column.buffers()[2]
-    starts = np.frombuffer(offsets, np.int32, n + 1, column.offset * 4)[:-1][ok].astype(np.int64)
-    raw = np.frombuffer(data, np.uint8)
-    last = len(raw) - 1
+    ok = np.zeros(n, bool)
+    if column.type != pa.string():
+        column = column.cast(pa.string())
+    lengths = _lengths(column)
+    for width in (20, 25):
+        pick = lengths == width
+        if not pick.any():
+            continue
+        same = column if pick.all() else pc.filter(column, pa.array(pick))
+        offsets = np.frombuffer(same.buffers()[1], np.int32, len(same) + 1, same.offset * 4)
+        data = np.frombuffer(same.buffers()[2], np.uint8)
+        matrix = data[offsets[0] : offsets[-1]].reshape(len(same), width)
+        epochs, valid = _matrix_epochs(matrix)
+        ts[pick] = epochs
+        ok[pick] = valid
+    return ts, ok
 
-    def digits(at: int, width: int) -> npt.NDArray[np.int64]:
-        # clipped: the offset digits of a `Z` cell would read past the last cell
-        value = np.zeros(len(starts), np.int64)
-        for k in range(width):
-            value = value * 10 + (raw[np.minimum(starts + at + k, last)].astype(np.int64) - 48)
+
+_DIGITS = {
+    20: [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18],
+    25: [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 23, 24],
+}
+_MARKS = {20: ([4, 7, 10, 13, 16, 19], b"--T::Z"), 25: ([4, 7, 10, 13, 16, 22], b"--T:::")}
+
+
+def _matrix_epochs(
+    matrix: npt.NDArray[np.uint8],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Epoch seconds of rows of ISO-8601 bytes, 20 wide (`Z`) or 25 (`±HH:MM`), and which
+    rows are such a timestamp of a real date and time in the reference's range. The
+    calendar is worked in 32-bit integers (a row of other bytes gives a wrong but bounded
+    number, and is not ok), the instant in 64."""
+    width = matrix.shape[1]
+    digit = matrix - np.uint8(48)  # a byte that is no digit wraps round to 10 or more
+    ok = (digit[:, _DIGITS[width]] < 10).all(axis=1)
+    places, marks = _MARKS[width]
+    ok &= (matrix[:, places] == np.frombuffer(marks, np.uint8)).all(axis=1)
+
+    def number(*columns: int) -> npt.NDArray[np.int32]:
+        value = digit[:, columns[0]].astype(np.int32)
+        for k in columns[1:]:
+            value *= 10
+            value += digit[:, k]
         return value
 
-    year, month, day = digits(0, 4), digits(5, 2), digits(8, 2)
-    hour, minute, second = digits(11, 2), digits(14, 2), digits(17, 2)
+    year, month, day = number(0, 1, 2, 3), number(5, 6), number(8, 9)
+    hour, minute, second = number(11, 12), number(14, 15), number(17, 18)
+    clock = hour * 3600 + minute * 60 + second
+    if width == 25:
+        sign = matrix[:, 19]
+        ok &= (sign == ord("+")) | (sign == ord("-"))
+        off_hour, off_min = number(20, 21), number(23, 24)
+        ok &= (off_hour < 24) & (off_min < 60)
+        clock -= np.where(sign == ord("-"), -1, 1) * (off_hour * 3600 + off_min * 60)
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
     month_ok = (month >= 1) & (month <= 12)
     safe_month = np.where(month_ok, month, 1)
-    dim = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[safe_month] + (
-        (safe_month == 2) & leap
-    )
-    valid = (
+    dim = _DAYS_IN_MONTH[safe_month] + ((safe_month == 2) & leap)
+    ok &= (
         month_ok
         & (day >= 1)
         & (day <= dim)
@@ -762,13 +848,6 @@ def _iso_epochs(column: pa.Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[np
         & (second < 60)
         & (year >= 1)
     )
-    sign_char = raw[starts + 19]
-    zulu = sign_char == ord("Z")
-    off_hour = np.where(zulu, 0, digits(20, 2))
-    off_min = np.where(zulu, 0, digits(23, 2))
-    valid &= zulu | ((off_hour < 24) & (off_min < 60))
-    offset = np.where(sign_char == ord("-"), -1, 1) * (off_hour * 3600 + off_min * 60)
-    offset = np.where(zulu, 0, offset)
     # days from the civil date (proleptic Gregorian), as datetime does
     y = year - 1
     days = (
@@ -782,15 +861,19 @@ def _iso_epochs(column: pa.Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[np
         - 1
         - 719162  # date(1970, 1, 1).toordinal() - 1
     )
-    epoch = days * 86400 + hour * 3600 + minute * 60 + second - offset
-    valid &= (epoch >= EARLIEST) & (epoch < LATEST)  # the reference refuses the rest
-    where = np.flatnonzero(ok)
-    ok[where[~valid]] = False
-    ts[where[valid]] = epoch[valid]
-    return ts, ok
+    epoch = days.astype(np.int64) * 86400 + clock
+    ok &= (epoch >= EARLIEST) & (epoch < LATEST)  # the reference refuses the rest
+    epoch[~ok] = 0
+    return epoch, ok
 
 
-def _plain(block: bytes, quoted: re.Pattern[bytes]) -> bool:
+def _lengths(column: pa.Array) -> npt.NDArray[np.int32]:
+    """The byte length of each cell of a string array, from its offsets (no copy)."""
+    offsets = np.frombuffer(column.buffers()[1], np.int32, len(column) + 1, column.offset * 4)
+    return np.diff(offsets)
+
+
+def _plain(block: Data, quoted: re.Pattern[bytes]) -> bool:
     """Whether pyarrow splits every line of the block into the cells the reference reader
     makes of it: no bare carriage return (a line end to the reference reader), no line
     near the cell limit, and every line with a double quote a line of well-formed quoted
@@ -809,14 +892,14 @@ def _plain(block: bytes, quoted: re.Pattern[bytes]) -> bool:
 _WINDOW = CELL_LIMIT // 4
 
 
-def _short_lines(block: bytes) -> bool:
+def _short_lines(block: Data) -> bool:
     """A cheap bound: when every window of CELL_LIMIT / 4 bytes holds a line feed, no line
     is longer than CELL_LIMIT / 2, and the block need not be measured line by line."""
     find = block.find
     return all(find(b"\n", at, at + _WINDOW) >= 0 for at in range(0, len(block), _WINDOW))
 
 
-def _line_bounds(block: bytes) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+def _line_bounds(block: Data) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Where each line of the block starts and ends (its line feed, or the block's end)."""
     ends = np.flatnonzero(np.frombuffer(block, np.uint8) == 10)
     if len(ends) == 0 or ends[-1] != len(block) - 1:
@@ -825,13 +908,13 @@ def _line_bounds(block: bytes) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.in
     return starts, ends
 
 
-def _longest(block: bytes) -> int:
+def _longest(block: Data) -> int:
     """The length of the block's longest line, in bytes."""
     ends = np.flatnonzero(np.frombuffer(block, np.uint8) == 10)
     return int(np.diff(ends, prepend=-1, append=len(block)).max())
 
 
-def _utf8(block: bytes) -> bool:
+def _utf8(block: Data) -> bool:
     try:
         block.decode("utf-8")
     except UnicodeDecodeError:
@@ -839,7 +922,7 @@ def _utf8(block: bytes) -> bool:
     return True
 
 
-def _lines_with_quote(block: bytes) -> Iterator[bytes]:
+def _lines_with_quote(block: Data) -> Iterator[Data]:
     at = block.find(b'"')
     while at >= 0:
         start = block.rfind(b"\n", 0, at) + 1
@@ -853,11 +936,11 @@ def _quoted_line(delimiter: str) -> re.Pattern[bytes]:
     """A line of cells each plain (no quote) or wholly quoted with doubled inner quotes: the
     csv module reads such a line as one record, as pyarrow does."""
     d = re.escape(delimiter.encode())
-    cell = rb'(?:"(?:[^"]|"")*"|[^"' + d + rb"\r\n]*)"
+    cell = rb'(?:"[^"]*(?:""[^"]*)*"|[^"' + d + rb"\r\n]*)"
     return re.compile(cell + rb"(?:" + d + cell + rb")*")
 
 
-def _header(block: bytes, delimiter: str) -> tuple[int, list[str], int] | None:
+def _header(block: Data, delimiter: str) -> tuple[int, list[str], int] | None:
     """(byte offset after the header line, its cells stripped, its 1-based line number):
     the first line that is not blank, as the reference reader finds it."""
     at = 0

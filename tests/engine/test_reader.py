@@ -215,6 +215,57 @@ def test_a_truncated_gzip_is_the_reference_error_wherever_it_ends(tmp_path: Path
         assert str(fast.value) == str(reference.value)
 
 
+def test_a_timestamp_format_is_tried_before_the_vectorised_iso_form(tmp_path: Path) -> None:
+    """A mapping's format comes first, so it may read an ISO-8601 cell otherwise."""
+    path = tmp_path / "events.csv"
+    path.write_text(HEAD + "L1,2026-03-01T10:00:00Z,page_view\n", encoding="utf-8")
+    mapping = Mapping(timestamp_formats=("%Y-%d-%mT%H:%M:%S%z",))
+    fast, reference, _ = read_both([str(path)], mapping=mapping)
+    assert_same(fast, reference)
+    assert fast.ts.tolist() == [1767434400]  # the 3rd of January
+
+
+DIGIT_TEXT = st.text(alphabet="0123456789", min_size=2, max_size=2)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    year=st.sampled_from(["0000", "0001", "0999", "1000", "2024", "2100", "2000", "8999", "9000"]),
+    month=DIGIT_TEXT,
+    day=DIGIT_TEXT,
+    clock=st.lists(DIGIT_TEXT, min_size=3, max_size=3),
+    zone=st.sampled_from(["Z", "+00:00", "-05:30", "+14:00", "+23:59", "-24:00", "+05:60", "z"]),
+    marks=st.sampled_from(["--T::", "--T::", "--t::", "/-T::", "--T:."]),
+)
+def test_vectorised_timestamps_are_the_reference_parser_s(
+    year: str, month: str, day: str, clock: list[str], zone: str, marks: str
+) -> None:
+    """Every cell the vectorised parser reads is the instant the reference parser gives;
+    every strict-form cell the reference parser reads is one it reads."""
+    import pyarrow as pa
+
+    from slalang.engine.reader import _iso_epochs
+
+    texts = [
+        f"{year}{marks[0]}{month}{marks[1]}{day}{marks[2]}{clock[0]}{marks[3]}{clock[1]}"
+        f"{marks[4]}{clock[2]}{zone}",
+        "",
+        "2026-03-01T10:00:00Z",
+    ]
+    ts, ok = _iso_epochs(pa.array(texts))
+    parse = ColumnarReader(FIELDS, EVENTS, None, None, None).ref.parse_ts
+    for text, epoch, read in zip(texts, ts.tolist(), ok.tolist(), strict=True):
+        try:
+            expected = parse(text)
+        except ValueError:
+            expected = None
+        strict = marks == "--T::" and zone[0] in "Z+-"
+        assert read == (expected is not None and strict) or text in ("", texts[2]), text
+        if read:
+            assert epoch == expected, text
+    assert ok.tolist()[1:] == [False, True]
+
+
 TIMESTAMPS = st.sampled_from(
     [
         "2026-03-01T10:00:00Z",
