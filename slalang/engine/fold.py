@@ -10,9 +10,8 @@ times the kernel's loop. Here the kernel's arrays are folded column by column in
 - target counts, sums and cohorts are bucketed by (probe, period, group) with numpy, sums
   kept exact as `Totals` needs (integral amounts summed in float64 are exact below 2**53;
   anything else goes through `add_exact` one amount at a time);
-- clock deadlines, elapsed times and statuses are computed per SLA and goal with numpy;
-  a clock that met a pause or resume line is judged by the reference's own code
-  (`LeadReplay.judge`), and so are the words of a breach's message.
+- clocks are judged with numpy, pauses included (`slalang.engine.clocks`), and a
+  breach's words are put together from each distinct part's (`slalang.engine.words`).
 
 What comes out is what a partition of the columnar engine sends back: `Totals` with counts
 only, and the stage, clock and violation entries as `Lines` in report order.
@@ -29,7 +28,6 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from slalang import numbers as n
 from slalang.engine.batch import MISSING, Batch
 from slalang.engine.clocks import LATE, MET, MISSED, Judged, judge
 from slalang.engine.compile import NONE
@@ -39,21 +37,22 @@ from slalang.engine.lines import (
     TEXT,
     Lines,
     Piece,
+    Pieces,
     fill,
-    instants,
+    instant_pieces,
     integers,
     lines,
-    quoted,
+    quote,
     quoted_all,
     template,
 )
+from slalang.engine.words import latenesses, messages
 from slalang.evaluate.aggregate import STATUSES, Reducer, Totals, Window, add_exact
 from slalang.evaluate.model import ClockRecord, HandoffRecord, Value
 from slalang.evaluate.periods import Periods
 from slalang.evaluate.report import (
     Lateness,
     breach_entry,
-    breach_message,
     clock_entry,
     handoff_entry,
 )
@@ -86,9 +85,18 @@ def fold(
     folder = _Folder(plan, kernel, batch, as_of, window)
     for rows in kernel.rows(batch, as_of):
         folder.add(rows)
-    folded = folder.folded
-    folded.entries = {s: lines(batch.lead_ids, folder.parts[s]) for s in SECTIONS}
-    return folded
+    return folder.finish()
+
+
+def _distinct(keys: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """`np.unique(keys, return_inverse=True)`, by counting rather than sorting when the
+    keys are small and not negative (probes, dictionary codes, buckets almost always)."""
+    if not len(keys) or keys.min() < 0 or keys.max() >= 4 * len(keys) + 1024:
+        distinct, inverse = np.unique(keys, return_inverse=True)
+        return distinct, inverse.astype(np.int64)
+    present = np.bincount(keys) > 0
+    rank = np.cumsum(present) - 1
+    return np.flatnonzero(present), rank[keys]
 
 
 def _holds(window: Window, instants: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
@@ -139,6 +147,9 @@ class _Folder:
         self.reducer = Reducer(plan, window)
         self.folded = Folded(Totals())
         self.parts: dict[str, list[Part]] = {s: [] for s in SECTIONS}
+        # what the violations are written from: breached clocks (see `breaches`), handoffs
+        self.breached: list[npt.NDArray[np.int64]] = [np.zeros((0, 9), np.int64)]
+        self.handed: list[npt.NDArray[np.int64]] = [np.zeros((0, 5), np.int64)]
         self._lead_text: pa.Array | None = None
         names = [stage["name"] for stage in plan["stages"]]
         self.stage_names = names
@@ -165,9 +176,11 @@ class _Folder:
         # clocks of SLA s and goal g (-1: none) are of kind s * (goals + 1) + g + 1
         self.goals = 1 + max((len(sla.goals) for sla in self.runtime_slas), default=0)
         self.clock_templates = []
+        self.goal_texts: list[str | None] = []
         for sla in self.runtime_slas:
             texts = [None, *(goal.text for goal in sla.goals)]
             texts += [None] * (self.goals - len(texts))
+            self.goal_texts += texts
             for goal in texts:
                 entry = clock_entry("", SimpleNamespace(**dict.fromkeys(_CLOCK_FIELDS)))
                 entry.update(sla=sla.name, goal=goal)
@@ -192,14 +205,26 @@ class _Folder:
 
     def add(self, rows: Rows) -> None:
         self.stages(rows.stages)
-        breaches = self.clocks(rows)
-        handoffs = self.handoff_records(rows.handoffs)
-        self.violations([part for part in (breaches, handoffs) if part is not None])
+        self.clocks(rows)
+        ho = rows.handoffs
+        self.handed.append(ho[_holds(self.window, ho[:, 2])])
         self.facts(rows)
         self.rates(rows)
 
+    def finish(self) -> Folded:
+        """The folded batch, the violations of all its runs of leads written at once: a
+        breach's words cost a few calls whatever the number of breaches."""
+        found = [
+            self.breaches(np.concatenate(self.breached)),
+            self.handoff_records(np.concatenate(self.handed)),
+        ]
+        self.violations([part for part in found if part is not None])
+        lead_ids = self.batch.lead_ids
+        self.folded.entries = {s: lines(lead_ids, self.parts[s]) for s in SECTIONS}
+        return self.folded
+
     def violations(self, parts: list[tuple[npt.NDArray[np.int64], ...]]) -> None:
-        """Breaches and handoffs of a run of leads in report order: by lead, instant and
+        """Breaches and handoffs in report order: by lead, instant and
         rule, then in the order the reference lists them (breaches in clock order, then
         handoffs), as its stable sort leaves them."""
         if not parts:
@@ -216,18 +241,18 @@ class _Folder:
         if not len(st):
             return
         kinds = st[:, 1] * 2 + st[:, 2]
-        text = fill(self.stage_templates, kinds, [self.leads(st[:, 0]), instants(st[:, 3])])
+        text = fill(self.stage_templates, kinds, [self.leads(st[:, 0]), instant_pieces(st[:, 3])])
         self.parts["stages"].append((st[:, 0].copy(), text))
 
     # ---- clocks and handoffs -------------------------------------------------------------
 
-    def clocks(self, rows: Rows) -> tuple[npt.NDArray[np.int64], ...] | None:
+    def clocks(self, rows: Rows) -> None:
         """Judge, count and write the clocks started inside the window, in report order
-        (lead, start, SLA name, cycle); the late and missed ones' violations are returned."""
+        (lead, start, SLA name, cycle); the late and missed ones are kept for `breaches`."""
         ck = rows.clocks
         kept = _holds(self.window, ck[:, 4])
         if not kept.any():
-            return None
+            return
         judged = judge(self.runtime_slas, ck, rows.pauses, np.flatnonzero(kept), self.as_of)
         self.count_clocks(rows, kept, judged)
         rows_kept = np.flatnonzero(kept)
@@ -235,7 +260,11 @@ class _Folder:
             np.lexsort((ck[kept, 2], self.sla_rank[ck[kept, 1]], ck[kept, 4], ck[kept, 0]))
         ]
         self.clock_lines(ck, order, judged)
-        return self.breaches(ck, order, judged)
+        status = judged.status[order]
+        late = order[(status == LATE) | (status == MISSED)]
+        columns = [ck[:, 0], ck[:, 1], ck[:, 3], ck[:, 2], judged.due, ck[:, 5], judged.status]
+        columns += [judged.late_by, judged.paused_seconds]
+        self.breached.append(np.stack([column[late] for column in columns], axis=1))
 
     def count_clocks(self, rows: Rows, kept: npt.NDArray[np.bool_], judged: Judged) -> None:
         """`Reducer.count_clock` for every kept clock: statuses, response times of the
@@ -283,12 +312,12 @@ class _Folder:
         """The clock entries, as `compact(clock_entry(…))` writes them."""
         kinds = ck[order, 1] * self.goals + ck[order, 3] + 1
         due, stopped, late = judged.due[order], ck[order, 5], judged.late_by[order]
-        values: list[Piece] = [
+        values: list[Piece | Pieces] = [
             self.leads(ck[order, 0]),
             integers(ck[order, 2]),
-            instants(ck[order, 4]),
-            instants(due, due == NONE),
-            instants(stopped, stopped == NONE),
+            instant_pieces(ck[order, 4]),
+            instant_pieces(due, due == NONE),
+            instant_pieces(stopped, stopped == NONE),
             pa.array(_STATUS_TEXT, TEXT).take(judged.status[order]),
             integers(judged.elapsed[order]),
             integers(late, late == NONE),
@@ -297,81 +326,61 @@ class _Folder:
         ]
         self.parts["clocks"].append((ck[order, 0], fill(self.clock_templates, kinds, values)))
 
-    def breaches(
-        self, ck: npt.NDArray[np.int64], order: npt.NDArray[np.int64], judged: Judged
-    ) -> tuple[npt.NDArray[np.int64], ...] | None:
-        """The violations of the late and missed clocks (in clock order), as
+    def breaches(self, br: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], ...] | None:
+        """The violations of the late and missed clocks `br` (rows of lead, SLA, goal,
+        cycle, due, stopped, status, late by, paused seconds; in clock order), as
         `compact(breach_entry(…))` writes them: (lead, instant, rule rank, text)."""
-        status = judged.status[order]
-        rows = order[(status == LATE) | (status == MISSED)]
-        if not len(rows):
+        if not len(br):
             return None
-        sla = ck[rows, 1]
+        lead, sla, goal, cycle, due, stopped, status, late, paused = br.T
         self.folded.severities.update(self.slas[s]["severity"] for s in np.unique(sla).tolist())
-        words = self.late_words(ck, rows, judged)
-        goals = [
-            self.runtime_slas[s].goals[g].text
-            for s, g in zip(sla.tolist(), ck[rows, 3].tolist(), strict=True)
-        ]
-        messages = [
-            quoted(breach_message(STATUSES[code], goal, paused, late))
-            for code, goal, paused, late in zip(
-                judged.status[rows].tolist(),
-                goals,
-                judged.paused_seconds[rows].tolist(),
-                words,
-                strict=True,
-            )
-        ]
-        due, stopped = judged.due[rows], ck[rows, 5]
-        at = instants(due)
-        values: list[Piece] = [
-            self.leads(ck[rows, 0]),
+        words = self.late_words(sla, goal, due, late)
+        kind = sla * self.goals + goal + 1  # as clock entries number their goals
+        said = messages(status, kind, self.goal_texts, paused, words)
+        at = instant_pieces(due)
+        values: list[Piece | Pieces] = [
+            self.leads(lead),
             at,
-            pa.array(messages, TEXT),
-            pa.array(_STATUS_TEXT, TEXT).take(judged.status[rows]),
-            integers(ck[rows, 2]),
+            quote(said),
+            pa.array(_STATUS_TEXT, TEXT).take(status),
+            integers(cycle),
             at,
-            instants(stopped, stopped == NONE),
-            integers(judged.late_by[rows]),
+            instant_pieces(stopped, stopped == NONE),
+            integers(late),
         ]
         text = fill(self.breach_templates, sla, values)
-        return ck[rows, 0], due, self.sla_rule[sla], text
+        return lead, due, self.sla_rule[sla], text
 
     def late_words(
-        self, ck: npt.NDArray[np.int64], rows: npt.NDArray[np.int64], judged: Judged
-    ) -> list[str]:
-        """`Lateness.words` of each breached clock, its business time counted for all
-        the breaches of one goal at once."""
-        words = [""] * len(rows)
-        pairs = ck[rows][:, [1, 3]].tolist()
-        for s, g in sorted({(s, g) for s, g in pairs}):
-            mine = np.flatnonzero((ck[rows, 1] == s) & (ck[rows, 3] == g))
-            wall = judged.late_by[rows[mine]]
-            goal = self.runtime_slas[s].goals[g].text if g >= 0 else None
-            found = self.lateness.business(self.slas[s]["name"], goal)
-            if found is None:
-                for i, late in zip(mine.tolist(), wall.tolist(), strict=True):
-                    words[i] = n.lateness(late)
-                continue
-            due = judged.due[rows[mine]]
-            days, seconds = lateness(found[1], found[0], due, due + wall)
-            for i, late, day, second in zip(
-                mine.tolist(), wall.tolist(), days.tolist(), seconds.tolist(), strict=True
-            ):
-                words[i] = n.lateness(late, (day, second))
-        return words
+        self,
+        sla: npt.NDArray[np.int64],
+        goal: npt.NDArray[np.int64],
+        due: npt.NDArray[np.int64],
+        wall: npt.NDArray[np.int64],
+    ) -> pa.Array:
+        """`Lateness.words` of each breached clock: the business time of a goal's breaches
+        counted at once, the words of all of them written at once."""
+        days = np.zeros(len(sla), np.int64)
+        seconds = np.zeros(len(sla), np.int64)
+        business = np.zeros(len(sla), bool)
+        for s, g in np.unique(np.stack([sla, goal], axis=1), axis=0).tolist():
+            found = self.lateness.business(self.slas[s]["name"], self.runtime_slas[s].goals[g].text)
+            if found is not None:
+                mine = np.flatnonzero((sla == s) & (goal == g))
+                end = due[mine] + wall[mine]
+                days[mine], seconds[mine] = lateness(found[1], found[0], due[mine], end)
+                business[mine] = True
+        return latenesses(wall, days, seconds, business)
 
     def handoff_records(
         self, ho: npt.NDArray[np.int64]
     ) -> tuple[npt.NDArray[np.int64], ...] | None:
         """The violations of incomplete handoffs (in record order), as
         `compact(handoff_entry(…))` writes them: (lead, instant, rule rank, text)."""
-        ho = ho[_holds(self.window, ho[:, 2])]
         if not len(ho):
             return None
         kinds = np.array([self.handoff_kind(*key) for key in ho[:, [1, 3, 4]].tolist()], np.int64)
-        values = [self.leads(ho[:, 0]), instants(ho[:, 2])]
+        values = [self.leads(ho[:, 0]), instant_pieces(ho[:, 2])]
         text = fill(self.handoff_texts, kinds, values)
         return ho[:, 0], ho[:, 2], self.stage_rule[ho[:, 1]], text
 
@@ -413,7 +422,8 @@ class _Folder:
         """Each row's value of field `name` (a group) as an index into the returned values."""
         column = self.batch.columns[name]
         if column.encoded:
-            distinct, inverse = np.unique(codes, return_inverse=True)
+            distinct, inverse = _distinct(codes - MISSING)
+            distinct += MISSING
             dictionary = column.dictionary
             values: list[Value] = [
                 None if code == MISSING else dictionary[code] for code in distinct.tolist()
@@ -431,7 +441,7 @@ class _Folder:
         listed = periods.between(int(at.min()), int(at.max()))
         starts = np.array([p.start for p in listed], np.int64)
         period = np.searchsorted(starts, at, side="right") - 1
-        distinct, inverse = np.unique(period * width + group, return_inverse=True)
+        distinct, inverse = _distinct(period * width + group)
         keys = [(listed[k // width].key, k % width) for k in distinct.tolist()]
         return inverse.astype(np.int64), keys
 
@@ -444,7 +454,7 @@ class _Folder:
     ) -> Iterator[tuple[int, npt.NDArray[np.bool_], npt.NDArray[np.int64], list[Key]]]:
         """Per probe: its rows, each row's bucket and each bucket's (probe, period key,
         group) as `Totals` keys them."""
-        for probe in np.unique(probes).tolist():
+        for probe in _distinct(probes)[0].tolist():
             mine = probes == probe
             group, found = self.groups(probe, codes[mine], numbers[mine])
             bucket, keys = self.buckets(probe, at[mine], group, len(found))

@@ -45,11 +45,16 @@ def quoted(text: str) -> str:
 
 
 def quoted_all(texts: Sequence[str]) -> pa.Array:
-    """Each of `texts` as a JSON string (one search over all of them: almost always none
-    needs escaping, and then Arrow adds the quotes)."""
-    if _PLAIN.search("".join(texts)):
-        return pa.array([quoted(text) for text in texts], TEXT)
-    return join(['"', pa.array(texts, TEXT), '"'])
+    """Each of `texts` as a JSON string."""
+    return quote(pa.array(texts, TEXT))
+
+
+def quote(column: pa.Array) -> pa.Array:
+    """Each row as a JSON string, as `compact` writes it: almost always no row needs
+    escaping, and then Arrow adds the quotes."""
+    if pc.any(pc.match_substring_regex(column, _PLAIN.pattern)).as_py():
+        return pa.array([quoted(text) for text in column.to_pylist()], TEXT)
+    return join(['"', column, '"'])
 
 
 def join(pieces: Sequence[Piece]) -> pa.Array:
@@ -88,35 +93,46 @@ def integers(
 
 @cache
 def _clock_texts() -> tuple[pa.Array, pa.Array]:
-    """`HH:MM:` of every minute of a day and `SSZ"` of every second of a minute."""
+    """`HH:MM:` of every minute of a day and `SSZ"` of every second of a minute, each
+    table ending with an empty text (what follows the `null` of an instant not there)."""
     two = [f"{i:02d}" for i in range(60)]
-    minutes = pa.array([f"{h}:{m}:" for h in two[:24] for m in two], TEXT)
-    seconds = pa.array([f'{s}Z"' for s in two], TEXT)
+    minutes = pa.array([*(f"{h}:{m}:" for h in two[:24] for m in two), ""], TEXT)
+    seconds = pa.array([*(f'{s}Z"' for s in two), ""], TEXT)
     return minutes, seconds
 
 
-def instants(ts: npt.NDArray[np.int64], missing: npt.NDArray[np.bool_] | None = None) -> pa.Array:
+Pieces = list[pa.Array]
+"""A value's text in pieces, to be joined with the rest of its entry."""
+
+
+def instant_pieces(
+    ts: npt.NDArray[np.int64], missing: npt.NDArray[np.bool_] | None = None
+) -> Pieces:
     """Instants as the report writes them (`"2026-01-05T06:06:17Z"`, quoted, as `iso`
-    and the encoder do); `null` where `missing`. Each day's date is formatted once."""
+    and the encoder do), `null` where `missing`, in three pieces: the date (each day's
+    formatted once), the hour and minute, the second."""
     day, second = np.divmod(ts, 86400)
+    minute, second = np.divmod(second, 60)
     if missing is not None and missing.any():
         known = day[~missing]
         day = np.where(missing, known[0] if len(known) else 0, day)
+        minute[missing], second[missing] = 24 * 60, 60  # the empty texts
     low, high = (int(day.min()), int(day.max())) if len(day) else (0, 0)
     if high - low <= 4 * len(day) + 1000:
         days, index = np.arange(low, high + 1), day - low
     else:  # instants far apart: only the days there are
         days, index = np.unique(day, return_inverse=True)
-    dates = np.datetime_as_string(days.astype("datetime64[D]"), unit="D").tolist()
+    dates = [f'"{d}T' for d in np.datetime_as_string(days.astype("datetime64[D]"), unit="D")]
+    if missing is not None:
+        dates.append("null")
+        index = np.where(missing, len(dates) - 1, index)
     minutes, seconds = _clock_texts()
-    text = join(
-        [
-            pa.array([f'"{d}T' for d in dates], TEXT).take(pa.array(index, mask=missing)),
-            minutes.take(second // 60),
-            seconds.take(second % 60),
-        ]
-    )
-    return nulls(text)
+    return [pa.array(dates, TEXT).take(index), minutes.take(minute), seconds.take(second)]
+
+
+def instants(ts: npt.NDArray[np.int64], missing: npt.NDArray[np.bool_] | None = None) -> pa.Array:
+    """`instant_pieces` joined."""
+    return join(instant_pieces(ts, missing))
 
 
 def template(entry: Mapping[str, Any], holes: Sequence[tuple[str, ...]]) -> list[str]:
@@ -151,15 +167,18 @@ def _put(entry: dict[str, Any], path: tuple[str, ...], value: str) -> None:
 
 
 def fill(
-    templates: Sequence[Sequence[str]], kinds: npt.NDArray[np.int64], values: Sequence[Piece]
+    templates: Sequence[Sequence[str]],
+    kinds: npt.NDArray[np.int64],
+    values: Sequence[Piece | Pieces],
 ) -> pa.Array:
     """Each row's entry: template `templates[kinds[row]]` with its holes filled by the
-    row's `values` (JSON texts)."""
+    row's `values` (JSON texts, or texts in pieces)."""
     pieces: list[Piece] = []
     for i, column in enumerate(zip(*templates, strict=True)):
         pieces.append(table(column, kinds))
         if i < len(values):
-            pieces.append(values[i])
+            value = values[i]
+            pieces.extend(value if isinstance(value, list) else [value])
     return join(pieces)
 
 
