@@ -38,6 +38,7 @@ from slalang.engine.lines import (
     Lines,
     Piece,
     Pieces,
+    distinct_rows,
     fill,
     instant_pieces,
     integers,
@@ -363,7 +364,7 @@ class _Folder:
         days = np.zeros(len(sla), np.int64)
         seconds = np.zeros(len(sla), np.int64)
         business = np.zeros(len(sla), bool)
-        for s, g in np.unique(np.stack([sla, goal], axis=1), axis=0).tolist():
+        for s, g in distinct_rows(np.stack([sla, goal], axis=1))[0].tolist():
             found = self.lateness.business(self.slas[s]["name"], self.runtime_slas[s].goals[g].text)
             if found is not None:
                 mine = np.flatnonzero((sla == s) & (goal == g))
@@ -379,9 +380,10 @@ class _Folder:
         `compact(handoff_entry(…))` writes them: (lead, instant, rule rank, text)."""
         if not len(ho):
             return None
-        kinds = np.array([self.handoff_kind(*key) for key in ho[:, [1, 3, 4]].tolist()], np.int64)
+        distinct, inverse = distinct_rows(ho[:, [1, 3, 4]])
+        kinds = np.array([self.handoff_kind(*key) for key in distinct.tolist()], np.int64)
         values = [self.leads(ho[:, 0]), instant_pieces(ho[:, 2])]
-        text = fill(self.handoff_texts, kinds, values)
+        text = fill(self.handoff_texts, kinds[inverse], values)
         return ho[:, 0], ho[:, 2], self.stage_rule[ho[:, 1]], text
 
     def handoff_kind(self, stage: int, missing: int, failed: int) -> int:
@@ -451,11 +453,13 @@ class _Folder:
         at: npt.NDArray[np.int64],
         codes: npt.NDArray[np.int64],
         numbers: npt.NDArray[np.float64],
-    ) -> Iterator[tuple[int, npt.NDArray[np.bool_], npt.NDArray[np.int64], list[Key]]]:
-        """Per probe: its rows, each row's bucket and each bucket's (probe, period key,
-        group) as `Totals` keys them."""
-        for probe in _distinct(probes)[0].tolist():
-            mine = probes == probe
+    ) -> Iterator[tuple[int, npt.NDArray[np.int64], npt.NDArray[np.int64], list[Key]]]:
+        """Per probe: its rows (in order), each row's bucket and each bucket's (probe,
+        period key, group) as `Totals` keys them."""
+        order = np.argsort(probes, kind="stable")
+        cuts = np.flatnonzero(np.diff(probes[order])) + 1
+        for mine in np.split(order, cuts) if len(order) else []:
+            probe = int(probes[mine[0]])
             group, found = self.groups(probe, codes[mine], numbers[mine])
             bucket, keys = self.buckets(probe, at[mine], group, len(found))
             yield probe, mine, bucket, [(probe, period, found[g]) for period, g in keys]

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from slalang import numbers as n
-from slalang.engine.lines import TEXT, join, table
+from slalang.engine.lines import TEXT, distinct_rows, join, table
 from slalang.evaluate.aggregate import STATUSES
 from slalang.evaluate.report import breach_message
 
@@ -101,8 +101,7 @@ def messages(
     around a mark no goal holds."""
     mark = "\x00" * (1 + max(len(text or "") for text in goals))
     keys = np.stack([status, goal, paused], axis=1)
-    distinct, kind = np.unique(keys, axis=0, return_inverse=True)
-    kind = kind.reshape(-1)
+    distinct, kind = distinct_rows(keys)
     around = [
         breach_message(STATUSES[s], goals[g], p, mark).split(mark) for s, g, p in distinct.tolist()
     ]

@@ -12,6 +12,7 @@ from slalang.engine.lines import (
     TEXT,
     Lines,
     Text,
+    distinct_rows,
     fill,
     instants,
     integers,
@@ -126,3 +127,13 @@ def test_lines_give_their_leads_beside_their_text() -> None:
         {"lead": "C", "line": "y"},
         {"lead": "C", "line": "z"},
     ]
+
+
+def test_distinct_rows_as_numpy_finds_them() -> None:
+    rows = np.array([[1, 5, 0], [0, 9, 1], [1, 5, 0], [0, 9, 0], [-3, 2**40, 7]], np.int64)
+    distinct, inverse = distinct_rows(rows)
+    want, want_inverse = np.unique(rows, axis=0, return_inverse=True)
+    assert distinct.tolist() == want.tolist()
+    assert inverse.tolist() == want_inverse.reshape(-1).tolist()
+    empty, none = distinct_rows(np.zeros((0, 3), np.int64))
+    assert empty.shape == (0, 3) and len(none) == 0
