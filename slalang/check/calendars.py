@@ -217,10 +217,20 @@ def _overlaps(placed: list[_Open]) -> Iterator[Diagnostic]:
 
 
 @cache
-def _countries() -> dict[str, tuple[str, ...]]:
-    import holidays  # slow to import, and most policies need it only here
+def _countries() -> frozenset[str]:
+    """The country codes (and aliases) the holidays library knows, from its registry: its
+    `list_supported_countries` imports the module of every country to list subdivisions,
+    half a second of every check, where one country's module is all a policy needs."""
+    from holidays.registry import EntityLoader  # slow to import, and often unused
 
-    return {c: tuple(s) for c, s in holidays.list_supported_countries().items()}
+    return frozenset(EntityLoader.get_country_codes(include_aliases=True))
+
+
+@cache
+def _subdivisions(country: str) -> tuple[str, ...]:
+    import holidays
+
+    return tuple(getattr(holidays, country).subdivisions)
 
 
 def _holidays(item: ast.ClosedHolidays) -> Iterator[Diagnostic]:
@@ -239,7 +249,7 @@ def _holidays(item: ast.ClosedHolidays) -> Iterator[Diagnostic]:
     if item.subdivision is None:
         return
     subdivision = item.subdivision.value
-    known = countries[country]
+    known = _subdivisions(country)
     if subdivision in known:
         return
     folded = {s.upper(): s for s in known}

@@ -18,16 +18,18 @@ from datetime import datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-import jsonschema
 import yaml
 
 from slalang.data.values import DEFAULT_NUMBERS, NumberFormat
 from slalang.diagnostics import SlalangError
 from slalang.fileio import read_text
 from slalang.yamlpaths import TYPE_WORDS, YamlPath, listing, load_yaml, node_lines
+
+if TYPE_CHECKING:
+    import jsonschema
 
 #: The canonical event-log columns a mapping can rename, and the default names.
 CANONICAL_COLUMNS = ("lead_id", "timestamp", "event", "event_id")
@@ -237,6 +239,8 @@ def parse_mapping(text: str, path: str, lenient: bool = False) -> Mapping:
             raise SlalangError(
                 f"{shell.where(beside[0])}: not allowed beside `sources`; give it in each source"
             )
+    import jsonschema  # here, not at the top: only a run with a mapping file pays for it
+
     validator = jsonschema.Draft202012Validator(mapping_schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:

@@ -12,12 +12,13 @@ import hashlib
 import json
 from functools import cache
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from slalang.diagnostics import SlalangError
+
+if TYPE_CHECKING:  # imported where a plan file is read back: compiling never needs it
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 FORMAT_VERSION = "1.1"
 SCHEMA_FILE = "plan.schema.json"
@@ -63,6 +64,8 @@ def loads(text: str) -> dict[str, Any]:
             f"invalid plan at `$.format_version`: {found} (this slalang reads "
             f"`{FORMAT_VERSION}`; compile the policy again)"
         )
+    from jsonschema.exceptions import best_match
+
     try:
         error = best_match(_validator().iter_errors(plan))
     except RecursionError:
@@ -79,6 +82,8 @@ def loads(text: str) -> dict[str, Any]:
 
 @cache
 def _validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     Draft202012Validator.check_schema(PLAN_SCHEMA)
     return Draft202012Validator(PLAN_SCHEMA)
 
