@@ -175,9 +175,13 @@ def lead_hash(leads: pa.Array) -> npt.NDArray[np.uint64]:
 
 class _Store:
     """Read chunks, in memory until they pass the budget, then hash-partitioned into spill
-    files (`parts` Arrow IPC streams under `directory`)."""
+    files (`parts` Arrow IPC streams under `directory`); with `spill`, from the first
+    chunk on (an input known to be larger than the budget: holding the budget's worth of
+    chunks first would only add it to the peak)."""
 
-    def __init__(self, schema: pa.Schema, budget: int, directory: Path, parts: int) -> None:
+    def __init__(
+        self, schema: pa.Schema, budget: int, directory: Path, parts: int, *, spill: bool
+    ) -> None:
         self.schema = schema
         self.budget = budget
         self.directory = directory
@@ -186,6 +190,8 @@ class _Store:
         self.size = 0
         self.writers: list[Any] = []
         self.max_ts: int | None = None
+        if spill:
+            self._open()
 
     @property
     def spilled(self) -> bool:
@@ -334,7 +340,14 @@ def run(
     )
     with tempfile.TemporaryDirectory(prefix="slalang-", dir=spill_dir) as tmp:
         directory = Path(tmp)
-        store = _Store(reader.schema, budget, directory, parts or _parts(paths, budget, jobs))
+        size = input_bytes(paths)
+        store = _Store(
+            reader.schema,
+            budget,
+            directory,
+            parts or _parts(size, budget, jobs),
+            spill=size > budget,
+        )
         try:
             for chunk in reader.read(paths, stdin):
                 store.add(chunk)
@@ -484,10 +497,10 @@ def _last(parts: list[_Part]) -> int | None:
     return max(found) if found else None
 
 
-def _parts(paths: Sequence[str], budget: int, jobs: int) -> int:
-    """Partitions for a spilled run: each small enough that `jobs` of them replay at once
-    within the budget (a partition's replay needs a few times its events' bytes)."""
-    size = input_bytes(paths)
+def _parts(size: int, budget: int, jobs: int) -> int:
+    """Partitions for a spilled run of `size` input bytes: each small enough that `jobs`
+    of them replay at once within the budget (a partition's replay needs a few times its
+    events' bytes)."""
     per_part = max(1, budget // (4 * jobs))
     return max(jobs, min(_MAX_PARTS, math.ceil(size / per_part)))
 

@@ -113,6 +113,37 @@ def test_as_of_from_and_to_on_a_partitioned_run(
     assert render_report(actual, "json") == expected
 
 
+@pytest.mark.parametrize("known", [True, False], ids=["larger-than-budget", "passes-budget"])
+def test_spilling_from_the_first_block_or_once_the_budget_is_passed(
+    sample: tuple[dict[str, Any], Path, Path],
+    known: bool,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An input whose size is over the budget goes to spill files from its first block
+    (holding blocks first would only raise the peak); one that looks smaller (a size that
+    is not known ahead) is held until the budget is passed. Both are the reference's
+    bytes, and leave no file behind."""
+    plan, events, _ = sample
+    budget = events.stat().st_size // 2
+    if not known:
+        monkeypatch.setattr(local, "input_bytes", lambda paths: 0)
+    first: list[bool] = []
+    add = local._Store.add
+
+    def spy(store: local._Store, chunk: Any) -> None:
+        first.append(store.spilled)
+        add(store, chunk)
+
+    monkeypatch.setattr(local._Store, "add", spy)
+    expected = reference_json(plan, [str(events)])
+    with local.run(plan, [str(events)], budget=budget, parts=3, spill_dir=str(tmp_path)) as done:
+        assert render_report(done.report(), "json") == expected
+        assert len(done.parts) == 3
+    assert first[0] is known
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_spill_files_are_removed_after_an_error(
     sample: tuple[dict[str, Any], Path, Path], tmp_path: Path
 ) -> None:
