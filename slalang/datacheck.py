@@ -18,9 +18,11 @@ from typing import Any
 
 from slalang.data import EventLog, Mapping, read_events
 from slalang.data.headers import Header
+from slalang.data.log import InputStats
 from slalang.data.mapping import CANONICAL_COLUMNS
 from slalang.data.sources import CsvRows, detect_format, open_binary
 from slalang.diagnostics import SlalangError
+from slalang.engine.choose import is_parquet
 from slalang.evaluate.model import iso
 
 _EXAMPLES = 3  # rejected rows shown per reason: enough to see the pattern
@@ -33,7 +35,21 @@ class _FileProfile:
     path: str
     source: Mapping
     header: list[str] | None  # None: JSON Lines, whose keys vary per line
-    log: EventLog
+    stats: InputStats
+    leads: frozenset[str]
+    types: Counter[str]  # events per declared type
+    fields: Counter[str]  # events setting each declared field
+
+
+def _of_log(path: str, source: Mapping, header: list[str] | None, log: EventLog) -> _FileProfile:
+    """The profile of a file the reference reader read."""
+    types: Counter[str] = Counter()
+    fields: Counter[str] = Counter()
+    for timeline in log.leads.values():
+        types.update(event.type for event in timeline)
+        for event in timeline:
+            fields.update(event.fields.keys())  # keys: a mapping would add its values
+    return _FileProfile(path, source, header, log.stats, frozenset(log.leads), types, fields)
 
 
 @dataclass
@@ -46,7 +62,12 @@ class Profile:
 
 
 def _header(path: str) -> list[str] | None:
-    """A CSV file's header cells as the reader sees them; None for JSON Lines."""
+    """A CSV file's header cells as the reader sees them, a Parquet file's (or directory's
+    first file's) column names; None for JSON Lines."""
+    if is_parquet(path):
+        import pyarrow.parquet as pq  # only here: the local engine has read the file already
+
+        return list(pq.ParquetDataset(path).schema.names)
     with ExitStack() as closing:
         try:
             stream = open_binary(path, None, closing)
@@ -76,7 +97,7 @@ def _columns(item: _FileProfile, uses: list[tuple[str, str]]) -> list[str]:
     """What a file's header holds: the columns mapped (to what), those nothing reads, those
     read by a loose match of their names, and those the mapping names but the file lacks;
     columns are found as the reader finds them (`slalang.data.headers`)."""
-    loose = [f"`{column}` as `{name}`" for name, column in item.log.stats.loose_columns]
+    loose = [f"`{column}` as `{name}`" for name, column in item.stats.loose_columns]
     said = [
         f"    columns matched loosely (case, spaces, `_` and `-` set aside): {', '.join(loose)}"
     ]
@@ -108,11 +129,23 @@ def _named(source: Mapping) -> list[str]:
 
 
 def profile(
-    plan: dict[str, Any], paths: Sequence[str], mapping: Mapping, timezone: str | None
+    plan: dict[str, Any],
+    paths: Sequence[str],
+    mapping: Mapping,
+    timezone: str | None,
+    *,
+    engine: str = "local",
+    jobs: int | None = None,
 ) -> Profile:
     """Read each file on its own with the reader `evaluate` uses, and collect the problems:
     rejected rows, bad values, and fields the policy reads that no event sets; and the
-    warnings: sources whose events cover different date ranges."""
+    warnings: sources whose events cover different date ranges.
+
+    As in `evaluate`, `engine="local"` reads a file of some size (and Parquet) columnar,
+    partitioned past the memory budget and on `jobs` cores, and counts from the arrays;
+    smaller files, and every file with `engine="reference"`, are read into the reference
+    reader's event log. Both give the same profile."""
+    from slalang.engine.choose import chooses_local
     from slalang.evaluate.run import field_specs
 
     specs = field_specs(plan)
@@ -121,6 +154,9 @@ def profile(
         if path == "-":
             raise SlalangError("data check reads files; save standard input to a file first")
         source = mapping.source_for(path)
+        if chooses_local(engine, [path]):
+            result.files.append(_columnar(plan, path, source, mapping, timezone, jobs))
+            continue
         log = read_events(
             [path],
             specs,
@@ -129,11 +165,11 @@ def profile(
             timezone,
             default_timezone=plan["policy"]["timezone"],
         )
-        result.files.append(_FileProfile(path, source, _header(path), log))
-    rejected = sum(sum(f.log.stats.rejected.values()) for f in result.files)
+        result.files.append(_of_log(path, source, _header(path), log))
+    rejected = sum(sum(f.stats.rejected.values()) for f in result.files)
     if rejected:
         result.problems.append(f"{rejected:,} row{_s(rejected)} would be rejected")
-    bad = sum(sum(_bad_counts(f.log).values()) for f in result.files)
+    bad = sum(sum(_bad_counts(f.stats).values()) for f in result.files)
     if bad:
         result.problems.append(
             f"{bad:,} bad value{_s(bad)} (the events are used, those fields left unchanged)"
@@ -142,6 +178,23 @@ def profile(
         result.problems.append(f"the policy reads the field `{name}` but no event sets it")
     result.warnings.extend(_range_warnings(result))
     return result
+
+
+def _columnar(
+    plan: dict[str, Any],
+    path: str,
+    source: Mapping,
+    mapping: Mapping,
+    timezone: str | None,
+    jobs: int | None,
+) -> _FileProfile:
+    """The profile of a file read by the local engine's columnar reader."""
+    from slalang.engine.local import summarize
+
+    read = summarize(plan, [path], mapping=mapping, timezone=timezone, jobs=jobs)
+    types = Counter(read.types)
+    fields = Counter(read.fields)
+    return _FileProfile(path, source, _header(path), read.stats, read.lead_ids, types, fields)
 
 
 _RANGE_SLACK = 31 * 86_400
@@ -154,7 +207,7 @@ def _range_warnings(result: Profile) -> list[str]:
     """A warning when the sources of a multi-source mapping cover different date ranges."""
     ranges: dict[str, tuple[int, int]] = {}
     for item in result.files:
-        stats = item.log.stats
+        stats = item.stats
         if item.source.name is None or stats.first_ts is None or stats.last_ts is None:
             continue
         first, last = ranges.get(item.source.name, (stats.first_ts, stats.last_ts))
@@ -180,23 +233,19 @@ def _range_warnings(result: Profile) -> list[str]:
     ]
 
 
-def _bad_counts(log: EventLog) -> Counter[str]:
+def _bad_counts(stats: InputStats) -> Counter[str]:
     """Bad values by `field`/reason."""
     return Counter(
         {
             f"{name}: {reason}": count
-            for name, reasons in log.stats.bad_values.items()
+            for name, reasons in stats.bad_values.items()
             for reason, count in reasons.items()
         }
     )
 
 
 def _never_set(plan: dict[str, Any], result: Profile) -> list[str]:
-    seen: set[str] = set()
-    for item in result.files:
-        for timeline in item.log.leads.values():
-            for event in timeline:
-                seen.update(event.fields)
+    seen = {name for item in result.files for name, count in item.fields.items() if count}
     return [name for name in plan["fields_read"] if name not in seen]
 
 
@@ -232,12 +281,12 @@ def render(plan: dict[str, Any], result: Profile, timezone: str | None) -> str:
     last: int | None = None
     for name, items in by_source.items():
         source = items[0].source
-        rows = sum(i.log.stats.rows for i in items)
+        rows = sum(i.stats.rows for i in items)
         out.append(f"source {name}: {len(items)} file{_s(len(items))}, {rows:,} row{_s(rows)}")
         out.append(f"  {_zone_note(source, timezone, plan['policy']['timezone'])}")
         uses = _uses(source, specs, plan["events"])
         for item in items:
-            stats = item.log.stats
+            stats = item.stats
             bad = sum(stats.rejected.values())
             span = (
                 f", events from {iso(stats.first_ts)} to {iso(stats.last_ts)}"
@@ -247,12 +296,11 @@ def render(plan: dict[str, Any], result: Profile, timezone: str | None) -> str:
             out.append(
                 f"  {item.path}: {stats.rows:,} rows, {stats.events:,} events, "
                 f"{stats.leads:,} leads, {bad:,} rejected, "
-                f"{sum(_bad_counts(item.log).values()):,} bad values{span}"
+                f"{sum(_bad_counts(stats).values()):,} bad values{span}"
             )
             out.extend(_columns(item, uses))
-            for timeline_lead, timeline in item.log.leads.items():
-                leads.add(timeline_lead)
-                types.update(event.type for event in timeline)
+            leads |= item.leads
+            types.update(item.types)
             unknown.update(stats.unknown_events)
             if stats.first_ts is not None and (first is None or stats.first_ts < first):
                 first = stats.first_ts
@@ -298,11 +346,11 @@ def _counted(
 def _rejections(result: Profile) -> list[str]:
     reasons: Counter[str] = Counter()
     for item in result.files:
-        reasons.update(item.log.stats.rejected)
+        reasons.update(item.stats.rejected)
     examples = [
         (r.reason, f"{r.file}:{r.line}: {r.detail}")
         for item in result.files
-        for r in item.log.stats.rejected_examples
+        for r in item.stats.rejected_examples
     ]
     return _counted("rejected rows:", reasons, examples, "rejected rows: none")
 
@@ -310,11 +358,11 @@ def _rejections(result: Profile) -> list[str]:
 def _bad_values(result: Profile) -> list[str]:
     counts: Counter[str] = Counter()
     for item in result.files:
-        counts.update(_bad_counts(item.log))
+        counts.update(_bad_counts(item.stats))
     examples = [
         (f"{b.field}: {b.reason}", f"{b.file}:{b.line}: `{b.value}`")
         for item in result.files
-        for b in item.log.stats.bad_value_examples
+        for b in item.stats.bad_value_examples
     ]
     title = "bad values (the events are used, the field left unchanged):"
     return _counted(title, counts, examples, "bad values: none")
@@ -323,9 +371,7 @@ def _bad_values(result: Profile) -> list[str]:
 def _fields(plan: dict[str, Any], result: Profile) -> list[str]:
     set_on: Counter[str] = Counter()
     for item in result.files:
-        for timeline in item.log.leads.values():
-            for event in timeline:
-                set_on.update(event.fields.keys())  # keys: a mapping would add its values
+        set_on.update(item.fields)
     lines = ["fields (events setting each):"]
     for name in plan["fields"]:
         note = ""

@@ -28,8 +28,28 @@ def data_group() -> None:
 @click.argument("files", nargs=-1, required=True)
 @click.option("--mapping", help="Mapping file (YAML) or preset name (see `slalang mappings`).")
 @click.option("--timezone", help="Zone of timestamps that have no offset (IANA name).")
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "reference"]),
+    default="local",
+    show_default=True,
+    help="`local`: files of some size, and Parquet, are read columnar (partitioned past the "
+    "memory budget, on every core); `reference`: every file by the Python reader. Same "
+    "profile either way.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes to use (default: every core). The profile is the same.",
+)
 def check_command(
-    policy: str, files: tuple[str, ...], mapping: str | None, timezone: str | None
+    policy: str,
+    files: tuple[str, ...],
+    mapping: str | None,
+    timezone: str | None,
+    engine: str,
+    jobs: int | None,
 ) -> None:
     """Profile FILES against the mapping and POLICY: rows per source, columns mapped and
     unmapped, events per type, leads, time ranges, time zones, rejected rows and bad
@@ -46,7 +66,7 @@ def check_command(
     """
     plan = checked_policy(policy, None).plan
     loaded = load_mapping(mapping) if mapping else Mapping()
-    result = profile(plan, files, loaded, timezone)
+    result = profile(plan, files, loaded, timezone, engine=engine, jobs=jobs)
     click.echo(render(plan, result, timezone), nl=False)
     if result.problems:
         raise SystemExit(EXIT_FINDINGS)

@@ -22,6 +22,7 @@ import json
 import math
 import multiprocessing
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -37,7 +38,7 @@ import pyarrow as pa
 from slalang.data import Mapping as DataMapping
 from slalang.data.log import InputStats
 from slalang.engine.assemble import assemble, concat
-from slalang.engine.batch import Batch, Column
+from slalang.engine.batch import MISSING, Batch, Column
 from slalang.engine.choose import input_bytes
 from slalang.engine.fold import SECTIONS
 from slalang.engine.lines import Lines, Text
@@ -77,6 +78,7 @@ class _Part:
     severities: set[str] = field(default_factory=set)
     entries: dict[str, Lines] | None = None  # kept in memory, or
     files: dict[str, str] | None = None  # written to these files
+    profile: _Profile | None = None  # `summarize`'s counts, instead of a replay
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,7 @@ class _Task:
     window: Window
     dedupe: bool
     out: str | None  # directory for its entry files; None: keep them in memory
+    profile: bool = False  # count for `summarize` instead of replaying
 
 
 def _evaluate_part(task: _Task, table: pa.Table | None = None) -> _Part:
@@ -101,6 +104,9 @@ def _evaluate_part(task: _Task, table: pa.Table | None = None) -> _Part:
     batch, part = _assembled(task.plan, table, task.dedupe)
     del table
     _give_back()
+    if task.profile:
+        part.profile = _profile(batch)
+        return part
     if task.as_of is None:
         return part
     return _replay(task.plan, batch, task.as_of, task.window, part, task.out)
@@ -306,6 +312,85 @@ def _part_entries(part: _Part, section: str) -> Iterator[tuple[str, str]]:
             yield from zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True)
 
 
+@dataclass(slots=True)
+class _Read:
+    """A finished read: its accounting, and its events in memory or in spill files."""
+
+    reader: ColumnarReader
+    store: _Store
+    sources: list[str]  # the spill files, one per partition (none: in memory)
+    directory: Path  # the run's temporary directory
+
+    @property
+    def dedupe(self) -> bool:
+        return self.reader.ref.has_ids
+
+    def assembled(self, plan: Mapping[str, Any]) -> tuple[Batch, _Part]:
+        """The batch of the events held in memory, and its part (the input accounting);
+        the read blocks are let go as soon as they are sorted."""
+        table = concat(self.store.tables, self.reader.schema)
+        self.store.tables = []
+        batch, whole = _assembled(plan, table, self.dedupe)
+        del table
+        _give_back()
+        return batch, whole
+
+
+def _reader(
+    plan: Mapping[str, Any],
+    mapping: DataMapping | None,
+    timezone: str | None,
+    as_of: int | None,
+) -> ColumnarReader:
+    return ColumnarReader(
+        field_specs(plan),
+        plan["events"],
+        mapping,
+        timezone,
+        as_of,
+        default_timezone=plan["policy"]["timezone"],
+    )
+
+
+@contextlib.contextmanager
+def _read(
+    plan: Mapping[str, Any],
+    paths: Sequence[str],
+    *,
+    mapping: DataMapping | None,
+    timezone: str | None,
+    as_of: int | None,
+    jobs: int,
+    budget: int,
+    stdin: BinaryIO | None = None,
+    spill_dir: str | None = None,
+    warn: Callable[[InputStats], None] | None = None,
+    parts: int | None = None,
+) -> Iterator[_Read]:
+    """Read `paths` into memory, or into hash partitions once past the budget; the spill
+    files live in a temporary directory removed when the block ends (also on error)."""
+    reader = _reader(plan, mapping, timezone, as_of)
+    with tempfile.TemporaryDirectory(prefix="slalang-", dir=spill_dir) as tmp:
+        directory = Path(tmp)
+        size = input_bytes(paths)
+        store = _Store(
+            reader.schema,
+            budget,
+            directory,
+            parts or _parts(size, budget, jobs),
+            spill=size > budget,
+        )
+        try:
+            for chunk in reader.read(paths, stdin):
+                store.add(chunk)
+        finally:
+            sources = store.close()
+            _give_back()  # what was read is in the spill files, or about to be sorted
+        if warn is not None:
+            warn(reader.stats)
+        yield _Read(reader, store, sources, directory)
+
+
 @contextlib.contextmanager
 def run(
     plan: Mapping[str, Any],
@@ -328,53 +413,117 @@ def run(
     `warn` sees the input accounting once everything is read (it may raise to stop the
     run); `parts` fixes the number of partitions a spilled run uses."""
     jobs = jobs or default_jobs()
-    budget = budget or BUDGET
-    specs = field_specs(plan)
-    reader = ColumnarReader(
-        specs,
-        plan["events"],
-        mapping,
-        timezone,
-        as_of,
-        default_timezone=plan["policy"]["timezone"],
-    )
-    with tempfile.TemporaryDirectory(prefix="slalang-", dir=spill_dir) as tmp:
-        directory = Path(tmp)
-        size = input_bytes(paths)
-        store = _Store(
-            reader.schema,
-            budget,
-            directory,
-            parts or _parts(size, budget, jobs),
-            spill=size > budget,
-        )
-        try:
-            for chunk in reader.read(paths, stdin):
-                store.add(chunk)
-        finally:
-            sources = store.close()
-            _give_back()  # what was read is in the spill files, or about to be sorted
-        stats = reader.stats
-        if warn is not None:
-            warn(stats)
-        dedupe = reader.ref.has_ids
-        window = Window(span.start, span.end)
-        if not store.spilled:
-            table = concat(store.tables, reader.schema)
-            store.tables = []
-            batch, whole = _assembled(plan, table, dedupe)
-            del table
-            _give_back()
+    window = Window(span.start, span.end)
+    with _read(
+        plan,
+        paths,
+        mapping=mapping,
+        timezone=timezone,
+        as_of=as_of,
+        jobs=jobs,
+        budget=budget or BUDGET,
+        stdin=stdin,
+        spill_dir=spill_dir,
+        warn=warn,
+        parts=parts,
+    ) as read:
+        directory = read.directory
+        if not read.store.spilled:
+            batch, whole = read.assembled(plan)
             at = as_of if as_of is not None else batch.stats.last_ts
-            done = [whole] if at is None else _in_memory(plan, batch, whole, at, window, jobs, tmp)
+            done = (
+                [whole]
+                if at is None
+                else _in_memory(plan, batch, whole, at, window, jobs, str(directory))
+            )
         else:
-            guess = as_of if as_of is not None else store.max_ts
+            guess = as_of if as_of is not None else read.store.max_ts
             kernel_for(plan)  # compiled here once, so that the workers load it from the cache
-            done = _in_workers(plan, sources, guess, window, dedupe, jobs, directory)
+            done = _in_workers(plan, read.sources, guess, window, read.dedupe, jobs, directory)
             if as_of is None and _last(done) != guess:
                 # the latest event was a dropped duplicate: replay again at the real as-of
-                done = _in_workers(plan, sources, _last(done), window, dedupe, jobs, directory)
-        yield _outcome(plan, stats, done, as_of, span, metrics)
+                again = _last(done)
+                done = _in_workers(plan, read.sources, again, window, read.dedupe, jobs, directory)
+        yield _outcome(plan, read.reader.stats, done, as_of, span, metrics)
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What an event log holds, as the reference reader's `EventLog` tells it: its input
+    accounting, its lead ids, and how many of its events are of each type and set each
+    field (`slalang data check` on a large input)."""
+
+    stats: InputStats
+    lead_ids: frozenset[str]
+    types: dict[str, int]
+    fields: dict[str, int]
+
+
+def summarize(
+    plan: Mapping[str, Any],
+    paths: Sequence[str],
+    *,
+    mapping: DataMapping | None = None,
+    timezone: str | None = None,
+    jobs: int | None = None,
+    budget: int | None = None,
+    spill_dir: str | None = None,
+    parts: int | None = None,
+) -> Summary:
+    """Read `paths` as `run` reads them (in memory, or partitioned past the budget, the
+    partitions assembled on `jobs` cores) and count, without replaying anything."""
+    jobs = jobs or default_jobs()
+    with _read(
+        plan,
+        paths,
+        mapping=mapping,
+        timezone=timezone,
+        as_of=None,
+        jobs=jobs,
+        budget=budget or BUDGET,
+        spill_dir=spill_dir,
+        parts=parts,
+    ) as read:
+        if not read.store.spilled:
+            batch, whole = read.assembled(plan)
+            whole.profile = _profile(batch)
+            done = [whole]
+        else:
+            window = Window(None, None)
+            done = _in_workers(
+                plan, read.sources, None, window, read.dedupe, jobs, read.directory, profile=True
+            )
+    types = dict.fromkeys(plan["events"], 0)
+    fields = dict.fromkeys(plan["fields"], 0)
+    leads: set[str] = set()
+    for part in done:
+        assert part.profile is not None
+        leads.update(part.profile.lead_ids)
+        for name, count in part.profile.types.items():
+            types[name] += count
+        for name, count in part.profile.fields.items():
+            fields[name] += count
+    return Summary(_stats(read.reader.stats, done), frozenset(leads), types, fields)
+
+
+@dataclass(frozen=True, slots=True)
+class _Profile:
+    """One partition's counts for `Summary`."""
+
+    lead_ids: tuple[str, ...]
+    types: dict[str, int]
+    fields: dict[str, int]
+
+
+def _profile(batch: Batch) -> _Profile:
+    """Events per type and events setting each field (a number that is not NaN, a code
+    that is not `MISSING`: what the reference's `event.fields` holds)."""
+    per_type = np.bincount(batch.event, minlength=len(batch.event_types)).tolist()
+    fields = {}
+    for name, column in batch.columns.items():
+        unset = column.values == MISSING if column.encoded else np.isnan(column.values)
+        fields[name] = len(batch) - int(np.count_nonzero(unset))
+    return _Profile(batch.lead_ids, dict(zip(batch.event_types, per_type, strict=True)), fields)
 
 
 PARALLEL = 4_000_000
@@ -473,12 +622,14 @@ def _in_workers(
     dedupe: bool,
     jobs: int,
     directory: Path,
+    *,
+    profile: bool = False,
 ) -> list[_Part]:
     tasks = []
     for index, source in enumerate(sources):
         out = directory / f"out-{index}"
         out.mkdir(exist_ok=True)
-        tasks.append(_Task(plan, source, as_of, window, dedupe, str(out)))
+        tasks.append(_Task(plan, source, as_of, window, dedupe, str(out), profile))
     if jobs <= 1 or len(tasks) <= 1:
         return [_evaluate_part(task) for task in tasks]
     context = multiprocessing.get_context(_start_method())
@@ -513,16 +664,7 @@ def _outcome(
     span: Span,
     metrics: Mapping[tuple[str, str], float] | None,
 ) -> Outcome:
-    duplicates = sum(p.duplicates for p in parts)
-    firsts = [p.first_ts for p in parts if p.first_ts is not None]
-    stats = replace(
-        read,
-        duplicates=read.duplicates + duplicates,
-        events=read.events - duplicates,
-        leads=sum(p.leads for p in parts),
-        first_ts=min(firsts) if firsts else None,
-        last_ts=_last(parts),
-    )
+    stats = _stats(read, parts)
     judged: Frame = frame(stats, as_of, span)
     totals = Totals()
     severities: set[str] = set()
@@ -532,6 +674,21 @@ def _outcome(
     skeleton = report(plan, totals, stats, judged, metrics)
     severities |= {v["severity"] for v in skeleton["violations"]}
     return Outcome(skeleton, parts, severities)
+
+
+def _stats(read: InputStats, parts: list[_Part]) -> InputStats:
+    """The whole input's accounting: the reader's, with what the partitions found (the
+    duplicates dropped per lead, the leads, the first and last instant) added up."""
+    duplicates = sum(p.duplicates for p in parts)
+    firsts = [p.first_ts for p in parts if p.first_ts is not None]
+    return replace(
+        read,
+        duplicates=read.duplicates + duplicates,
+        events=read.events - duplicates,
+        leads=sum(p.leads for p in parts),
+        first_ts=min(firsts) if firsts else None,
+        last_ts=_last(parts),
+    )
 
 
 def evaluate_each(
@@ -553,20 +710,18 @@ def evaluate_each(
     every plan declares all of its event types), so all plans see the same events, counts
     and as-of, as the reference engine gives them; each plan then replays the same sorted
     arrays, its event codes and fields picked out. The read stays in memory."""
-    reader = ColumnarReader(
-        field_specs(read_as),
-        read_as["events"],
-        mapping,
-        timezone,
-        as_of,
-        default_timezone=read_as["policy"]["timezone"],
-    )
-    table = concat([chunk.table() for chunk in reader.read(paths)], reader.schema)
-    if warn is not None:
-        warn(reader.stats)
-    batch, whole = _assembled(read_as, table, reader.ref.has_ids)
-    del table
-    _give_back()
+    everything = sys.maxsize  # a budget nothing passes: no partitions
+    with _read(
+        read_as,
+        paths,
+        mapping=mapping,
+        timezone=timezone,
+        as_of=as_of,
+        jobs=jobs or 1,
+        budget=everything,
+        warn=warn,
+    ) as read:
+        batch, whole = read.assembled(read_as)
     at = as_of if as_of is not None else batch.stats.last_ts
     window = Window(span.start, span.end)
     reports = []
@@ -578,7 +733,8 @@ def evaluate_each(
                 if at is None
                 else _in_memory(plan, _recoded(batch, plan), own, at, window, jobs or 1, tmp)
             )
-            reports.append(_outcome(plan, reader.stats, parts, as_of, span, metrics).report())
+            stats = read.reader.stats
+            reports.append(_outcome(plan, stats, parts, as_of, span, metrics).report())
     return reports
 
 
