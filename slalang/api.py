@@ -241,9 +241,14 @@ class Policy:
                 object.__setattr__(streamed, "closing", closing.pop_all())
                 return streamed
         log = read_log(
-            plan, events, mapping=mapping, timezone=timezone, as_of=cutoff, on_warning=warn
+            plan,
+            events,
+            mapping=mapping,
+            timezone=timezone,
+            as_of=cutoff,
+            on_warning=warn,
+            strict=strict,
         )
-        check_rejections(log, strict)
         data = evaluate(
             plan, log, as_of=cutoff, span=window, metrics=values, progress=progress, jobs=jobs or 1
         )
@@ -336,13 +341,8 @@ class Policy:
         from slalang.evaluate.explain import explain
 
         cutoff = self.instant(as_of, name="--as-of")
-        log = read_log(
-            self.plan,
-            events,
-            mapping=mapping,
-            timezone=timezone,
-            as_of=cutoff,
-            on_warning=on_warning,
+        log = self.read_events(
+            events, mapping=mapping, timezone=timezone, as_of=cutoff, on_warning=on_warning
         )
         lead_id = find_lead(lead, log.leads)
         at = cutoff if cutoff is not None else log.stats.last_ts
@@ -670,12 +670,13 @@ def read_log(
     timezone: str | None = None,
     as_of: int | None = None,
     on_warning: Warn | None = None,
+    strict: bool = False,
 ) -> Any:
     """The event log EVENTS hold, read as PLAN's fields and events; timestamps without an
     offset fall back to the agreement's zone (RUNNER §6.2). What of the input was not used
     as it stands (undeclared types, the assumed zone, rejected rows, bad values) is warned
-    about once each."""
-    from slalang.data import input_warnings, load_mapping, read_events
+    about once each; with `strict`, a rejected row or a bad value raises `SlalangError`."""
+    from slalang.data import load_mapping, read_events
     from slalang.data.duckdb_source import query_sources
     from slalang.evaluate.run import field_specs
 
@@ -694,9 +695,7 @@ def read_log(
         stdin=stdin,
         default_timezone=plan["policy"]["timezone"],
     )
-    warn = on_warning or (lambda _: None)
-    for message in input_warnings(log.stats):
-        warn(message)
+    _check_input(log.stats, strict, on_warning or (lambda _: None))
     return log
 
 
@@ -750,22 +749,14 @@ def _local_inputs(
 
 
 def _check_input(stats: Any, strict: bool, warn: Warn) -> None:
-    """What a columnar read says once it has read everything: the same warnings, and the
-    same `strict` failure, as `read_log` and `check_rejections`."""
+    """What a read says once it has read everything, whichever reader or engine read it:
+    what of the input was not used as it stands (warned about once each), and under
+    `strict` the failure a rejected row or a bad value means."""
     from slalang.data import input_warnings, strict_problem
 
     for message in input_warnings(stats):
         warn(message)
     problem = strict_problem(stats)
-    if strict and problem:
-        raise SlalangError(problem)
-
-
-def check_rejections(log: Any, strict: bool) -> None:
-    """Under `strict`, a rejected row or a bad value means the run cannot be done."""
-    from slalang.data import strict_problem
-
-    problem = strict_problem(log.stats)
     if strict and problem:
         raise SlalangError(problem)
 
