@@ -16,24 +16,24 @@ lead counts and the first and last instant are per partition and added up.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
-import heapq
 import json
 import math
 import multiprocessing
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from slalang.data import Mapping as DataMapping
 from slalang.data.log import InputStats
@@ -273,13 +273,8 @@ class Outcome:
                 out[section] = Text(held[0].entries[section].text, tail)
                 continue
             count = sum(p.counts.get(section, 0) for p in self.parts)
-            lines: Iterable[str] = (line for _, line in self._merged(section))
-            out[section] = Prerendered(count + len(tail), _chain(lines, tail))
+            out[section] = _Merged(held, section, count, tail)
         return out
-
-    def _merged(self, section: str) -> Iterator[tuple[str, str]]:
-        streams = [_part_entries(p, section) for p in self.parts]
-        return heapq.merge(*streams, key=itemgetter(0)) if len(streams) > 1 else iter(streams[0])
 
     def streamed(self) -> dict[str, Any]:
         """The report with its long lists as `Prerendered` (for `json_text.pieces`)."""
@@ -294,22 +289,91 @@ class Outcome:
         return report
 
 
-def _chain(first: Iterable[str], then: list[str]) -> Iterator[str]:
-    yield from first
-    yield from then
+class _Merged(Prerendered):
+    """A section's entries merged from several parts' entry files in lead order, then a
+    few entries as strings (target violations): written a merged block at a time, with
+    no Python string per entry (`lines` gives them one by one, for `Outcome.report`)."""
+
+    def __init__(self, parts: list[_Part], section: str, count: int, tail: list[str]) -> None:
+        super().__init__(count + len(tail), self._lines(parts, section, tail))
+        self.parts = parts
+        self.section = section
+        self.tail = tail
+
+    @staticmethod
+    def _lines(parts: list[_Part], section: str, tail: list[str]) -> Iterator[str]:
+        for lines in _merged(parts, section):
+            yield from lines.to_pylist()
+        yield from tail
+
+    def joined(self, separator: str) -> Iterator[str]:
+        first = True
+        for lines in _merged(self.parts, self.section):
+            text = _joined(lines, separator)
+            yield text if first else separator + text
+            first = False
+        if self.tail:
+            yield ("" if first else separator) + separator.join(self.tail)
 
 
-def _part_entries(part: _Part, section: str) -> Iterator[tuple[str, str]]:
+def _joined(lines: pa.Array, separator: str) -> str:
+    """Entry lines as one text, joined by Arrow (no Python string per entry)."""
+    offsets = pa.array([0, len(lines)], pa.int32())
+    between = pa.scalar(separator, lines.type)
+    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, lines), between)
+    return str(joined[0].as_py())
+
+
+def _merged(parts: list[_Part], section: str) -> Iterator[pa.Array]:
+    """The section's entry lines of every part in lead order, a block at a time.
+
+    Each part's entries are in lead order and a lead's entries are all in one part (its
+    partition), so a k-way merge needs no per-entry step: of the blocks read, every entry
+    up to the smallest last lead of a part that has more to read is final, and those are
+    put in order together by a stable sort on the lead (UTF-8 byte order is code-point
+    order, the reference's). Memory holds one block of each part."""
+    streams = [_part_batches(p, section) for p in parts]
+    if len(streams) == 1:
+        for batch in streams[0]:
+            if len(batch):
+                yield batch.column(1)
+        return
+    pending: list[pa.RecordBatch | None] = [None] * len(streams)
+    finished = [False] * len(streams)
+    while True:
+        for index, stream in enumerate(streams):
+            while not finished[index] and not pending[index]:
+                pending[index] = next(stream, None)
+                finished[index] = pending[index] is None
+        held = [(index, batch) for index, batch in enumerate(pending) if batch]
+        if not held:
+            return
+        lasts = [batch.column(0)[-1].as_py() for index, batch in held if not finished[index]]
+        bound = min(lasts) if lasts else None
+        taken = []
+        for index, batch in held:
+            leads = batch.column(0)
+            final = len(batch)
+            if bound is not None:  # the block's leads are sorted: a binary search
+                final = bisect.bisect_right(range(final), bound, key=lambda i: leads[i].as_py())
+            taken.append(batch.slice(0, final))
+            pending[index] = batch.slice(final)
+        ready = pa.Table.from_batches(taken)
+        if ready.num_rows:
+            order = pc.sort_indices(ready.column(0))
+            yield ready.column(1).take(order).combine_chunks()
+
+
+def _part_batches(part: _Part, section: str) -> Iterator[pa.RecordBatch]:
+    """A part's (lead, line) entries of one section as record batches."""
     if part.entries is not None:
-        yield from part.entries[section]
+        yield from part.entries[section].table().to_batches(max_chunksize=ENTRY_BATCH)
         return
-    if part.files is None:
-        return
+    assert part.files is not None
     # read, not memory-mapped: the pages of a mapped file stay in the process as they are
     # read, so the merge would grow by the whole report's size
     with pa.OSFile(part.files[section]) as source:
-        for batch in pa.ipc.open_stream(source):
-            yield from zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True)
+        yield from pa.ipc.open_stream(source)
 
 
 @dataclass(slots=True)

@@ -102,6 +102,26 @@ def test_the_same_bytes_whole_or_partitioned(
     assert list(tmp_path.iterdir()) == []  # spill and entry files are gone
 
 
+@pytest.mark.parametrize(("budget", "parts"), [(None, None), (1, 5)], ids=["one", "five"])
+def test_entries_merged_a_few_at_a_time(
+    sample: tuple[dict[str, Any], Path, Path],
+    budget: int | None,
+    parts: int | None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Three entries per block: a lead's entries straddle blocks, and each round of the
+    merge of five partitions' files takes some entries of each, up to the smallest last
+    lead of a partition that has more."""
+    monkeypatch.setattr(local, "ENTRY_BATCH", 3)
+    plan, events, metrics = sample
+    values = read_metrics(str(metrics))
+    expected = reference_json(plan, [str(events)], metrics=values)
+    options = {"metrics": values, "budget": budget, "parts": parts, "jobs": 1}
+    with local.run(plan, [str(events)], **options) as outcome:
+        assert "".join(pieces(outcome.streamed())) == expected
+        assert render_report(outcome.report(), "json") == expected
+
+
 def test_as_of_from_and_to_on_a_partitioned_run(
     sample: tuple[dict[str, Any], Path, Path], tmp_path: Path
 ) -> None:
