@@ -1,4 +1,5 @@
-"""The code stays lint- and type-clean: `ruff check` on everything and `mypy --strict` on the
+"""The code stays lint- and type-clean: `ruff check` on everything, `ruff format` on the
+code and on the docs' Python examples (readers copy them), and `mypy --strict` on the
 package (configured in pyproject.toml), so a change that breaks either fails CI."""
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def test_ruff_is_clean() -> None:
 
 
 def test_ruff_format_is_clean() -> None:
-    result = run("ruff", "format", "--check", "slalang", "tests", "bench")
+    result = run("ruff", "format", "--check", "slalang", "tests", "bench", "docs")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
