@@ -17,7 +17,10 @@ It runs on every event the engine reads, so it is built to cost a few passes ove
   Event ids are hashed and compared as bytes within their lead only: the millions of
   distinct ids are never put in one hash table, and no Python string is made per row;
 - field columns are dictionary-encoded in input order, only their set cells (most events
-  set few fields), and those codes moved to their rows' places in the batch.
+  set few fields), and those codes moved to their rows' places in the batch;
+- the reader's blocks are never copied into one table: every column is read chunk by
+  chunk (a chunked column's dictionary encoding has one dictionary for all its chunks), and
+  only the event ids and the numeric columns the loop reads are put together.
 """
 
 from __future__ import annotations
@@ -40,10 +43,12 @@ Arranged = tuple[Int64Array, Int64Array, int]
 
 
 def concat(tables: Sequence[pa.Table], schema: pa.Schema) -> pa.Table:
-    """The tables as one (an empty one of `schema` when there are none)."""
+    """The tables as one (an empty one of `schema` when there are none), each table's
+    columns kept as chunks: `assemble` reads chunked columns, and combining them would
+    copy every cell once more (on a million events the largest single step)."""
     if not tables:
         return schema.empty_table()
-    return pa.concat_tables(tables).combine_chunks()
+    return pa.concat_tables(tables)
 
 
 def assemble(
@@ -53,19 +58,19 @@ def assemble(
     stats: InputStats,
     dedupe: bool,
 ) -> tuple[Batch, int]:
-    """The batch of `table` (columns as `reader.schema`) and how many duplicates were
-    dropped. `stats` is copied into the batch with `duplicates`, `events`, `leads`,
-    `first_ts` and `last_ts` brought up to date for these rows."""
-    leads, lead_ids = _lead_ranks(table.column("lead").combine_chunks())
-    ts = table.column("ts").to_numpy()
-    seq = table.column("seq").to_numpy()
+    """The batch of `table` (columns as `reader.schema`, in any number of chunks) and how
+    many duplicates were dropped. `stats` is copied into the batch with `duplicates`,
+    `events`, `leads`, `first_ts` and `last_ts` brought up to date for these rows."""
+    leads, lead_ids = _lead_ranks(table.column("lead"))
+    ts = _numbers(table.column("ts"))
+    seq = _numbers(table.column("seq"))
     # rows in input order (reading keeps them almost so: a stable sort of a few runs)
     inputs = (
         np.arange(len(seq), dtype=np.int64)
         if bool(np.all(seq[1:] > seq[:-1]))
         else np.argsort(seq, kind="stable")
     )
-    ids = table.column("event_id").combine_chunks().cast(pa.large_string())
+    ids = table.column("event_id")
     rows, offsets, duplicates = _compiled()(
         leads, len(lead_ids), ts, inputs, *_buffers(ids), dedupe and ids.null_count < len(ids)
     )
@@ -73,7 +78,7 @@ def assemble(
     place = np.full(len(table), -1, np.int64)
     place[rows] = np.arange(len(rows))
     columns = {
-        name: _column(table.column(f"f:{name}").combine_chunks(), spec, place, len(rows))
+        name: _column(table.column(f"f:{name}"), spec, place, len(rows))
         for name, spec in specs.items()
     }
     del place
@@ -94,7 +99,7 @@ def assemble(
         offsets=offsets,
         ts=sorted_ts,
         seq=seq[rows],
-        event=np.ascontiguousarray(table.column("event").to_numpy()[rows], np.int32),
+        event=np.ascontiguousarray(_numbers(table.column("event"))[rows], np.int32),
         event_types=tuple(event_types),
         columns=columns,
         stats=batch_stats,
@@ -102,58 +107,87 @@ def assemble(
     return batch, duplicates
 
 
-def _lead_ranks(column: pa.Array) -> tuple[Int64Array, pa.Array]:
+def _numbers(column: pa.ChunkedArray) -> npt.NDArray[Any]:
+    """A numeric column without nulls as one numpy array (its chunks put together)."""
+    chunks: list[npt.NDArray[Any]] = [chunk.to_numpy() for chunk in column.chunks]
+    if len(chunks) == 1:
+        return chunks[0]
+    return np.concatenate(chunks) if chunks else np.zeros(0, column.type.to_pandas_dtype())
+
+
+def _lead_ranks(column: pa.ChunkedArray) -> tuple[Int64Array, pa.Array]:
     """Each row's lead as its rank among the distinct lead ids, and those ids sorted (by
     UTF-8 bytes, which is code-point order, the reference's order of leads). A log is
-    mostly written lead by lead, so only the first row of each run of equal ids is
-    hashed."""
-    n = len(column)
-    heads = np.zeros(0, np.int64)
-    if n:
-        same = pc.equal(column.slice(1), column.slice(0, n - 1))
-        changes = np.flatnonzero(~np.asarray(same.to_numpy(zero_copy_only=False), np.bool_))
-        heads = np.concatenate(([0], changes + 1))
-    encoded = pc.dictionary_encode(column.take(pa.array(heads)))
+    mostly written lead by lead, so only the first row of each run of equal ids (in each
+    chunk) is hashed."""
+    heads, firsts = [np.zeros(0, np.int64)], [pa.array([], pa.string())]
+    start = 0
+    for chunk in column.chunks:
+        n = len(chunk)
+        if n:
+            same = pc.equal(chunk.slice(1), chunk.slice(0, n - 1))
+            changes = np.flatnonzero(~np.asarray(same.to_numpy(zero_copy_only=False), np.bool_))
+            local = np.concatenate(([0], changes + 1))
+            heads.append(local + start)
+            firsts.append(chunk.take(pa.array(local)))
+        start += n
+    head = np.concatenate(heads)
+    encoded = pc.dictionary_encode(pa.concat_arrays(firsts))
     by_id = np.asarray(pc.sort_indices(encoded.dictionary).to_numpy(), np.int64)
     rank = np.empty(len(by_id), np.int64)
     rank[by_id] = np.arange(len(by_id))
-    runs = np.diff(heads, append=n)
+    runs = np.diff(head, append=start)
     leads = np.repeat(rank[encoded.indices.to_numpy()], runs)
     return leads, encoded.dictionary.take(pa.array(by_id))
 
 
 def _buffers(
-    strings: pa.Array,
+    strings: pa.ChunkedArray,
 ) -> tuple[Int64Array, npt.NDArray[np.uint8], npt.NDArray[np.bool_]]:
-    """A large_string array's offsets (`n + 1`: string i is `data[offsets[i]:offsets[i +
-    1]]`), bytes and validity, as numpy arrays (the offsets and bytes not copied)."""
-    n = len(strings)
-    buffers = strings.buffers()
-    offsets = np.frombuffer(buffers[1], np.int64, n + 1, strings.offset * 8)
+    """A string column's offsets (`n + 1`: string i is `data[offsets[i]:offsets[i + 1]]`),
+    bytes and validity, as numpy arrays, its chunks put together."""
+    whole = strings.combine_chunks().cast(pa.large_string())
+    n = len(whole)
+    buffers = whole.buffers()
+    offsets = np.frombuffer(buffers[1], np.int64, n + 1, whole.offset * 8)
     data = np.frombuffer(buffers[2] if buffers[2] is not None else b"", np.uint8)
-    valid = np.asarray(pc.is_valid(strings).to_numpy(zero_copy_only=False), np.bool_)
+    valid = np.asarray(pc.is_valid(whole).to_numpy(zero_copy_only=False), np.bool_)
     return offsets, data, valid
 
 
-def _column(array: pa.Array, spec: FieldSpec, place: Int64Array, size: int) -> Column:
+def _column(cells: pa.ChunkedArray, spec: FieldSpec, place: Int64Array, size: int) -> Column:
     """A field's `size` cells in batch order, where `place[r]` is input row r's position in
     it (-1: dropped). Most events set few fields, so only the cells that are set are encoded
-    and moved; the others are `MISSING` (NaN for a number)."""
-    valid = np.flatnonzero(np.asarray(pc.is_valid(array).to_numpy(zero_copy_only=False)))
-    values = array.filter(pc.is_valid(array)) if array.null_count else array
-    target = place[valid]
+    and moved, chunk by chunk; the others are `MISSING` (NaN for a number)."""
+    rows, values = [np.zeros(0, np.int64)], []
+    start = 0
+    for chunk in cells.chunks:
+        if chunk.null_count < len(chunk):
+            if chunk.null_count:
+                valid = pc.is_valid(chunk)
+                rows.append(np.flatnonzero(valid.to_numpy(zero_copy_only=False)) + start)
+                values.append(chunk.filter(valid))
+            else:
+                rows.append(np.arange(start, start + len(chunk)))
+                values.append(chunk)
+        start += len(chunk)
+    target = place[np.concatenate(rows)]
     kept = target >= 0
+    cells = pa.chunked_array(values, cells.type)
     if not kept.all():  # cells of dropped duplicates
         target = target[kept]
-        values = values.filter(pa.array(kept))
+        cells = cells.filter(pa.array(kept))
     if spec.type == "number":
         numbers = np.full(size, np.nan)
-        numbers[target] = values.to_numpy()
+        numbers[target] = _numbers(cells)
         return Column("number", numbers)
-    encoded = pc.dictionary_encode(values)
+    encoded = pc.dictionary_encode(cells)
     codes = np.full(size, MISSING, np.int32)
-    codes[target] = encoded.indices.to_numpy()
-    return Column(spec.type, codes, Values(encoded.dictionary))
+    # every chunk of a dictionary-encoded chunked array has the one (last) dictionary
+    dictionary = encoded.chunks[-1].dictionary if encoded.num_chunks else pa.array([], cells.type)
+    if encoded.num_chunks:
+        codes[target] = np.concatenate([chunk.indices.to_numpy() for chunk in encoded.chunks])
+    return Column(spec.type, codes, Values(dictionary))
 
 
 # -- the compiled loop -------------------------------------------------------------------------
@@ -163,20 +197,39 @@ def _column(array: pa.Array, spec: FieldSpec, place: Int64Array, size: int) -> C
 def _compiled() -> Callable[..., Arranged]:
     """`_arrange` as machine code, kept in numba's cache beside this file (or its user-wide
     cache) so it compiles once per machine; compiled afresh in each process where no cache
-    can be written."""
+    can be written. It has one signature, so it is loaded (or compiled) here rather than on
+    its first call, and whether an array is read-only (pyarrow memory) or not never makes
+    a second specialisation."""
     import numba
+    from numba import types
 
-    helpers = (_hash, _same, _merge_sort)
+    def frozen(dtype: Any) -> Any:
+        return types.Array(dtype, 1, "C", readonly=True)
+
+    i64 = types.int64
+    signature = (
+        frozen(i64),  # leads
+        i64,  # count
+        frozen(i64),  # ts
+        frozen(i64),  # inputs
+        frozen(i64),  # offsets
+        frozen(types.uint8),  # data
+        frozen(types.bool_),  # present
+        types.boolean,  # dedupe
+    )
+
+    def compiled(cache: bool) -> Callable[..., Arranged]:
+        helpers = (_hash, _same, _merge_sort)
+        jit = numba.njit(cache=cache, nogil=True)
+        # `_arrange` calls the compiled helpers: numba reads a global when it compiles a caller
+        globals().update({f.__name__: jit(f) for f in helpers})
+        arrange: Callable[..., Arranged] = numba.njit(signature, cache=cache, nogil=True)(_arrange)
+        return arrange
+
     try:
-        jit = numba.njit(cache=True, nogil=True)
-        compiled = [jit(function) for function in helpers]
+        return compiled(cache=True)
     except RuntimeError:  # no writable place for numba's cache
-        jit = numba.njit(nogil=True)
-        compiled = [jit(function) for function in helpers]
-    # `_arrange` calls the compiled helpers: numba reads a global when it compiles a caller
-    globals().update({f.__name__: c for f, c in zip(helpers, compiled, strict=True)})
-    arrange: Callable[..., Arranged] = jit(_arrange)
-    return arrange
+        return compiled(cache=False)
 
 
 _SHORT = 32

@@ -4,6 +4,7 @@ leads in code-point order, field cells beside their events."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -82,8 +83,18 @@ def rows_of(batch: Batch) -> list[tuple[str, list[Row]]]:
     return out
 
 
-def check(rows: list[Row], dedupe: bool = True) -> Batch:
-    batch, dropped = assemble(table_of(rows), FIELDS, EVENTS, InputStats(events=len(rows)), dedupe)
+def chunked(table: pa.Table, cuts: list[int]) -> pa.Table:
+    """`table` as chunks cut at the row numbers `cuts` (as the reader's blocks arrive; a
+    cut may repeat, which makes an empty chunk)."""
+    bounds = [0, *sorted(min(cut, len(table)) for cut in cuts), len(table)]
+    pieces = [table.slice(lo, hi - lo) for lo, hi in itertools.pairwise(bounds)]
+    return pa.concat_tables(pieces)
+
+
+def check(rows: list[Row], dedupe: bool = True, cuts: list[int] | None = None) -> Batch:
+    """The batch of `rows` (in chunks cut at `cuts`) is what the reference rules give."""
+    table = chunked(table_of(rows), cuts or [])
+    batch, dropped = assemble(table, FIELDS, EVENTS, InputStats(events=len(rows)), dedupe)
     want = expected(rows, dedupe)
     assert rows_of(batch) == [
         (lead, [(r[0], r[1], r[2], r[4], r[5], r[2] % 2) for r in mine]) for lead, mine in want
@@ -149,6 +160,24 @@ def test_a_long_lead_with_repeats_and_ties() -> None:
     check(rows, dedupe=False)
 
 
+def test_chunks_of_the_read_blocks_give_the_same_batch() -> None:
+    """A lead's run and a field's dictionary that go on across chunks, an empty chunk, a
+    chunk whose field cells are all unset, and a duplicate in another chunk."""
+    rows: list[Row] = [
+        ("L2", 3, 0, "e1", "pro", None),
+        ("L2", 1, 1, "e2", None, None),
+        ("L2", 2, 2, "e1", "team", 4.0),  # a repeat of seq 0, in the next chunk
+        ("L1", 5, 3, "e3", None, None),
+        ("L1", 4, 4, "e4", "pro", 1.5),
+        ("L3", 4, 5, None, "solo", None),
+    ]
+    whole = check(rows)
+    for cuts in ([1], [2, 2], [3, 4], [1, 2, 3, 4, 5], [0, 6]):
+        batch = check(rows, cuts=cuts)
+        assert batch.columns["plan"].values.tolist() == whole.columns["plan"].values.tolist()
+        assert list(batch.columns["plan"].dictionary) == list(whole.columns["plan"].dictionary)
+
+
 ids = st.one_of(st.none(), st.sampled_from(["e1", "e2", "e12", "é", "e\x00", "E1"]))
 lead_ids = st.sampled_from(["L1", "L2", "l1", "Ł", "L1 ", "😀"])
 
@@ -161,12 +190,13 @@ lead_ids = st.sampled_from(["L1", "L2", "l1", "Ł", "L1 ", "😀"])
     ),
     order=st.randoms(use_true_random=False),
     dedupe=st.booleans(),
+    cuts=st.lists(st.integers(0, 3 * _SHORT), max_size=4),
 )
-def test_any_table(cells: list[Any], order: Any, dedupe: bool) -> None:
+def test_any_table(cells: list[Any], order: Any, dedupe: bool, cuts: list[int]) -> None:
     seqs = list(range(len(cells)))
     order.shuffle(seqs)
     rows: list[Row] = [
         (lead, ts, seq, event_id, plan, None if seq % 3 else float(seq))
         for (lead, ts, event_id, plan), seq in zip(cells, seqs, strict=True)
     ]
-    check(rows, dedupe)
+    check(rows, dedupe, cuts)
