@@ -80,8 +80,6 @@ _DELIMITERS = (",", ";", "\t", "|")
 Data = bytes | bytearray
 BOM = codecs.BOM_UTF8
 BUFFER = 1 << 16
-_DAYS_BEFORE_MONTH = np.array([0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334], np.int32)
-_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int32)
 
 
 @dataclass(slots=True)
@@ -146,15 +144,32 @@ class _Clean:
     dirty = False
 
 
-def _split(block: Data, options: Any) -> pa.Table | None:
-    """The block's cells by pyarrow; None for a row with the wrong number of cells or
-    bytes that are not text."""
+@dataclass(frozen=True, slots=True)
+class _Options:
+    """pyarrow's options for the blocks of one file."""
+
+    read: pacsv.ReadOptions
+    parse: pacsv.ParseOptions
+    text: pacsv.ConvertOptions  # for a block with bytes over 127: checks that cells are UTF-8
+    ascii: pacsv.ConvertOptions  # for a block of ASCII bytes (UTF-8 already): no check
+
+
+def _split(block: Data, options: _Options) -> tuple[pa.Table | None, int]:
+    """The block's cells by pyarrow (None for a row with the wrong number of cells or bytes
+    that are not text) and its count of line feeds: the block's passes that need not hold
+    the main thread. pyarrow's UTF-8 check of every cell is a fifth of its parse, so it is
+    left out where one pass of `isascii` vouches for the whole block."""
+    count = int(np.count_nonzero(np.frombuffer(block, np.uint8) == ord("\n")))
     if not block:
-        return None
+        return None, count
+    convert = options.ascii if block.isascii() else options.text
     try:
-        return pacsv.read_csv(pa.py_buffer(block), *options, memory_pool=_parse_pool())
+        table = pacsv.read_csv(
+            pa.py_buffer(block), options.read, options.parse, convert, memory_pool=_parse_pool()
+        )
     except pa.ArrowInvalid:
-        return None
+        return None, count
+    return table, count
 
 
 def _parse_pool() -> pa.MemoryPool:
@@ -170,12 +185,12 @@ def _parse_pool() -> pa.MemoryPool:
 
 @dataclass(slots=True)
 class _Split:
-    """A block handed to pyarrow, with the lines before it and its line feeds."""
+    """A block handed to pyarrow: its cells and count of line feeds to come, and the lines
+    before it (known once the block before has been counted)."""
 
-    table: Future[pa.Table | None]
+    cells: Future[tuple[pa.Table | None, int]]
     block: Data
-    before: int
-    count: int
+    before: int = 0
 
 
 class _Blocks:
@@ -391,21 +406,26 @@ class ColumnarReader:
                         block = block[end:]
                         line += header_line
                     if plain:
-                        count = block.count(b"\n")
-                        split = _Split(splitter.submit(_split, block, options), block, line, count)
-                        line += count
-                    if pending is not None and not (yield from self._block(pending, delimiter)):
-                        head = pending.block + block + blocks.carry
-                        yield from self._hand_over(head, stream, pending.before, delimiter)
-                        return True
+                        assert options is not None  # made with the layout, from the header
+                        split = _Split(splitter.submit(_split, block, options), block)
+                    if pending is not None:
+                        pending.before = line
+                        if not (yield from self._block(pending, delimiter)):
+                            head = pending.block + block + blocks.carry
+                            yield from self._hand_over(head, stream, pending.before, delimiter)
+                            return True
+                        line += pending.cells.result()[1]
                     pending = None
                     if not plain:
                         yield from self._hand_over(block + blocks.carry, stream, line, delimiter)
                         return True
                     pending = split
-                if pending is not None and not (yield from self._block(pending, delimiter)):
-                    yield from self._hand_over(pending.block, stream, pending.before, delimiter)
-                    return True
+                if pending is not None:
+                    pending.before = line
+                    if not (yield from self._block(pending, delimiter)):
+                        yield from self._hand_over(pending.block, stream, line, delimiter)
+                        return True
+                    line += pending.cells.result()[1]
             except (OSError, EOFError, zlib.error) as exc:
                 if layout is None:
                     return False  # the reference reader says what is wrong, after the header
@@ -415,9 +435,7 @@ class ColumnarReader:
         self.base += line + 1
         return True
 
-    def _options(
-        self, layout: Any, delimiter: str
-    ) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
+    def _options(self, layout: Any, delimiter: str) -> _Options:
         """pyarrow's options for a layout: every cell text, only the used columns kept."""
         wanted = sorted(
             {layout.lead, layout.timestamp, layout.event}
@@ -425,24 +443,30 @@ class ColumnarReader:
             | {i for i, *_ in layout.fields}
         )
         names = [f"c{i}" for i in range(layout.width)]
-        return (
-            pacsv.ReadOptions(column_names=names, use_threads=True, block_size=PARSE_BLOCK),
-            pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
-            pacsv.ConvertOptions(
+
+        def convert(check_utf8: bool) -> pacsv.ConvertOptions:
+            return pacsv.ConvertOptions(
+                check_utf8=check_utf8,
                 column_types=dict.fromkeys(names, pa.string()),
                 include_columns=[names[i] for i in wanted],
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
-            ),
+            )
+
+        return _Options(
+            pacsv.ReadOptions(column_names=names, use_threads=True, block_size=PARSE_BLOCK),
+            pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
+            text=convert(check_utf8=True),
+            ascii=convert(check_utf8=False),
         )
 
     def _block(self, split: _Split, delimiter: str) -> Generator[Chunk, None, bool]:
         """One plain block of whole lines, split: the clean rows vectorised, the dirty ones
         by the reference row loop; False when a cell is not UTF-8 text."""
-        block, first_line, count = split.block, split.before + 1, split.count
+        block, first_line = split.block, split.before + 1
         if not block:
             return True
-        table = split.table.result()
+        table, count = split.cells.result()
         if table is not None and table.num_rows == 0:
             return True  # blank lines only
         lines = count + (not block.endswith(b"\n"))
@@ -838,69 +862,77 @@ def _iso_epochs(column: pa.Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[np
     return ts, ok
 
 
-_DIGITS = {
-    20: [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18],
-    25: [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 23, 24],
-}
-_MARKS = {20: ([4, 7, 10, 13, 16, 19], b"--T::Z"), 25: ([4, 7, 10, 13, 16, 22], b"--T:::")}
+def _pair_values() -> npt.NDArray[np.int32]:
+    """The number two bytes write, indexed by the bytes read as one little-endian 16-bit
+    integer; NOT_TWO_DIGITS (100) where either byte is not a digit."""
+    first, second = np.arange(1 << 16) % 256 - 48, np.arange(1 << 16) // 256 - 48
+    digits = (first >= 0) & (first < 10) & (second >= 0) & (second < 10)
+    return np.where(digits, first * 10 + second, NOT_TWO_DIGITS).astype(np.int32)
+
+
+NOT_TWO_DIGITS = 100
+_PAIR = _pair_values()
+_MONTHS = 14  # month numbers 0 to 13, a larger one counted as 13: none of them real
+
+
+def _month_table() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
+    """Epoch seconds of the first of each month and the month's length (0: no such month),
+    indexed by (century pair, year pair, month) as `_matrix_epochs` reads them; a pair
+    that is not two digits (NOT_TWO_DIGITS) has no month (proleptic Gregorian dates, as
+    datetime has them)."""
+    pairs = NOT_TWO_DIGITS + 1
+    high, low = np.divmod(np.arange(pairs * pairs), pairs)
+    year = (high * 100 + low)[:, None]
+    month = np.arange(_MONTHS)[None, :]
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    real = (month >= 1) & (month <= 12) & (year >= 1)
+    real &= ((high < NOT_TWO_DIGITS) & (low < NOT_TWO_DIGITS))[:, None]
+    safe = np.where(real, month, 1)
+    before = np.array([0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334])[safe]
+    length = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[safe]
+    y = year - 1
+    days = y * 365 + y // 4 - y // 100 + y // 400 + before + ((safe > 2) & leap)
+    days -= 719162  # date(1970, 1, 1).toordinal() - 1
+    length += (safe == 2) & leap
+    return (days * 86400).astype(np.int64).ravel(), np.where(real, length, 0).astype(
+        np.int32
+    ).ravel()
+
+
+_MONTH_START, _MONTH_DAYS = _month_table()
+_MARKS = {20: ((4, 7, 10, 13, 16, 19), b"--T::Z"), 25: ((4, 7, 10, 13, 16, 22), b"--T:::")}
 
 
 def _matrix_epochs(
     matrix: npt.NDArray[np.uint8],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """Epoch seconds of rows of ISO-8601 bytes, 20 wide (`Z`) or 25 (`±HH:MM`), and which
-    rows are such a timestamp of a real date and time in the reference's range. The
-    calendar is worked in 32-bit integers (a row of other bytes gives a wrong but bounded
-    number, and is not ok), the instant in 64."""
+    rows are such a timestamp of a real date and time in the reference's range. Each pair
+    of digits is read by one look-up of its two bytes (a pair that is not two digits reads
+    as 100, which no field allows) and each month's start and length by another, so a row
+    costs a few gathers and no division; the instant is worked in 64 bits."""
     width = matrix.shape[1]
-    digit = matrix - np.uint8(48)  # a byte that is no digit wraps round to 10 or more
-    ok = (digit[:, _DIGITS[width]] < 10).all(axis=1)
+
+    def pair(at: int) -> npt.NDArray[np.int32]:
+        values: npt.NDArray[np.int32] = _PAIR[matrix[:, at : at + 2].view("<u2")[:, 0]]
+        return values
+
     places, marks = _MARKS[width]
-    ok &= (matrix[:, places] == np.frombuffer(marks, np.uint8)).all(axis=1)
-
-    def number(*columns: int) -> npt.NDArray[np.int32]:
-        value = digit[:, columns[0]].astype(np.int32)
-        for k in columns[1:]:
-            value *= 10
-            value += digit[:, k]
-        return value
-
-    year, month, day = number(0, 1, 2, 3), number(5, 6), number(8, 9)
-    hour, minute, second = number(11, 12), number(14, 15), number(17, 18)
-    clock = hour * 3600 + minute * 60 + second
+    ok = matrix[:, places[0]] == marks[0]
+    for place, mark in zip(places[1:], marks[1:], strict=True):
+        ok &= matrix[:, place] == mark
+    month = np.minimum(pair(5), _MONTHS - 1)
+    at = (pair(0) * (NOT_TWO_DIGITS + 1) + pair(2)) * _MONTHS + month
+    day, hour, minute, second = pair(8), pair(11), pair(14), pair(17)
+    ok &= (day >= 1) & (day <= _MONTH_DAYS[at]) & (hour < 24) & (minute < 60) & (second < 60)
+    clock = (day - 1) * 86400 + hour * 3600 + minute * 60 + second
     if width == 25:
         sign = matrix[:, 19]
         ok &= (sign == ord("+")) | (sign == ord("-"))
-        off_hour, off_min = number(20, 21), number(23, 24)
+        off_hour, off_min = pair(20), pair(23)
         ok &= (off_hour < 24) & (off_min < 60)
         clock -= np.where(sign == ord("-"), -1, 1) * (off_hour * 3600 + off_min * 60)
-    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
-    month_ok = (month >= 1) & (month <= 12)
-    safe_month = np.where(month_ok, month, 1)
-    dim = _DAYS_IN_MONTH[safe_month] + ((safe_month == 2) & leap)
-    ok &= (
-        month_ok
-        & (day >= 1)
-        & (day <= dim)
-        & (hour < 24)
-        & (minute < 60)
-        & (second < 60)
-        & (year >= 1)
-    )
-    # days from the civil date (proleptic Gregorian), as datetime does
-    y = year - 1
-    days = (
-        y * 365
-        + y // 4
-        - y // 100
-        + y // 400
-        + _DAYS_BEFORE_MONTH[safe_month]
-        + ((safe_month > 2) & leap)
-        + day
-        - 1
-        - 719162  # date(1970, 1, 1).toordinal() - 1
-    )
-    epoch = days.astype(np.int64) * 86400 + clock
+    epoch = _MONTH_START[at] + clock
     ok &= (epoch >= EARLIEST) & (epoch < LATEST)  # the reference refuses the rest
     epoch[~ok] = 0
     return epoch, ok
