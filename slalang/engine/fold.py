@@ -6,7 +6,9 @@ times the kernel's loop. Here the kernel's arrays are folded column by column in
 
 - stage, clock and violation entries are written as JSON text a column at a time
   (`slalang.engine.lines`: the reference's own entry cut around its varying values, the
-  values formatted per column, Arrow joining the pieces) and stay Arrow text;
+  values as small tables of text and each row's index into them, one Arrow `take`
+  writing a block of entries) and stay Arrow text; the records they are written from
+  are gathered over all runs of leads and written at the end, in blocks, by two threads;
 - target counts, sums and cohorts are bucketed by (probe, period, group) with numpy, sums
   kept exact as `Totals` needs (integral amounts summed in float64 are exact below 2**53;
   anything else goes through `add_exact` one amount at a time);
@@ -20,6 +22,7 @@ only, and the stage, clock and violation entries as `Lines` in report order.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -37,14 +40,14 @@ from slalang.engine.lines import (
     TEXT,
     Lines,
     Piece,
-    Pieces,
+    Texts,
     distinct_rows,
     fill,
     instant_pieces,
     integers,
     lines,
     quote,
-    quoted_all,
+    strings,
     template,
 )
 from slalang.engine.words import latenesses, messages
@@ -100,6 +103,14 @@ def _distinct(keys: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.N
     return np.flatnonzero(present), rank[keys]
 
 
+def _inside(window: Window, instants: npt.NDArray[np.int64]) -> slice | npt.NDArray[np.bool_]:
+    """What selects the rows of `instants` inside the window: all of them (a slice, so
+    the rows are not copied) when it is not bounded."""
+    if window.start is None and window.end is None:
+        return slice(None)
+    return _holds(window, instants)
+
+
 def _holds(window: Window, instants: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
     keep = np.ones(len(instants), bool)
     if window.start is not None:
@@ -137,6 +148,18 @@ _HANDOFF_HOLES = [("lead_id",), ("at",)]
 _STATUS_TEXT = [f'"{status}"' for status in STATUSES]
 
 
+_last_lateness: list[tuple[Kernel, Lateness]] = []
+
+
+def _lateness(kernel: Kernel) -> Lateness:
+    """The `Lateness` of `kernel`'s plan, kept for the next batch of the same kernel: its
+    calendars generate their years and load their holidays once per process, not once
+    per partition."""
+    if not _last_lateness or _last_lateness[0][0] is not kernel:
+        _last_lateness[:] = [(kernel, Lateness(kernel.plan))]
+    return _last_lateness[0][1]
+
+
 class _Folder:
     def __init__(
         self, plan: Mapping[str, Any], kernel: Kernel, batch: Batch, as_of: int, window: Window
@@ -148,10 +171,13 @@ class _Folder:
         self.reducer = Reducer(plan, window)
         self.folded = Folded(Totals())
         self.parts: dict[str, list[Part]] = {s: [] for s in SECTIONS}
+        # what the stage and clock entries are written from (see `stage_lines`, `clock_lines`)
+        self.staged: list[npt.NDArray[np.int64]] = [np.zeros((0, 3), np.int64)]
+        self.clocked: list[npt.NDArray[np.int64]] = [np.zeros((0, 11), np.int64)]
         # what the violations are written from: breached clocks (see `breaches`), handoffs
         self.breached: list[npt.NDArray[np.int64]] = [np.zeros((0, 9), np.int64)]
         self.handed: list[npt.NDArray[np.int64]] = [np.zeros((0, 5), np.int64)]
-        self._lead_text: pa.Array | None = None
+        self._lead_text: tuple[pa.Array, str] | None = None
         names = [stage["name"] for stage in plan["stages"]]
         self.stage_names = names
         # stage index s, skipped (2s) or entered (2s + 1)
@@ -171,7 +197,7 @@ class _Folder:
         self.handoffs = {s["name"]: s["handoff"] for s in plan["stages"] if s["handoff"]}
         self.handoff_templates: dict[tuple[int, int, int], int] = {}
         self.handoff_texts: list[list[str]] = []
-        self.lateness = Lateness(plan)
+        self.lateness = _lateness(kernel)
         self.as_of = as_of
         self.runtime_slas = kernel.runtime.slas
         # clocks of SLA s and goal g (-1: none) are of kind s * (goals + 1) + g + 1
@@ -194,35 +220,57 @@ class _Folder:
             for sla in self.slas
         ]
 
-    @property
-    def lead_text(self) -> pa.Array:
-        """Every lead id as a JSON string, made on first use."""
+    def leads(self, index: npt.NDArray[np.int64]) -> list[Piece]:
+        """The JSON strings of leads `index` (not empty), as pieces of an entry: of the
+        batch's lead ids (made on first use), the run of them `index` spans."""
         if self._lead_text is None:
-            self._lead_text = quoted_all(self.batch.lead_ids)
-        return self._lead_text
-
-    def leads(self, index: npt.NDArray[np.int64]) -> pa.Array:
-        return self.lead_text.take(index)
+            self._lead_text = strings(self.batch.lead_ids)
+        ids, mark = self._lead_text
+        low, high = int(index.min()), int(index.max())
+        return [mark, Texts(ids.slice(low, high - low + 1), index - low), mark]
 
     def add(self, rows: Rows) -> None:
         self.stages(rows.stages)
         self.clocks(rows)
         ho = rows.handoffs
-        self.handed.append(ho[_holds(self.window, ho[:, 2])])
+        self.handed.append(ho[_inside(self.window, ho[:, 2])])
         self.facts(rows)
         self.rates(rows)
 
     def finish(self) -> Folded:
-        """The folded batch, the violations of all its runs of leads written at once: a
-        breach's words cost a few calls whatever the number of breaches."""
+        """The folded batch, the entries of all its runs of leads written at once, a block
+        of rows at a time (a breach's words cost a few calls whatever their number).
+
+        The blocks and the violations are written by a few threads: Arrow and numpy let go
+        of the interpreter while they copy text, which is most of the work."""
+        staged, clocked = np.concatenate(self.staged), np.concatenate(self.clocked)
+        if len(staged) or len(clocked):
+            self.leads(np.zeros(1, np.int64))  # the lead ids' text, made before the threads
+        blocks = [
+            (section, rows[start : start + _BLOCK], write)
+            for section, rows, write in (
+                ("stages", staged, self.stage_lines),
+                ("clocks", clocked, self.clock_lines),
+            )
+            for start in range(0, len(rows), _BLOCK)
+        ]
+        with ThreadPoolExecutor(_THREADS) as pool:
+            violations = pool.submit(self.all_violations)
+            texts = list(pool.map(lambda block: block[2](block[1]), blocks))
+            violations.result()
+        for (section, rows, _), text in zip(blocks, texts, strict=True):
+            self.parts[section].append((rows[:, 0], text))
+        lead_ids = self.batch.lead_ids
+        self.folded.entries = {s: lines(lead_ids, self.parts[s]) for s in SECTIONS}
+        return self.folded
+
+    def all_violations(self) -> None:
+        """The violations of the late and missed clocks and of the incomplete handoffs."""
         found = [
             self.breaches(np.concatenate(self.breached)),
             self.handoff_records(np.concatenate(self.handed)),
         ]
         self.violations([part for part in found if part is not None])
-        lead_ids = self.batch.lead_ids
-        self.folded.entries = {s: lines(lead_ids, self.parts[s]) for s in SECTIONS}
-        return self.folded
 
     def violations(self, parts: list[tuple[npt.NDArray[np.int64], ...]]) -> None:
         """Breaches and handoffs in report order: by lead, instant and
@@ -238,12 +286,15 @@ class _Folder:
     # ---- stages --------------------------------------------------------------------------
 
     def stages(self, st: npt.NDArray[np.int64]) -> None:
-        st = st[_holds(self.window, st[:, 3])]
-        if not len(st):
-            return
-        kinds = st[:, 1] * 2 + st[:, 2]
-        text = fill(self.stage_templates, kinds, [self.leads(st[:, 0]), instant_pieces(st[:, 3])])
-        self.parts["stages"].append((st[:, 0].copy(), text))
+        """Keep the stage records inside the window as (lead, kind, instant) rows."""
+        st = st[_inside(self.window, st[:, 3])]
+        self.staged.append(np.stack([st[:, 0], st[:, 1] * 2 + st[:, 2], st[:, 3]], axis=1))
+
+    def stage_lines(self, st: npt.NDArray[np.int64]) -> pa.Array:
+        """The stage entries of rows (lead, kind, instant), as `compact` writes them."""
+        return fill(
+            self.stage_templates, st[:, 1], [self.leads(st[:, 0]), instant_pieces(st[:, 2])]
+        )
 
     # ---- clocks and handoffs -------------------------------------------------------------
 
@@ -260,7 +311,7 @@ class _Folder:
         order = rows_kept[
             np.lexsort((ck[kept, 2], self.sla_rank[ck[kept, 1]], ck[kept, 4], ck[kept, 0]))
         ]
-        self.clock_lines(ck, order, judged)
+        self.clocked.append(self.clock_rows(ck, order, judged))
         status = judged.status[order]
         late = order[(status == LATE) | (status == MISSED)]
         columns = [ck[:, 0], ck[:, 1], ck[:, 3], ck[:, 2], judged.due, ck[:, 5], judged.status]
@@ -307,25 +358,31 @@ class _Folder:
                     cell[0] += total
                     cell[1] += int(hits)
 
-    def clock_lines(
+    def clock_rows(
         self, ck: npt.NDArray[np.int64], order: npt.NDArray[np.int64], judged: Judged
-    ) -> None:
-        """The clock entries, as `compact(clock_entry(…))` writes them."""
-        kinds = ck[order, 1] * self.goals + ck[order, 3] + 1
-        due, stopped, late = judged.due[order], ck[order, 5], judged.late_by[order]
-        values: list[Piece | Pieces] = [
-            self.leads(ck[order, 0]),
-            integers(ck[order, 2]),
-            instant_pieces(ck[order, 4]),
+    ) -> npt.NDArray[np.int64]:
+        """The clocks `order` and their judgements, as rows for `clock_lines`."""
+        columns = [ck[:, 0], ck[:, 1] * self.goals + ck[:, 3] + 1, ck[:, 2], ck[:, 4]]
+        columns += [judged.due, ck[:, 5], judged.status, judged.elapsed, judged.late_by]
+        columns += [judged.paused_seconds, judged.paused.astype(np.int64)]
+        return np.stack([column[order] for column in columns], axis=1)
+
+    def clock_lines(self, rows: npt.NDArray[np.int64]) -> pa.Array:
+        """The clock entries of `clock_rows`, as `compact(clock_entry(…))` writes them."""
+        lead, kinds, cycle, start, due, stopped, status, spent, late, paused, still = rows.T
+        values: list[Piece | list[Piece]] = [
+            self.leads(lead),
+            integers(cycle),
+            instant_pieces(start),
             instant_pieces(due, due == NONE),
             instant_pieces(stopped, stopped == NONE),
-            pa.array(_STATUS_TEXT, TEXT).take(judged.status[order]),
-            integers(judged.elapsed[order]),
+            Texts(pa.array(_STATUS_TEXT, TEXT), status),
+            integers(spent),
             integers(late, late == NONE),
-            integers(judged.paused_seconds[order]),
-            pa.array(["false", "true"], TEXT).take(judged.paused[order].astype(np.int64)),
+            integers(paused),
+            Texts(pa.array(["false", "true"], TEXT), still),
         ]
-        self.parts["clocks"].append((ck[order, 0], fill(self.clock_templates, kinds, values)))
+        return fill(self.clock_templates, kinds, values)
 
     def breaches(self, br: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], ...] | None:
         """The violations of the late and missed clocks `br` (rows of lead, SLA, goal,
@@ -339,11 +396,11 @@ class _Folder:
         kind = sla * self.goals + goal + 1  # as clock entries number their goals
         said = messages(status, kind, self.goal_texts, paused, words)
         at = instant_pieces(due)
-        values: list[Piece | Pieces] = [
+        values: list[Piece | list[Piece]] = [
             self.leads(lead),
             at,
             quote(said),
-            pa.array(_STATUS_TEXT, TEXT).take(status),
+            Texts(pa.array(_STATUS_TEXT, TEXT), status),
             integers(cycle),
             at,
             instant_pieces(stopped, stopped == NONE),
@@ -466,7 +523,7 @@ class _Folder:
 
     def facts(self, rows: Rows) -> None:
         fa, values = rows.facts, rows.fact_values
-        keep = _holds(self.window, fa[:, 2])
+        keep = _inside(self.window, fa[:, 2])
         fa, values = fa[keep], values[keep]
         sums = self.folded.totals.sums
         for _, mine, bucket, keys in self.probes(fa[:, 1], fa[:, 2], fa[:, 3], values[:, 1]):
@@ -483,7 +540,7 @@ class _Folder:
 
     def rates(self, rows: Rows) -> None:
         ra, numbers = rows.rates, rows.rate_groups
-        keep = _holds(self.window, ra[:, 2])
+        keep = _inside(self.window, ra[:, 2])
         ra, numbers = ra[keep], numbers[keep]
         cohorts = self.folded.totals.cohorts
         for probe, mine, bucket, keys in self.probes(ra[:, 1], ra[:, 2], ra[:, 4], numbers):
@@ -499,6 +556,14 @@ class _Folder:
                 cohort = cohorts.setdefault(key, [0, 0])
                 cohort[0] += total
                 cohort[1] += hit
+
+
+_BLOCK = 1 << 16
+"""Entries written at a time: what joining them holds (a few integers per piece) stays
+small at any batch size."""
+
+_THREADS = 2
+"""Threads writing a batch's entries (the machine this was measured on has two cores)."""
 
 
 def entry_lines(

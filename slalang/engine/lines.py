@@ -4,20 +4,24 @@ The report's long lists (stages, clocks, violations) hold one entry per record: 
 of thousands on a million events. Writing each as a Python string (an f-string, then a
 tuple beside its lead id, then one write per line) cost more than everything else the
 fold does. Here an entry kind's text is cut once into the constant pieces around its
-varying values (`template`, from the reference's own entry dict and encoder), the values
-are turned into JSON text column by column (`instants`, `integers`, a table `take`n by
-index), and Arrow joins the pieces of every row at once. The entries then stay Arrow
-text (`Lines`) until they are written, which is one string per few thousand entries
-(`Text.joined`), so no Python object is made per entry.
+varying values (`template`, from the reference's own entry dict and encoder), and each
+varying value is a small table of JSON texts and each row's index into it (`Texts`: a
+lead id among the batch's lead ids, an instant's date among the days there are and its
+time among the seconds of a day, a status among the statuses). All the tables are put end
+to end and one Arrow `take` of every row's indexes, row after row, writes every entry
+at once (`join`). The entries then stay Arrow text (`Lines`) until they are written,
+which is one string per few thousand entries (`Text.joined`), so no Python object is made
+per entry.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -29,8 +33,18 @@ from slalang.render.report.json_text import Prerendered, compact
 TEXT = pa.large_string()
 """Entries are large strings: a partition's section may pass the 2 GB of 32-bit offsets."""
 
-Piece: TypeAlias = "str | pa.Array"
-"""A piece of an entry: the same text on every row, or one text per row."""
+Ints: TypeAlias = npt.NDArray[np.int64]
+
+
+class Texts(NamedTuple):
+    """A column of JSON texts not written out yet: row i is `table[keys[i]]`."""
+
+    table: pa.Array
+    keys: Ints
+
+
+Piece: TypeAlias = "str | pa.Array | Texts"
+"""A piece of an entry: the same text on every row, one text per row, or `Texts`."""
 
 _PLAIN = re.compile(r'["\\\x00-\x1f]')
 """What JSON escapes (with `ensure_ascii=False`): a string without these is written as is."""
@@ -44,38 +58,123 @@ def quoted(text: str) -> str:
     return compact(text) if _PLAIN.search(text) else f'"{text}"'
 
 
-def quoted_all(texts: Sequence[str]) -> pa.Array:
-    """Each of `texts` as a JSON string."""
-    return quote(pa.array(texts, TEXT))
+def strings(texts: Sequence[str]) -> tuple[pa.Array, str]:
+    """`texts` as JSON strings, and the quote to put around each: almost always no text
+    needs escaping, and then they are used as they are between quotes (which join their
+    entry's constant text); else each one is quoted, and the quote is empty."""
+    column = pa.array(texts, TEXT)
+    if _escaping(column):
+        return quote(column), ""
+    return column, '"'
 
 
 def quote(column: pa.Array) -> pa.Array:
     """Each row as a JSON string, as `compact` writes it: almost always no row needs
     escaping, and then Arrow adds the quotes."""
-    if pc.any(pc.match_substring_regex(column, _PLAIN.pattern)).as_py():
+    if _escaping(column):
         return pa.array([quoted(text) for text in column.to_pylist()], TEXT)
     return join(['"', column, '"'])
 
 
+def _escaping(column: pa.Array) -> bool:
+    """Whether a row of a large-string column holds what JSON escapes: a quote, a
+    backslash or a control character, bytes that in UTF-8 stand for nothing else."""
+    if not len(column):
+        return False
+    offsets = np.frombuffer(column.buffers()[1], np.int64, len(column) + 1, column.offset * 8)
+    data = column.buffers()[2]
+    if data is None:
+        return False
+    used = np.frombuffer(data, np.uint8)[int(offsets[0]) : int(offsets[-1])]
+    return bool(np.any((used < 0x20) | (used == 0x22) | (used == 0x5C)))
+
+
 def join(pieces: Sequence[Piece]) -> pa.Array:
-    """Each row's pieces end to end; null where any piece is null. At least one piece
-    must be an array (it gives the number of rows)."""
-    merged: list[Piece] = []
-    for piece in pieces:  # neighbouring constants as one: fewer arguments to join
-        if isinstance(piece, str) and merged and isinstance(merged[-1], str):
-            merged[-1] += piece
-        elif not isinstance(piece, str) or piece:
-            merged.append(piece)
-    args = [pa.scalar(p, TEXT) if isinstance(p, str) else p for p in merged]
-    joined: pa.Array = pc.binary_join_element_wise(*args, pa.scalar("", TEXT))
+    """Each row's pieces end to end. At least one piece must not be a constant (it gives
+    the number of rows); tables hold no nulls.
+
+    The pieces' tables are put end to end and every row's indexes into them laid out row
+    after row, so one `take` writes the rows' texts one after another: every `width`th
+    offset of what it gives is where a row starts."""
+    rows = next(
+        len(p.keys if isinstance(p, Texts) else p) for p in pieces if not isinstance(p, str)
+    )
+    if not rows:
+        return pa.array([], TEXT)
+    columns = _merged(pieces, rows)
+    width = len(columns)
+    indexes = np.empty((rows, width), np.int64)
+    base = 0
+    for j, column in enumerate(columns):
+        indexes[:, j] = column.keys
+        if base:
+            indexes[:, j] += base
+        base += len(column.table)
+    taken = pa.concat_arrays([column.table for column in columns]).take(indexes.reshape(-1))
+    offsets = np.frombuffer(taken.buffers()[1], np.int64, rows * width + 1, taken.offset * 8)
+    starts = np.ascontiguousarray(offsets[::width])
+    joined: pa.Array = pa.Array.from_buffers(
+        TEXT, rows, [None, pa.py_buffer(starts), taken.buffers()[2]]
+    )
     return joined
 
 
-def table(texts: Sequence[str], index: npt.NDArray[np.int64]) -> Piece:
+def _merged(pieces: Sequence[Piece], rows: int) -> list[Texts]:
+    """The pieces as `Texts` of `rows` rows, neighbours merged into one piece where that
+    leaves less to take (see `_pairing`; a constant is a table of one text)."""
+    found: list[Texts] = []
+    for piece in pieces:
+        if not isinstance(piece, str):
+            found.append(piece if isinstance(piece, Texts) else Texts(piece, _rows(len(piece))))
+        elif piece:
+            found.append(Texts(pa.array([piece], TEXT), _ONE))
+    while True:
+        pairings = [
+            (cost, k)
+            for k, (a, b) in enumerate(itertools.pairwise(found))
+            if (cost := _pairing(len(a.table), len(b.table), rows)) is not None
+        ]
+        if not pairings:
+            break
+        k = min(pairings)[1]
+        found[k : k + 2] = [_paired(found[k], found[k + 1])]
+    return [p if len(p.keys) == rows else Texts(p.table, np.zeros(rows, np.int64)) for p in found]
+
+
+def _pairing(a: int, b: int, rows: int) -> int | None:
+    """The texts of the table pairing tables of `a` and `b` texts, when making it costs
+    less than taking one more text a row: a constant with a table not longer than the
+    rows, two tables whose pairings are at most a quarter of them; else None."""
+    if min(a, b) == 1:
+        return a * b if a * b <= rows else None
+    return a * b if a * b <= rows // 4 else None
+
+
+_ONE = np.zeros(1, np.int64)
+"""The index of a constant's one text (stretched to the rows when it stays a piece)."""
+
+
+def _rows(size: int) -> Ints:
+    return np.arange(size, dtype=np.int64)
+
+
+def _paired(first: Texts, second: Texts) -> Texts:
+    """`first` then `second` as one piece: the table of every pairing of their texts."""
+    a, b = len(first.table), len(second.table)
+    if a == b == 1:
+        return Texts(pa.array([first.table[0].as_py() + second.table[0].as_py()], TEXT), _ONE)
+    pairs = _rows(a * b)
+    left = first.table[0] if a == 1 else first.table.take(pairs // b)
+    right = second.table[0] if b == 1 else second.table.take(pairs % b)
+    table = pc.binary_join_element_wise(left, right, pa.scalar("", TEXT))
+    return Texts(table, first.keys * b + second.keys)
+
+
+def table(texts: Sequence[str], index: Ints) -> Piece:
     """`texts[i]` for each i of `index`: the one text when all are the same."""
     if len(set(texts)) == 1:
         return texts[0]
-    return pa.array(texts, TEXT).take(index)
+    return Texts(pa.array(texts, TEXT), index)
 
 
 def nulls(column: pa.Array) -> pa.Array:
@@ -84,39 +183,34 @@ def nulls(column: pa.Array) -> pa.Array:
     return filled
 
 
-def integers(
-    values: npt.NDArray[np.int64], missing: npt.NDArray[np.bool_] | None = None
-) -> pa.Array:
+def integers(values: Ints, missing: npt.NDArray[np.bool_] | None = None) -> pa.Array:
     """Whole numbers as Python writes them; `null` where `missing`."""
     return nulls(pa.array(values, pa.int64(), mask=missing).cast(TEXT))
 
 
 @cache
-def _clock_texts() -> tuple[pa.Array, pa.Array]:
-    """`HH:MM:` of every minute of a day and `SSZ"` of every second of a minute, each
-    table ending with an empty text (what follows the `null` of an instant not there)."""
+def _times() -> pa.Array:
+    """`HH:MM:SSZ"` of every second of a day, then an empty text (what follows the `null`
+    of an instant not there)."""
     two = [f"{i:02d}" for i in range(60)]
-    minutes = pa.array([*(f"{h}:{m}:" for h in two[:24] for m in two), ""], TEXT)
-    seconds = pa.array([*(f'{s}Z"' for s in two), ""], TEXT)
-    return minutes, seconds
+    minutes = pa.array([f"{h}:{m}:" for h in two[:24] for m in two], TEXT)
+    seconds = pa.array([f'{s}Z"' for s in two], TEXT)
+    index = np.arange(24 * 60 * 60)
+    every = pc.binary_join_element_wise(
+        minutes.take(index // 60), seconds.take(index % 60), pa.scalar("", TEXT)
+    )
+    return pa.concat_arrays([every, pa.array([""], TEXT)])
 
 
-Pieces = list[pa.Array]
-"""A value's text in pieces, to be joined with the rest of its entry."""
-
-
-def instant_pieces(
-    ts: npt.NDArray[np.int64], missing: npt.NDArray[np.bool_] | None = None
-) -> Pieces:
+def instant_pieces(ts: Ints, missing: npt.NDArray[np.bool_] | None = None) -> list[Piece]:
     """Instants as the report writes them (`"2026-01-05T06:06:17Z"`, quoted, as `iso`
-    and the encoder do), `null` where `missing`, in three pieces: the date (each day's
-    formatted once), the hour and minute, the second."""
+    and the encoder do), `null` where `missing`, in two pieces: the date (each day's
+    formatted once) and the time of day."""
     day, second = np.divmod(ts, 86400)
-    minute, second = np.divmod(second, 60)
     if missing is not None and missing.any():
         known = day[~missing]
         day = np.where(missing, known[0] if len(known) else 0, day)
-        minute[missing], second[missing] = 24 * 60, 60  # the empty texts
+        second[missing] = 86400  # the empty text
     low, high = (int(day.min()), int(day.max())) if len(day) else (0, 0)
     if high - low <= 4 * len(day) + 1000:
         days, index = np.arange(low, high + 1), day - low
@@ -126,16 +220,12 @@ def instant_pieces(
     if missing is not None:
         dates.append("null")
         index = np.where(missing, len(dates) - 1, index)
-    minutes, seconds = _clock_texts()
-    return [pa.array(dates, TEXT).take(index), minutes.take(minute), seconds.take(second)]
+    return [Texts(pa.array(dates, TEXT), index), Texts(_times(), second)]
 
 
-def instants(ts: npt.NDArray[np.int64], missing: npt.NDArray[np.bool_] | None = None) -> pa.Array:
+def instants(ts: Ints, missing: npt.NDArray[np.bool_] | None = None) -> pa.Array:
     """`instant_pieces` joined."""
     return join(instant_pieces(ts, missing))
-
-
-Ints = npt.NDArray[np.int64]
 
 
 def distinct_rows(rows: Ints) -> tuple[Ints, Ints]:
@@ -184,8 +274,8 @@ def _put(entry: dict[str, Any], path: tuple[str, ...], value: str) -> None:
 
 def fill(
     templates: Sequence[Sequence[str]],
-    kinds: npt.NDArray[np.int64],
-    values: Sequence[Piece | Pieces],
+    kinds: Ints,
+    values: Sequence[Piece | list[Piece]],
 ) -> pa.Array:
     """Each row's entry: template `templates[kinds[row]]` with its holes filled by the
     row's `values` (JSON texts, or texts in pieces)."""

@@ -12,11 +12,13 @@ from slalang.engine.lines import (
     TEXT,
     Lines,
     Text,
+    Texts,
     distinct_rows,
     fill,
     instants,
     integers,
-    quoted_all,
+    join,
+    strings,
     template,
 )
 from slalang.evaluate.model import iso
@@ -59,11 +61,37 @@ def test_integers_as_python_writes_them() -> None:
     assert integers(values, missing).to_pylist() == ["0", "null", "7", "null", str(-(2**63))]
 
 
+def _quoted(texts: list[str]) -> list[str]:
+    column, mark = strings(texts)
+    return [mark + text + mark for text in column.to_pylist()]
+
+
 def test_lead_ids_quoted_as_the_encoder_quotes_them() -> None:
-    plain = ["L1", "caf\u00e9 \U0001f600", "line\u2028sep"]
-    assert quoted_all(plain).to_pylist() == [compact(text) for text in plain]
-    hostile = [*plain, 'say "hi"', "back\\slash", "tab\there", "\x00"]
-    assert quoted_all(hostile).to_pylist() == [compact(text) for text in hostile]
+    plain = ["L1", "caf\u00e9 \U0001f600", "line\u2028sep", "\x7f"]
+    assert _quoted(plain) == [compact(text) for text in plain]
+    for bad in ['say "hi"', "back\\slash", "tab\there", "\x00", "\x1f"]:
+        hostile = [*plain, bad]
+        assert _quoted(hostile) == [compact(text) for text in hostile]
+    assert _quoted([]) == []
+
+
+def test_pieces_of_every_shape_joined_row_by_row() -> None:
+    """Constants, texts per row and small and large tables, neighbours paired into one
+    table or not: every row is its pieces end to end."""
+    rng = np.random.default_rng(7)
+    for rows in (1, 2, 5, 40, 3000):
+        small = Texts(pa.array(["a", "bé", ""], TEXT), rng.integers(0, 3, rows))
+        one = Texts(pa.array(["x"], TEXT), np.zeros(rows, np.int64))
+        large_texts = [f"<{i}>" for i in range(5000)]
+        large = Texts(pa.array(large_texts, TEXT), rng.integers(0, 5000, rows))
+        per_row = pa.array([f"r{i}" for i in range(rows)], TEXT)
+        pieces = ["{", small, ",", one, large, "", per_row, small, "}", "]"]
+        want = []
+        for i in range(rows):
+            a, b = ["a", "bé", ""][small.keys[i]], large_texts[large.keys[i]]
+            want.append(f"{{{a},x{b}r{i}{a}}}]")
+        assert join(pieces).to_pylist() == want
+    assert join(["a", pa.array([], TEXT), "b"]).to_pylist() == []
 
 
 def test_a_template_filled_is_the_entry_encoded() -> None:
@@ -80,7 +108,8 @@ def test_a_template_filled_is_the_entry_encoded() -> None:
     assert len(cut) == 3
     leads = ["L1", 'q"uote']
     ats = [iso(0), iso(86399)]
-    got = fill([cut], np.zeros(2, np.int64), [quoted_all(leads), instants(np.array([0, 86399]))])
+    column, mark = strings(leads)
+    got = fill([cut], np.zeros(2, np.int64), [[mark, column, mark], instants(np.array([0, 86399]))])
     expected = []
     for lead, at in zip(leads, ats, strict=True):
         filled = {**entry, "lead_id": lead, "details": {**entry["details"], "at": at}}

@@ -1,30 +1,40 @@
 """Report stage, last step: the report dict → text, one renderer per format.
 
 Every renderer reads the same dict (RUNNER §3), so all formats say the same thing; the
-registry below is the list of formats `slalang evaluate --format` offers.
+registry below is the list of formats `slalang evaluate --format` offers. The renderers are
+imported when one is asked for: a run writing JSON (and every worker process, which
+imports `json_text` through this package) would otherwise load jinja2 and rich for
+nothing, a third of a second.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from slalang.render.report import csv_rows, html, json_text, junit, leads, markdown, table
 from slalang.render.report.options import Options
 
 Renderer = Callable[[Mapping[str, Any], Options], str]
 
-RENDERERS: dict[str, Renderer] = {
-    "table": table.render,
-    "json": json_text.render,
-    "jsonl": json_text.render_lines,
-    "csv": csv_rows.render,
-    "markdown": markdown.render,
-    "junit": junit.render,
-    "html": html.render,
-    "leads": leads.render,
+_RENDERERS = {
+    "table": ("table", "render"),
+    "json": ("json_text", "render"),
+    "jsonl": ("json_text", "render_lines"),
+    "csv": ("csv_rows", "render"),
+    "markdown": ("markdown", "render"),
+    "junit": ("junit", "render"),
+    "html": ("html", "render"),
+    "leads": ("leads", "render"),
 }
-FORMATS = tuple(RENDERERS)
+FORMATS = tuple(_RENDERERS)
+
+
+def renderer(fmt: str) -> Renderer:
+    """The renderer of format `fmt` (one of `FORMATS`), its module imported now."""
+    module, name = _RENDERERS[fmt]
+    found: Renderer = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    return found
 
 
 def render_report(
@@ -41,11 +51,10 @@ def render_report(
 ) -> str:
     """The report as text in format `fmt`, ending with a newline unless empty. The keyword
     arguments are `Options` (see there)."""
-    renderer = RENDERERS.get(fmt)
-    if renderer is None:
+    if fmt not in _RENDERERS:
         raise ValueError(f"unknown report format `{fmt}` (one of {', '.join(FORMATS)})")
     options = Options(color, limit, width, plan, timelines or {}, id_column, hide_empty)
-    return renderer(report, options)
+    return renderer(fmt)(report, options)
 
 
-__all__ = ["FORMATS", "RENDERERS", "Options", "render_report"]
+__all__ = ["FORMATS", "Options", "render_report", "renderer"]

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from slalang.render.report.options import Options
-from slalang.render.report.summary import Report
+if TYPE_CHECKING:  # the renderers' summary, not needed to write JSON
+    from slalang.render.report.options import Options
+    from slalang.render.report.summary import Report
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
 
