@@ -117,6 +117,23 @@ class InputStats:
     first_ts: int | None = None
     last_ts: int | None = None
 
+    def add_counts(self, other: InputStats) -> None:
+        """Add the counts of another stretch of the input (rows, events, rejections, unknown
+        types, events after as-of, expansions, bad values): for readers that read parts of
+        one input apart; examples and the rest are for them to merge."""
+        self.rows += other.rows
+        self.events += other.events
+        self.after_as_of += other.after_as_of
+        self.expanded += other.expanded
+        for reason, count in other.rejected.items():
+            self.rejected[reason] = self.rejected.get(reason, 0) + count
+        for raw, count in other.unknown_events.items():
+            self.unknown_events[raw] = self.unknown_events.get(raw, 0) + count
+        for name, reasons in other.bad_values.items():
+            counts = self.bad_values.setdefault(name, {})
+            for reason, count in reasons.items():
+                counts[reason] = counts.get(reason, 0) + count
+
 
 @dataclass(slots=True)
 class EventLog:

@@ -25,8 +25,9 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
+from itertools import accumulate, pairwise
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -36,13 +37,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from slalang.data import Mapping as DataMapping
+from slalang.data.events import EXAMPLES
 from slalang.data.log import InputStats
 from slalang.engine.assemble import assemble, concat
 from slalang.engine.batch import MISSING, Batch, Column
 from slalang.engine.choose import input_bytes
 from slalang.engine.fold import SECTIONS
 from slalang.engine.lines import Lines, Text
-from slalang.engine.reader import Chunk, ColumnarReader
+from slalang.engine.reader import Chunk, ColumnarReader, Stretch, Unsplittable, schema
 from slalang.engine.run import kernel_for, reduce_batch
 from slalang.evaluate.aggregate import Totals, Window
 from slalang.evaluate.run import Frame, Span, field_specs, frame, report
@@ -86,7 +88,7 @@ class _Task:
     """One partition's replay: everything a worker process needs, small to send."""
 
     plan: Mapping[str, Any]
-    source: str | None  # its spill file; None: `table` (in this process)
+    sources: tuple[str, ...]  # its spill files (one per reading process); none: `table`
     as_of: int | None  # None: only assemble (to learn the partition's last instant)
     window: Window
     dedupe: bool
@@ -98,9 +100,7 @@ def _evaluate_part(task: _Task, table: pa.Table | None = None) -> _Part:
     """Assemble one spilled partition and, given `as_of`, replay it; a pure function of
     the task (run in a worker process)."""
     if table is None:
-        assert task.source is not None
-        with pa.memory_map(task.source) as source:
-            table = pa.ipc.open_stream(source).read_all()
+        table = _spilled(task.sources)
     batch, part = _assembled(task.plan, table, task.dedupe)
     del table
     _give_back()
@@ -110,6 +110,15 @@ def _evaluate_part(task: _Task, table: pa.Table | None = None) -> _Part:
     if task.as_of is None:
         return part
     return _replay(task.plan, batch, task.as_of, task.window, part, task.out)
+
+
+def _spilled(sources: Sequence[str]) -> pa.Table:
+    """A partition's events from its spill files, mapped, not copied."""
+    tables = []
+    for path in sources:
+        with pa.memory_map(path) as source:
+            tables.append(pa.ipc.open_stream(source).read_all())
+    return pa.concat_tables(tables)
 
 
 def _give_back() -> None:
@@ -186,12 +195,20 @@ class _Store:
     chunks first would only add it to the peak)."""
 
     def __init__(
-        self, schema: pa.Schema, budget: int, directory: Path, parts: int, *, spill: bool
+        self,
+        schema: pa.Schema,
+        budget: int,
+        directory: Path,
+        parts: int,
+        *,
+        spill: bool,
+        name: str = "part",
     ) -> None:
         self.schema = schema
         self.budget = budget
         self.directory = directory
         self.parts = parts
+        self.name = name
         self.tables: list[pa.Table] = []
         self.size = 0
         self.writers: list[Any] = []
@@ -221,7 +238,7 @@ class _Store:
 
     def _open(self) -> None:
         for index in range(self.parts):
-            sink = pa.OSFile(str(self.directory / f"part-{index}.arrow"), "wb")
+            sink = pa.OSFile(self._path(index), "wb")
             self.writers.append((sink, pa.ipc.new_stream(sink, self.schema)))
 
     def _spill(self, table: pa.Table) -> None:
@@ -238,12 +255,15 @@ class _Store:
             if hi > lo:
                 self.writers[index][1].write_table(ordered.slice(lo, hi - lo))
 
+    def _path(self, index: int) -> str:
+        return str(self.directory / f"{self.name}-{index}.arrow")
+
     def close(self) -> list[str]:
         paths = []
         for index, (sink, writer) in enumerate(self.writers):
             writer.close()
             sink.close()
-            paths.append(str(self.directory / f"part-{index}.arrow"))
+            paths.append(self._path(index))
         return paths
 
 
@@ -381,9 +401,15 @@ class _Read:
     """A finished read: its accounting, and its events in memory or in spill files."""
 
     reader: ColumnarReader
-    store: _Store
-    sources: list[str]  # the spill files, one per partition (none: in memory)
+    tables: list[pa.Table]  # the events held in memory (none: spilled)
+    sources: list[tuple[str, ...]]  # each partition's spill files (none: in memory)
+    max_ts: int | None  # the latest instant read
     directory: Path  # the run's temporary directory
+    workers: _Workers
+
+    @property
+    def spilled(self) -> bool:
+        return bool(self.sources)
 
     @property
     def dedupe(self) -> bool:
@@ -392,12 +418,37 @@ class _Read:
     def assembled(self, plan: Mapping[str, Any]) -> tuple[Batch, _Part]:
         """The batch of the events held in memory, and its part (the input accounting);
         the read blocks are let go as soon as they are sorted."""
-        table = concat(self.store.tables, self.reader.schema)
-        self.store.tables = []
+        table = concat(self.tables, self.reader.schema)
+        self.tables = []
         batch, whole = _assembled(plan, table, self.dedupe)
         del table
         _give_back()
         return batch, whole
+
+
+class _Workers:
+    """`jobs` worker processes, started when first asked for and kept for the whole run: the
+    processes that read a file's stretches then replay the partitions, so each imports the
+    engine once. `map` waits for every task, also when one fails, so that no worker still
+    writes in the temporary directory when it is removed."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self._pool: ProcessPoolExecutor | None = None
+
+    def map(self, function: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
+        if self._pool is None:
+            context = multiprocessing.get_context(_start_method())
+            self._pool = ProcessPoolExecutor(self.jobs, mp_context=context)
+        futures = [self._pool.submit(function, task) for task in tasks]
+        wait(futures)
+        return [future.result() for future in futures]
+
+    def close(self) -> None:
+        """Let the workers go (idle ones still hold the memory of what they did)."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
 
 
 def _reader(
@@ -431,28 +482,200 @@ def _read(
     warn: Callable[[InputStats], None] | None = None,
     parts: int | None = None,
 ) -> Iterator[_Read]:
-    """Read `paths` into memory, or into hash partitions once past the budget; the spill
-    files live in a temporary directory removed when the block ends (also on error)."""
-    reader = _reader(plan, mapping, timezone, as_of)
-    with tempfile.TemporaryDirectory(prefix="slalang-", dir=spill_dir) as tmp:
+    """Read `paths` into memory, or into hash partitions once past the budget (plain CSV
+    files in stretches, by `jobs` worker processes at once); the spill files live in a
+    temporary directory removed when the block ends (also on error), after the workers
+    are gone."""
+    with (
+        tempfile.TemporaryDirectory(prefix="slalang-", dir=spill_dir) as tmp,
+        contextlib.closing(_Workers(jobs)) as workers,
+    ):
         directory = Path(tmp)
         size = input_bytes(paths)
-        store = _Store(
-            reader.schema,
-            budget,
-            directory,
-            parts or _parts(size, budget, jobs),
-            spill=size > budget,
-        )
-        try:
-            for chunk in reader.read(paths, stdin):
-                store.add(chunk)
-        finally:
-            sources = store.close()
-            _give_back()  # what was read is in the spill files, or about to be sorted
+        count = parts or _parts(size, budget, jobs)
+        read = None
+        if size > budget and jobs > 1 and stdin is None:
+            read = _read_stretches(plan, paths, mapping, timezone, as_of, count, directory, workers)
+        if read is None:
+            reader = _reader(plan, mapping, timezone, as_of)
+            store = _Store(reader.schema, budget, directory, count, spill=size > budget)
+            try:
+                for chunk in reader.read(paths, stdin):
+                    store.add(chunk)
+            finally:
+                sources: list[tuple[str, ...]] = [(path,) for path in store.close()]
+                _give_back()  # what was read is in the spill files, or about to be sorted
+            read = _Read(reader, store.tables, sources, store.max_ts, directory, workers)
         if warn is not None:
-            warn(reader.stats)
-        yield _Read(reader, store, sources, directory)
+            warn(read.reader.stats)
+        yield read
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """One reading worker's share of the input: consecutive stretches of files, each read
+    from `base` on in the sequence of input positions, spilled to the partition files
+    `<name>-<partition>.arrow`."""
+
+    plan: Mapping[str, Any]
+    mapping: DataMapping | None
+    timezone: str | None
+    as_of: int | None
+    stretches: tuple[Stretch, ...]
+    bases: tuple[int, ...]
+    directory: str
+    parts: int
+    name: str
+
+
+@dataclass(slots=True)
+class _Stretched:
+    """What reading one stretch found: its accounting (lines numbered from the stretch's
+    first) and its line feeds; or `unsplittable`."""
+
+    stats: InputStats
+    lines: int
+    zone_used: bool
+    unsplittable: bool = False
+
+
+@dataclass(slots=True)
+class _Spilled:
+    """What a reading worker sends back: each stretch's accounting, its spill files, the
+    latest instant it read."""
+
+    stretches: list[_Stretched]
+    sources: list[str]
+    max_ts: int | None
+
+
+def _read_share(task: _Reading) -> _Spilled:
+    """In a worker: read a share of the input's stretches into partition spill files. A
+    stretch the splitter cannot vouch for stops every worker (a flag file in the
+    directory, looked at after each chunk): the input is read again as one stream."""
+    directory = Path(task.directory)
+    flag = directory / "unsplittable"
+    store = _Store(
+        schema(field_specs(task.plan)), 0, directory, task.parts, spill=True, name=task.name
+    )
+    found = []
+    try:
+        for stretch, base in zip(task.stretches, task.bases, strict=True):
+            reader = _reader(task.plan, task.mapping, task.timezone, task.as_of)
+            reader.base = base
+            chunks = reader.read_stretch(stretch)
+            try:
+                while not flag.exists():
+                    store.add(next(chunks))
+                raise Unsplittable(stretch.path)
+            except StopIteration as done:
+                found.append(_Stretched(reader.stats, done.value, reader.ref.zone_used))
+            except Unsplittable:
+                flag.touch()
+                found.append(_Stretched(reader.stats, 0, False, unsplittable=True))
+                break
+    finally:
+        sources = store.close()
+        _give_back()
+    return _Spilled(found, sources, store.max_ts)
+
+
+def _read_stretches(
+    plan: Mapping[str, Any],
+    paths: Sequence[str],
+    mapping: DataMapping | None,
+    timezone: str | None,
+    as_of: int | None,
+    parts: int,
+    directory: Path,
+    workers: _Workers,
+) -> _Read | None:
+    """Plain CSV files read by every worker at once, each its share of stretches of whole
+    lines, hash-partitioned into spill files of its own; partition p is then the p-th
+    file of every worker. None, with nothing left behind, when an input is not such a
+    file or a stretch holds what only the reference reader reads (a quoted cell over
+    several lines, a bare carriage return, bytes that are not UTF-8): the input is then
+    read as one stream, as ever.
+
+    The accounting is the one stream's: a stretch numbers its lines from 1 and counts its
+    line feeds, so its examples are moved by the lines before it and follow those of the
+    stretches before (the first ones kept are the first in input order); counts are added
+    up; `seq` is each file's base plus a stretch's byte offset plus its line, increasing
+    along the input as one stream's does."""
+    if not all(path != "-" and os.path.isfile(path) for path in paths):
+        return None
+    total = sum(os.path.getsize(path) for path in paths)
+    reader = _reader(plan, mapping, timezone, as_of)
+    every: list[Stretch] = []
+    firsts: list[bool] = []  # whether a stretch is its file's first
+    bases: list[int] = []
+    base = 0
+    for path in paths:
+        pieces = max(1, round(workers.jobs * os.path.getsize(path) / max(1, total)))
+        found = reader.stretches(path, pieces)
+        if found is None:
+            return None
+        every += found
+        firsts += [index == 0 for index in range(len(found))]
+        bases += [base + stretch.start for stretch in found]
+        base += found[-1].end + 1
+    tasks = [
+        _Reading(
+            plan,
+            mapping,
+            timezone,
+            as_of,
+            tuple(every[lo:hi]),
+            tuple(bases[lo:hi]),
+            str(directory),
+            parts,
+            f"read{index}",
+        )
+        for index, (lo, hi) in enumerate(_shares([s.end - s.start for s in every], workers.jobs))
+    ]
+    spilled: list[_Spilled] = workers.map(_read_share, tasks)
+    stretched = [one for share in spilled for one in share.stretches]
+    if len(stretched) < len(every) or any(one.unsplittable for one in stretched):
+        for share in spilled:
+            for path in share.sources:
+                os.remove(path)
+        (directory / "unsplittable").unlink(missing_ok=True)
+        return None
+    shift = 0
+    for first, stretch, one in zip(firsts, every, stretched, strict=True):
+        shift = stretch.header_line if first else shift
+        _add_stats(reader.stats, one.stats, shift)
+        shift += one.lines
+    reader.ref.zone_used = any(one.zone_used for one in stretched)
+    reader.ref.finish()  # as `read` ends: this settles `timezone_assumed`
+    sources = [tuple(share.sources[part] for share in spilled) for part in range(parts)]
+    latest = [share.max_ts for share in spilled if share.max_ts is not None]
+    return _Read(reader, [], sources, max(latest, default=None), directory, workers)
+
+
+def _shares(sizes: list[int], jobs: int) -> list[tuple[int, int]]:
+    """Runs of consecutive stretches of about equal bytes, one per worker."""
+    cumulative = list(accumulate(sizes))
+    total = cumulative[-1] if cumulative else 0
+    cuts = {
+        min(len(sizes), bisect.bisect_left(cumulative, total * k / jobs) + 1)
+        for k in range(1, jobs)
+    }
+    return list(pairwise(sorted({0, len(sizes), *cuts})))
+
+
+def _add_stats(into: InputStats, stretch: InputStats, shift: int) -> None:
+    """Add a stretch's accounting, its lines numbered from `shift` + 1, to the input's: its
+    examples after those before it, up to the first EXAMPLES of the input."""
+    into.add_counts(stretch)
+    room = EXAMPLES - len(into.rejected_examples)
+    into.rejected_examples += [
+        example._replace(line=example.line + shift) for example in stretch.rejected_examples[:room]
+    ]
+    room = EXAMPLES - len(into.bad_value_examples)
+    into.bad_value_examples += [
+        example._replace(line=example.line + shift) for example in stretch.bad_value_examples[:room]
+    ]
 
 
 @contextlib.contextmanager
@@ -491,23 +714,22 @@ def run(
         warn=warn,
         parts=parts,
     ) as read:
-        directory = read.directory
-        if not read.store.spilled:
+        if not read.spilled:
             batch, whole = read.assembled(plan)
             at = as_of if as_of is not None else batch.stats.last_ts
             done = (
                 [whole]
                 if at is None
-                else _in_memory(plan, batch, whole, at, window, jobs, str(directory))
+                else _in_memory(plan, batch, whole, at, window, jobs, str(read.directory))
             )
         else:
-            guess = as_of if as_of is not None else read.store.max_ts
+            guess = as_of if as_of is not None else read.max_ts
             kernel_for(plan)  # compiled here once, so that the workers load it from the cache
-            done = _in_workers(plan, read.sources, guess, window, read.dedupe, jobs, directory)
+            done = _in_workers(plan, read, guess, window)
             if as_of is None and _last(done) != guess:
                 # the latest event was a dropped duplicate: replay again at the real as-of
-                again = _last(done)
-                done = _in_workers(plan, read.sources, again, window, read.dedupe, jobs, directory)
+                done = _in_workers(plan, read, _last(done), window)
+        read.workers.close()  # before the report is merged and written
         yield _outcome(plan, read.reader.stats, done, as_of, span, metrics)
 
 
@@ -548,15 +770,12 @@ def summarize(
         spill_dir=spill_dir,
         parts=parts,
     ) as read:
-        if not read.store.spilled:
+        if not read.spilled:
             batch, whole = read.assembled(plan)
             whole.profile = _profile(batch)
             done = [whole]
         else:
-            window = Window(None, None)
-            done = _in_workers(
-                plan, read.sources, None, window, read.dedupe, jobs, read.directory, profile=True
-            )
+            done = _in_workers(plan, read, None, Window(None, None), profile=True)
     types = dict.fromkeys(plan["events"], 0)
     fields = dict.fromkeys(plan["fields"], 0)
     leads: set[str] = set()
@@ -680,25 +899,22 @@ def _leads(batch: Batch, lo: int, hi: int) -> Batch:
 
 def _in_workers(
     plan: Mapping[str, Any],
-    sources: list[str],
+    read: _Read,
     as_of: int | None,
     window: Window,
-    dedupe: bool,
-    jobs: int,
-    directory: Path,
     *,
     profile: bool = False,
 ) -> list[_Part]:
+    """Each spilled partition assembled and replayed (or profiled) by the run's workers."""
     tasks = []
-    for index, source in enumerate(sources):
-        out = directory / f"out-{index}"
+    for index, sources in enumerate(read.sources):
+        out = read.directory / f"out-{index}"
         out.mkdir(exist_ok=True)
-        tasks.append(_Task(plan, source, as_of, window, dedupe, str(out), profile))
-    if jobs <= 1 or len(tasks) <= 1:
+        tasks.append(_Task(plan, sources, as_of, window, read.dedupe, str(out), profile))
+    if read.workers.jobs <= 1 or len(tasks) <= 1:
         return [_evaluate_part(task) for task in tasks]
-    context = multiprocessing.get_context(_start_method())
-    with ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=context) as pool:
-        return list(pool.map(_evaluate_part, tasks))
+    parts: list[_Part] = read.workers.map(_evaluate_part, tasks)
+    return parts
 
 
 def _start_method() -> str:

@@ -42,6 +42,7 @@ from collections.abc import Mapping as AbstractMapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
+from itertools import chain, pairwise
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -761,6 +762,139 @@ class ColumnarReader:
             event_id=pa.array([event.event_id for event in found], pa.string()),
             fields=fields,
         )
+
+    # -- a file in stretches, each read by a process of its own ----------------------------------
+
+    def stretches(self, path: str, count: int) -> list[Stretch] | None:
+        """A plain CSV file (uncompressed, UTF-8, not a wide export) cut into up to `count`
+        stretches of whole lines after its header, for `read_stretch` in as many processes;
+        None for any other input, or a header the first 64 KB do not hold plainly: such a
+        file is read whole by `read`. The header's layout is resolved here as `read`
+        resolves it (its errors, the columns it matched loosely)."""
+        if path == "-" or is_parquet(path) or not os.path.isfile(path):
+            return None
+        ref = self.ref
+        ref.use(ref.root.source_for(path))
+        ref.file = name = display_name(path)
+        mapping = ref.mapping
+        suffixes = (".gz", ".jsonl", ".ndjson")
+        if mapping.encoding != "utf-8" or mapping.date_columns or path.lower().endswith(suffixes):
+            return None
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            head = handle.read(1 << 16)
+            body = head.removeprefix(BOM)
+            if head.startswith((b"\x1f\x8b", b"PK\x03\x04", b"PAR1")) or body.lstrip()[:1] == b"{":
+                return None
+            first = body.split(b"\n", 1)[0].decode("utf-8", "replace")
+            counts = [first.count(d) for d in _DELIMITERS]
+            delimiter = _DELIMITERS[counts.index(max(counts))] if max(counts) else ","
+            try:
+                found = _header(body, delimiter)
+            except UnicodeDecodeError:
+                return None
+            if found is None or body[found[0] - 1 : found[0]] != b"\n":
+                return None
+            end, header, header_line = found
+            if not _plain(body[:end], _quoted_line(delimiter)):
+                return None
+            layout = self._layout = ref.layout(header, name)
+            ref.has_ids = ref.has_ids or layout.event_id >= 0
+            start = len(head) - len(body) + end
+            cuts = [start]
+            for k in range(1, count):
+                at = max(cuts[-1], start + (size - start) * k // count)
+                cuts.append(_line_start(handle, at, size))
+        cuts.append(size)
+        pieces = [(lo, hi) for lo, hi in pairwise(cuts) if hi > lo] or [(start, size)]
+        return [Stretch(path, lo, hi, tuple(header), delimiter, header_line) for lo, hi in pieces]
+
+    def read_stretch(self, stretch: Stretch) -> Generator[Chunk, None, int]:
+        """One stretch's events, as `read` gives those lines (`stats` counts them), but
+        numbered from 1 at the stretch's first line (`seq` is `base` plus that number);
+        returns the stretch's line feeds. Raises `Unsplittable` where the splitter cannot
+        vouch for a block (a quoted cell that may span lines, a bare carriage return, bytes
+        that are not UTF-8, a line over the cell limit): the whole file is then read by
+        `read`, whose reference row loop takes over from such a block."""
+        ref = self.ref
+        ref.use(ref.root.source_for(stretch.path))
+        ref.file = name = display_name(stretch.path)
+        layout = self._layout = ref.layout(list(stretch.header), name)
+        ref.has_ids = ref.has_ids or layout.event_id >= 0
+        options = self._options(layout, stretch.delimiter)
+        quoted = _quoted_line(stretch.delimiter)
+        line = 0
+        pending: _Split | None = None
+        try:
+            with open(stretch.path, "rb", buffering=0) as raw, ThreadPoolExecutor(1) as splitter:
+                source: io.BufferedReader = io.BufferedReader(
+                    _Slice(raw, stretch.start, stretch.end), BUFFER
+                )
+                for block in chain(_Blocks(source, self.block), [None]):
+                    split = None
+                    if block is not None:
+                        if not _plain(block, quoted):
+                            raise Unsplittable(name)
+                        split = _Split(splitter.submit(_split, block, options), block)
+                    if pending is not None:
+                        pending.before = line
+                        if not (yield from self._block(pending, stretch.delimiter)):
+                            raise Unsplittable(name)
+                        line += pending.cells.result()[1]
+                    pending = split
+        except OSError as exc:
+            raise SlalangError(f"{name}: cannot read events: {os_reason(exc)}") from None
+        return line
+
+
+class Unsplittable(Exception):
+    """A stretch the splitter cannot vouch for: its file is to be read whole by `read`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stretch:
+    """Bytes `start` to `end` of a CSV file: whole lines after its header (line
+    `header_line`), which is split on `delimiter` into `header`."""
+
+    path: str
+    start: int
+    end: int
+    header: tuple[str, ...]
+    delimiter: str
+    header_line: int
+
+
+class _Slice(io.RawIOBase):
+    """Bytes `start` to `end` of an open file."""
+
+    def __init__(self, raw: io.FileIO, start: int, end: int) -> None:
+        self._raw = raw
+        self._at = start
+        self._end = end
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        size = min(len(buffer), self._end - self._at)
+        if size <= 0:
+            return 0
+        self._raw.seek(self._at)
+        got = self._raw.readinto(memoryview(buffer)[:size]) or 0
+        self._at += got
+        return got
+
+
+def _line_start(handle: BinaryIO, at: int, size: int) -> int:
+    """The offset of the first line that starts at or after `at` (`size` if none does)."""
+    handle.seek(at - 1)
+    position = at - 1
+    while piece := handle.read(1 << 16):
+        found = piece.find(b"\n")
+        if found >= 0:
+            return position + found + 1
+        position += len(piece)
+    return size
 
 
 def _parquet_files(path: str, name: str) -> list[str]:

@@ -367,18 +367,7 @@ def merge_stats(parts: list[InputStats], rank_of: Mapping[str, int]) -> InputSta
     input order (file rank, then line) kept."""
     merged = InputStats()
     for part in parts:
-        merged.rows += part.rows
-        merged.events += part.events
-        merged.after_as_of += part.after_as_of
-        merged.expanded += part.expanded
-        for reason, count in part.rejected.items():
-            merged.rejected[reason] = merged.rejected.get(reason, 0) + count
-        for raw, count in part.unknown_events.items():
-            merged.unknown_events[raw] = merged.unknown_events.get(raw, 0) + count
-        for name, reasons in part.bad_values.items():
-            counts = merged.bad_values.setdefault(name, {})
-            for reason, count in reasons.items():
-                counts[reason] = counts.get(reason, 0) + count
+        merged.add_counts(part)
         merged.rejected_examples.extend(part.rejected_examples)
         merged.bad_value_examples.extend(part.bad_value_examples)
         merged.timezone_assumed = merged.timezone_assumed or part.timezone_assumed

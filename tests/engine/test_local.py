@@ -4,6 +4,7 @@ streamed report — against the reference engine, byte for byte; and its spill f
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,10 @@ def reference_json(plan: dict[str, Any], paths: list[str], **kwargs: Any) -> str
     mapping = kwargs.pop("mapping", None)
     cut = kwargs.get("as_of")
     as_of = None if cut is None else datetime.fromtimestamp(cut, UTC)
-    log = read_events(paths, field_specs(plan), plan["events"], mapping, as_of=as_of)
+    zone = plan["policy"]["timezone"]  # the agreement's, for timestamps without an offset
+    log = read_events(
+        paths, field_specs(plan), plan["events"], mapping, as_of=as_of, default_timezone=zone
+    )
     return render_report(evaluate(plan, log, **kwargs), "json")
 
 
@@ -157,7 +161,9 @@ def test_spilling_from_the_first_block_or_once_the_budget_is_passed(
 
     monkeypatch.setattr(local._Store, "add", spy)
     expected = reference_json(plan, [str(events)])
-    with local.run(plan, [str(events)], budget=budget, parts=3, spill_dir=str(tmp_path)) as done:
+    with local.run(
+        plan, [str(events)], budget=budget, parts=3, jobs=1, spill_dir=str(tmp_path)
+    ) as done:
         assert render_report(done.report(), "json") == expected
         assert len(done.parts) == 3
     assert first[0] is known
@@ -374,3 +380,167 @@ def test_diff_replays_both_policies_on_one_columnar_read(
     ]
     assert reads == [2, 1]  # one read each time, for two policies and for one
     assert actual == expected
+
+
+# -- a large CSV file read in stretches by the workers -------------------------------------------
+
+AWKWARD = [
+    ",2026-02-02T10:00:00Z,page_view,X1,,,,,,,,,\n",  # missing_lead_id
+    "L000003,yesterday,page_view,X2,,,,,,,,,\n",  # bad_timestamp
+    "L000004,2026-02-02T10:00:00Z,,X3,,,,,,,,,\n",  # missing_event
+    "L000005,2026-02-02T10:00:00Z,page_view\n",  # bad_row
+    "L000006,2026-02-02T10:00:00Z,carrier_pigeon,X4,,,,,,,,,\n",  # an unknown type
+    "L000007,2026-02-03T09:00:00,page_view,X5,,,,,,,,,\n",  # local time: the zone assumed
+    "L000008,2026-02-02T10:00:00Z,form_submitted,X6,,,,,many,,,,\n",  # bad_number
+    '"L000009",2026-02-02T11:00:00Z,form_submitted,X7,"Ito, Zoe",,,,12,,,,\n',  # quoted
+    "\n",  # a blank line
+    "L000010,2026-02-02T12:00:00Z,page_view,X8,,,,,,,,,\r\n",  # CRLF
+]
+
+
+@pytest.fixture
+def stretched(monkeypatch: pytest.MonkeyPatch) -> list[local._Read | None]:
+    """What each read in stretches gave (None: the input was read as one stream)."""
+    reads: list[local._Read | None] = []
+    spy = local._read_stretches
+
+    def counted(*args: Any) -> local._Read | None:
+        reads.append(spy(*args))
+        return reads[-1]
+
+    monkeypatch.setattr(local, "_read_stretches", counted)
+    return reads
+
+
+def awkward_copy(events: Path, out: Path, every: int = 23) -> Path:
+    """The sample with an awkward row after every `every` rows, all through the file: rows
+    rejected for each reason, bad values, unknown types, blank lines and CRLF, so that
+    each stretch has its own and more than the first 20 examples are found."""
+    lines = events.read_text(encoding="utf-8").splitlines(keepends=True)
+    written = [lines[0]]
+    for index, line in enumerate(lines[1:]):
+        written.append(line)
+        if index % every == 0:
+            written.append(AWKWARD[index // every % len(AWKWARD)])
+    out.write_text("".join(written), encoding="utf-8", newline="")
+    return out
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_stretches_read_by_the_workers_give_the_one_stream_report(
+    sample: tuple[dict[str, Any], Path, Path],
+    jobs: int,
+    tmp_path: Path,
+    stretched: list[local._Read | None],
+) -> None:
+    """Each worker reads its own stretch of the file and numbers its lines from 1; the
+    report is the reference's to the byte: the first 20 rejection and bad-value examples
+    in file order with their line numbers, every count, the zone assumed, duplicates."""
+    plan, events, metrics = sample
+    awkward = awkward_copy(events, tmp_path / "awkward.csv")
+    values = read_metrics(str(metrics))
+    expected = reference_json(plan, [str(awkward)], metrics=values)
+    report = json.loads(expected)["input"]
+    assert sum(report["rejected"].values()) > 20
+    assert report["timezone_assumed"] and report["unknown_events"] and report["duplicates"]
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    options = {"metrics": values, "budget": 1, "parts": 4, "spill_dir": str(scratch)}
+    with local.run(plan, [str(awkward)], jobs=jobs, **options) as outcome:
+        assert render_report(outcome.report(), "json") == expected
+    assert stretched and stretched[0] is not None
+    assert all(len(sources) == jobs for sources in stretched[0].sources)
+    assert list(scratch.iterdir()) == []
+
+
+def test_stretches_cut_a_file_at_line_starts_after_its_header(tmp_path: Path) -> None:
+    plan = compile_program(load(ROOT / "policies" / "seed_funnel.sla"))
+    path = tmp_path / "events.csv"
+    body = "".join(f"L{i},2026-02-02T10:00:00Z,page_view,E{i}{',' * 9}\n" for i in range(500))
+    header = (
+        "\ufeff\n\nlead_id,timestamp,event,event_id,name,email,title,company,company_size,"
+        "product_interest,callback_date,rejection_reason,amount\n"
+    )
+    path.write_bytes((header + body).encode())
+    reader = local._reader(plan, None, None, None)
+    stretches = reader.stretches(str(path), 4)
+    assert stretches is not None and len(stretches) == 4
+    data = path.read_bytes()
+    assert data[: stretches[0].start].endswith(b"amount\n")
+    assert stretches[0].header_line == 3  # after two blank lines
+    assert b"".join(data[s.start : s.end] for s in stretches) == body.encode()
+    assert all(data[s.start - 1 : s.start] == b"\n" for s in stretches)
+
+
+@pytest.mark.parametrize(
+    "awkward",
+    [
+        'L000002,2026-02-02T10:00:00Z,form_submitted,X1,"Zoe\nIto",,,,,,,,\n',
+        "L000002,2026-02-02T10:00:00Z,form_submitted,X1,Zoe\rIto,,,,,,,,\n",
+        "L000002,2026-02-02T10:00:00Z,form_submitted,X1,Zo\xe9,,,,,,,,\n",
+    ],
+    ids=["quoted-line-feed", "bare-carriage-return", "latin-1"],
+)
+def test_a_stretch_the_splitter_cannot_vouch_for_reads_the_file_as_one_stream(
+    sample: tuple[dict[str, Any], Path, Path],
+    awkward: str,
+    tmp_path: Path,
+    stretched: list[local._Read | None],
+) -> None:
+    """A quoted cell over two lines, a bare carriage return or bytes that are not UTF-8
+    near the end of the file: the stretches' spill files are dropped and the file is read
+    as one stream, whose reference row loop takes over there; the reference's bytes."""
+    plan, events, _ = sample
+    lines = events.read_bytes().splitlines(keepends=True)
+    bad = awkward.encode("latin-1")
+    path = tmp_path / "events.csv"
+    path.write_bytes(b"".join(lines[:-5]) + bad + b"".join(lines[-5:]))
+    expected = reference_json(plan, [str(path)])
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with local.run(plan, [str(path)], budget=1, parts=3, jobs=2, spill_dir=str(scratch)) as done:
+        assert render_report(done.report(), "json") == expected
+        (directory,) = scratch.iterdir()
+        left = [p.name for p in directory.iterdir() if not p.name.startswith(("part-", "out-"))]
+        assert left == []  # the stretches' spill files and the workers' flag are gone
+    assert stretched == [None]
+    assert list(scratch.iterdir()) == []
+
+
+def test_several_files_in_stretches_continue_one_input_order(
+    sample: tuple[dict[str, Any], Path, Path], tmp_path: Path
+) -> None:
+    """Two files (the second repeating event ids of the first, so input order decides which
+    is dropped), each cut into stretches: the one-stream report."""
+    plan, events, _ = sample
+    lines = events.read_text(encoding="utf-8").splitlines(keepends=True)
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    awkward_copy(events, first, every=41)
+    second.write_text("".join([lines[0], *lines[len(lines) // 2 :]]), encoding="utf-8")
+    paths = [str(first), str(second)]
+    expected = reference_json(plan, paths)
+    actual = whole_report(plan, paths, budget=1, parts=3, jobs=2)
+    assert render_report(actual, "json") == expected
+
+
+def test_spill_files_are_removed_after_a_worker_fails(
+    sample: tuple[dict[str, Any], Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stretch that cannot be read (here its file is gone) fails the run with the
+    reader's one-line error once every worker has stopped; nothing is left behind."""
+    plan, events, _ = sample
+    stretches = local.ColumnarReader.stretches
+
+    def gone(reader: local.ColumnarReader, path: str, count: int) -> Any:
+        first, *rest = stretches(reader, path, count)
+        return [first, *(replace(s, path=str(tmp_path / "gone.csv")) for s in rest)]
+
+    monkeypatch.setattr(local.ColumnarReader, "stretches", gone)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with (
+        pytest.raises(SlalangError, match=r"gone\.csv: cannot read events"),
+        local.run(plan, [str(events)], budget=1, parts=3, jobs=2, spill_dir=str(scratch)),
+    ):
+        pass
+    assert list(scratch.iterdir()) == []
