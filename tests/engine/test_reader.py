@@ -6,6 +6,7 @@ unknown types, events after the as-of instant, tiny blocks."""
 from __future__ import annotations
 
 import gzip
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 from slalang.data import Mapping, read_events
 from slalang.engine.assemble import assemble, concat
 from slalang.engine.batch import Batch, from_event_log
-from slalang.engine.reader import ColumnarReader
+from slalang.engine.reader import ColumnarReader, _Blocks
 from tests.data.util import EVENTS, FIELDS
 
 TYPES = {name: spec.type for name, spec in FIELDS.items()}
@@ -187,6 +188,31 @@ def test_a_line_in_any_block_reads_as_the_reference_reads_it(
     fast, reference, reader = read_both([str(path)], block=300, as_of=1772356500)
     assert_same(fast, reference)
     assert reader.fallback_files in ([], [str(path)])
+
+
+@pytest.mark.parametrize("size", [16, 300, 1 << 16])
+def test_a_block_stays_as_it_is_until_the_block_after_next(size: int) -> None:
+    """The blocks share two buffers: a block is unchanged while the next one is read and
+    split (also after lines longer than a block, read in several pieces), a buffer that
+    something still holds is never written over, and the blocks are the stream."""
+    lines = [b"x" * n for n in (3, 40, 0, 700, 5, 1, 70_000, 2, 33)] * 3
+    data = b"\n".join(lines) + b"\nno newline at the end"
+    blocks = _Blocks(io.BufferedReader(io.BytesIO(data)), size)
+    given: list[tuple[bytearray, bytes]] = []
+    held: list[tuple[memoryview, bytes]] = []
+    for block in blocks:
+        if given:
+            last, text = given[-1]
+            assert last == text
+        assert all(hold == text for hold, text in held)
+        given.append((block, bytes(block)))
+        if len(given) % 3 == 0:
+            held.append((memoryview(block), bytes(block)))  # held over the next three
+        if len(held) > 1:
+            held.pop(0)[0].release()
+    for hold, _ in held:
+        hold.release()
+    assert b"".join(text for _, text in given) == data
 
 
 def test_a_file_handed_over_mid_way_numbers_on_from_the_next_file(tmp_path: Path) -> None:
