@@ -20,7 +20,9 @@ It runs on every event the engine reads, so it is built to cost a few passes ove
   set few fields), and those codes moved to their rows' places in the batch;
 - the reader's blocks are never copied into one table: every column is read chunk by
   chunk (a chunked column's dictionary encoding has one dictionary for all its chunks), and
-  only the event ids and the numeric columns the loop reads are put together.
+  only the event ids and the numeric columns the loop reads are put together. Small chunks
+  (a spilled partition's, a slice of every block) are combined first: a few calls per
+  chunk and column would cost more than the copy.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ from slalang.data.values import FieldSpec
 from slalang.engine.batch import MISSING, Batch, Column, Int64Array, Values
 
 Arranged = tuple[Int64Array, Int64Array, int]
+
+_CHUNK_ROWS = 1 << 16
+"""Rows per chunk, on average, below which a table's chunks are combined before assembling."""
 
 
 def concat(tables: Sequence[pa.Table], schema: pa.Schema) -> pa.Table:
@@ -61,6 +66,10 @@ def assemble(
     """The batch of `table` (columns as `reader.schema`, in any number of chunks) and how
     many duplicates were dropped. `stats` is copied into the batch with `duplicates`,
     `events`, `leads`, `first_ts` and `last_ts` brought up to date for these rows."""
+    if table.num_rows < _CHUNK_ROWS * table.column("ts").num_chunks:
+        # small chunks (a spilled partition holds a slice of every block): each costs a few
+        # calls per column, more than copying them into one
+        table = table.combine_chunks()
     leads, lead_ids = _lead_ranks(table.column("lead"))
     ts = _numbers(table.column("ts"))
     seq = _numbers(table.column("seq"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 from typing import Any
+from unittest.mock import patch
 
 import numpy as np
 import pyarrow as pa
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from slalang.data.log import InputStats
 from slalang.data.values import FieldSpec
+from slalang.engine import assemble as assemble_module
 from slalang.engine.assemble import _SHORT, assemble
 from slalang.engine.batch import Batch
 from slalang.engine.reader import schema
@@ -91,10 +93,15 @@ def chunked(table: pa.Table, cuts: list[int]) -> pa.Table:
     return pa.concat_tables(pieces)
 
 
-def check(rows: list[Row], dedupe: bool = True, cuts: list[int] | None = None) -> Batch:
-    """The batch of `rows` (in chunks cut at `cuts`) is what the reference rules give."""
+def check(
+    rows: list[Row], dedupe: bool = True, cuts: list[int] | None = None, combine: bool = False
+) -> Batch:
+    """The batch of `rows` (in chunks cut at `cuts`, assembled chunk by chunk however small,
+    as the reader's large blocks are, or with `combine` combined first, as small chunks
+    are) is what the reference rules give."""
     table = chunked(table_of(rows), cuts or [])
-    batch, dropped = assemble(table, FIELDS, EVENTS, InputStats(events=len(rows)), dedupe)
+    with patch.object(assemble_module, "_CHUNK_ROWS", len(rows) + 1 if combine else 0):
+        batch, dropped = assemble(table, FIELDS, EVENTS, InputStats(events=len(rows)), dedupe)
     want = expected(rows, dedupe)
     assert rows_of(batch) == [
         (lead, [(r[0], r[1], r[2], r[4], r[5], r[2] % 2) for r in mine]) for lead, mine in want
@@ -173,9 +180,11 @@ def test_chunks_of_the_read_blocks_give_the_same_batch() -> None:
     ]
     whole = check(rows)
     for cuts in ([1], [2, 2], [3, 4], [1, 2, 3, 4, 5], [0, 6]):
-        batch = check(rows, cuts=cuts)
-        assert batch.columns["plan"].values.tolist() == whole.columns["plan"].values.tolist()
-        assert list(batch.columns["plan"].dictionary) == list(whole.columns["plan"].dictionary)
+        for combine in (False, True):
+            batch = check(rows, cuts=cuts, combine=combine)
+            plan, want = batch.columns["plan"], whole.columns["plan"]
+            assert plan.values.tolist() == want.values.tolist()
+            assert list(plan.dictionary) == list(want.dictionary)
 
 
 ids = st.one_of(st.none(), st.sampled_from(["e1", "e2", "e12", "é", "e\x00", "E1"]))
