@@ -308,10 +308,12 @@ class Lines:
             texts = self.text.slice(start, _CHUNK).to_pylist()
             yield from zip([lead_ids[i] for i in leads], texts, strict=True)
 
-    def table(self) -> pa.Table:
-        """The entries as a table of (lead, line) strings."""
-        leads = pa.array(self.lead_ids, pa.string()).take(self.leads)
-        return pa.table({"lead": leads, "line": self.text})
+    def table(self, lead_ids: pa.Array | None = None) -> pa.Table:
+        """The entries as a table of (lead, line) strings; `lead_ids` is `self.lead_ids`
+        as Arrow strings, when the caller has them (several sections share them)."""
+        if lead_ids is None:
+            lead_ids = pa.array(self.lead_ids, pa.string())
+        return pa.table({"lead": lead_ids.take(self.leads), "line": self.text})
 
 
 def lines(

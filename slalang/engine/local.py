@@ -154,9 +154,10 @@ def _replay(
         part.entries = entries
         return part
     part.files = {}
+    lead_ids = pa.array(batch.lead_ids, pa.string())
     for section, rows in entries.items():
         path = os.path.join(out, f"{section}.arrow")
-        table = rows.table()
+        table = rows.table(lead_ids)
         with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
             # small batches: the merge holds one batch of every partition's file at once
             writer.write_table(table, max_chunksize=ENTRY_BATCH)

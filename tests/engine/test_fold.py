@@ -7,7 +7,10 @@ import io
 import json
 from typing import Any
 
+import pytest
+
 from slalang.data import EventLog, read_events
+from slalang.engine import kernel
 from slalang.evaluate.run import field_specs
 from slalang.load import load_text
 from slalang.plan import compile_program
@@ -173,12 +176,18 @@ sla two_days {
 """
 
 
-def test_pauses_and_resumes_judged_column_by_column() -> None:
+@pytest.mark.parametrize("chunk", [None, 1])
+def test_pauses_and_resumes_judged_column_by_column(
+    chunk: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Clocks paused and resumed several times (a Friday pause over the weekend), a
     resume with no pause, a pause after the deadline (ignored), a clock stopped or
     cancelled while paused, one still paused at `as_of`, and exempt clocks that pause
     (no goal: wall-clock pauses): every deadline, status and paused time as the
-    reference's own pause steps give them."""
+    reference's own pause steps give them; also with the kernel's records cut into runs
+    of a lead or two (`chunk`), whose clocks are judged together."""
+    if chunk is not None:
+        monkeypatch.setattr(kernel, "CHUNK", chunk)
     day = "2026-03-0{}T{}:00Z"  # 2026-03-02 is a Monday
     script = {
         "A": [
