@@ -16,11 +16,11 @@ per entry.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
@@ -132,7 +132,7 @@ def _merged(pieces: Sequence[Piece], rows: int) -> list[Texts]:
         pairings = [
             (cost, k)
             for k, (a, b) in enumerate(itertools.pairwise(found))
-            if (cost := _pairing(len(a.table), len(b.table), rows)) is not None
+            if (cost := _pairing(a, b, rows)) is not None
         ]
         if not pairings:
             break
@@ -141,10 +141,11 @@ def _merged(pieces: Sequence[Piece], rows: int) -> list[Texts]:
     return [p if len(p.keys) == rows else Texts(p.table, np.zeros(rows, np.int64)) for p in found]
 
 
-def _pairing(a: int, b: int, rows: int) -> int | None:
-    """The texts of the table pairing tables of `a` and `b` texts, when making it costs
-    less than taking one more text a row: a constant with a table not longer than the
-    rows, two tables whose pairings are at most a quarter of them; else None."""
+def _pairing(first: Texts, second: Texts, rows: int) -> int | None:
+    """The texts of the table pairing `first` and `second`, when making it costs less
+    than taking one more text a row: a constant with a table not longer than the rows,
+    two tables whose pairings are at most a quarter of them; else None."""
+    a, b = len(first.table), len(second.table)
     if min(a, b) == 1:
         return a * b if a * b <= rows else None
     return a * b if a * b <= rows // 4 else None
@@ -183,12 +184,28 @@ def nulls(column: pa.Array) -> pa.Array:
     return filled
 
 
-def integers(values: Ints, missing: npt.NDArray[np.bool_] | None = None) -> pa.Array:
-    """Whole numbers as Python writes them; `null` where `missing`."""
-    return nulls(pa.array(values, pa.int64(), mask=missing).cast(TEXT))
+def integers(values: Ints, missing: npt.NDArray[np.bool_] | None = None) -> Texts:
+    """Whole numbers as Python writes them; `null` where `missing`. Numbers of a narrow
+    range (a cycle, paused seconds, most often one value) are a table of each number
+    there is, written once, so that they pair with their neighbours in an entry."""
+    if missing is None:
+        missing = np.zeros(len(values), bool)
+    shown = values[~missing]
+    low, high = (int(shown.min()), int(shown.max())) if len(shown) else (0, 0)
+    if high - low > 4 * len(values) + 1024:
+        texts = nulls(pa.array(values, pa.int64(), mask=missing).cast(TEXT))
+        return Texts(texts, _rows(len(values)))
+    present = np.zeros(high - low + 2, bool)  # the last: `null`
+    rank = np.where(missing, high - low + 1, values - low)
+    present[rank] = True
+    found = np.flatnonzero(present)
+    texts = pa.array(found[found <= high - low] + low, pa.int64()).cast(TEXT)
+    if present[-1]:
+        texts = pa.concat_arrays([texts, pa.array(["null"], TEXT)])
+    return Texts(texts, (np.cumsum(present) - 1)[rank])
 
 
-@cache
+@functools.cache
 def _times() -> pa.Array:
     """`HH:MM:SSZ"` of every second of a day, then an empty text (what follows the `null`
     of an instant not there)."""

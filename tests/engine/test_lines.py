@@ -55,10 +55,17 @@ def test_missing_instants_are_null_and_close_ones_share_their_days() -> None:
 
 
 def test_integers_as_python_writes_them() -> None:
+    """Far apart (each row's written) or close (each number there is written once)."""
     values = np.array([0, -1, 7, 2**62, -(2**63)], np.int64)
-    assert integers(values).to_pylist() == [str(v) for v in values.tolist()]
+    assert join([integers(values)]).to_pylist() == [str(v) for v in values.tolist()]
     missing = np.array([False, True, False, True, False])
-    assert integers(values, missing).to_pylist() == ["0", "null", "7", "null", str(-(2**63))]
+    got = join([integers(values, missing)]).to_pylist()
+    assert got == ["0", "null", "7", "null", str(-(2**63))]
+    close = np.array([3, -2, 3, 0, 2**40, 1], np.int64)
+    hidden = np.array([False, False, False, True, True, False])
+    assert join([integers(close, hidden)]).to_pylist() == ["3", "-2", "3", "null", "null", "1"]
+    assert join([integers(close[:1])]).to_pylist() == ["3"]
+    assert join([integers(close[3:5], hidden[3:5])]).to_pylist() == ["null", "null"]
 
 
 def _quoted(texts: list[str]) -> list[str]:
