@@ -60,13 +60,14 @@ from slalang.data.values import EARLIEST, LATEST, FieldSpec, FieldValue
 from slalang.diagnostics import SlalangError
 from slalang.engine.choose import is_parquet
 
-BLOCK = 16 << 20
-"""Bytes of CSV read and typed at once: several of pyarrow's tasks, so every core parses,
-and under glibc's largest mmap threshold (32 MB), so a block's memory is reused from the
-heap instead of being mapped and faulted in afresh (32 MB blocks cost a fifth more CPU on
-the 1M sample)."""
+BLOCK = 8 << 20
+"""Bytes of CSV read and typed at once: several of pyarrow's tasks, so every core parses.
+Smaller blocks in smaller tasks cost less: reading the 1M sample in 8 MB blocks of 1 MB
+tasks took 5 to 17 % less CPU than 16 MB blocks of 4 MB tasks (three interleaved runs at
+load 7 to 10), likely because a block, its cells and the typing's temporaries then stay in
+the processor's cache (32 MB of L3 on the benchmark machine)."""
 
-PARSE_BLOCK = 4 << 20
+PARSE_BLOCK = 1 << 20
 """Bytes pyarrow parses per task: a block is split into several so that every core parses
 (a line is shorter than CELL_LIMIT, so one always fits)."""
 
