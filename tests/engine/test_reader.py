@@ -285,7 +285,9 @@ def test_vectorised_timestamps_are_the_reference_parser_s(
             expected = parse(text)
         except ValueError:
             expected = None
-        strict = marks == "--T::" and zone[0] in "Z+-"
+        # an offset's minute 60 is the next hour to some Pythons' parser: the vectorised
+        # parser leaves such a cell to the reference parser (safe on every Python)
+        strict = marks == "--T::" and zone[0] in "Z+-" and not zone.endswith(":60")
         assert read == (expected is not None and strict) or text in ("", texts[2]), text
         if read:
             assert epoch == expected, text
