@@ -507,6 +507,7 @@ def _read(
                 sources: list[tuple[str, ...]] = [(path,) for path in store.close()]
                 _give_back()  # what was read is in the spill files, or about to be sorted
             read = _Read(reader, store.tables, sources, store.max_ts, directory, workers)
+            del store  # this frame lives until the run ends: `read` alone holds the blocks
         if warn is not None:
             warn(read.reader.stats)
         yield read
