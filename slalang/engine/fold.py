@@ -147,16 +147,65 @@ _HANDOFF_HOLES = [("lead_id",), ("at",)]
 _STATUS_TEXT = [f'"{status}"' for status in STATUSES]
 
 
-_last_lateness: list[tuple[Kernel, Lateness]] = []
+class _Shape:
+    """What folding any batch of a plan needs first: its entries' templates, the orders of
+    its SLAs and rules, the calendars that count lateness (with the years they generated
+    and the holidays they loaded). Made once per kernel, not once per partition."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        plan = kernel.plan
+        names = [stage["name"] for stage in plan["stages"]]
+        self.stage_names = names
+        # stage index s, skipped (2s) or entered (2s + 1)
+        self.stage_templates = [
+            template({"lead_id": "", "stage": name, "kind": kind, "at": ""}, _STAGE_HOLES)
+            for name in names
+            for kind in ("skipped", "entered")
+        ]
+        self.slas = plan["slas"]
+        # clocks are listed by SLA name within a start instant: each SLA's rank by name
+        by_name = sorted(range(len(self.slas)), key=lambda i: self.slas[i]["name"])
+        self.sla_rank = np.argsort(np.array(by_name, np.int64)).astype(np.int64)
+        # violations are listed by rule name within a lead and instant
+        rules = sorted({sla["name"] for sla in self.slas} | set(names))
+        self.sla_rule = np.array([rules.index(sla["name"]) for sla in self.slas], np.int64)
+        self.stage_rule = np.array([rules.index(name) for name in names], np.int64)
+        self.handoffs = {s["name"]: s["handoff"] for s in plan["stages"] if s["handoff"]}
+        # handoff entry templates, made on first sight (see `_Folder.handoff_kind`)
+        self.handoff_templates: dict[tuple[int, int, int], int] = {}
+        self.handoff_texts: list[list[str]] = []
+        self.lateness = Lateness(plan)
+        self.runtime_slas = kernel.runtime.slas
+        # clocks of SLA s and goal g (-1: none) are of kind s * (goals + 1) + g + 1
+        self.goals = 1 + max((len(sla.goals) for sla in self.runtime_slas), default=0)
+        self.clock_templates = []
+        self.goal_texts: list[str | None] = []
+        for sla in self.runtime_slas:
+            texts = [None, *(goal.text for goal in sla.goals)]
+            texts += [None] * (self.goals - len(texts))
+            self.goal_texts += texts
+            for goal in texts:
+                entry = clock_entry("", SimpleNamespace(**dict.fromkeys(_CLOCK_FIELDS)))
+                entry.update(sla=sla.name, goal=goal)
+                self.clock_templates.append(template(entry, _CLOCK_HOLES))
+        self.breach_templates = [
+            template(
+                breach_entry(sla, "", SimpleNamespace(**dict.fromkeys(_CLOCK_FIELDS, 0)), ""),
+                _BREACH_HOLES,
+            )
+            for sla in self.slas
+        ]
 
 
-def _lateness(kernel: Kernel) -> Lateness:
-    """The `Lateness` of `kernel`'s plan, kept for the next batch of the same kernel: its
-    calendars generate their years and load their holidays once per process, not once
-    per partition."""
-    if not _last_lateness or _last_lateness[0][0] is not kernel:
-        _last_lateness[:] = [(kernel, Lateness(kernel.plan))]
-    return _last_lateness[0][1]
+_last_shape: list[tuple[Kernel, _Shape]] = []
+
+
+def _shape(kernel: Kernel) -> _Shape:
+    """The `_Shape` of `kernel`, kept for the next batch of the same kernel (the
+    partitions a process folds)."""
+    if not _last_shape or _last_shape[0][0] is not kernel:
+        _last_shape[:] = [(kernel, _Shape(kernel))]
+    return _last_shape[0][1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,47 +260,17 @@ class _Folder:
         self.breached: list[npt.NDArray[np.int64]] = [np.zeros((0, 9), np.int64)]
         self.handed: list[npt.NDArray[np.int64]] = [np.zeros((0, 5), np.int64)]
         self._lead_text: tuple[pa.Array, str] | None = None
-        names = [stage["name"] for stage in plan["stages"]]
-        self.stage_names = names
-        # stage index s, skipped (2s) or entered (2s + 1)
-        self.stage_templates = [
-            template({"lead_id": "", "stage": name, "kind": kind, "at": ""}, _STAGE_HOLES)
-            for name in names
-            for kind in ("skipped", "entered")
-        ]
-        self.slas = plan["slas"]
-        # clocks are listed by SLA name within a start instant: each SLA's rank by name
-        by_name = sorted(range(len(self.slas)), key=lambda i: self.slas[i]["name"])
-        self.sla_rank = np.argsort(np.array(by_name, np.int64)).astype(np.int64)
-        # violations are listed by rule name within a lead and instant
-        rules = sorted({sla["name"] for sla in self.slas} | set(names))
-        self.sla_rule = np.array([rules.index(sla["name"]) for sla in self.slas], np.int64)
-        self.stage_rule = np.array([rules.index(name) for name in names], np.int64)
-        self.handoffs = {s["name"]: s["handoff"] for s in plan["stages"] if s["handoff"]}
-        self.handoff_templates: dict[tuple[int, int, int], int] = {}
-        self.handoff_texts: list[list[str]] = []
-        self.lateness = _lateness(kernel)
+        shape = _shape(kernel)
+        self.stage_names, self.stage_templates = shape.stage_names, shape.stage_templates
+        self.slas, self.sla_rank = shape.slas, shape.sla_rank
+        self.sla_rule, self.stage_rule = shape.sla_rule, shape.stage_rule
+        self.handoffs = shape.handoffs
+        self.handoff_templates, self.handoff_texts = shape.handoff_templates, shape.handoff_texts
+        self.lateness = shape.lateness
         self.as_of = as_of
-        self.runtime_slas = kernel.runtime.slas
-        # clocks of SLA s and goal g (-1: none) are of kind s * (goals + 1) + g + 1
-        self.goals = 1 + max((len(sla.goals) for sla in self.runtime_slas), default=0)
-        self.clock_templates = []
-        self.goal_texts: list[str | None] = []
-        for sla in self.runtime_slas:
-            texts = [None, *(goal.text for goal in sla.goals)]
-            texts += [None] * (self.goals - len(texts))
-            self.goal_texts += texts
-            for goal in texts:
-                entry = clock_entry("", SimpleNamespace(**dict.fromkeys(_CLOCK_FIELDS)))
-                entry.update(sla=sla.name, goal=goal)
-                self.clock_templates.append(template(entry, _CLOCK_HOLES))
-        self.breach_templates = [
-            template(
-                breach_entry(sla, "", SimpleNamespace(**dict.fromkeys(_CLOCK_FIELDS, 0)), ""),
-                _BREACH_HOLES,
-            )
-            for sla in self.slas
-        ]
+        self.runtime_slas, self.goals = shape.runtime_slas, shape.goals
+        self.clock_templates, self.goal_texts = shape.clock_templates, shape.goal_texts
+        self.breach_templates = shape.breach_templates
 
     def leads(self, index: npt.NDArray[np.int64]) -> list[Piece]:
         """The JSON strings of leads `index` (not empty), as pieces of an entry: of the
@@ -461,13 +480,16 @@ class _Folder:
             return None
         distinct, inverse = distinct_rows(ho[:, [1, 3, 4]])
         kinds = np.array([self.handoff_kind(*key) for key in distinct.tolist()], np.int64)
+        stages = {self.stage_names[stage] for stage in distinct[:, 0].tolist()}
+        self.folded.severities.update(self.handoffs[stage]["severity"] for stage in stages)
         values = [self.leads(ho[:, 0]), instant_pieces(ho[:, 2])]
         text = fill(self.handoff_texts, kinds[inverse], values)
         return ho[:, 0], ho[:, 2], self.stage_rule[ho[:, 1]], text
 
     def handoff_kind(self, stage: int, missing: int, failed: int) -> int:
         """The index of the entry template of a handoff at `stage` that lacked the fields
-        and failed the checks of these bits (made on first sight)."""
+        and failed the checks of these bits (made on first sight, kept for the next
+        batch)."""
         key = (stage, missing, failed)
         found = self.handoff_templates.get(key)
         if found is None:
@@ -478,9 +500,7 @@ class _Folder:
                 tuple(f for bit, f in enumerate(required[stage]) if missing >> bit & 1),
                 tuple(c for bit, c in enumerate(checks[stage]) if failed >> bit & 1),
             )
-            handoff = self.handoffs[record.stage]
-            self.folded.severities.add(handoff["severity"])
-            entry = handoff_entry(handoff, "", record)
+            entry = handoff_entry(self.handoffs[record.stage], "", record)
             found = self.handoff_templates[key] = len(self.handoff_texts)
             self.handoff_texts.append(template(entry, _HANDOFF_HOLES))
         return found

@@ -9,6 +9,7 @@ itself, and Arrow puts every breach's parts together, the zero ones left out as
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -42,8 +43,21 @@ def _spaced(parts: Sequence[pa.Array]) -> pa.Array:
     return joined
 
 
+@functools.lru_cache(maxsize=4096)
+def _long(value: int, unit: str) -> str:
+    """`numbers._long`, kept: a process folding many partitions says the same few
+    numbers in each, and babel takes tens of microseconds a word."""
+    return n._long(value, unit)
+
+
+@functools.lru_cache(maxsize=4096)
+def _business(seconds: int, days: int = 0) -> str:
+    """`numbers.business_duration`, kept (see `_long`)."""
+    return n.business_duration(seconds, days)
+
+
 def _unit(unit: str) -> Callable[[int], str]:
-    return lambda value: n._long(value, unit)
+    return lambda value: _long(value, unit)
 
 
 def durations(seconds: Ints) -> pa.Array:
@@ -71,12 +85,12 @@ def business_durations(seconds: Ints, days: Ints) -> pa.Array:
     first = np.select([days != 0, hours != 0, minutes != 0], [0, 1, 2], 3)
     return _spaced(
         [
-            _parts(days, lambda v: n.business_duration(0, v), days != 0),
-            _parts(hours, lambda v: n.business_duration(v * 3600), first == 1),
+            _parts(days, lambda v: _business(0, v), days != 0),
+            _parts(hours, lambda v: _business(v * 3600), first == 1),
             _parts(hours, _unit("hour"), (first == 0) & (hours != 0)),
-            _parts(minutes, lambda v: n.business_duration(v * 60), first == 2),
+            _parts(minutes, lambda v: _business(v * 60), first == 2),
             _parts(minutes, _unit("minute"), (first < 2) & (minutes != 0)),
-            _parts(seconds, n.business_duration, first == 3),
+            _parts(seconds, _business, first == 3),
         ]
     )
 
