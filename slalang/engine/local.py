@@ -245,11 +245,11 @@ class _Store:
     def _spill(self, table: pa.Table) -> None:
         if not len(table):
             return
-        part = (lead_hash(table.column("lead").combine_chunks()) % np.uint64(self.parts)).astype(
-            np.int64
-        )
+        # a byte holds the partition (up to _MAX_PARTS): numpy sorts bytes by a radix sort
+        hashed = lead_hash(table.column("lead").combine_chunks())
+        part = (hashed % np.uint64(self.parts)).astype(np.min_scalar_type(self.parts - 1))
         order = np.argsort(part, kind="stable")
-        bounds = np.searchsorted(part[order], np.arange(self.parts + 1))
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(part, minlength=self.parts))))
         ordered = table.take(pa.array(order))
         for index in range(self.parts):
             lo, hi = int(bounds[index]), int(bounds[index + 1])
@@ -437,12 +437,22 @@ class _Workers:
         self.jobs = jobs
         self._pool: ProcessPoolExecutor | None = None
 
-    def map(self, function: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
+    def map(
+        self,
+        function: Callable[[Any], Any],
+        tasks: Sequence[Any],
+        meanwhile: Callable[[], object] | None = None,
+    ) -> list[Any]:
+        """`function` of each task, in order; `meanwhile` runs here while they do."""
         if self._pool is None:
             context = multiprocessing.get_context(_start_method())
             self._pool = ProcessPoolExecutor(self.jobs, mp_context=context)
         futures = [self._pool.submit(function, task) for task in tasks]
-        wait(futures)
+        try:
+            if meanwhile is not None:
+                meanwhile()
+        finally:
+            wait(futures)
         return [future.result() for future in futures]
 
     def close(self) -> None:
@@ -482,11 +492,12 @@ def _read(
     spill_dir: str | None = None,
     warn: Callable[[InputStats], None] | None = None,
     parts: int | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Iterator[_Read]:
     """Read `paths` into memory, or into hash partitions once past the budget (plain CSV
-    files in stretches, by `jobs` worker processes at once); the spill files live in a
-    temporary directory removed when the block ends (also on error), after the workers
-    are gone."""
+    files in stretches, by `jobs` worker processes at once, while this one runs
+    `meanwhile`); the spill files live in a temporary directory removed when the block
+    ends (also on error), after the workers are gone."""
     with (
         tempfile.TemporaryDirectory(prefix="slalang-", dir=spill_dir) as tmp,
         contextlib.closing(_Workers(jobs)) as workers,
@@ -496,7 +507,9 @@ def _read(
         count = parts or _parts(size, budget, jobs)
         read = None
         if size > budget and jobs > 1 and stdin is None:
-            read = _read_stretches(plan, paths, mapping, timezone, as_of, count, directory, workers)
+            read = _read_stretches(
+                plan, paths, mapping, timezone, as_of, count, directory, workers, meanwhile
+            )
         if read is None:
             reader = _reader(plan, mapping, timezone, as_of)
             store = _Store(reader.schema, budget, directory, count, spill=size > budget)
@@ -591,6 +604,7 @@ def _read_stretches(
     parts: int,
     directory: Path,
     workers: _Workers,
+    meanwhile: Callable[[], object] | None = None,
 ) -> _Read | None:
     """Plain CSV files read by every worker at once, each its share of stretches of whole
     lines, hash-partitioned into spill files of its own; partition p is then the p-th
@@ -635,7 +649,7 @@ def _read_stretches(
         )
         for index, (lo, hi) in enumerate(_shares([s.end - s.start for s in every], workers.jobs))
     ]
-    spilled: list[_Spilled] = workers.map(_read_share, tasks)
+    spilled: list[_Spilled] = workers.map(_read_share, tasks, meanwhile)
     stretched = [one for share in spilled for one in share.stretches]
     if len(stretched) < len(every) or any(one.unsplittable for one in stretched):
         for share in spilled:
@@ -715,6 +729,8 @@ def run(
         spill_dir=spill_dir,
         warn=warn,
         parts=parts,
+        # compiled (or loaded) here once while the workers read, so that they load it
+        meanwhile=lambda: kernel_for(plan),
     ) as read:
         if not read.spilled:
             batch, whole = read.assembled(plan)
@@ -726,7 +742,7 @@ def run(
             )
         else:
             guess = as_of if as_of is not None else read.max_ts
-            kernel_for(plan)  # compiled here once, so that the workers load it from the cache
+            kernel_for(plan)  # loaded as the workers read, or here: they load it from the cache
             done = _in_workers(plan, read, guess, window)
             if as_of is None and _last(done) != guess:
                 # the latest event was a dropped duplicate: replay again at the real as-of
