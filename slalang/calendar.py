@@ -1,7 +1,8 @@
 """Business time: the calendar engine that turns weekly hours into exact UTC arithmetic.
 
-This module stands alone (no other slalang module is imported): the evaluator calls it for
-every clock of every lead, so it is built for speed and has no knowledge of the language.
+This module stands alone (of slalang it imports only `slalang.caches`, where public holidays
+are kept between runs): the evaluator calls it for every clock of every lead, so it is
+built for speed and has no knowledge of the language.
 
 Model
 -----
@@ -71,6 +72,12 @@ or a hundred years after their start.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import importlib.util
+import json
+import os
+import tempfile
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -78,6 +85,8 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slalang.caches import cache_root
 
 __all__ = [
     "MINUTES_PER_DAY",
@@ -372,7 +381,45 @@ def _describe(day: int, rng: Range) -> str:
 
 
 def _holiday_dates(country: str, subdiv: str | None, year: int | None) -> frozenset[date]:
-    """Public holidays of one country (and subdivision) in one year, or just validate."""
+    """Public holidays of one country (and subdivision) in one year, or just validate (an
+    empty set). Answers are kept in the cache: asking the `holidays` library imports every
+    one of its 250 countries' modules whatever the country, 0.1-0.3 s of every run that has
+    a calendar with holidays (and of every worker process). Errors are never kept."""
+    path = _holiday_file(country, subdiv, year)
+    if path is not None:
+        with (
+            contextlib.suppress(OSError, ValueError, TypeError),
+            open(path, encoding="utf-8") as kept,
+        ):
+            return frozenset(date.fromisoformat(text) for text in json.load(kept))
+    found = _library_dates(country, subdiv, year)
+    if path is not None:
+        with contextlib.suppress(OSError):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(sorted(day.isoformat() for day in found), out)
+            os.replace(tmp, path)
+    return found
+
+
+def _holiday_file(country: str, subdiv: str | None, year: int | None) -> str | None:
+    """The cache file of one answer, named by the question and by the installed library
+    (its location, size and time, so an upgrade asks afresh); None without the library."""
+    spec = importlib.util.find_spec("holidays")
+    if spec is None or spec.origin is None:
+        return None
+    try:
+        stamp = os.stat(spec.origin)
+    except OSError:
+        return None
+    key = f"{spec.origin}\n{stamp.st_size}\n{stamp.st_mtime_ns}\n{country}\n{subdiv}\n{year}"
+    name = hashlib.sha256(key.encode()).hexdigest()[:24]
+    return str(cache_root() / "holidays" / f"{name}.json")
+
+
+def _library_dates(country: str, subdiv: str | None, year: int | None) -> frozenset[date]:
+    """`_holiday_dates` asked of the `holidays` library."""
     import holidays as holidays_lib  # imported late: it is slow to load and often unused
 
     try:
