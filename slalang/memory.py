@@ -13,7 +13,11 @@ def gc_paused() -> Iterator[None]:
 
     The collector rescans every live container each time allocations pile up, so building
     a syntax tree or a million events it runs hundreds of times and can double the work,
-    while none of these objects form a cycle. Restored afterwards, even on error.
+    while none of these objects form a cycle. Loading numba and a kernel from its cache
+    is the same story (its registries: hundreds of thousands of long-lived objects, no
+    garbage): paused, loading the assembling loop and the seed policy's kernel took
+    0.77-0.86 CPU-s instead of 1.04-1.16 (four fresh processes each, load 6). Restored
+    afterwards, even on error; usable as a decorator.
     """
     enabled = gc.isenabled()
     gc.disable()

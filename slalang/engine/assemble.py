@@ -40,6 +40,7 @@ import pyarrow.compute as pc
 from slalang.data.log import InputStats
 from slalang.data.values import FieldSpec
 from slalang.engine.batch import MISSING, Batch, Column, Int64Array, Values
+from slalang.memory import gc_paused
 
 Arranged = tuple[Int64Array, Int64Array, int]
 
@@ -203,6 +204,7 @@ def _column(cells: pa.ChunkedArray, spec: FieldSpec, place: Int64Array, size: in
 
 
 @functools.cache
+@gc_paused()
 def _compiled() -> Callable[..., Arranged]:
     """`_arrange` as machine code, kept in numba's cache beside this file (or its user-wide
     cache) so it compiles once per machine; compiled afresh in each process where no cache

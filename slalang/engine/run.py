@@ -65,7 +65,8 @@ def kernel_for(plan: Mapping[str, Any], *, jit: bool = True) -> Kernel | None:
     loads or compiles it once."""
     key = (digest(dict(plan)), jit)
     if key not in _loaded:
-        _loaded[key] = load(plan, jit=jit) if supports(plan) is None else None
+        with gc_paused():
+            _loaded[key] = load(plan, jit=jit) if supports(plan) is None else None
     return _loaded[key]
 
 
