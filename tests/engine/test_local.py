@@ -113,10 +113,10 @@ def test_entries_merged_a_few_at_a_time(
     parts: int | None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Three entries per block: a lead's entries straddle blocks, and each round of the
-    merge of five partitions' files takes some entries of each, up to the smallest last
-    lead of a partition that has more."""
-    monkeypatch.setattr(local, "ENTRY_BATCH", 3)
+    """Three entries per block (the merge's fifteen shared by five partitions): a lead's
+    entries straddle blocks, and each round of the merge of five partitions' files takes
+    some entries of each, up to the smallest last lead of a partition that has more."""
+    monkeypatch.setattr(local, "MERGE_ENTRIES", 15 if parts else 3)
     plan, events, metrics = sample
     values = read_metrics(str(metrics))
     expected = reference_json(plan, [str(events)], metrics=values)
