@@ -79,14 +79,16 @@ import json
 import os
 import tempfile
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slalang.caches import cache_root
+
+T = TypeVar("T")
 
 __all__ = [
     "MINUTES_PER_DAY",
@@ -382,28 +384,42 @@ def _describe(day: int, rng: Range) -> str:
 
 def _holiday_dates(country: str, subdiv: str | None, year: int | None) -> frozenset[date]:
     """Public holidays of one country (and subdivision) in one year, or just validate (an
-    empty set). Answers are kept in the cache: asking the `holidays` library imports every
-    one of its 250 countries' modules whatever the country, 0.1-0.3 s of every run that has
-    a calendar with holidays (and of every worker process). Errors are never kept."""
-    path = _holiday_file(country, subdiv, year)
+    empty set); kept in the cache (`holidays_kept`)."""
+    return holidays_kept(
+        f"{country}\n{subdiv}\n{year}",
+        lambda: sorted(day.isoformat() for day in _library_dates(country, subdiv, year)),
+        lambda texts: frozenset(date.fromisoformat(text) for text in texts),
+    )
+
+
+def holidays_kept(question: str, ask: Callable[[], list[str]], read: Callable[[list[str]], T]) -> T:
+    """`read` of the answer `ask` gives, a list of texts from the `holidays` library, kept
+    in the cache: asking the library imports every one of its 250 countries' modules
+    whatever the question, 0.1-0.3 s of every run that has a calendar with holidays (and
+    of every worker process), and of every check of one. A kept answer `read` refuses
+    (ValueError, TypeError: a damaged file) is asked again; errors are never kept."""
+    path = _holiday_file(question)
     if path is not None:
         with (
             contextlib.suppress(OSError, ValueError, TypeError),
             open(path, encoding="utf-8") as kept,
         ):
-            return frozenset(date.fromisoformat(text) for text in json.load(kept))
-    found = _library_dates(country, subdiv, year)
+            texts = json.load(kept)
+            if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+                raise TypeError(f"not a list of texts: {path}")
+            return read(texts)
+    texts = ask()
     if path is not None:
         with contextlib.suppress(OSError):
             os.makedirs(os.path.dirname(path), exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(sorted(day.isoformat() for day in found), out)
+                json.dump(texts, out)
             os.replace(tmp, path)
-    return found
+    return read(texts)
 
 
-def _holiday_file(country: str, subdiv: str | None, year: int | None) -> str | None:
+def _holiday_file(question: str) -> str | None:
     """The cache file of one answer, named by the question and by the installed library
     (its location, size and time, so an upgrade asks afresh); None without the library."""
     spec = importlib.util.find_spec("holidays")
@@ -413,7 +429,7 @@ def _holiday_file(country: str, subdiv: str | None, year: int | None) -> str | N
         stamp = os.stat(spec.origin)
     except OSError:
         return None
-    key = f"{spec.origin}\n{stamp.st_size}\n{stamp.st_mtime_ns}\n{country}\n{subdiv}\n{year}"
+    key = f"{spec.origin}\n{stamp.st_size}\n{stamp.st_mtime_ns}\n{question}"
     name = hashlib.sha256(key.encode()).hexdigest()[:24]
     return str(cache_root() / "holidays" / f"{name}.json")
 

@@ -78,7 +78,7 @@ def test_an_unknown_calendar_is_an_error_and_not_kept(cache: Path) -> None:
 
 def test_the_key_names_the_installed_library(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The library's file rewritten (an upgrade) is a different question."""
-    before = calendar._holiday_file("US", None, 2026)
+    before = calendar._holiday_file("US\nNone\n2026")
     real = os.stat
 
     def rewritten(path: str) -> SimpleNamespace:
@@ -86,6 +86,40 @@ def test_the_key_names_the_installed_library(cache: Path, monkeypatch: pytest.Mo
         return SimpleNamespace(st_size=found.st_size, st_mtime_ns=found.st_mtime_ns + 1)
 
     monkeypatch.setattr(calendar.os, "stat", rewritten)
-    after = calendar._holiday_file("US", None, 2026)
+    after = calendar._holiday_file("US\nNone\n2026")
     assert before is not None and after is not None and after != before
     assert Path(after).parent == Path(before).parent == cache
+
+
+def test_the_checkers_answers_are_kept(cache: Path) -> None:
+    """The country codes and subdivisions the checker validates a calendar against are the
+    library's, read back from the cache the second time."""
+    from slalang.check import calendars
+
+    for _ in range(2):
+        calendars._countries.cache_clear()
+        calendars._subdivisions.cache_clear()
+        assert calendars._countries() == frozenset(calendars._library_countries())
+        assert calendars._subdivisions("DE") == tuple(calendars._library_subdivisions("DE"))
+        assert len(list(cache.iterdir())) == 2
+    calendars._countries.cache_clear()
+    calendars._subdivisions.cache_clear()
+
+
+def test_a_warm_cache_checks_and_evaluates_without_the_library(cache: Path) -> None:
+    """A policy whose calendars close on public holidays, checked and compiled twice: the
+    second process never imports the holidays library."""
+    repo = Path(__file__).parents[2]
+    policy, events = repo / "policies" / "seed_funnel.sla", repo / "samples" / "seed_funnel"
+    code = (
+        "import sys; from slalang.api import load_policy; "
+        f"p = load_policy({str(policy)!r}); "
+        f"r = p.evaluate({str(events / 'events.csv')!r}); "
+        "print(len(r.data['violations']), 'holidays' in sys.modules)"
+    )
+    env = {**os.environ, "SLALANG_CACHE_DIR": str(cache.parent)}
+    run = [sys.executable, "-c", code]
+    first = subprocess.run(run, env=env, capture_output=True, text=True, check=True)
+    second = subprocess.run(run, env=env, capture_output=True, text=True, check=True)
+    assert first.stdout.split()[1] == "True"
+    assert second.stdout.split() == [first.stdout.split()[0], "False"]
