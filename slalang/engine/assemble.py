@@ -81,7 +81,7 @@ def assemble(
         else np.argsort(seq, kind="stable")
     )
     ids = table.column("event_id")
-    rows, offsets, duplicates = _compiled()(
+    rows, offsets, duplicates = arranging()(
         leads, len(lead_ids), ts, inputs, *_buffers(ids), dedupe and ids.null_count < len(ids)
     )
     del inputs, leads, ids
@@ -205,7 +205,7 @@ def _column(cells: pa.ChunkedArray, spec: FieldSpec, place: Int64Array, size: in
 
 @functools.cache
 @gc_paused()
-def _compiled() -> Callable[..., Arranged]:
+def arranging() -> Callable[..., Arranged]:
     """`_arrange` as machine code, kept in numba's cache beside this file (or its user-wide
     cache) so it compiles once per machine; compiled afresh in each process where no cache
     can be written. It has one signature, so it is loaded (or compiled) here rather than on

@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 from slalang.data import Mapping as DataMapping
 from slalang.data.events import EXAMPLES
 from slalang.data.log import InputStats
-from slalang.engine.assemble import assemble, concat
+from slalang.engine.assemble import arranging, assemble, concat
 from slalang.engine.batch import MISSING, Batch, Column
 from slalang.engine.choose import input_bytes
 from slalang.engine.fold import SECTIONS
@@ -250,6 +250,9 @@ class _Store:
     def _spill(self, table: pa.Table) -> None:
         if not len(table):
             return
+        if self.parts == 1:
+            self.writers[0][1].write_table(table)
+            return
         # a byte holds the partition (up to _MAX_PARTS): numpy sorts bytes by a radix sort
         hashed = lead_hash(table.column("lead").combine_chunks())
         part = (hashed % np.uint64(self.parts)).astype(np.min_scalar_type(self.parts - 1))
@@ -448,8 +451,9 @@ class _Workers:
     engine once. `map` waits for every task, also when one fails, so that no worker still
     writes in the temporary directory when it is removed."""
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, method: str | None = None) -> None:
         self.jobs = jobs
+        self.method = method or _start_method()
         self._pool: ProcessPoolExecutor | None = None
 
     def map(
@@ -460,7 +464,7 @@ class _Workers:
     ) -> list[Any]:
         """`function` of each task, in order; `meanwhile` runs here while they do."""
         if self._pool is None:
-            context = multiprocessing.get_context(_start_method())
+            context = multiprocessing.get_context(self.method)
             self._pool = ProcessPoolExecutor(self.jobs, mp_context=context)
         futures = [self._pool.submit(function, task) for task in tasks]
         try:
@@ -525,6 +529,10 @@ def _read(
             read = _read_stretches(
                 plan, paths, mapping, timezone, as_of, count, directory, workers, meanwhile
             )
+        elif jobs > 1 and stdin is None and meanwhile is not None and _FORK:
+            read = _read_aside(plan, paths, mapping, timezone, as_of, directory, meanwhile)
+            if read is not None:
+                read.workers = workers
         if read is None:
             reader = _reader(plan, mapping, timezone, as_of)
             store = _Store(reader.schema, budget, directory, count, spill=size > budget)
@@ -684,6 +692,32 @@ def _read_stretches(
     return _Read(reader, [], sources, max(latest, default=None), directory, workers)
 
 
+def _read_aside(
+    plan: Mapping[str, Any],
+    paths: Sequence[str],
+    mapping: DataMapping | None,
+    timezone: str | None,
+    as_of: int | None,
+    directory: Path,
+    meanwhile: Callable[[], object],
+) -> _Read | None:
+    """Plain CSV files that fit in memory, read by a process forked for it into one spill
+    file while this one runs `meanwhile` (loading numba and the machine code: half a
+    second of Python that, on a thread, would fight the read's main thread for the GIL),
+    then mapped here as the events in memory. None when `_read_stretches` would be."""
+    with contextlib.closing(_Workers(1, "fork")) as aside:
+        read = _read_stretches(
+            plan, paths, mapping, timezone, as_of, 1, directory, aside, meanwhile
+        )
+    if read is not None:
+        read.tables = [_spilled(read.sources[0])]
+        read.sources = []
+    return read
+
+
+_FORK = "fork" in multiprocessing.get_all_start_methods()
+
+
 def _shares(sizes: list[int], jobs: int) -> list[tuple[int, int]]:
     """Runs of consecutive stretches of about equal bytes, one per worker."""
     cumulative = list(accumulate(sizes))
@@ -744,8 +778,9 @@ def run(
         spill_dir=spill_dir,
         warn=warn,
         parts=parts,
-        # compiled (or loaded) here once while the workers read, so that they load it
-        meanwhile=lambda: kernel_for(plan),
+        # loaded (or compiled) while the input is read elsewhere: by a forked process, or
+        # by the workers (they then load the kernel from its cache)
+        meanwhile=lambda: (arranging(), kernel_for(plan)),
     ) as read:
         if not read.spilled:
             batch, whole = read.assembled(plan)
@@ -953,8 +988,10 @@ def _in_workers(
 
 
 def _start_method() -> str:
-    """forkserver where there is one (workers start clean, without the parent's pages),
-    else spawn; never plain fork from a process that may hold threads (pyarrow's)."""
+    """forkserver where there is one (the run's long-lived workers start clean, without the
+    parent's pages), else spawn. Plain fork only makes the one-off processes that need
+    this one's state: `_read_aside`'s reader (forked before anything is read) and
+    `_in_memory`'s runs (which share the batch)."""
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 

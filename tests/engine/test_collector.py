@@ -27,7 +27,7 @@ def passes():
     return sum(generation["collections"] for generation in gc.get_stats())
 gc.collect()
 before = passes()
-assemble._compiled()
+assemble.arranging()
 print(gc.isenabled(), passes() - before)
 gc.collect()
 before = passes()

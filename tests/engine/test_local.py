@@ -3,6 +3,7 @@ streamed report — against the reference engine, byte for byte; and its spill f
 
 from __future__ import annotations
 
+import gzip
 import json
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -523,24 +524,79 @@ def test_several_files_in_stretches_continue_one_input_order(
     assert render_report(actual, "json") == expected
 
 
+@pytest.mark.parametrize("budget", [1, None], ids=["partitioned", "in-memory"])
 def test_spill_files_are_removed_after_a_worker_fails(
-    sample: tuple[dict[str, Any], Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sample: tuple[dict[str, Any], Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    budget: int | None,
 ) -> None:
     """A stretch that cannot be read (here its file is gone) fails the run with the
-    reader's one-line error once every worker has stopped; nothing is left behind."""
+    reader's one-line error once every worker (or the one reading an input that fits in
+    memory) has stopped; nothing is left behind."""
     plan, events, _ = sample
     stretches = local.ColumnarReader.stretches
 
     def gone(reader: local.ColumnarReader, path: str, count: int) -> Any:
-        first, *rest = stretches(reader, path, count)
-        return [first, *(replace(s, path=str(tmp_path / "gone.csv")) for s in rest)]
+        *first, last = stretches(reader, path, count)
+        return [*first, replace(last, path=str(tmp_path / "gone.csv"))]
 
     monkeypatch.setattr(local.ColumnarReader, "stretches", gone)
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     with (
         pytest.raises(SlalangError, match=r"gone\.csv: cannot read events"),
-        local.run(plan, [str(events)], budget=1, parts=3, jobs=2, spill_dir=str(scratch)),
+        local.run(plan, [str(events)], budget=budget, parts=3, jobs=2, spill_dir=str(scratch)),
     ):
         pass
     assert list(scratch.iterdir()) == []
+
+
+# -- an input that fits in memory, read by a forked process ------------------------------------
+
+
+def test_an_input_in_memory_is_read_aside_while_the_machine_code_loads(
+    sample: tuple[dict[str, Any], Path, Path],
+    tmp_path: Path,
+    stretched: list[local._Read | None],
+) -> None:
+    """More than one job and an input within the budget: a forked process reads the file
+    (one stretch, one spill file) while this one loads numba, the assembling loop and the
+    kernel; the events come back as the ones in memory. The reference's bytes, with every
+    rejection example's line, the zone assumed and the duplicates; nothing left behind."""
+    plan, events, metrics = sample
+    awkward = awkward_copy(events, tmp_path / "awkward.csv")
+    values = read_metrics(str(metrics))
+    expected = reference_json(plan, [str(awkward)], metrics=values)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with local.run(plan, [str(awkward)], jobs=2, metrics=values, spill_dir=str(scratch)) as done:
+        assert render_report(done.report(), "json") == expected
+        assert len(done.parts) == 1  # replayed here, in memory: not partitioned
+    (read,) = stretched
+    assert read is not None and not read.spilled
+    assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", ["gzip", "bare-carriage-return"])
+def test_an_input_in_memory_not_read_aside_is_read_here(
+    sample: tuple[dict[str, Any], Path, Path],
+    tmp_path: Path,
+    stretched: list[local._Read | None],
+    kind: str,
+) -> None:
+    """A gzip file is read here as one stream; a file with a bare carriage return is
+    dropped by the forked reader and read again here: the reference's bytes either way."""
+    plan, events, _ = sample
+    data = events.read_bytes()
+    if kind == "gzip":
+        path = tmp_path / "events.csv.gz"
+        path.write_bytes(gzip.compress(data))
+    else:
+        lines = data.splitlines(keepends=True)
+        path = tmp_path / "events.csv"
+        bare = b"L000002,2026-02-02T10:00:00Z,form_submitted,X1,Zoe\rIto,,,,,,,,\n"
+        path.write_bytes(b"".join(lines[:-5]) + bare + b"".join(lines[-5:]))
+    expected = reference_json(plan, [str(path)])
+    assert render_report(whole_report(plan, [str(path)], jobs=2), "json") == expected
+    assert stretched == [None]
