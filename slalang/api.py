@@ -544,12 +544,13 @@ class Report:
         if self.closing is not None:
             self.closing.close()
 
-    def pieces(self) -> Iterator[str]:
+    def pieces(self, *, encoded: bool = False) -> Iterator[Any]:
         """The report as `--format json` writes it, in pieces (read from a streamed
-        report's files as they are written)."""
+        report's files as they are written): strings, or with `encoded` the long lists as
+        UTF-8 bytes among them (`fileio.write_pieces` writes both)."""
         from slalang.render.report.json_text import pieces
 
-        return pieces(self.data)
+        return pieces(self.data, encoded=encoded)
 
     @property
     def violations(self) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from slalang.diagnostics import SlalangError
 
@@ -38,7 +38,7 @@ def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
     return read_bytes(path).decode(encoding)
 
 
-def write_atomic(path: Path, data: str | Iterable[str]) -> None:
+def write_atomic(path: Path, data: str | Iterable[str | bytes | memoryview]) -> None:
     """Write `data` (text, or text in pieces written as they come, so a report streamed
     out of an engine is never whole in memory) to a temporary file beside `path`, then
     rename it into place: a run that fails half-way leaves the old file as it was.
@@ -77,18 +77,39 @@ def write_atomic(path: Path, data: str | Iterable[str]) -> None:
         raise
 
 
-def write_pieces(handle: TextIO, data: str | Iterable[str]) -> None:
+def write_pieces(handle: TextIO, data: str | Iterable[str | bytes | memoryview]) -> None:
     """`data` written to `handle`, pieces joined into writes of about a megabyte (a report
-    comes in pieces of one entry, and a system call each would be slow)."""
+    comes in pieces of one entry, and a system call each would be slow). A piece of UTF-8
+    bytes (an engine's entries, held as UTF-8) goes to the handle's binary buffer as it
+    is when the handle writes UTF-8 without translating line ends, else decoded."""
     if isinstance(data, str):
         handle.write(data)
         return
+    binary = _utf8_buffer(handle)
     held: list[str] = []
     size = 0
     for piece in data:
+        if not isinstance(piece, str):
+            if binary is None:
+                piece = str(piece, "utf-8")
+            else:
+                handle.write("".join(held))
+                held, size = [], 0
+                handle.flush()
+                binary.write(piece)
+                continue
         held.append(piece)
         size += len(piece)
         if size >= 1 << 20:
             handle.write("".join(held))
             held, size = [], 0
     handle.write("".join(held))
+
+
+def _utf8_buffer(handle: TextIO) -> BinaryIO | None:
+    """The binary buffer under a text handle that writes UTF-8 and leaves line ends alone
+    (every file slalang writes, and standard output where the locale is UTF-8 on POSIX)."""
+    encoding = (getattr(handle, "encoding", None) or "").lower().replace("_", "-")
+    if encoding not in ("utf-8", "utf8") or os.linesep != "\n":
+        return None
+    return getattr(handle, "buffer", None)

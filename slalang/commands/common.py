@@ -87,7 +87,7 @@ def progress(what: str | None = None) -> Callable[[int, int], None] | None:
     return show
 
 
-def emit(text: str | Iterable[str], output: Path | None) -> None:
+def emit(text: str | Iterable[str | bytes | memoryview], output: Path | None) -> None:
     """TEXT (or text in pieces, written as they come) on standard output, or written
     atomically to OUTPUT (said on stderr)."""
     if output is None:

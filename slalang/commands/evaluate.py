@@ -128,7 +128,7 @@ def evaluate_command(
         .select(rules, owners)
     ) as report:
         if stream:
-            emit(report.pieces(), output)
+            emit(report.pieces(encoded=True), output)
         else:
             color = output is None and fmt == "table" and sys.stdout.isatty()
             hide = fmt in HIDE_EMPTY_BY_DEFAULT if hide_empty is None else hide_empty

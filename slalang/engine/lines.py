@@ -357,27 +357,34 @@ class Text(Prerendered):
         yield from tail
 
     def joined(self, separator: str) -> Iterator[str]:
-        """The entries with `separator` between them, one string per chunk of entries:
-        Arrow adds the separators and the chunk's text is decoded at once."""
+        for text in self.encoded(separator):
+            yield str(text, "utf-8")
+
+    def encoded(self, separator: str) -> Iterator[bytes | memoryview]:
+        """The entries with `separator` between them as UTF-8, one piece per chunk of
+        entries: Arrow adds the separators, and the chunk's bytes are its buffer's."""
         after = pa.scalar(separator, TEXT)
+        between = separator.encode()
         first = True
         for chunk in self.text.chunks:
             for start in range(0, len(chunk), _CHUNK):
                 piece = chunk.slice(start, _CHUNK)
                 if not len(piece):
                     continue
-                text = _utf8(pc.binary_join_element_wise(piece, after, pa.scalar("", TEXT)))
-                text = text[: len(text) - len(separator)]  # separators go between entries
-                yield text if first else separator + text
+                if not first:
+                    yield between
+                text = utf8(pc.binary_join_element_wise(piece, after, pa.scalar("", TEXT)))
+                yield text[: len(text) - len(between)]  # separators go between entries
                 first = False
         if self.tail:
-            yield ("" if first else separator) + separator.join(self.tail)
+            yield (("" if first else separator) + separator.join(self.tail)).encode()
 
 
-def _utf8(column: pa.Array) -> str:
-    """The text of a large-string column's rows, end to end."""
+def utf8(column: pa.Array) -> memoryview:
+    """The UTF-8 bytes of a text column's rows, end to end, in the column's own buffer."""
     if not len(column):
-        return ""
-    offsets = np.frombuffer(column.buffers()[1], np.int64)
+        return memoryview(b"")
+    kind = np.int64 if pa.types.is_large_string(column.type) else np.int32
+    offsets = np.frombuffer(column.buffers()[1], kind)
     start, end = int(offsets[column.offset]), int(offsets[column.offset + len(column)])
-    return str(memoryview(column.buffers()[2])[start:end], "utf-8")
+    return memoryview(column.buffers()[2])[start:end]

@@ -43,7 +43,7 @@ from slalang.engine.assemble import arranging, assemble, concat
 from slalang.engine.batch import MISSING, Batch, Column
 from slalang.engine.choose import input_bytes
 from slalang.engine.fold import SECTIONS
-from slalang.engine.lines import Lines, Text
+from slalang.engine.lines import Lines, Text, utf8
 from slalang.engine.reader import Chunk, ColumnarReader, Stretch, Unsplittable, schema
 from slalang.engine.run import kernel_for, reduce_batch
 from slalang.evaluate.aggregate import Totals, Window
@@ -336,21 +336,27 @@ class _Merged(Prerendered):
         yield from tail
 
     def joined(self, separator: str) -> Iterator[str]:
+        for text in self.encoded(separator):
+            yield str(text, "utf-8")
+
+    def encoded(self, separator: str) -> Iterator[bytes | memoryview]:
+        between = separator.encode()
         first = True
         for lines in _merged(self.parts, self.section):
-            text = _joined(lines, separator)
-            yield text if first else separator + text
+            if not first:
+                yield between
+            yield _joined(lines, separator)
             first = False
         if self.tail:
-            yield ("" if first else separator) + separator.join(self.tail)
+            yield (("" if first else separator) + separator.join(self.tail)).encode()
 
 
-def _joined(lines: pa.Array, separator: str) -> str:
-    """Entry lines as one text, joined by Arrow (no Python string per entry)."""
+def _joined(lines: pa.Array, separator: str) -> memoryview:
+    """Entry lines as one UTF-8 text, joined by Arrow (no Python object per entry, and
+    no decoding: the bytes are the joined array's buffer)."""
     offsets = pa.array([0, len(lines)], pa.int32())
     between = pa.scalar(separator, lines.type)
-    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, lines), between)
-    return str(joined[0].as_py())
+    return utf8(pc.binary_join(pa.ListArray.from_arrays(offsets, lines), between))
 
 
 def _merged(parts: list[_Part], section: str) -> Iterator[pa.Array]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import threading
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from slalang.fileio import write_atomic
+from slalang.fileio import write_atomic, write_pieces
 
 
 def test_a_regular_file_is_replaced_and_keeps_its_mode(tmp_path: Path) -> None:
@@ -55,3 +56,25 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp(tmp_path: Path) -> None:
         write_atomic(target, "\udc80")
     assert target.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+PIECES = ["{\n", "ü ", "x" * (1 << 20), " ", "é".encode(), memoryview(b" ok "), "end\n"]
+WHOLE = "".join(p if isinstance(p, str) else str(p, "utf-8") for p in PIECES)
+
+
+def test_pieces_of_text_and_utf8_bytes_are_written_in_order(tmp_path: Path) -> None:
+    """Bytes pieces go to the file's binary buffer as they are, after the text before
+    them (held text is flushed first, also past a megabyte)."""
+    target = tmp_path / "report.json"
+    write_atomic(target, iter(PIECES))
+    assert target.read_bytes() == WHOLE.encode()
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "utf-16"])
+def test_bytes_pieces_are_decoded_for_a_handle_of_another_encoding(encoding: str) -> None:
+    """Standard output in a locale that is not UTF-8: the bytes are text like the rest."""
+    raw = io.BytesIO()
+    handle = io.TextIOWrapper(raw, encoding=encoding, newline="")
+    write_pieces(handle, iter(PIECES))
+    handle.flush()
+    assert raw.getvalue() == WHOLE.encode(encoding)

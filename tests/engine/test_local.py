@@ -100,9 +100,12 @@ def test_the_same_bytes_whole_or_partitioned(
         spill_dir=str(tmp_path),
     ) as outcome:
         streamed = "".join(pieces(outcome.streamed()))
+        encoded = pieces(outcome.streamed(), encoded=True)
+        as_bytes = b"".join(p.encode() if isinstance(p, str) else bytes(p) for p in encoded)
         whole = render_report(outcome.report(), "json")
         assert len(outcome.parts) == count
     assert streamed == expected
+    assert as_bytes == expected.encode()  # the long lists as their UTF-8 bytes
     assert whole == expected
     assert list(tmp_path.iterdir()) == []  # spill and entry files are gone
 

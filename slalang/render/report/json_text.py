@@ -41,6 +41,13 @@ class Prerendered:
             yield separator.join(chunk) if first else separator + separator.join(chunk)
             first = False
 
+    def encoded(self, separator: str) -> Iterator[bytes | memoryview]:
+        """`joined` as UTF-8. An engine that holds its entries as UTF-8 text already gives
+        its bytes here (and decodes them for `joined`): a 10M-event report is 450 MB,
+        and decoding it to write it encoded again took a second."""
+        for text in self.joined(separator):
+            yield text.encode()
+
 
 def render(report: Report, options: Options) -> str:
     """The report's sections one per line, and each entry of a list on a line of its own.
@@ -52,9 +59,10 @@ def render(report: Report, options: Options) -> str:
     return "".join(pieces(report))
 
 
-def pieces(report: Mapping[str, Any]) -> Iterator[str]:
+def pieces(report: Mapping[str, Any], *, encoded: bool = False) -> Iterator[Any]:
     """The text of `render`, in pieces, for writing a report as it is produced; a value may
-    be `Prerendered`."""
+    be `Prerendered`. With `encoded`, a `Prerendered` list comes as UTF-8 bytes (for
+    `fileio.write_pieces`), the rest as strings."""
     yield "{\n"
     last = len(report) - 1
     for position, (key, value) in enumerate(report.items()):
@@ -67,7 +75,7 @@ def pieces(report: Mapping[str, Any]) -> Iterator[str]:
             yield f"  {compact(key)}: []{comma}\n"
         else:
             yield f"  {compact(key)}: [\n    "
-            yield from value.joined(",\n    ")
+            yield from value.encoded(",\n    ") if encoded else value.joined(",\n    ")
             yield f"\n  ]{comma}\n"
     yield "}\n"
 
