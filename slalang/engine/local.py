@@ -51,7 +51,7 @@ from slalang.evaluate.run import Frame, Span, field_specs, frame, report
 from slalang.render.report.json_text import Prerendered, compact
 
 BUDGET = 512 << 20
-"""Bytes of read events kept in memory before the input is partitioned (`--memory`)."""
+"""Bytes of read events kept in memory before the input is partitioned (`run(budget=)`)."""
 
 MERGE_ENTRIES = 65536
 """Report entries the merge of several parts' entry files holds at once, of all parts
