@@ -701,7 +701,7 @@ class ColumnarReader:
             layout = self._layout = ref.layout(header, shown)
             ref.has_ids = ref.has_ids or layout.event_id >= 0
             row = 0
-            for batch in source.iter_batches(batch_size=1 << 20):
+            for batch in source.iter_batches(batch_size=1 << 17):
                 numbers = np.arange(row + 1, row + 1 + batch.num_rows, dtype=np.int64)
                 row += batch.num_rows
                 yield from self.typed(batch, numbers, layout)
