@@ -37,11 +37,11 @@ import os
 import re
 import sys
 import zlib
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from collections.abc import Mapping as AbstractMapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain, pairwise
 from typing import Any, BinaryIO
 
@@ -53,11 +53,20 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from slalang.data import Mapping
-from slalang.data.events import RowReader, os_reason
+from slalang.data.events import RowReader, _missing_keys, os_reason
 from slalang.data.log import Event, InputStats
-from slalang.data.sources import CELL_LIMIT, LINE_LIMIT, CsvRows, display_name, open_binary
+from slalang.data.sources import (
+    CELL_LIMIT,
+    LINE_LIMIT,
+    CsvRows,
+    JsonRows,
+    detect_format,
+    display_name,
+    open_binary,
+)
 from slalang.data.values import EARLIEST, LATEST, FieldSpec, FieldValue
 from slalang.diagnostics import SlalangError
+from slalang.engine import jsonl
 from slalang.engine.choose import is_parquet
 
 BLOCK = 8 << 20
@@ -276,7 +285,7 @@ def _read_into(stream: io.BufferedReader, view: memoryview) -> int:
 class _Chained(io.RawIOBase):
     """Bytes already read, then the rest of a stream: a source opened in mid-file."""
 
-    def __init__(self, head: bytes, tail: io.BufferedReader) -> None:
+    def __init__(self, head: bytes, tail: BinaryIO) -> None:
         self._head = memoryview(head)
         self._tail = tail
 
@@ -307,6 +316,73 @@ class _Shifted:
         for row in self._rows:
             self.line_num = self._rows.line_num + self._by
             yield row
+
+
+@dataclass(slots=True)
+class _JsonFile:
+    """What reading one JSON Lines file carries from block to block: its lines so far, the
+    types its wanted keys were last read with, and the reference source's end-of-file
+    check (the required keys no object had yet, and whether any line was an object)."""
+
+    name: str
+    keys: list[str]
+    lines: int = 0
+    types: dict[str, pa.DataType] = field(default_factory=dict)
+    absent: set[str] = field(default_factory=set)
+    saw_object: bool = False
+    _respelt: dict[tuple[str, ...], bool] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.types = dict.fromkeys(self.keys, jsonl.TEXT)
+        self.absent = set(self.keys[:3])  # lead id, timestamp, event: as `read_stream` asks
+
+    def respelt(self, names: Sequence[str]) -> bool:
+        """`jsonl.respelt` for a block's keys, remembered: a file has few sets of keys."""
+        found = self._respelt.get(tuple(names))
+        if found is None:
+            found = self._respelt[tuple(names)] = jsonl.respelt(names, self.keys)
+        return found
+
+
+@dataclass(slots=True)
+class _JsonSplit:
+    """A JSON Lines block, its lines, and pyarrow's parse of it (None: blank lines only)."""
+
+    block: Data
+    lines: jsonl.Lines | None
+    parsed: Future[tuple[pa.Table | None, dict[str, pa.DataType]]] | None
+
+
+class _NumberedJson(JsonRows):
+    """The reference JSON Lines source over lines picked out of a file: its line `n` (as it
+    counts) is the file's line `line_of(n)` in rejections, row line numbers and messages."""
+
+    def __init__(
+        self,
+        stream: io.BufferedReader,
+        keys: list[str],
+        ref: RowReader,
+        name: str,
+        line_of: Callable[[int], int],
+    ) -> None:
+        self._line_of = line_of
+        self.read = 0  # the last line read, as the source counts
+
+        def reject(number: int, reason: str, detail: str) -> None:
+            ref.reject_line(line_of(number), reason, detail)
+
+        super().__init__(stream, keys, keys[:3], reject, name=name, note=ref.note_loose)
+
+    @property
+    def line_num(self) -> int:
+        return self._line_of(self.read)
+
+    @line_num.setter
+    def line_num(self, number: int) -> None:
+        self.read = number
+
+    def _shape(self, obj: dict[str, Any], number: int) -> list[str]:
+        return super()._shape(obj, self._line_of(number))
 
 
 class ColumnarReader:
@@ -362,6 +438,8 @@ class ColumnarReader:
             return
         if path != "-" and (yield from self._csv(path, name)):
             return
+        if path != "-" and (yield from self._json(path, name)):
+            return
         self.fallback_files.append(name)
         yield from self._reference(path, stdin)
 
@@ -400,6 +478,145 @@ class ColumnarReader:
             counts = [first.count(d) for d in _DELIMITERS]
             delimiter = _DELIMITERS[counts.index(max(counts))] if max(counts) else ","
             return (yield from self._stream(stream, name, delimiter))
+
+    # -- JSON Lines ----------------------------------------------------------------------------
+
+    def _json(self, path: str, name: str) -> Generator[Chunk, None, bool]:
+        """A JSON Lines file (UTF-8, not a wide export) block by block (`slalang.engine.jsonl`);
+        False, before anything is read, when the whole file is the reference reader's."""
+        ref = self.ref
+        mapping = ref.mapping
+        if mapping.encoding != "utf-8" or mapping.date_columns:
+            return False
+        layout, keys = ref.json_layout()
+        with ExitStack() as closing:
+            try:
+                stream = open_binary(path, None, closing)
+                if detect_format(path, stream) != "jsonl" or len(set(keys)) != len(keys):
+                    return False
+            except (OSError, EOFError, zlib.error, SlalangError):
+                return False  # the reference reader says what is wrong
+            ref.has_ids = True  # JSON Lines always have the event id key
+            self._layout = layout
+            state = _JsonFile(name, keys)
+            try:
+                yield from self._json_blocks(stream, state)
+            except (OSError, EOFError, zlib.error) as exc:
+                raise SlalangError(f"{name}: cannot read events: {os_reason(exc)}") from None
+        if state.absent and state.saw_object:
+            raise SlalangError(_missing_keys(name, sorted(state.absent)))
+        self.base += state.lines + 1
+        return True
+
+    def _json_blocks(self, stream: io.BufferedReader, state: _JsonFile) -> Iterator[Chunk]:
+        """Each block parsed by pyarrow on a thread while the one before is typed; from a
+        line over the limit on, the rest of the file by the reference reader."""
+        blocks = _Blocks(stream, self.block)
+        pending: _JsonSplit | None = None
+        with ThreadPoolExecutor(1) as parser:
+            for number, whole in enumerate(chain(blocks, [None])):
+                block = whole
+                if number == 0 and block is not None and block.startswith(BOM):
+                    block = block[len(BOM) :]
+                split = None
+                if block is not None:
+                    try:
+                        lines = jsonl.lines_of(block)
+                    except jsonl.LongLine:
+                        if pending is not None:
+                            yield from self._json_block(pending, state)
+                        yield from self._json_rest(block + blocks.carry, stream, state)
+                        return
+                    parsed = (
+                        None
+                        if lines is None or not len(lines.objects)
+                        else parser.submit(
+                            jsonl.parse, block, state.keys, dict(state.types), PARSE_BLOCK
+                        )
+                    )
+                    split = _JsonSplit(block, lines, parsed)
+                if pending is not None:
+                    yield from self._json_block(pending, state)
+                pending = split
+
+    def _json_block(self, split: _JsonSplit, state: _JsonFile) -> Iterator[Chunk]:
+        """One block of whole lines: the objects pyarrow read and the fast path can vouch
+        for, vectorised; rows it cannot be sure of by the reference row loop, with their
+        lines; a block it cannot vouch for at all wholly by the reference reader."""
+        block, lines, before = split.block, split.lines, state.lines
+        state.lines += block.count(b"\n") + (not block.endswith(b"\n") and len(block) > 0)
+        if lines is None:
+            yield from self._json_reference(bytes(block), lambda n: before + n, state)
+            return
+        if split.parsed is None:
+            return  # blank lines only
+        table, types = split.parsed.result()
+        keys = state.keys
+        if (
+            table is None
+            or table.num_rows != len(lines.objects)
+            or state.respelt(table.column_names)
+            or any(
+                jsonl.absent_from(block, key, table.column(key)) is None
+                for key in keys[:3]
+                if key in state.absent
+            )
+        ):
+            yield from self._json_reference(bytes(block), lambda n: before + n, state)
+            return
+        state.types = types
+        state.saw_object = True
+        state.absent.difference_update(
+            key for key in keys[:3] if not jsonl.absent_from(block, key, table.column(key))
+        )
+        texts, unsure = jsonl.cells(table, keys, block, lines)
+        numbers = before + 1 + lines.objects
+        dirty = unsure.copy()
+        cells = pa.table({f"c{i}": text for i, text in enumerate(texts)})
+        clean = self._cells(cells, numbers, dirty, self._layout, iso=not self.ref.fmt)
+        if len(clean):
+            yield clean
+        if dirty.any():
+            picked = lines.objects[dirty].tolist()
+            data = b"\n".join(lines.text(i, block) for i in picked)
+            where = [before + 1 + i for i in picked]
+            yield from self._json_reference(data, lambda n: where[n - 1], state)
+
+    def _json_reference(
+        self, data: bytes, line_of: Callable[[int], int], state: _JsonFile
+    ) -> Iterator[Chunk]:
+        """Lines of JSON (`data`, its line `n` the file's line `line_of(n)`) by the reference
+        reader's source and row loop."""
+        yield from self._json_source(io.BytesIO(data), line_of, state)
+
+    def _json_rest(
+        self, head: Data, stream: io.BufferedReader, state: _JsonFile
+    ) -> Iterator[Chunk]:
+        """The rest of the file, `head` then what is left of the stream, by the reference
+        reader (a line over the limit is skipped in pieces, as only it reads the stream)."""
+        self.fallback_files.append(state.name)
+        before = state.lines
+        rest = io.BufferedReader(_Chained(bytes(head), stream), BUFFER)
+        rows = yield from self._json_source(rest, lambda n: before + n, state)
+        state.lines = before + rows
+
+    def _json_source(
+        self, raw: BinaryIO, line_of: Callable[[int], int], state: _JsonFile
+    ) -> Generator[Chunk, None, int]:
+        """`JsonRows` over the bytes (after a blank first line, so that a byte order mark
+        opening them is read as the reference reads one in mid-file); returns their lines."""
+        ref = self.ref
+        stream: io.BufferedReader = io.BufferedReader(_Chained(b"\n", raw), BUFFER)
+        rows = _NumberedJson(
+            stream, state.keys, ref, state.name, lambda n: line_of(n - 1) if n > 1 else 0
+        )
+        ref.read_rows(rows, self._layout, rows)
+        state.absent &= rows.absent
+        state.saw_object = state.saw_object or rows.saw_object
+        chunk = self.harvest(lambda event: self.base + event.line)
+        if len(chunk):
+            yield chunk
+        return rows.read - 1
 
     def _stream(
         self, stream: io.BufferedReader, name: str, delimiter: str
@@ -508,7 +725,7 @@ class ColumnarReader:
         if table is not None and table.num_rows == lines:
             numbers = np.arange(first_line, first_line + lines, dtype=np.int64)
         else:
-            if table is None and not _utf8(block):
+            if table is None and not jsonl.utf8(block):
                 return False
             starts, ends = _line_bounds(block)
             lengths = ends - starts
@@ -1183,14 +1400,6 @@ def _longest(block: Data) -> int:
     """The length of the block's longest line, in bytes."""
     ends = np.flatnonzero(np.frombuffer(block, np.uint8) == 10)
     return int(np.diff(ends, prepend=-1, append=len(block)).max())
-
-
-def _utf8(block: Data) -> bool:
-    try:
-        block.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _lines_with_quote(block: Data) -> Iterator[Data]:

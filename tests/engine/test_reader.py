@@ -130,17 +130,12 @@ def test_hairy_files_fall_back_to_the_reference_reader(tmp_path: Path) -> None:
     )
     latin = tmp_path / "latin.csv"
     latin.write_bytes(b"lead_id,timestamp,event,title\nL2,2026-03-01T10:00:00Z,page_view,Jos\xe9\n")
-    jsonl = tmp_path / "events.jsonl"
-    jsonl.write_text(
-        '{"lead_id": "L3", "timestamp": "2026-03-01T10:00:00Z", "event": "page_view"}\n',
-        encoding="utf-8",
-    )
     long_cell = tmp_path / "long.csv"
     long_cell.write_text(
         f"lead_id,timestamp,event,title\nL4,2026-03-01T10:00:00Z,page_view,{'x' * 140_000}\n",
         encoding="utf-8",
     )
-    paths = [str(multiline), str(latin), str(jsonl), str(long_cell)]
+    paths = [str(multiline), str(latin), str(long_cell)]
     fast, reference, reader = read_both(paths)
     assert reader.fallback_files == paths
     assert_same(fast, reference)
