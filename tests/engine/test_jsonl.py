@@ -237,7 +237,8 @@ def read_both_or_fail(path: Path, **options: Any) -> ColumnarReader | None:
     try:
         read_events([str(path)], FIELDS, EVENTS, options.get("mapping"))
     except SlalangError as exc:
-        reader = ColumnarReader(FIELDS, EVENTS, options.get("mapping"), None, None, block=64)
+        mapping, block = options.get("mapping"), options.get("block", 64)
+        reader = ColumnarReader(FIELDS, EVENTS, mapping, None, None, block=block)
         with pytest.raises(SlalangError) as fast:
             list(reader.read([str(path)]))
         assert str(fast.value) == str(exc)
@@ -475,3 +476,56 @@ def test_numbers_are_written_as_the_reference_writes_them(literals: list[str]) -
         if not vague:
             value = json.loads(literal)
             assert text == (value if isinstance(value, str) else _cell(value)), literal
+
+
+def test_sources_of_a_mapping_read_each_file_with_its_keys(tmp_path: Path) -> None:
+    """A multi-source mapping: each JSON Lines file read fast with its source's keys, event
+    names and field renames, in one input order with a CSV file of another source."""
+    crm = tmp_path / "crm-export.jsonl"
+    crm.write_bytes(
+        b"\n".join(
+            plain(i).replace(b'"lead_id"', b'"contact"').replace(b'"page_view"', b'"Visit"')
+            for i in range(80)
+        )
+    )
+    web = tmp_path / "web.jsonl.gz"
+    web.write_bytes(gzip.compress(b"\n".join(plain(i).replace(b"size", b"sz") for i in range(60))))
+    mapping = Mapping(
+        sources=(
+            Mapping(
+                name="crm",
+                files=("crm-*.jsonl",),
+                columns={"lead_id": "contact"},
+                events={"Visit": "page_view"},
+            ),
+            Mapping(name="web", files=("web.*",), fields={"company_sz": "company_size"}),
+        )
+    )
+    fast, reference, reader = read_both([str(crm), str(web)], block=400, mapping=mapping)
+    assert reader.fallback_files == []
+    assert_same(fast, reference)
+    assert fast.stats.duplicates > 0
+
+
+def test_a_truncated_gzip_is_the_reference_error_wherever_it_ends(tmp_path: Path) -> None:
+    data = b"\n".join(plain(i) for i in range(3000)) + b"\n"
+    for cut in (20, len(gzip.compress(data)) - 200):
+        path = tmp_path / "events.jsonl.gz"
+        path.write_bytes(gzip.compress(data)[:cut])
+        assert read_both_or_fail(path, block=4096) is None
+
+
+@pytest.mark.parametrize(
+    "mapping",
+    [Mapping(encoding="cp1252"), Mapping(date_columns={"signed_on": "demo_request"})],
+    ids=["another-encoding", "a-wide-export"],
+)
+def test_other_encodings_and_wide_exports_are_read_by_the_reference(
+    tmp_path: Path, mapping: Mapping
+) -> None:
+    path = tmp_path / "events.jsonl"
+    lines = [plain(i) for i in range(30)]
+    lines[3] = lines[3].replace(b'"VP"', b'"Jos\xe9"')
+    path.write_bytes(b"\n".join(lines))
+    reader = read_both_or_fail(path, block=300, mapping=mapping)
+    assert reader is not None and reader.fallback_files == [str(path)]
