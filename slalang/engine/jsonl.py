@@ -92,9 +92,10 @@ def parse(
     pyarrow infers it, so its name is seen) and the types that read it; None when pyarrow
     cannot read the block with one type per wanted key. A wanted key first met holding a
     number is read as integers, then as floats; one holding booleans as booleans."""
-    if not block.isascii() and not utf8(block):
+    if not (block.isascii() or utf8(block)) or not _shallow(block):
         return None, types
     types = dict(types)
+    tried: set[tuple[str, pa.DataType]] = set()  # (key, type) switched to: never twice
     read = pajson.ReadOptions(use_threads=True, block_size=max(task, LINE_LIMIT + 1))
     for _ in range(_RETRIES):
         options = pajson.ParseOptions(
@@ -113,8 +114,9 @@ def parse(
             kind = {"number": pa.int64(), "boolean": pa.bool_(), "string": TEXT}.get(
                 changed.group(3)
             )
-            if kind is None or types[changed.group(1)] == kind:
-                return None, types
+            if kind is None or (changed.group(1), kind) in tried:
+                return None, types  # a key holding two kinds of value: the reference's
+            tried.add((changed.group(1), kind))
             types[changed.group(1)] = kind
         elif "Failed to convert JSON to int64" in message:
             # pyarrow does not say which column: every integer column is read as floats
@@ -125,6 +127,23 @@ def parse(
         else:
             return None, types
     return None, types
+
+
+_OPENINGS = 64
+"""The most `[` and `{` a line handed to pyarrow may hold. The reference's `json.loads`
+rejects a line nested about a thousand deep (RecursionError), which pyarrow reads, and
+pyarrow's parser overflows the stack on deeper ones: a line that could be nested deeply
+goes to the reference."""
+
+
+def _shallow(block: Data) -> bool:
+    """Whether no line of the block holds more than _OPENINGS brackets and braces."""
+    data = np.frombuffer(block, np.uint8)
+    openings = np.flatnonzero((data == ord("[")) | (data == ord("{")))
+    if len(openings) <= _OPENINGS:
+        return True
+    line = np.searchsorted(np.flatnonzero(data == 10), openings)
+    return int(np.bincount(line).max()) <= _OPENINGS
 
 
 def respelt(names: Sequence[str], keys: Sequence[str]) -> bool:

@@ -160,6 +160,13 @@ AWKWARD = [
     b'\xef\xbb\xbf{"lead_id": "L6", "timestamp": "2026-03-01T10:00:00Z", "event": "page_view"}',
     b'{"lead_id": "L7", "timestamp": "2026-03-01T10:00:00Z", "event": "page_view", '
     b'"title": "' + b"x" * 300 + b'"}',
+    # nested past json.loads' recursion limit (rejected), and deep enough to overflow
+    # pyarrow's stack if it were handed the line
+    b'{"lead_id": "L8", "timestamp": "2026-03-01T10:00:00Z", "event": "page_view", '
+    b'"x": ' + b"[" * 1100 + b"]" * 1100 + b"}",
+    b'{"lead_id": "L9", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    b'{"lead_id": "L10", "timestamp": "2026-03-01T10:00:00Z", "event": "page_view", '
+    b'"title": "' + b"[{" * 40 + b'"}',
 ]
 
 
