@@ -86,24 +86,31 @@ def lines_of(block: Data) -> Lines | None:
 
 
 def parse(
-    block: Data, keys: Sequence[str], types: dict[str, pa.DataType], task: int
+    block: Data, objects: int, keys: Sequence[str], types: dict[str, pa.DataType], task: int
 ) -> tuple[pa.Table | None, dict[str, pa.DataType]]:
     """The block's objects as a table (the wanted keys typed by `types`, every other key as
     pyarrow infers it, so its name is seen) and the types that read it; None when pyarrow
     cannot read the block with one type per wanted key. A wanted key first met holding a
-    number is read as integers, then as floats; one holding booleans as booleans."""
-    if not (block.isascii() or utf8(block)) or not _shallow(block):
+    number is read as integers, then as floats; one holding booleans as booleans. `objects`
+    is the count of the block's object lines."""
+    if not (block.isascii() or utf8(block)) or not _shallow(block, objects):
         return None, types
     types = dict(types)
     tried: set[tuple[str, pa.DataType]] = set()  # (key, type) switched to: never twice
     read = pajson.ReadOptions(use_threads=True, block_size=max(task, LINE_LIMIT + 1))
+    probe = block.find(b"\n", _PROBE) + 1
     for _ in range(_RETRIES):
         options = pajson.ParseOptions(
             explicit_schema=pa.schema([(key, types[key]) for key in keys]),
             unexpected_field_behavior="infer",
         )
         try:
-            return pajson.read_json(pa.py_buffer(block), read, options), types
+            if probe and _too_wide(
+                pajson.read_json(pa.py_buffer(block[:probe]), read, options), keys
+            ):
+                return None, types
+            table = pajson.read_json(pa.py_buffer(block), read, options)
+            return (None if _too_wide(table, keys) else table), types
         except pa.ArrowInvalid as exc:
             message = str(exc)
         except (pa.ArrowException, ValueError):
@@ -136,14 +143,31 @@ pyarrow's parser overflows the stack on deeper ones: a line that could be nested
 goes to the reference."""
 
 
-def _shallow(block: Data) -> bool:
-    """Whether no line of the block holds more than _OPENINGS brackets and braces."""
+def _shallow(block: Data, objects: int) -> bool:
+    """Whether no line of the block (`objects` of its lines are objects, each opening with a
+    brace) holds more than _OPENINGS brackets and braces; counted line by line only when
+    the whole block's count leaves room for such a line."""
+    if block.count(b"{") + block.count(b"[") - objects < _OPENINGS:
+        return True
     data = np.frombuffer(block, np.uint8)
     openings = np.flatnonzero((data == ord("[")) | (data == ord("{")))
     if len(openings) <= _OPENINGS:
         return True
     line = np.searchsorted(np.flatnonzero(data == 10), openings)
     return int(np.bincount(line).max()) <= _OPENINGS
+
+
+_PROBE = 1 << 16
+_EXTRA_KEYS = 64
+"""The most keys besides the wanted ones a block is read with. Every key pyarrow meets is a
+column of the whole block (nulls where an object lacks it), so an export whose objects
+carry their own keys (custom fields as keys) costs keys times lines: 3,000 such keys in 5 MB
+took 2 GB. The first 64 KB of a block are read first, and a block (or its start) with more
+keys goes to the reference reader, whose memory does not grow with them."""
+
+
+def _too_wide(table: pa.Table, keys: Sequence[str]) -> bool:
+    return bool(table.num_columns - len(keys) > _EXTRA_KEYS)
 
 
 def respelt(names: Sequence[str], keys: Sequence[str]) -> bool:

@@ -531,7 +531,12 @@ class ColumnarReader:
                         None
                         if lines is None or not len(lines.objects)
                         else parser.submit(
-                            jsonl.parse, block, state.keys, dict(state.types), PARSE_BLOCK
+                            jsonl.parse,
+                            block,
+                            len(lines.objects),
+                            state.keys,
+                            dict(state.types),
+                            PARSE_BLOCK,
                         )
                     )
                     split = _JsonSplit(block, lines, parsed)

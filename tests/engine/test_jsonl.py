@@ -475,7 +475,7 @@ def test_numbers_are_written_as_the_reference_writes_them(literals: list[str]) -
     block = b"\n".join(f'{{"v": {literal}}}'.encode() for literal in literals)
     lines = jsonl.lines_of(block)
     assert lines is not None
-    table, _ = jsonl.parse(block, ["v"], {"v": jsonl.TEXT}, 1 << 20)
+    table, _ = jsonl.parse(block, len(lines.objects), ["v"], {"v": jsonl.TEXT}, 1 << 20)
     if table is None:  # a column of mixed kinds, a number over a double: the reference's
         return
     texts, unsure = jsonl.cells(table, ["v"], block, lines)
@@ -536,3 +536,25 @@ def test_other_encodings_and_wide_exports_are_read_by_the_reference(
     path.write_bytes(b"\n".join(lines))
     reader = read_both_or_fail(path, block=300, mapping=mapping)
     assert reader is not None and reader.fallback_files == [str(path)]
+
+
+def test_objects_with_keys_of_their_own_are_read_by_the_reference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Custom fields as keys (`cf_<n>`): every key would be a column of the whole block to
+    pyarrow, so such blocks go to the reference reader, whose memory does not grow."""
+    lines = [plain(i).replace(b"}", b', "cf_%d": "x", "cf_%d": 1}' % (i, -i)) for i in range(300)]
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"\n".join(lines[:5] + lines) + b"\n")
+    read: list[int] = []
+    source = ColumnarReader._json_source
+
+    def spy(self: ColumnarReader, raw: Any, line_of: Any, state: Any) -> Any:
+        data = raw.read()
+        read.append(len(data.splitlines()))
+        return source(self, io.BytesIO(data), line_of, state)
+
+    monkeypatch.setattr(ColumnarReader, "_json_source", spy)
+    monkeypatch.setattr(jsonl, "_PROBE", 2000)
+    assert read_both_or_fail(path, block=40_000) is not None
+    assert sum(read) == 305
