@@ -597,7 +597,7 @@ class _Reader:
                 )
                 self.read_rows(lines, layout, lines)
                 if lines.absent and lines.saw_object:
-                    raise SlalangError(_missing_keys(name, sorted(lines.absent)))
+                    raise SlalangError(missing_keys(name, sorted(lines.absent)))
             else:
                 rows = CsvRows(stream, self.reject_line, encoding)
                 header = rows.header()
@@ -705,7 +705,9 @@ def _cells(found: int, width: int) -> str:
     return f"{found} cells, the header has {width}"
 
 
-def _missing_keys(name: str, keys: list[str]) -> str:
+def missing_keys(name: str, keys: list[str]) -> str:
+    """The error for JSON Lines whose objects never had a required key: shared with the
+    columnar reader, which must say it as this reader does."""
     listed = ", ".join(f"`{key}`" for key in keys)
     return (
         f"{name}: no line has the key {listed}; name the export's keys under `columns:` "

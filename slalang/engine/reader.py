@@ -53,7 +53,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from slalang.data import Mapping
-from slalang.data.events import RowReader, _missing_keys, os_reason
+from slalang.data.events import RowReader, missing_keys, os_reason
 from slalang.data.log import Event, InputStats
 from slalang.data.sources import (
     CELL_LIMIT,
@@ -504,7 +504,7 @@ class ColumnarReader:
             except (OSError, EOFError, zlib.error) as exc:
                 raise SlalangError(f"{name}: cannot read events: {os_reason(exc)}") from None
         if state.absent and state.saw_object:
-            raise SlalangError(_missing_keys(name, sorted(state.absent)))
+            raise SlalangError(missing_keys(name, sorted(state.absent)))
         self.base += state.lines + 1
         return True
 
