@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeAlias
 
@@ -342,18 +342,33 @@ def lines(
 
 
 class Text(Prerendered):
-    """A report's long list held as Arrow text (a section's `Lines`) followed by a few
-    entries as strings (target violations), written a chunk at a time."""
+    """A report's long list held as Arrow text, a block of entries at a time (`blocks`
+    gives them anew for each pass: a section's `Lines` in chunks, or the entries merged
+    from several parts' files), followed by a few entries as strings (target violations).
+    Written as the blocks' UTF-8 bytes, with no Python string per entry."""
 
-    def __init__(self, text: pa.ChunkedArray, tail: Sequence[str] = ()) -> None:
-        super().__init__(len(text) + len(tail), self._lines(text, tail))
-        self.text = text
+    def __init__(
+        self, count: int, blocks: Callable[[], Iterator[pa.Array]], tail: Sequence[str] = ()
+    ) -> None:
+        super().__init__(count + len(tail), self._lines(blocks, tail))
+        self.blocks = blocks
         self.tail = tail
 
+    @classmethod
+    def of(cls, text: pa.ChunkedArray, tail: Sequence[str] = ()) -> Text:
+        """The entries of `text` (a section's `Lines.text`), a chunk of them at a time."""
+
+        def blocks() -> Iterator[pa.Array]:
+            for chunk in text.chunks:
+                for start in range(0, len(chunk), _CHUNK):
+                    yield chunk.slice(start, _CHUNK)
+
+        return cls(len(text), blocks, tail)
+
     @staticmethod
-    def _lines(text: pa.ChunkedArray, tail: Sequence[str]) -> Iterator[str]:
-        for start in range(0, len(text), _CHUNK):
-            yield from text.slice(start, _CHUNK).to_pylist()
+    def _lines(blocks: Callable[[], Iterator[pa.Array]], tail: Sequence[str]) -> Iterator[str]:
+        for block in blocks():
+            yield from block.to_pylist()
         yield from tail
 
     def joined(self, separator: str) -> Iterator[str]:
@@ -361,23 +376,27 @@ class Text(Prerendered):
             yield str(text, "utf-8")
 
     def encoded(self, separator: str) -> Iterator[bytes | memoryview]:
-        """The entries with `separator` between them as UTF-8, one piece per chunk of
-        entries: Arrow adds the separators, and the chunk's bytes are its buffer's."""
-        after = pa.scalar(separator, TEXT)
+        """The entries with `separator` between them as UTF-8, one piece per block:
+        Arrow adds the separators, and the block's bytes are its buffer's."""
         between = separator.encode()
         first = True
-        for chunk in self.text.chunks:
-            for start in range(0, len(chunk), _CHUNK):
-                piece = chunk.slice(start, _CHUNK)
-                if not len(piece):
-                    continue
-                if not first:
-                    yield between
-                text = utf8(pc.binary_join_element_wise(piece, after, pa.scalar("", TEXT)))
-                yield text[: len(text) - len(between)]  # separators go between entries
-                first = False
+        for block in self.blocks():
+            if not len(block):
+                continue
+            if not first:
+                yield between
+            yield utf8_joined(block, separator)
+            first = False
         if self.tail:
             yield (("" if first else separator) + separator.join(self.tail)).encode()
+
+
+def utf8_joined(texts: pa.Array, separator: str) -> memoryview:
+    """Texts joined by `separator`, as UTF-8 in the joined array's buffer (Arrow joins
+    them: no Python object per text)."""
+    offsets = pa.array([0, len(texts)], pa.int32())
+    between = pa.scalar(separator, texts.type)
+    return utf8(pc.binary_join(pa.ListArray.from_arrays(offsets, texts), between))
 
 
 def utf8(column: pa.Array) -> memoryview:

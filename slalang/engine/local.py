@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import functools
 import json
 import math
 import multiprocessing
@@ -43,7 +44,7 @@ from slalang.engine.assemble import arranging, assemble, concat
 from slalang.engine.batch import MISSING, Batch, Column
 from slalang.engine.choose import input_bytes
 from slalang.engine.fold import SECTIONS
-from slalang.engine.lines import Lines, Text, utf8
+from slalang.engine.lines import Lines, Text
 from slalang.engine.reader import Chunk, ColumnarReader, Stretch, Unsplittable, schema
 from slalang.engine.run import kernel_for, reduce_batch
 from slalang.evaluate.aggregate import Totals, Window
@@ -299,10 +300,11 @@ class Outcome:
             if section == "violations":
                 tail = [compact(v) for v in self.skeleton["violations"]]
             if len(held) == 1 and held[0].entries is not None:  # one part, in memory
-                out[section] = Text(held[0].entries[section].text, tail)
+                out[section] = Text.of(held[0].entries[section].text, tail)
                 continue
             count = sum(p.counts.get(section, 0) for p in self.parts)
-            out[section] = _Merged(held, section, count, tail)
+            # merged from several parts' entry files in lead order, a round at a time
+            out[section] = Text(count, functools.partial(_merged, held, section), tail)
         return out
 
     def streamed(self) -> dict[str, Any]:
@@ -316,47 +318,6 @@ class Outcome:
         for section, rendered in self.sections().items():
             report[section] = [json.loads(line) for line in rendered.lines]
         return report
-
-
-class _Merged(Prerendered):
-    """A section's entries merged from several parts' entry files in lead order, then a
-    few entries as strings (target violations): written a merged block at a time, with
-    no Python string per entry (`lines` gives them one by one, for `Outcome.report`)."""
-
-    def __init__(self, parts: list[_Part], section: str, count: int, tail: list[str]) -> None:
-        super().__init__(count + len(tail), self._lines(parts, section, tail))
-        self.parts = parts
-        self.section = section
-        self.tail = tail
-
-    @staticmethod
-    def _lines(parts: list[_Part], section: str, tail: list[str]) -> Iterator[str]:
-        for lines in _merged(parts, section):
-            yield from lines.to_pylist()
-        yield from tail
-
-    def joined(self, separator: str) -> Iterator[str]:
-        for text in self.encoded(separator):
-            yield str(text, "utf-8")
-
-    def encoded(self, separator: str) -> Iterator[bytes | memoryview]:
-        between = separator.encode()
-        first = True
-        for lines in _merged(self.parts, self.section):
-            if not first:
-                yield between
-            yield _joined(lines, separator)
-            first = False
-        if self.tail:
-            yield (("" if first else separator) + separator.join(self.tail)).encode()
-
-
-def _joined(lines: pa.Array, separator: str) -> memoryview:
-    """Entry lines as one UTF-8 text, joined by Arrow (no Python object per entry, and
-    no decoding: the bytes are the joined array's buffer)."""
-    offsets = pa.array([0, len(lines)], pa.int32())
-    between = pa.scalar(separator, lines.type)
-    return utf8(pc.binary_join(pa.ListArray.from_arrays(offsets, lines), between))
 
 
 def _merged(parts: list[_Part], section: str) -> Iterator[pa.Array]:

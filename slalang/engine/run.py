@@ -139,5 +139,5 @@ def batch_report(
     for section in SECTIONS:
         # target violations have no lead: they come last
         tail = [compact(v) for v in out[section]] if section == "violations" else []
-        out[section] = Text(folded.entries[section].text, tail)
+        out[section] = Text.of(folded.entries[section].text, tail)
     return out

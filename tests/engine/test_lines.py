@@ -145,13 +145,13 @@ def test_text_is_written_as_entries_one_a_line() -> None:
     lines = [compact(e) for e in entries]
     tail = [compact({"tail": 1}), compact({"tail": 2})]
     want = "".join(pieces({"a": [*entries, {"tail": 1}, {"tail": 2}], "b": [], "c": 1}))
-    got = "".join(pieces({"a": Text(_texts(lines), tail), "b": Text(_texts([])), "c": 1}))
+    got = "".join(pieces({"a": Text.of(_texts(lines), tail), "b": Text.of(_texts([])), "c": 1}))
     assert got == want
-    only_tail = "".join(pieces({"a": Text(_texts([]), tail)}))
+    only_tail = "".join(pieces({"a": Text.of(_texts([]), tail)}))
     assert only_tail == "".join(pieces({"a": [{"tail": 1}, {"tail": 2}]}))
     streamed = "".join(pieces({"a": Prerendered(len(lines), iter(lines))}))
     assert streamed == "".join(pieces({"a": entries}))
-    assert list(Text(_texts(lines[:3]), tail).lines) == lines[:3] + tail
+    assert list(Text.of(_texts(lines[:3]), tail).lines) == lines[:3] + tail
 
 
 def test_lines_give_their_leads_beside_their_text() -> None:
