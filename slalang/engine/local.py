@@ -497,9 +497,7 @@ def _read(
                 plan, paths, mapping, timezone, as_of, count, directory, workers, meanwhile
             )
         elif jobs > 1 and stdin is None and meanwhile is not None and _FORK:
-            read = _read_aside(plan, paths, mapping, timezone, as_of, directory, meanwhile)
-            if read is not None:
-                read.workers = workers
+            read = _read_aside(plan, paths, mapping, timezone, as_of, directory, workers, meanwhile)
         if read is None:
             reader = _reader(plan, mapping, timezone, as_of)
             store = _Store(reader.schema, budget, directory, count, spill=size > budget)
@@ -666,12 +664,14 @@ def _read_aside(
     timezone: str | None,
     as_of: int | None,
     directory: Path,
+    workers: _Workers,
     meanwhile: Callable[[], object],
 ) -> _Read | None:
     """Plain CSV files that fit in memory, read by a process forked for it into one spill
     file while this one runs `meanwhile` (loading numba and the machine code: half a
     second of Python that, on a thread, would fight the read's main thread for the GIL),
-    then mapped here as the events in memory. None when `_read_stretches` would be."""
+    then mapped here as the events in memory, of a run whose workers are `workers`. None
+    when `_read_stretches` would be."""
     with contextlib.closing(_Workers(1, "fork")) as aside:
         read = _read_stretches(
             plan, paths, mapping, timezone, as_of, 1, directory, aside, meanwhile
@@ -679,6 +679,7 @@ def _read_aside(
     if read is not None:
         read.tables = [_spilled(read.sources[0])]
         read.sources = []
+        read.workers = workers
     return read
 
 
