@@ -260,17 +260,8 @@ class _Folder:
         self.breached: list[npt.NDArray[np.int64]] = [np.zeros((0, 9), np.int64)]
         self.handed: list[npt.NDArray[np.int64]] = [np.zeros((0, 5), np.int64)]
         self._lead_text: tuple[pa.Array, str] | None = None
-        shape = _shape(kernel)
-        self.stage_names, self.stage_templates = shape.stage_names, shape.stage_templates
-        self.slas, self.sla_rank = shape.slas, shape.sla_rank
-        self.sla_rule, self.stage_rule = shape.sla_rule, shape.stage_rule
-        self.handoffs = shape.handoffs
-        self.handoff_templates, self.handoff_texts = shape.handoff_templates, shape.handoff_texts
-        self.lateness = shape.lateness
+        self.shape = _shape(kernel)  # what folding any batch of the plan needs, made once
         self.as_of = as_of
-        self.runtime_slas, self.goals = shape.runtime_slas, shape.goals
-        self.clock_templates, self.goal_texts = shape.clock_templates, shape.goal_texts
-        self.breach_templates = shape.breach_templates
 
     def leads(self, index: npt.NDArray[np.int64]) -> list[Piece]:
         """The JSON strings of leads `index` (not empty), as pieces of an entry: of the
@@ -332,7 +323,7 @@ class _Folder:
     def stage_lines(self, st: npt.NDArray[np.int64]) -> pa.Array:
         """The stage entries of rows (lead, kind, instant), as `compact` writes them."""
         return fill(
-            self.stage_templates, st[:, 1], [self.leads(st[:, 0]), instant_pieces(st[:, 2])]
+            self.shape.stage_templates, st[:, 1], [self.leads(st[:, 0]), instant_pieces(st[:, 2])]
         )
 
     # ---- clocks and handoffs -------------------------------------------------------------
@@ -346,11 +337,11 @@ class _Folder:
         kept = _holds(self.window, ck[:, 4])
         if not kept.any():
             return
-        judged = judge(self.runtime_slas, ck, rows.pauses, np.flatnonzero(kept), self.as_of)
+        judged = judge(self.shape.runtime_slas, ck, rows.pauses, np.flatnonzero(kept), self.as_of)
         self.count_clocks(rows, kept, judged)
         rows_kept = np.flatnonzero(kept)
         order = rows_kept[
-            np.lexsort((ck[kept, 2], self.sla_rank[ck[kept, 1]], ck[kept, 4], ck[kept, 0]))
+            np.lexsort((ck[kept, 2], self.shape.sla_rank[ck[kept, 1]], ck[kept, 4], ck[kept, 0]))
         ]
         self.clocked.append(self.clock_rows(ck, order, judged))
         status = judged.status[order]
@@ -367,7 +358,7 @@ class _Folder:
         sla, status = ck[kept, 1], judged.status[kept]
         spent = judged.elapsed[kept]
         for s in np.unique(sla).tolist():
-            name = self.slas[s]["name"]
+            name = self.shape.slas[s]["name"]
             mine = sla == s
             counts = np.bincount(status[mine], minlength=len(STATUSES)).tolist()
             for code, found in enumerate(counts):
@@ -403,7 +394,7 @@ class _Folder:
         self, ck: npt.NDArray[np.int64], order: npt.NDArray[np.int64], judged: Judged
     ) -> npt.NDArray[np.int64]:
         """The clocks `order` and their judgements, as rows for `clock_lines`."""
-        columns = [ck[:, 0], ck[:, 1] * self.goals + ck[:, 3] + 1, ck[:, 2], ck[:, 4]]
+        columns = [ck[:, 0], ck[:, 1] * self.shape.goals + ck[:, 3] + 1, ck[:, 2], ck[:, 4]]
         columns += [judged.due, ck[:, 5], judged.status, judged.elapsed, judged.late_by]
         columns += [judged.paused_seconds, judged.paused.astype(np.int64)]
         return np.stack([column[order] for column in columns], axis=1)
@@ -423,7 +414,7 @@ class _Folder:
             integers(paused),
             Texts(pa.array(["false", "true"], TEXT), still),
         ]
-        return fill(self.clock_templates, kinds, values)
+        return fill(self.shape.clock_templates, kinds, values)
 
     def breaches(self, br: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], ...] | None:
         """The violations of the late and missed clocks `br` (rows of lead, SLA, goal,
@@ -432,10 +423,12 @@ class _Folder:
         if not len(br):
             return None
         lead, sla, goal, cycle, due, stopped, status, late, paused = br.T
-        self.folded.severities.update(self.slas[s]["severity"] for s in np.unique(sla).tolist())
+        self.folded.severities.update(
+            self.shape.slas[s]["severity"] for s in np.unique(sla).tolist()
+        )
         words = self.late_words(sla, goal, due, late)
-        kind = sla * self.goals + goal + 1  # as clock entries number their goals
-        said = messages(status, kind, self.goal_texts, paused, words)
+        kind = sla * self.shape.goals + goal + 1  # as clock entries number their goals
+        said = messages(status, kind, self.shape.goal_texts, paused, words)
         at = instant_pieces(due)
         values: list[Piece | list[Piece]] = [
             self.leads(lead),
@@ -447,8 +440,8 @@ class _Folder:
             instant_pieces(stopped, stopped == NONE),
             integers(late),
         ]
-        text = fill(self.breach_templates, sla, values)
-        return lead, due, self.sla_rule[sla], text
+        text = fill(self.shape.breach_templates, sla, values)
+        return lead, due, self.shape.sla_rule[sla], text
 
     def late_words(
         self,
@@ -463,7 +456,9 @@ class _Folder:
         seconds = np.zeros(len(sla), np.int64)
         business = np.zeros(len(sla), bool)
         for s, g in distinct_rows(np.stack([sla, goal], axis=1))[0].tolist():
-            found = self.lateness.business(self.slas[s]["name"], self.runtime_slas[s].goals[g].text)
+            found = self.shape.lateness.business(
+                self.shape.slas[s]["name"], self.shape.runtime_slas[s].goals[g].text
+            )
             if found is not None:
                 mine = np.flatnonzero((sla == s) & (goal == g))
                 end = due[mine] + wall[mine]
@@ -480,29 +475,29 @@ class _Folder:
             return None
         distinct, inverse = distinct_rows(ho[:, [1, 3, 4]])
         kinds = np.array([self.handoff_kind(*key) for key in distinct.tolist()], np.int64)
-        stages = {self.stage_names[stage] for stage in distinct[:, 0].tolist()}
-        self.folded.severities.update(self.handoffs[stage]["severity"] for stage in stages)
+        stages = {self.shape.stage_names[stage] for stage in distinct[:, 0].tolist()}
+        self.folded.severities.update(self.shape.handoffs[stage]["severity"] for stage in stages)
         values = [self.leads(ho[:, 0]), instant_pieces(ho[:, 2])]
-        text = fill(self.handoff_texts, kinds[inverse], values)
-        return ho[:, 0], ho[:, 2], self.stage_rule[ho[:, 1]], text
+        text = fill(self.shape.handoff_texts, kinds[inverse], values)
+        return ho[:, 0], ho[:, 2], self.shape.stage_rule[ho[:, 1]], text
 
     def handoff_kind(self, stage: int, missing: int, failed: int) -> int:
         """The index of the entry template of a handoff at `stage` that lacked the fields
         and failed the checks of these bits (made on first sight, kept for the next
         batch)."""
         key = (stage, missing, failed)
-        found = self.handoff_templates.get(key)
+        found = self.shape.handoff_templates.get(key)
         if found is None:
             required, checks = self.layout.handoff_required, self.layout.handoff_checks
             record = HandoffRecord(
-                self.stage_names[stage],
+                self.shape.stage_names[stage],
                 0,
                 tuple(f for bit, f in enumerate(required[stage]) if missing >> bit & 1),
                 tuple(c for bit, c in enumerate(checks[stage]) if failed >> bit & 1),
             )
-            entry = handoff_entry(self.handoffs[record.stage], "", record)
-            found = self.handoff_templates[key] = len(self.handoff_texts)
-            self.handoff_texts.append(template(entry, _HANDOFF_HOLES))
+            entry = handoff_entry(self.shape.handoffs[record.stage], "", record)
+            found = self.shape.handoff_templates[key] = len(self.shape.handoff_texts)
+            self.shape.handoff_texts.append(template(entry, _HANDOFF_HOLES))
         return found
 
     # ---- target counts ---------------------------------------------------------------------
