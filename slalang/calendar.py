@@ -77,16 +77,16 @@ import hashlib
 import importlib.util
 import json
 import os
-import tempfile
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
+from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slalang.caches import cache_root
+from slalang.caches import cache_root, keep
 
 T = TypeVar("T")
 
@@ -410,12 +410,7 @@ def holidays_kept(question: str, ask: Callable[[], list[str]], read: Callable[[l
             return read(texts)
     texts = ask()
     if path is not None:
-        with contextlib.suppress(OSError):
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(texts, out)
-            os.replace(tmp, path)
+        keep(Path(path), json.dumps(texts))
     return read(texts)
 
 

@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -58,7 +57,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from slalang.caches import cache_root
+from slalang.caches import cache_root, keep
 from slalang.engine.batch import MISSING, Batch, Column, Values
 from slalang.engine.compile import NONE, ROUNDING, Layout, Unsupported, generate
 from slalang.evaluate.model import (
@@ -122,13 +121,7 @@ def _module(text: str, layout: Layout, jit: bool) -> Callable[..., Any]:
     name = f"slalang_kernel_{digest}"
     folder = cache_dir()
     path = folder / f"{name}.py"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            temporary = folder / f".{name}.{os.getpid()}.tmp"
-            temporary.write_text(text, encoding="utf-8")
-            os.replace(temporary, path)
-    except OSError:
+    if not path.exists() and not keep(path, text):
         return _from_text(text, name, layout, jit)  # a read-only home: no caching
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
