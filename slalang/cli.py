@@ -9,6 +9,7 @@ could not be done. Bad input never shows a traceback unless `--debug` is given.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import sys
 from pathlib import Path
@@ -109,5 +110,14 @@ def _report_policy_error(exc: PolicyError) -> NoReturn:
 
 
 def main() -> None:
-    """The console script."""
-    cli(prog_name="slalang")
+    """The console script.
+
+    Whatever way the command ends, the objects still alive are frozen out of the garbage
+    collector's reach first: at exit CPython's last collections walk every one of them
+    (numba's typing registries, Arrow's and the run's own), which took 0.3 s of a 2.2 s
+    evaluation of a million events. The process's memory goes back to the system anyway.
+    """
+    try:
+        cli(prog_name="slalang")
+    finally:
+        gc.freeze()
