@@ -180,7 +180,21 @@ def _memory(pid: int) -> tuple[int, int]:
     return rss, pss
 
 
-def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
+def timed(command: list[str], env: dict[str, str] | None = None) -> float:
+    """Wall seconds of `command`, nothing else running beside it: sampling memory walks
+    /proc and the page tables every 50 ms, which on two cores took CPU from the measured
+    run (0.2-0.3 s of a 2 s one, more than of DuckDB's single smaller process)."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+    )
+    wall = time.perf_counter() - started
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"{command} failed:\n{done.stderr}")
+    return wall
+
+
+def sampled(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
     """Wall seconds, and peak RSS and PSS (MB) of the process tree, sampled every 50 ms."""
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -298,9 +312,9 @@ def startup() -> None:
         "--fail-on",
         "never",
     ]
-    runs = [timed(readme) for _ in range(3)]
-    wall = statistics.median(w for w, _, _ in runs)
-    print(f"README command: median {wall:.2f} s, peak RSS {max(r for _, r, _ in runs)} MB")
+    wall = statistics.median(timed(readme) for _ in range(3))
+    _, rss, _ = sampled(readme)
+    print(f"README command: median {wall:.2f} s, peak RSS {rss} MB")
 
 
 def compiled() -> None:
@@ -337,21 +351,25 @@ def main() -> None:
     for size in args.sizes:
         events = SAMPLES[size]()
         out = CACHE / f"report-{size}.json"
-        results: dict[str, list[tuple[float, int, int]]] = {}
-        for _ in range(args.runs):
-            for engine in args.engine:
-                command = evaluate_command(events, out, engine)
-                results.setdefault(engine, []).append(timed(command))
-            duck = [sys.executable, __file__, "--duckdb-run", str(events)]
-            results.setdefault("duckdb", []).append(timed(duck))
-        duck_wall = statistics.median(w for w, _, _ in results["duckdb"])
+        commands = {engine: evaluate_command(events, out, engine) for engine in args.engine}
+        commands["duckdb"] = [sys.executable, __file__, "--duckdb-run", str(events)]
+        # one sampled run each for the memory; its time is the figure only of a single run
+        memory = {name: sampled(command) for name, command in commands.items()}
+        walls: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(args.runs if args.runs > 1 else 0):
+            for name, command in commands.items():
+                walls[name].append(timed(command))
+        for name, (wall, _, _) in memory.items():
+            walls[name] = walls[name] or [wall]
+        duck_wall = statistics.median(walls["duckdb"])
         print(f"== {size}: {events} (load average {load_average()})")
-        for name, runs in results.items():
-            wall = statistics.median(w for w, _, _ in runs)
+        for name, runs in walls.items():
+            wall = statistics.median(runs)
+            _, rss, pss = memory[name]
             print(
-                f"{name:>10}: median {wall:7.2f} s  peak RSS {max(r for _, r, _ in runs):5d} MB"
-                f"  PSS {max(p for _, _, p in runs):5d} MB  ratio to DuckDB {wall / duck_wall:5.2f}"
-                f"  (runs: {', '.join(f'{w:.1f}' for w, _, _ in runs)})"
+                f"{name:>10}: median {wall:7.2f} s  peak RSS {rss:5d} MB"
+                f"  PSS {pss:5d} MB  ratio to DuckDB {wall / duck_wall:5.2f}"
+                f"  (runs: {', '.join(f'{w:.2f}' for w in runs)})"
             )
         if not args.no_phases and size != "100m":
             shares = phases(events)
