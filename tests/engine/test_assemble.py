@@ -5,6 +5,7 @@ leads in code-point order, field cells beside their events."""
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from typing import Any
 from unittest.mock import patch
 
@@ -110,7 +111,24 @@ def check(
     assert batch.stats.duplicates == dropped
     assert batch.stats.events == len(rows) - dropped
     assert batch.stats.leads == len(want)
+    # a text field's dictionary holds the kept cells' values only, in order of first
+    # appearance in the table (as encoding the kept cells alone gives it)
+    kept = Counter(r for _, mine in want for r in mine)
+    appearing = []
+    for row in rows_in_table_order(table):
+        if kept[row]:
+            kept[row] -= 1
+            appearing.append(row[4])
+    assert list(batch.columns["plan"].dictionary) == list(
+        dict.fromkeys(p for p in appearing if p is not None)
+    )
     return batch
+
+
+def rows_in_table_order(table: pa.Table) -> list[Row]:
+    columns = [table.column(name).to_pylist() for name in ("lead", "ts", "seq", "event_id")]
+    fields = [table.column(f"f:{name}").to_pylist() for name in ("plan", "amount")]
+    return list(zip(*columns, *fields, strict=True))
 
 
 def test_an_empty_table_is_an_empty_batch() -> None:
@@ -135,7 +153,9 @@ def test_equal_ids_are_duplicates_within_a_lead_only() -> None:
     ]
     batch = check(rows)
     assert batch.stats.duplicates == 1
-    check(rows, dedupe=False)
+    # `c` was only the dropped repeat's: not in the dictionary, and the others keep order
+    assert list(batch.columns["plan"].dictionary) == ["a", "b"]
+    assert list(check(rows, dedupe=False).columns["plan"].dictionary) == ["a", "b", "c"]
 
 
 def test_equal_timestamps_keep_input_order_whatever_the_row_order() -> None:
