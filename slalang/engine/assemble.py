@@ -180,54 +180,58 @@ def _buffers(
 
 @dataclass(frozen=True, slots=True)
 class _Encoded:
-    """A field's set cells, in input order: their rows, and their numbers or their codes
-    into `dictionary` (in order of first appearance, as Arrow encodes)."""
+    """A field's set cells, in input order, as Arrow holds them (about 4 bytes a cell:
+    every field's are held at once, until the rows are arranged): which cells of each
+    chunk of the column are set, and their numbers, or their codes into one dictionary
+    (in order of first appearance, as Arrow encodes)."""
 
-    rows: Int64Array
-    values: npt.NDArray[Any]
-    dictionary: pa.Array | None  # None: a number field
+    chunks: list[tuple[int, int, pa.Array | None]]  # start, length, validity (None: all set)
+    values: pa.ChunkedArray  # numbers, or dictionary-encoded text
+
+    def rows(self) -> Int64Array:
+        """The input rows of the set cells."""
+        rows = [np.zeros(0, np.int64)]
+        for start, length, valid in self.chunks:
+            if valid is None:
+                rows.append(np.arange(start, start + length))
+            else:
+                rows.append(np.flatnonzero(valid.to_numpy(zero_copy_only=False)) + start)
+        return np.concatenate(rows)
 
 
 def _encoded(cells: pa.ChunkedArray, spec: FieldSpec) -> _Encoded:
     """The set cells of a field's column, encoded chunk by chunk: most events set few
     fields, so only those cells are encoded (and later moved)."""
-    rows, values = [np.zeros(0, np.int64)], []
+    chunks, values = [], []
     start = 0
     for chunk in cells.chunks:
         if chunk.null_count < len(chunk):
-            if chunk.null_count:
-                valid = pc.is_valid(chunk)
-                rows.append(np.flatnonzero(valid.to_numpy(zero_copy_only=False)) + start)
-                values.append(chunk.filter(valid))
-            else:
-                rows.append(np.arange(start, start + len(chunk)))
-                values.append(chunk)
+            valid = pc.is_valid(chunk) if chunk.null_count else None
+            chunks.append((start, len(chunk), valid))
+            values.append(chunk if valid is None else chunk.filter(valid))
         start += len(chunk)
     set_cells = pa.chunked_array(values, cells.type)
-    if spec.type == "number":
-        return _Encoded(np.concatenate(rows), _numbers(set_cells), None)
-    encoded = pc.dictionary_encode(set_cells)
-    # every chunk of a dictionary-encoded chunked array has the one (last) dictionary
-    if not encoded.num_chunks:
-        return _Encoded(rows[0], np.zeros(0, np.int32), pa.array([], cells.type))
-    codes = np.concatenate([chunk.indices.to_numpy() for chunk in encoded.chunks])
-    return _Encoded(np.concatenate(rows), codes, encoded.chunks[-1].dictionary)
+    if spec.type != "number":
+        set_cells = pc.dictionary_encode(set_cells)
+    return _Encoded(chunks, set_cells)
 
 
 def _placed(encoded: _Encoded, spec: FieldSpec, place: Int64Array, size: int) -> Column:
     """A field's `size` cells in batch order, where `place[r]` is input row r's position in
     it (-1: dropped); the cells no event sets are `MISSING` (NaN for a number)."""
-    target = place[encoded.rows]
-    values, dictionary = encoded.values, encoded.dictionary
+    target = place[encoded.rows()]
     kept = target >= 0
-    if not kept.all():  # cells of dropped duplicates
-        target, values = target[kept], values[kept]
-        if dictionary is not None:
-            values, dictionary = _recoded(values, dictionary)
-    if dictionary is None:
+    if spec.type == "number":
         numbers = np.full(size, np.nan)
-        numbers[target] = values
+        numbers[target[kept]] = _numbers(encoded.values)[kept]
         return Column("number", numbers)
+    chunks = encoded.values.chunks
+    # every chunk of a dictionary-encoded chunked array has the one (last) dictionary
+    dictionary = chunks[-1].dictionary if chunks else pa.array([], encoded.values.type.value_type)
+    values = np.concatenate([np.zeros(0, np.int32), *(c.indices.to_numpy() for c in chunks)])
+    if not kept.all():  # cells of dropped duplicates
+        target = target[kept]
+        values, dictionary = _recoded(values[kept], dictionary)
     codes = np.full(size, MISSING, np.int32)
     codes[target] = values
     return Column(spec.type, codes, Values(dictionary))
