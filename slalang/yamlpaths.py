@@ -5,9 +5,10 @@ kind of place in the same way."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
 YamlPath = tuple[str | int, ...]
 
@@ -34,6 +35,8 @@ def load_yaml(text: str, name: str, loader: type[yaml.SafeLoader]) -> tuple[yaml
     ValueError naming `name` (and the line, when YAML knows it): invalid YAML, nesting too
     deep to read, an alias inside the value it names (which stands for an endless value),
     or more than NODE_LIMIT nodes once aliases are expanded."""
+    import yaml  # here: a run that reads no YAML file does not pay its import (14 ms)
+
     try:
         node = yaml.compose(text, Loader=loader)
         if node is not None and expanded_size(node) > NODE_LIMIT:
@@ -92,6 +95,8 @@ def expanded_size(root: yaml.Node) -> int:
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
+    import yaml
+
     if isinstance(node, yaml.MappingNode):
         return [part for pair in node.value for part in pair]
     if isinstance(node, yaml.SequenceNode):
@@ -102,6 +107,8 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 def node_lines(node: yaml.Node, path: YamlPath, lines: dict[YamlPath, int]) -> None:
     """The 1-based line of every YAML path below `node`; a mapping value is placed at its
     key's line, where a person looks for it."""
+    import yaml
+
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:

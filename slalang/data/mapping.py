@@ -21,8 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-import yaml
-
 from slalang.data.values import DEFAULT_NUMBERS, NumberFormat
 from slalang.diagnostics import SlalangError
 from slalang.fileio import read_text
@@ -30,6 +28,7 @@ from slalang.yamlpaths import TYPE_WORDS, YamlPath, listing, load_yaml, node_lin
 
 if TYPE_CHECKING:
     import jsonschema
+    import yaml
 
 #: The canonical event-log columns a mapping can rename, and the default names.
 CANONICAL_COLUMNS = ("lead_id", "timestamp", "event", "event_id")
@@ -137,29 +136,37 @@ def mapping_schema() -> dict[str, Any]:
     return schema
 
 
-class _Loader(yaml.SafeLoader):
+@cache
+def _loader() -> type[yaml.SafeLoader]:
     """Safe YAML whose mapping keys stay as written: keys are column and event names from an
     export, so `Yes:` or `1:` must not turn into a boolean or a number, and a key given twice
-    is an error rather than a silent overwrite."""
+    is an error rather than a silent overwrite. Made when a mapping is first read: a run
+    without one does not pay yaml's import (14 ms)."""
+    import yaml
 
+    def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    "a key must be a plain name, not a list or mapping",
+                    key_node.start_mark,
+                )
+            key = key_node.value
+            if key in result:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key `{key}`", key_node.start_mark
+                )
+            result[key] = loader.construct_object(value_node, deep=True)
+        return result
 
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key_node, value_node in node.value:
-        if not isinstance(key_node, yaml.ScalarNode):
-            raise yaml.constructor.ConstructorError(
-                None, None, "a key must be a plain name, not a list or mapping", key_node.start_mark
-            )
-        key = key_node.value
-        if key in result:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key `{key}`", key_node.start_mark
-            )
-        result[key] = loader.construct_object(value_node, deep=True)
-    return result
+    class Loader(yaml.SafeLoader):
+        pass
 
-
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+    Loader.add_constructor("tag:yaml.org,2002:map", construct_mapping)
+    return Loader
 
 
 def _schema_message(error: jsonschema.ValidationError) -> tuple[YamlPath, str]:
@@ -222,7 +229,7 @@ def parse_mapping(text: str, path: str, lenient: bool = False) -> Mapping:
     """A mapping from YAML text; `path` is the name used in messages, `lenient` marks a
     preset (see Mapping)."""
     try:
-        node, data = load_yaml(text, path, _Loader)
+        node, data = load_yaml(text, path, _loader())
     except ValueError as exc:
         raise SlalangError(str(exc)) from None
     lines: dict[YamlPath, int] = {}

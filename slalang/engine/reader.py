@@ -50,7 +50,6 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from slalang.data import Mapping
 from slalang.data.events import RowReader, missing_keys, os_reason
@@ -910,6 +909,8 @@ class ColumnarReader:
         them) and goes through the same rules as CSV, so a mapping reads Parquet as it reads
         CSV. A row's line is its 1-based position in the file.
         """
+        import pyarrow.parquet as pq  # here: a run reading no Parquet does not pay 13 ms
+
         files = _parquet_files(path, name)
         ref = self.ref
         for file in files:
