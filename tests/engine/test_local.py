@@ -229,6 +229,11 @@ def test_lead_hash_is_fnv1a_of_the_utf8_bytes() -> None:
 
     ids = ["", "L1", "Ü7", "a much longer lead id than the others"]
     assert local.lead_hash(pa.array(ids)).tolist() == [fnv(i) for i in ids]
+    # written lead by lead (runs hashed once), sliced, and with the runs broken up
+    runs = ["L1", "L1", "L1", "Ü7", "Ü7", "", "", "", "L1", "L2", "L2", "L2"]
+    for leads in (runs, runs[3:], runs[::-1], sorted(runs)):
+        array = pa.array(["x", *leads]).slice(1)
+        assert local.lead_hash(array).tolist() == [fnv(i) for i in leads]
 
 
 def test_small_inputs_and_stdin_take_the_reference_replay(tmp_path: Path) -> None:
