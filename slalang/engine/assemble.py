@@ -98,6 +98,10 @@ def assemble(
             leads, len(lead_ids), ts, inputs, *_buffers(ids), dedupe and ids.null_count < len(ids)
         )
         del inputs, leads, ids
+        # the ids' copy and the lead ranks' temporaries go back to the system before the
+        # fields' codes are placed, the peak of a run held in memory (Arrow's allocator
+        # would keep them): 1M in memory, 486-519 -> 445-459 MB over the process tree
+        pa.default_memory_pool().release_unused()
         place = np.full(len(table), -1, np.int64)
         place[rows] = np.arange(len(rows))
         columns = {
