@@ -245,8 +245,8 @@ def _recoded(codes: npt.NDArray[np.int32], dictionary: pa.Array) -> tuple[Any, p
     """`codes` and `dictionary` as encoding only the values `codes` holds would give them:
     the dictionary in order of first appearance among `codes`, without the values only
     dropped cells had."""
-    used, first = np.unique(codes, return_index=True)
-    used = used[np.argsort(first)]
+    # Arrow's unique keeps the order of first appearance, by hashing (no sort of the codes)
+    used = pc.unique(pa.array(codes)).to_numpy()
     renumbered = np.zeros(len(dictionary), np.int32)
     renumbered[used] = np.arange(len(used), dtype=np.int32)
     return renumbered[codes], dictionary.take(pa.array(used))
