@@ -46,10 +46,6 @@ from slalang.memory import gc_paused
 
 Arranged = tuple[Int64Array, Int64Array, int]
 
-_THREADS = 2
-"""Threads encoding the fields' cells while the rows are arranged: the engine's processes
-already use every core, and two were as fast as more on the 1M sample."""
-
 _CHUNK_ROWS = 1 << 16
 """Rows per chunk, on average, below which a table's chunks are combined before assembling."""
 
@@ -69,20 +65,27 @@ def assemble(
     event_types: Sequence[str],
     stats: InputStats,
     dedupe: bool,
+    threads: int = 0,
 ) -> tuple[Batch, int]:
     """The batch of `table` (columns as `reader.schema`, in any number of chunks) and how
     many duplicates were dropped. `stats` is copied into the batch with `duplicates`,
-    `events`, `leads`, `first_ts` and `last_ts` brought up to date for these rows."""
+    `events`, `leads`, `first_ts` and `last_ts` brought up to date for these rows.
+
+    With `threads`, the fields' cells are encoded on that many threads while the rows are
+    arranged: for a process that has the cores to itself (not one of several workers,
+    where the threads would only contend for the same cores)."""
     if table.num_rows < _CHUNK_ROWS * table.column("ts").num_chunks:
         # small chunks (a spilled partition holds a slice of every block): each costs a few
         # calls per column, more than copying them into one
         table = table.combine_chunks()
     # the fields' cells are encoded on other threads (Arrow lets go of the GIL) while the
-    # rows are arranged here; only placing the codes needs the arrangement
-    with ThreadPoolExecutor(_THREADS) as pool:
+    # rows are arranged here; only placing the codes needs the arrangement (without
+    # `threads`, nothing is submitted and the pool starts no thread)
+    with ThreadPoolExecutor(max(1, threads)) as pool:
         encoding = {
             name: pool.submit(_encoded, table.column(f"f:{name}"), spec)
             for name, spec in specs.items()
+            if threads
         }
         leads, lead_ids = _lead_ranks(table.column("lead"))
         ts = _numbers(table.column("ts"))
@@ -105,8 +108,13 @@ def assemble(
         place = np.full(len(table), -1, np.int64)
         place[rows] = np.arange(len(rows))
         columns = {
-            name: _placed(found.result(), specs[name], place, len(rows))
-            for name, found in encoding.items()
+            name: _placed(
+                encoding[name].result() if threads else _encoded(table.column(f"f:{name}"), spec),
+                spec,
+                place,
+                len(rows),
+            )
+            for name, spec in specs.items()
         }
     del place
     sorted_ts = ts[rows]

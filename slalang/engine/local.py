@@ -135,9 +135,12 @@ def _give_back() -> None:
     pa.default_memory_pool().release_unused()
 
 
-def _assembled(plan: Mapping[str, Any], table: pa.Table, dedupe: bool) -> tuple[Batch, _Part]:
+def _assembled(
+    plan: Mapping[str, Any], table: pa.Table, dedupe: bool, threads: int = 0
+) -> tuple[Batch, _Part]:
     """The batch of `table`, and a part holding its input accounting."""
-    batch, duplicates = assemble(table, field_specs(plan), plan["events"], InputStats(), dedupe)
+    specs = field_specs(plan)
+    batch, duplicates = assemble(table, specs, plan["events"], InputStats(), dedupe, threads)
     return batch, _Part(duplicates, len(batch.lead_ids), batch.stats.first_ts, batch.stats.last_ts)
 
 
@@ -420,7 +423,9 @@ class _Read:
         the read blocks are let go as soon as they are sorted."""
         table = concat(self.tables, self.reader.schema)
         self.tables = []
-        batch, whole = _assembled(plan, table, self.dedupe)
+        # the run's only process now: its cores encode the fields (two did as well as more)
+        threads = min(self.workers.jobs, 2) if self.workers.jobs > 1 else 0
+        batch, whole = _assembled(plan, table, self.dedupe, threads)
         del table
         _give_back()
         return batch, whole

@@ -102,7 +102,13 @@ def check(
     are) is what the reference rules give."""
     table = chunked(table_of(rows), cuts or [])
     with patch.object(assemble_module, "_CHUNK_ROWS", len(rows) + 1 if combine else 0):
-        batch, dropped = assemble(table, FIELDS, EVENTS, InputStats(events=len(rows)), dedupe)
+        stats = InputStats(events=len(rows))
+        batch, dropped = assemble(table, FIELDS, EVENTS, stats, dedupe)
+        # the fields encoded on threads while the rows are arranged: the same batch
+        threaded, also = assemble(table, FIELDS, EVENTS, stats, dedupe, threads=2)
+    assert rows_of(threaded) == rows_of(batch) and also == dropped
+    for name in FIELDS:
+        assert list(threaded.columns[name].dictionary) == list(batch.columns[name].dictionary)
     want = expected(rows, dedupe)
     assert rows_of(batch) == [
         (lead, [(r[0], r[1], r[2], r[4], r[5], r[2] % 2) for r in mine]) for lead, mine in want
