@@ -80,13 +80,16 @@ def assemble(
         table = table.combine_chunks()
     # the fields' cells are encoded on other threads (Arrow lets go of the GIL) while the
     # rows are arranged here; only placing the codes needs the arrangement (without
-    # `threads`, nothing is submitted and the pool starts no thread)
+    # `threads`, each is encoded when placed, and the pool starts no thread)
     with ThreadPoolExecutor(max(1, threads)) as pool:
-        encoding = {
-            name: pool.submit(_encoded, table.column(f"f:{name}"), spec)
-            for name, spec in specs.items()
-            if threads
-        }
+        encoding: dict[str, Callable[[], _Encoded]] = {}
+        for name, spec in specs.items():
+            cells = table.column(f"f:{name}")
+            encoding[name] = (
+                pool.submit(_encoded, cells, spec).result
+                if threads
+                else functools.partial(_encoded, cells, spec)
+            )
         leads, lead_ids = _lead_ranks(table.column("lead"))
         ts = _numbers(table.column("ts"))
         seq = _numbers(table.column("seq"))
@@ -102,19 +105,13 @@ def assemble(
         )
         del inputs, leads, ids
         # the ids' copy and the lead ranks' temporaries go back to the system before the
-        # fields' codes are placed, the peak of a run held in memory (Arrow's allocator
-        # would keep them): 1M in memory, 486-519 -> 445-459 MB over the process tree
-        pa.default_memory_pool().release_unused()
+        # fields' codes are placed, the peak of a run held in memory: 1M in memory,
+        # 486-519 -> 445-459 MB over the process tree
+        give_back()
         place = np.full(len(table), -1, np.int64)
         place[rows] = np.arange(len(rows))
         columns = {
-            name: _placed(
-                encoding[name].result() if threads else _encoded(table.column(f"f:{name}"), spec),
-                spec,
-                place,
-                len(rows),
-            )
-            for name, spec in specs.items()
+            name: _placed(encoding[name](), spec, place, len(rows)) for name, spec in specs.items()
         }
     del place
     sorted_ts = ts[rows]
@@ -158,14 +155,11 @@ def _lead_ranks(column: pa.ChunkedArray) -> tuple[Int64Array, pa.Array]:
     heads, firsts = [np.zeros(0, np.int64)], [pa.array([], pa.string())]
     start = 0
     for chunk in column.chunks:
-        n = len(chunk)
-        if n:
-            same = pc.equal(chunk.slice(1), chunk.slice(0, n - 1))
-            changes = np.flatnonzero(~np.asarray(same.to_numpy(zero_copy_only=False), np.bool_))
-            local = np.concatenate(([0], changes + 1))
+        if len(chunk):
+            local = run_heads(chunk)
             heads.append(local + start)
             firsts.append(chunk.take(pa.array(local)))
-        start += n
+        start += len(chunk)
     head = np.concatenate(heads)
     encoded = pc.dictionary_encode(pa.concat_arrays(firsts))
     by_id = np.asarray(pc.sort_indices(encoded.dictionary).to_numpy(), np.int64)
@@ -174,6 +168,22 @@ def _lead_ranks(column: pa.ChunkedArray) -> tuple[Int64Array, pa.Array]:
     runs = np.diff(head, append=start)
     leads = np.repeat(rank[encoded.indices.to_numpy()], runs)
     return leads, encoded.dictionary.take(pa.array(by_id))
+
+
+def run_heads(strings: pa.Array) -> Int64Array:
+    """The first row of each run of equal strings (not empty, no nulls): a log is mostly
+    written lead by lead, so work per lead id (ranking, hashing) is done on these rows."""
+    same = pc.equal(strings.slice(1), strings.slice(0, len(strings) - 1))
+    changes = np.flatnonzero(~np.asarray(same.to_numpy(zero_copy_only=False), np.bool_))
+    return np.concatenate(([0], changes + 1))
+
+
+def give_back() -> None:
+    """Return freed Arrow memory to the system now. Arrow's allocator keeps it for reuse,
+    but what comes next (placing the fields' codes, folding records, or waiting for the
+    workers) mostly allocates numpy arrays and Python objects, not Arrow buffers, so the
+    process would go on holding what Arrow freed: a third of the peak on a million events."""
+    pa.default_memory_pool().release_unused()
 
 
 def _buffers(

@@ -40,7 +40,7 @@ import pyarrow.compute as pc
 from slalang.data import Mapping as DataMapping
 from slalang.data.events import EXAMPLES
 from slalang.data.log import InputStats
-from slalang.engine.assemble import arranging, assemble, concat
+from slalang.engine.assemble import arranging, assemble, concat, give_back, run_heads
 from slalang.engine.batch import MISSING, Batch, Column
 from slalang.engine.choose import input_bytes
 from slalang.engine.fold import SECTIONS
@@ -109,7 +109,7 @@ def _evaluate_part(task: _Task, table: pa.Table | None = None) -> _Part:
         table = _spilled(task.sources)
     batch, part = _assembled(task.plan, table, task.dedupe)
     del table
-    _give_back()
+    give_back()
     if task.profile:
         part.profile = _profile(batch)
         return part
@@ -125,14 +125,6 @@ def _spilled(sources: Sequence[str]) -> pa.Table:
         with pa.memory_map(path) as source:
             tables.append(pa.ipc.open_stream(source).read_all())
     return pa.concat_tables(tables)
-
-
-def _give_back() -> None:
-    """Return freed Arrow memory to the system now. Arrow's allocator keeps it for reuse,
-    but what comes next (folding records, or waiting for the workers) allocates Python
-    objects, not Arrow buffers, so the process would go on holding the read table's size:
-    a third of the peak on a million events."""
-    pa.default_memory_pool().release_unused()
 
 
 def _assembled(
@@ -186,8 +178,7 @@ def lead_hash(leads: pa.Array) -> npt.NDArray[np.uint64]:
     n = len(leads)
     if n < 2 or leads.null_count:
         return _fnv1a(leads)
-    same = pc.equal(leads.slice(1), leads.slice(0, n - 1))
-    heads = np.concatenate(([0], np.flatnonzero(~same.to_numpy(zero_copy_only=False)) + 1))
+    heads = run_heads(leads)
     if 2 * len(heads) > n:  # written in time order: hardly a run to share
         return _fnv1a(leads)
     return np.repeat(_fnv1a(leads.take(heads)), np.diff(heads, append=n))
@@ -424,10 +415,10 @@ class _Read:
         table = concat(self.tables, self.reader.schema)
         self.tables = []
         # the run's only process now: its cores encode the fields (two did as well as more)
-        threads = min(self.workers.jobs, 2) if self.workers.jobs > 1 else 0
+        threads = 2 if self.workers.jobs > 1 else 0
         batch, whole = _assembled(plan, table, self.dedupe, threads)
         del table
-        _give_back()
+        give_back()
         return batch, whole
 
 
@@ -525,7 +516,7 @@ def _read(
                     store.add(chunk)
             finally:
                 sources: list[tuple[str, ...]] = [(path,) for path in store.close()]
-                _give_back()  # what was read is in the spill files, or about to be sorted
+                give_back()  # what was read is in the spill files, or about to be sorted
             read = _Read(reader, store.tables, sources, store.max_ts, directory, workers)
             del store  # this frame lives until the run ends: `read` alone holds the blocks
         if warn is not None:
@@ -598,7 +589,7 @@ def _read_share(task: _Reading) -> _Spilled:
                 break
     finally:
         sources = store.close()
-        _give_back()
+        give_back()
     return _Spilled(found, sources, store.max_ts)
 
 
