@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import functools
+import itertools
 import json
 import math
 import multiprocessing
@@ -203,11 +204,36 @@ def _fnv1a(leads: pa.Array) -> npt.NDArray[np.uint64]:
     return h
 
 
+def lead_range(leads: pa.Array, bounds: pa.Array) -> npt.NDArray[np.intp]:
+    """For each lead id, how many of the sorted `bounds` are at or before it in UTF-8 byte
+    order (code-point order, the report's): its range partition, so that the partitions
+    in turn hold the leads in order. Each run of equal ids is placed once, by one stable
+    sort of its first id among the bounds (a bound sorts before an equal id)."""
+    n = len(leads)
+    heads = run_heads(leads) if n > 1 else np.zeros(n, np.int64)
+    ids = leads.take(heads) if len(heads) < n else leads
+    order = pc.sort_indices(pa.concat_arrays([bounds.cast(ids.type), ids])).to_numpy()
+    bound = order < len(bounds)
+    placed = np.empty(len(ids), np.intp)
+    placed[order[~bound] - len(bounds)] = np.cumsum(bound)[~bound]
+    return placed if len(heads) == n else np.repeat(placed, np.diff(heads, append=n))
+
+
+def _range_bounds(samples: Sequence[pa.Array], parts: int) -> pa.Array:
+    """Up to `parts - 1` lead ids cutting the sampled ids (one per sampled event) into
+    runs of about equal events: the bounds of range partitions of about equal size."""
+    ids = pa.chunked_array(samples, pa.string()).combine_chunks()
+    ordered = ids.take(pc.sort_indices(ids))
+    picks = np.arange(1, parts, dtype=np.int64) * len(ordered) // parts
+    return pc.unique(ordered.take(pa.array(picks, pa.int64()))) if len(ordered) else ordered
+
+
 class _Store:
-    """Read chunks, in memory until they pass the budget, then hash-partitioned into spill
-    files (`parts` Arrow IPC streams under `directory`); with `spill`, from the first
-    chunk on (an input known to be larger than the budget: holding the budget's worth of
-    chunks first would only add it to the peak)."""
+    """Read chunks, in memory until they pass the budget, then partitioned into spill
+    files (`parts` Arrow IPC streams under `directory`) by a hash of the lead id, or, given
+    sorted `bounds`, by the range of ids it falls in (`lead_range`); with `spill`, from the
+    first chunk on (an input known to be larger than the budget: holding the budget's
+    worth of chunks first would only add it to the peak)."""
 
     def __init__(
         self,
@@ -218,11 +244,13 @@ class _Store:
         *,
         spill: bool,
         name: str = "part",
+        bounds: pa.Array | None = None,
     ) -> None:
         self.schema = schema
         self.budget = budget
         self.directory = directory
-        self.parts = parts
+        self.parts = parts if bounds is None else len(bounds) + 1
+        self.bounds = bounds
         self.name = name
         self.tables: list[pa.Table] = []
         self.size = 0
@@ -262,9 +290,19 @@ class _Store:
         if self.parts == 1:
             self.writers[0][1].write_table(table)
             return
+        leads = table.column("lead").combine_chunks()
+        part: npt.NDArray[Any]
+        if self.bounds is not None:
+            part = lead_range(leads, self.bounds)
+            cuts = np.flatnonzero(part[1:] != part[:-1]) + 1
+            if len(cuts) * 1024 < len(table):  # a log written lead by lead: long runs
+                for lo, hi in pairwise([0, *cuts.tolist(), len(table)]):
+                    self.writers[int(part[lo])][1].write_table(table.slice(lo, hi - lo))
+                return
+        else:
+            part = lead_hash(leads) % np.uint64(self.parts)
         # a byte holds the partition (up to _MAX_PARTS): numpy sorts bytes by a radix sort
-        hashed = lead_hash(table.column("lead").combine_chunks())
-        part = (hashed % np.uint64(self.parts)).astype(np.min_scalar_type(self.parts - 1))
+        part = part.astype(np.min_scalar_type(self.parts - 1))
         order = np.argsort(part, kind="stable")
         bounds = np.concatenate(([0], np.cumsum(np.bincount(part, minlength=self.parts))))
         ordered = table.take(pa.array(order))
@@ -299,6 +337,7 @@ class Outcome:
     skeleton: dict[str, Any]
     parts: list[_Part]
     severities: set[str]
+    ordered: bool  # the parts hold runs of leads in lead order: merging them is concatenating
 
     def sections(self) -> dict[str, Prerendered]:
         out: dict[str, Prerendered] = {}
@@ -312,7 +351,8 @@ class Outcome:
                 continue
             count = sum(p.counts.get(section, 0) for p in self.parts)
             # merged from several parts' entry files in lead order, a round at a time
-            out[section] = Text(count, functools.partial(_merged, held, section), tail)
+            merged = functools.partial(_merged, held, section, self.ordered)
+            out[section] = Text(count, merged, tail)
         return out
 
     def streamed(self) -> dict[str, Any]:
@@ -328,8 +368,9 @@ class Outcome:
         return report
 
 
-def _merged(parts: list[_Part], section: str) -> Iterator[pa.Array]:
-    """The section's entry lines of every part in lead order, a round at a time.
+def _merged(parts: list[_Part], section: str, ordered: bool) -> Iterator[pa.Array]:
+    """The section's entry lines of every part in lead order: when the parts are `ordered`,
+    one after another; else a round at a time.
 
     Each part's entries are in lead order and a lead's entries are all in one part (its
     partition), so a k-way merge needs no per-entry step: of the entries read, every one
@@ -341,8 +382,8 @@ def _merged(parts: list[_Part], section: str) -> Iterator[pa.Array]:
     `MERGE_ENTRIES` to twice that, however many parts there are."""
     block = _block(len(parts))
     streams = [_part_batches(p, section, block) for p in parts]
-    if len(streams) == 1:
-        for batch in streams[0]:
+    if ordered or len(streams) == 1:
+        for batch in itertools.chain.from_iterable(streams):
             if len(batch):
                 yield batch.column(1)
         return
@@ -400,6 +441,7 @@ class _Read:
     max_ts: int | None  # the latest instant read
     directory: Path  # the run's temporary directory
     workers: _Workers
+    ordered: bool = False  # partitions hold ranges of leads in order (else hashed)
 
     @property
     def spilled(self) -> bool:
@@ -539,6 +581,7 @@ class _Reading:
     directory: str
     parts: int
     name: str
+    bounds: pa.Array | None  # range partitions' bounds (None: hash partitions)
 
 
 @dataclass(slots=True)
@@ -569,7 +612,13 @@ def _read_share(task: _Reading) -> _Spilled:
     directory = Path(task.directory)
     flag = directory / "unsplittable"
     store = _Store(
-        schema(field_specs(task.plan)), 0, directory, task.parts, spill=True, name=task.name
+        schema(field_specs(task.plan)),
+        0,
+        directory,
+        task.parts,
+        spill=True,
+        name=task.name,
+        bounds=task.bounds,
     )
     found = []
     try:
@@ -633,6 +682,11 @@ def _read_stretches(
         firsts += [index == 0 for index in range(len(found))]
         bases += [base + stretch.start for stretch in found]
         base += found[-1].end + 1
+    # a partitioned read is cut by ranges of lead ids, finer than asked (what the sample
+    # missed is evened out by putting neighbours together afterwards)
+    bounds = None
+    if parts > 1:
+        bounds = _sampled_bounds(plan, mapping, timezone, as_of, every, _FINER * parts)
     tasks = [
         _Reading(
             plan,
@@ -644,6 +698,7 @@ def _read_stretches(
             str(directory),
             parts,
             f"read{index}",
+            bounds,
         )
         for index, (lo, hi) in enumerate(_shares([s.end - s.start for s in every], workers.jobs))
     ]
@@ -662,9 +717,43 @@ def _read_stretches(
         shift += one.lines
     reader.ref.zone_used = any(one.zone_used for one in stretched)
     reader.ref.finish()  # as `read` ends: this settles `timezone_assumed`
-    sources = [tuple(share.sources[part] for share in spilled) for part in range(parts)]
+    groups = [(part, part + 1) for part in range(parts)]
+    if bounds is not None:  # neighbouring ranges together, about equal in bytes
+        fine = range(len(bounds) + 1)
+        groups = _shares([sum(os.path.getsize(s.sources[p]) for s in spilled) for p in fine], parts)
+    sources = [
+        tuple(share.sources[part] for part in range(lo, hi) for share in spilled)
+        for lo, hi in groups
+    ]
     latest = [share.max_ts for share in spilled if share.max_ts is not None]
-    return _Read(reader, [], sources, max(latest, default=None), directory, workers)
+    return _Read(
+        reader, [], sources, max(latest, default=None), directory, workers, bounds is not None
+    )
+
+
+_FINER = 4
+"""Range partitions read per partition replayed: neighbours are put together after the read,
+by their size, so that a sample's error in one bound is evened out."""
+
+
+def _sampled_bounds(
+    plan: Mapping[str, Any],
+    mapping: DataMapping | None,
+    timezone: str | None,
+    as_of: int | None,
+    stretches: Sequence[Stretch],
+    parts: int,
+) -> pa.Array:
+    """Bounds of up to `parts` range partitions of about equal events, from the lead ids of
+    windows spread evenly over the input's bytes (eight per partition, 16 KB each)."""
+    sampler = _reader(plan, mapping, timezone, as_of)
+    total = max(1, sum(s.end - s.start for s in stretches))
+    windows = min(4096, max(64, 8 * parts))
+    samples = [
+        sampler.sample(stretch, max(1, round(windows * (stretch.end - stretch.start) / total)))
+        for stretch in stretches
+    ]
+    return _range_bounds(samples, parts)
 
 
 def _read_aside(
@@ -781,7 +870,9 @@ def run(
                 # the latest event was a dropped duplicate: replay again at the real as-of
                 done = _in_workers(plan, read, _last(done), window)
         read.workers.close()  # before the report is merged and written
-        yield _outcome(plan, read.reader.stats, done, as_of, span, metrics)
+        # the runs of a batch in memory, or range partitions: in lead order
+        ordered = not read.spilled or read.ordered
+        yield _outcome(plan, read.reader.stats, done, as_of, span, metrics, ordered)
 
 
 @dataclass(frozen=True, slots=True)
@@ -998,6 +1089,7 @@ def _outcome(
     as_of: int | None,
     span: Span,
     metrics: Mapping[tuple[str, str], float] | None,
+    ordered: bool,
 ) -> Outcome:
     stats = _stats(read, parts)
     judged: Frame = frame(stats, as_of, span)
@@ -1008,7 +1100,7 @@ def _outcome(
         severities |= part.severities
     skeleton = report(plan, totals, stats, judged, metrics)
     severities |= {v["severity"] for v in skeleton["violations"]}
-    return Outcome(skeleton, parts, severities)
+    return Outcome(skeleton, parts, severities, ordered)
 
 
 def _stats(read: InputStats, parts: list[_Part]) -> InputStats:
@@ -1069,7 +1161,8 @@ def evaluate_each(
                 else _in_memory(plan, _recoded(batch, plan), own, at, window, jobs or 1, tmp)
             )
             stats = read.reader.stats
-            reports.append(_outcome(plan, stats, parts, as_of, span, metrics).report())
+            outcome = _outcome(plan, stats, parts, as_of, span, metrics, ordered=True)
+            reports.append(outcome.report())
     return reports
 
 

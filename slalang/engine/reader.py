@@ -31,6 +31,7 @@ position (`seq`), event code and field values; `batch.py` sorts and encodes it.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import os
@@ -1101,6 +1102,55 @@ class ColumnarReader:
         except OSError as exc:
             raise SlalangError(f"{name}: cannot read events: {os_reason(exc)}") from None
         return line
+
+    def sample(self, stretch: Stretch, count: int, width: int = 1 << 14) -> pa.Array:
+        """The lead ids of `count` windows of whole lines (about `width` bytes each) spread
+        evenly over `stretch`, split by pyarrow in one call: what the bounds of range
+        partitions are chosen from. A row it cannot split as a row of the header's width is
+        left out, and no cell is checked as the read checks it: a sample that is off costs
+        the partitions' balance, never the report's correctness."""
+        ref = self.ref
+        ref.use(ref.root.source_for(stretch.path))
+        name = display_name(stretch.path)
+        lead = ref.layout(list(stretch.header), name).lead
+        span = stretch.end - stretch.start
+        try:
+            with open(stretch.path, "rb") as handle:
+                starts = sorted(
+                    {
+                        _line_start(handle, stretch.start + span * k // count, stretch.end)
+                        for k in range(count)
+                    }
+                )
+                windows = []
+                for start in starts:
+                    end = _line_start(handle, min(start + width, stretch.end), stretch.end)
+                    handle.seek(start)
+                    windows.append(handle.read(end - start))
+        except OSError as exc:
+            raise SlalangError(f"{name}: cannot read events: {os_reason(exc)}") from None
+        column = f"f{lead}"
+        options = {
+            "read_options": pacsv.ReadOptions(autogenerate_column_names=True),
+            "parse_options": pacsv.ParseOptions(
+                delimiter=stretch.delimiter, invalid_row_handler=lambda row: "skip"
+            ),
+            "convert_options": pacsv.ConvertOptions(
+                include_columns=[column], column_types={column: pa.string()}
+            ),
+        }
+        try:  # whole lines end to end: one call
+            return _sampled_ids(b"".join(windows), options)
+        except pa.ArrowInvalid:  # a window not UTF-8, or of a quoted cell over lines
+            ids = []
+            for window in windows:
+                with contextlib.suppress(pa.ArrowInvalid):
+                    ids.append(_sampled_ids(window, options))
+            return pa.chunked_array(ids, pa.string()).combine_chunks()
+
+
+def _sampled_ids(data: bytes, options: dict[str, Any]) -> pa.Array:
+    return pacsv.read_csv(pa.py_buffer(data), **options).column(0).combine_chunks()
 
 
 class Unsplittable(Exception):

@@ -3,13 +3,17 @@ streamed report — against the reference engine, byte for byte; and its spill f
 
 from __future__ import annotations
 
+import bisect
 import gzip
+import itertools
 import json
+import random
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow.compute as pc
 import pytest
 from click.testing import CliRunner
 
@@ -236,6 +240,52 @@ def test_lead_hash_is_fnv1a_of_the_utf8_bytes() -> None:
         assert local.lead_hash(array).tolist() == [fnv(i) for i in leads]
 
 
+def test_lead_range_counts_the_bounds_at_or_before_each_id_in_code_point_order() -> None:
+    import pyarrow as pa
+
+    bounds = ["L1", "L2", "a\U0001f600", "Ü"]  # sorted: UTF-8 byte order is code-point order
+    ids = ["", "L0", "L1", "L10", "L2", "L3", "Z", "a", "a\U0001f600", "Ü", "ÜÜ", "\U0001f600"]
+    expected = [bisect.bisect_right(bounds, i) for i in ids]
+    assert local.lead_range(pa.array(ids), pa.array(bounds)).tolist() == expected
+    # written lead by lead (runs placed once), sliced, and with the runs broken up
+    runs = ["L1", "L1", "L3", "L3", "L3", "", "", "ÜÜ", "L1", "L2", "L2"]
+    for leads in (runs, runs[3:], runs[::-1], sorted(runs), runs[:1]):
+        array = pa.array(["x", *leads]).slice(1)
+        placed = local.lead_range(array, pa.array(bounds)).tolist()
+        assert placed == [bisect.bisect_right(bounds, i) for i in leads]
+    assert local.lead_range(pa.array(ids), pa.array([], pa.string())).tolist() == [0] * len(ids)
+
+
+@pytest.mark.parametrize("order", ["as-written", "by-lead", "shuffled"])
+def test_range_partitions_hold_runs_of_leads_in_order(
+    sample: tuple[dict[str, Any], Path, Path], order: str, tmp_path: Path
+) -> None:
+    """A file read in stretches is cut by ranges of lead ids chosen from a sample of it, so
+    the partitions, in turn, hold the leads in order and the report's lists are their
+    entries one after another: the reference's bytes for a log written lead by lead (runs
+    of rows written to a partition as they are) or in any order (rows taken apart)."""
+    plan, events, metrics = sample
+    header, *rows = events.read_text(encoding="utf-8").splitlines(keepends=True)
+    if order == "by-lead":
+        rows.sort(key=lambda row: row.split(",", 1)[0])
+    elif order == "shuffled":
+        random.Random(7).shuffle(rows)
+    path = tmp_path / "events.csv"
+    path.write_text(header + "".join(rows), encoding="utf-8")
+    values = read_metrics(str(metrics))
+    expected = reference_json(plan, [str(path)], metrics=values)
+    options = {"budget": 1, "parts": 3, "jobs": 2, "mapping": None, "timezone": None}
+    with local._read(plan, [str(path)], as_of=None, **options) as read:
+        assert read.ordered and len(read.sources) == 3
+        ranges = []
+        for sources in read.sources:
+            leads = local._spilled(sources).column("lead")
+            ranges.append((pc.min(leads).as_py(), pc.max(leads).as_py()))
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(ranges))
+    report = whole_report(plan, [str(path)], metrics=values, budget=1, parts=3, jobs=2)
+    assert render_report(report, "json") == expected
+
+
 def test_small_inputs_and_stdin_take_the_reference_replay(tmp_path: Path) -> None:
     small = tmp_path / "events.csv"
     small.write_text("lead_id,timestamp,event\n", encoding="utf-8")
@@ -458,7 +508,8 @@ def test_stretches_read_by_the_workers_give_the_one_stream_report(
     with local.run(plan, [str(awkward)], jobs=jobs, **options) as outcome:
         assert render_report(outcome.report(), "json") == expected
     assert stretched and stretched[0] is not None
-    assert all(len(sources) == jobs for sources in stretched[0].sources)
+    # each partition is a run of range partitions, read by every worker
+    assert all(sources and len(sources) % jobs == 0 for sources in stretched[0].sources)
     assert list(scratch.iterdir()) == []
 
 
