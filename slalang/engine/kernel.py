@@ -117,10 +117,8 @@ def _module(text: str, layout: Layout, jit: bool) -> Callable[..., Any]:
     once, so its modification time, which numba's cache checks, never changes)."""
     import numba
 
-    digest = hashlib.sha256(f"{text}\n{numba.__version__}".encode()).hexdigest()[:20]
-    name = f"slalang_kernel_{digest}"
-    folder = cache_dir()
-    path = folder / f"{name}.py"
+    name = _name(text, numba.__version__)
+    path = cache_dir() / f"{name}.py"
     if not path.exists() and not keep(path, text):
         return _from_text(text, name, layout, jit)  # a read-only home: no caching
     spec = importlib.util.spec_from_file_location(name, path)
@@ -134,6 +132,24 @@ def _module(text: str, layout: Layout, jit: bool) -> Callable[..., Any]:
     _compile_helpers(vars(module), cache=True)
     compiled: Callable[..., Any] = numba.njit(_signature(layout), cache=True, nogil=True)(function)
     return compiled
+
+
+def _name(text: str, numba_version: str) -> str:
+    """The module name of a generated kernel: its machine code depends on numba's version."""
+    digest = hashlib.sha256(f"{text}\n{numba_version}".encode()).hexdigest()[:20]
+    return f"slalang_kernel_{digest}"
+
+
+def cached(plan: Mapping[str, Any]) -> bool:
+    """Whether the kernel of `plan` (which it supports) is in the cache, machine code and
+    all, told without importing numba (a third of a second): a run whose workers load the
+    kernel then has nothing to load first itself."""
+    from importlib.metadata import version
+
+    name = _name(generate(plan).text, version("numba"))
+    folder = cache_dir()
+    found = (folder / f"{name}.py").exists()
+    return found and any((folder / "__pycache__").glob(f"{name}.kernel-*.nbi"))
 
 
 def _compile_helpers(namespace: dict[str, Any], *, cache: bool) -> None:

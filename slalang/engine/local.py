@@ -45,6 +45,7 @@ from slalang.engine.assemble import arranging, assemble, concat, give_back, run_
 from slalang.engine.batch import MISSING, Batch, Column
 from slalang.engine.choose import input_bytes
 from slalang.engine.fold import SECTIONS
+from slalang.engine.kernel import cached, supports
 from slalang.engine.lines import Lines, Text
 from slalang.engine.reader import Chunk, ColumnarReader, Stretch, Unsplittable, schema
 from slalang.engine.run import kernel_for, reduce_batch
@@ -531,11 +532,13 @@ def _read(
     warn: Callable[[InputStats], None] | None = None,
     parts: int | None = None,
     meanwhile: Callable[[], object] | None = None,
+    spilling: Callable[[], object] | None = None,
 ) -> Iterator[_Read]:
-    """Read `paths` into memory, or into hash partitions once past the budget (plain CSV
-    files in stretches, by `jobs` worker processes at once, while this one runs
-    `meanwhile`); the spill files live in a temporary directory removed when the block
-    ends (also on error), after the workers are gone."""
+    """Read `paths` into memory (plain CSV files by a process forked for it, while this one
+    runs `meanwhile`), or into partitions once past the budget (plain CSV files in
+    stretches, by `jobs` worker processes at once, while this one runs `spilling`); the
+    spill files live in a temporary directory removed when the block ends (also on
+    error), after the workers are gone."""
     with (
         tempfile.TemporaryDirectory(prefix="slalang-", dir=spill_dir) as tmp,
         contextlib.closing(_Workers(jobs)) as workers,
@@ -546,7 +549,7 @@ def _read(
         read = None
         if size > budget and jobs > 1 and stdin is None:
             read = _read_stretches(
-                plan, paths, mapping, timezone, as_of, count, directory, workers, meanwhile
+                plan, paths, mapping, timezone, as_of, count, directory, workers, spilling
             )
         elif jobs > 1 and stdin is None and meanwhile is not None and _FORK:
             read = _read_aside(plan, paths, mapping, timezone, as_of, directory, workers, meanwhile)
@@ -849,9 +852,11 @@ def run(
             spill_dir=spill_dir,
             warn=warn,
             parts=parts,
-            # loaded (or compiled) while the input is read elsewhere: by a forked process, or
-            # by the workers (they then load the kernel from its cache)
+            # while the input is read elsewhere: by a forked process (this one replays, and
+            # loads what it needs), or by the workers (which replay: the kernel is compiled
+            # into the cache they load it from, unless it is there)
             meanwhile=lambda: (arranging(), kernel_for(plan)),
+            spilling=lambda: _warm(plan),
         ) as read,
     ):
         if not read.spilled:
@@ -864,7 +869,7 @@ def run(
             )
         else:
             guess = as_of if as_of is not None else read.max_ts
-            kernel_for(plan)  # loaded as the workers read, or here: they load it from the cache
+            _warm(plan)  # when the input was read here
             done = _in_workers(plan, read, guess, window)
             if as_of is None and _last(done) != guess:
                 # the latest event was a dropped duplicate: replay again at the real as-of
@@ -873,6 +878,14 @@ def run(
         # the runs of a batch in memory, or range partitions: in lead order
         ordered = not read.spilled or read.ordered
         yield _outcome(plan, read.reader.stats, done, as_of, span, metrics, ordered)
+
+
+def _warm(plan: Mapping[str, Any]) -> None:
+    """The kernel compiled into the cache for the workers, which load it from there. When it
+    is there already, nothing is loaded here: a run's own process that only merges has no
+    use for numba, and loading it took a core from the reading workers for a second."""
+    if supports(plan) is None and not cached(plan):
+        kernel_for(plan)
 
 
 @dataclass(frozen=True, slots=True)

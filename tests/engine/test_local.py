@@ -8,6 +8,7 @@ import gzip
 import itertools
 import json
 import random
+import shutil
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -20,7 +21,7 @@ from click.testing import CliRunner
 from slalang.cli import cli
 from slalang.data import load_mapping, read_events, read_metrics
 from slalang.diagnostics import SlalangError
-from slalang.engine import choose, local
+from slalang.engine import choose, kernel, local, run
 from slalang.evaluate.run import Span, evaluate, field_specs
 from slalang.load import load
 from slalang.plan import compile_program
@@ -284,6 +285,38 @@ def test_range_partitions_hold_runs_of_leads_in_order(
     assert all(a[1] < b[0] for a, b in itertools.pairwise(ranges))
     report = whole_report(plan, [str(path)], metrics=values, budget=1, parts=3, jobs=2)
     assert render_report(report, "json") == expected
+
+
+def test_the_kernel_is_cached_once_its_machine_code_is(
+    sample: tuple[dict[str, Any], Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cached` finds the module and machine code `kernel_for` keeps, without numba."""
+    plan = sample[0]
+    run.kernel_for(plan)  # kept in the test session's cache, if it was not already
+    assert kernel.cached(plan)
+    modules = list(kernel.cache_dir().glob("slalang_kernel_*.py"))
+    monkeypatch.setenv("SLALANG_CACHE_DIR", str(tmp_path))
+    assert not kernel.cached(plan)
+    kernel.cache_dir().mkdir()
+    for path in modules:
+        shutil.copy(path, kernel.cache_dir())  # the modules without their machine code
+    assert not kernel.cached(plan)
+
+
+@pytest.mark.parametrize("there", [True, False])
+def test_a_spilled_run_compiles_the_kernel_here_only_when_it_is_not_cached(
+    sample: tuple[dict[str, Any], Path, Path], monkeypatch: pytest.MonkeyPatch, there: bool
+) -> None:
+    """The workers replay a spilled input and load the kernel from the cache: the run's own
+    process compiles it into the cache first when it is not there (the first run), and
+    otherwise loads nothing (numba took a core from the reading workers for a second)."""
+    plan, events, _ = sample
+    loaded: list[object] = []
+    monkeypatch.setattr(local, "cached", lambda plan: there)
+    monkeypatch.setattr(local, "kernel_for", lambda plan, **kw: loaded.append(plan))
+    with local.run(plan, [str(events)], budget=1, parts=3, jobs=2) as outcome:
+        assert outcome.skeleton["input"]["events"]
+    assert bool(loaded) is not there
 
 
 def test_small_inputs_and_stdin_take_the_reference_replay(tmp_path: Path) -> None:
