@@ -476,6 +476,10 @@ class _Workers:
         self.method = method or _start_method()
         self._pool: ProcessPoolExecutor | None = None
 
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
+
     def map(
         self,
         function: Callable[[Any], Any],
@@ -705,6 +709,11 @@ def _read_stretches(
         )
         for index, (lo, hi) in enumerate(_shares([s.end - s.start for s in every], workers.jobs))
     ]
+    if _FORK and not workers.started:
+        # nothing is read here yet (no thread runs): forked, the workers have this process's
+        # modules and start reading at once (from a forkserver, each imported the engine
+        # first, a second of both cores)
+        workers.method = "fork"
     spilled: list[_Spilled] = workers.map(_read_share, tasks, meanwhile)
     stretched = [one for share in spilled for one in share.stretches]
     if len(stretched) < len(every) or any(one.unsplittable for one in stretched):
@@ -1076,9 +1085,9 @@ def _in_workers(
 
 def _start_method() -> str:
     """forkserver where there is one (the run's long-lived workers start clean, without the
-    parent's pages), else spawn. Plain fork only makes the one-off processes that need
-    this one's state: `_read_aside`'s reader (forked before anything is read) and
-    `_in_memory`'s runs (which share the batch)."""
+    parent's pages or threads), else spawn. Plain fork makes the processes forked before
+    anything is read (`_read_stretches`' readers, which replay the partitions after, and
+    `_read_aside`'s reader) and `_in_memory`'s runs (which share the batch)."""
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 

@@ -1131,7 +1131,8 @@ class ColumnarReader:
             raise SlalangError(f"{name}: cannot read events: {os_reason(exc)}") from None
         column = f"f{lead}"
         options = {
-            "read_options": pacsv.ReadOptions(autogenerate_column_names=True),
+            # on this thread: the process forks its readers next, with no other thread running
+            "read_options": pacsv.ReadOptions(use_threads=False, autogenerate_column_names=True),
             "parse_options": pacsv.ParseOptions(
                 delimiter=stretch.delimiter, invalid_row_handler=lambda row: "skip"
             ),

@@ -543,6 +543,7 @@ def test_stretches_read_by_the_workers_give_the_one_stream_report(
     assert stretched and stretched[0] is not None
     # each partition is a run of range partitions, read by every worker
     assert all(sources and len(sources) % jobs == 0 for sources in stretched[0].sources)
+    assert stretched[0].workers.method == "fork"  # before anything was read: no import again
     assert list(scratch.iterdir()) == []
 
 
