@@ -694,6 +694,9 @@ def _read_stretches(
     bounds = None
     if parts > 1:
         bounds = _sampled_bounds(plan, mapping, timezone, as_of, every, _FINER * parts)
+        # no bound: the sample found one lead id, or none at all (its windows could not be
+        # split): a hash shares out whatever the file holds
+        bounds = bounds if len(bounds) else None
     tasks = [
         _Reading(
             plan,

@@ -287,6 +287,22 @@ def test_range_partitions_hold_runs_of_leads_in_order(
     assert render_report(report, "json") == expected
 
 
+def test_a_file_whose_sample_finds_no_lead_is_hash_partitioned(
+    sample: tuple[dict[str, Any], Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No bound to cut ranges by (the sample's windows could not be split): the rows are
+    shared out by a hash of the lead id, and merged by lead."""
+    import pyarrow as pa
+
+    plan, events, _ = sample
+    monkeypatch.setattr(local.ColumnarReader, "sample", lambda *args: pa.array([], pa.string()))
+    options = {"budget": 1, "parts": 3, "jobs": 2, "mapping": None, "timezone": None}
+    with local._read(plan, [str(events)], as_of=None, **options) as read:
+        assert not read.ordered and len(read.sources) == 3
+    report = whole_report(plan, [str(events)], budget=1, parts=3, jobs=2)
+    assert render_report(report, "json") == reference_json(plan, [str(events)])
+
+
 def test_the_kernel_is_cached_once_its_machine_code_is(
     sample: tuple[dict[str, Any], Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
