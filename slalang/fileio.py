@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import stat
 import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
@@ -38,7 +40,19 @@ def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
     return read_bytes(path).decode(encoding)
 
 
-def write_atomic(path: Path, data: str | Iterable[str | bytes | memoryview]) -> None:
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A piece of output that is UTF-8 text in a file (report entries a worker process
+    wrote): copied into the output by the kernel (`os.sendfile`), never read into this
+    process, where the output takes UTF-8 bytes."""
+
+    path: str
+
+
+Piece = str | bytes | memoryview | Stored
+
+
+def write_atomic(path: Path, data: str | Iterable[Piece]) -> None:
     """Write `data` (text, or text in pieces written as they come, so a report streamed
     out of an engine is never whole in memory) to a temporary file beside `path`, then
     rename it into place: a run that fails half-way leaves the old file as it was.
@@ -77,11 +91,12 @@ def write_atomic(path: Path, data: str | Iterable[str | bytes | memoryview]) -> 
         raise
 
 
-def write_pieces(handle: TextIO, data: str | Iterable[str | bytes | memoryview]) -> None:
+def write_pieces(handle: TextIO, data: str | Iterable[Piece]) -> None:
     """`data` written to `handle`, pieces joined into writes of about a megabyte (a report
     comes in pieces of one entry, and a system call each would be slow). A piece of UTF-8
     bytes (an engine's entries, held as UTF-8) goes to the handle's binary buffer as it
-    is when the handle writes UTF-8 without translating line ends, else decoded."""
+    is when the handle writes UTF-8 without translating line ends, else decoded; so does
+    a `Stored` file's text, copied by the kernel."""
     if isinstance(data, str):
         handle.write(data)
         return
@@ -91,12 +106,15 @@ def write_pieces(handle: TextIO, data: str | Iterable[str | bytes | memoryview])
     for piece in data:
         if not isinstance(piece, str):
             if binary is None:
-                piece = str(piece, "utf-8")
+                piece = decoded(piece)
             else:
                 handle.write("".join(held))
                 held, size = [], 0
                 handle.flush()
-                binary.write(piece)
+                if isinstance(piece, Stored):
+                    _send(piece.path, binary)
+                else:
+                    binary.write(piece)
                 continue
         held.append(piece)
         size += len(piece)
@@ -104,6 +122,32 @@ def write_pieces(handle: TextIO, data: str | Iterable[str | bytes | memoryview])
             handle.write("".join(held))
             held, size = [], 0
     handle.write("".join(held))
+
+
+def decoded(piece: bytes | memoryview | Stored) -> str:
+    """The text of a piece of UTF-8 output."""
+    if not isinstance(piece, Stored):
+        return str(piece, "utf-8")
+    with open(piece.path, encoding="utf-8", newline="") as source:
+        return source.read()
+
+
+def _send(path: str, sink: BinaryIO) -> None:
+    """The file at `path` appended to `sink` by the kernel, or copied where it cannot."""
+    sink.flush()
+    with open(path, "rb") as source:
+        size = os.fstat(source.fileno()).st_size
+        sent = 0
+        try:
+            while sent < size:
+                done = os.sendfile(sink.fileno(), source.fileno(), sent, size - sent)
+                if not done:
+                    break
+                sent += done
+        except OSError:
+            if sent:
+                raise
+            shutil.copyfileobj(source, sink)  # a sink sendfile cannot write to
 
 
 def _utf8_buffer(handle: TextIO) -> BinaryIO | None:

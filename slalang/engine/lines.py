@@ -18,17 +18,19 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, TypeAlias
+from typing import Any, NamedTuple, TypeAlias, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from slalang.render.report.json_text import Prerendered, compact
+from slalang.fileio import Stored, decoded
+from slalang.render.report.json_text import SEPARATOR, Prerendered, compact
 
 TEXT = pa.large_string()
 """Entries are large strings: a partition's section may pass the 2 GB of 32-bit offsets."""
@@ -341,7 +343,14 @@ def lines(
     return Lines(lead_ids, leads, pa.chunked_array([p[1] for p in parts], TEXT))
 
 
-class Text(Prerendered):
+class _Bytes(Prerendered):
+    """A long list whose entries are UTF-8 bytes already: its text is decoded from them."""
+
+    def joined(self, separator: str) -> Iterator[str]:
+        return map(decoded, self.encoded(separator))
+
+
+class Text(_Bytes):
     """A report's long list held as Arrow text, a block of entries at a time (`blocks`
     gives them anew for each pass: a section's `Lines` in chunks, or the entries merged
     from several parts' files), followed by a few entries as strings (target violations).
@@ -371,24 +380,62 @@ class Text(Prerendered):
             yield from block.to_pylist()
         yield from tail
 
-    def joined(self, separator: str) -> Iterator[str]:
-        for text in self.encoded(separator):
-            yield str(text, "utf-8")
-
-    def encoded(self, separator: str) -> Iterator[bytes | memoryview]:
+    def encoded(self, separator: str) -> Iterator[bytes | memoryview | Stored]:
         """The entries with `separator` between them as UTF-8, one piece per block:
         Arrow adds the separators, and the block's bytes are its buffer's."""
-        between = separator.encode()
-        first = True
-        for block in self.blocks():
-            if not len(block):
-                continue
-            if not first:
-                yield between
-            yield utf8_joined(block, separator)
-            first = False
-        if self.tail:
-            yield (("" if first else separator) + separator.join(self.tail)).encode()
+        pieces = (utf8_joined(block, separator) for block in self.blocks() if len(block))
+        yield from _between(pieces, separator, self.tail)
+
+
+class StoredText(_Bytes):
+    """A report's long list kept in files of UTF-8 entries joined by `SEPARATOR` (`store`:
+    what the worker processes of a run wrote, one file each, in report order), followed
+    by a few entries as strings: written by copying the files into the output
+    (`fileio.Stored`, by the kernel), never read into this process."""
+
+    def __init__(self, count: int, files: Sequence[str], tail: Sequence[str] = ()) -> None:
+        files = [path for path in files if os.path.getsize(path)]
+        super().__init__(count + len(tail), self._lines(files, tail))
+        self.files = files
+        self.tail = tail
+
+    @staticmethod
+    def _lines(files: Sequence[str], tail: Sequence[str]) -> Iterator[str]:
+        for path in files:
+            yield from decoded(Stored(path)).split(SEPARATOR)
+        yield from tail
+
+    def encoded(self, separator: str) -> Iterator[bytes | memoryview | Stored]:
+        if separator != SEPARATOR:  # the entries joined anew
+            yield from _between((line.encode() for line in self.lines), separator, ())
+            return
+        yield from _between((Stored(path) for path in self.files), separator, self.tail)
+
+
+def store(path: str, text: pa.ChunkedArray) -> None:
+    """Entries (a section's `Lines.text`) written to `path` as `StoredText` reads them."""
+    with open(path, "wb") as sink:
+        for piece in _between(
+            (utf8_joined(chunk, SEPARATOR) for chunk in text.chunks if len(chunk)), SEPARATOR, ()
+        ):
+            sink.write(piece)
+
+
+_P = TypeVar("_P", bound="bytes | memoryview | Stored")
+
+
+def _between(pieces: Iterable[_P], separator: str, tail: Sequence[str]) -> Iterator[_P | bytes]:
+    """`pieces` (entries, each piece one or more) with `separator` between them, then the
+    `tail` entries."""
+    between = separator.encode()
+    first = True
+    for piece in pieces:
+        if not first:
+            yield between
+        yield piece
+        first = False
+    if tail:
+        yield (("" if first else separator) + separator.join(tail)).encode()
 
 
 def utf8_joined(texts: pa.Array, separator: str) -> memoryview:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import bisect
 import contextlib
 import functools
-import itertools
 import json
 import math
 import multiprocessing
@@ -46,7 +45,7 @@ from slalang.engine.batch import MISSING, Batch, Column
 from slalang.engine.choose import input_bytes
 from slalang.engine.fold import SECTIONS
 from slalang.engine.kernel import cached, supports
-from slalang.engine.lines import Lines, Text
+from slalang.engine.lines import Lines, StoredText, Text, store
 from slalang.engine.reader import Chunk, ColumnarReader, Stretch, Unsplittable, schema
 from slalang.engine.run import kernel_for, reduce_batch
 from slalang.evaluate.aggregate import Totals, Window
@@ -86,7 +85,8 @@ class _Part:
     counts: dict[str, int] = field(default_factory=dict)  # entries per section
     severities: set[str] = field(default_factory=set)
     entries: dict[str, Lines] | None = None  # kept in memory, or
-    files: dict[str, str] | None = None  # written to these files
+    files: dict[str, str] | None = None  # written to these files: record batches, or
+    stored: bool = False  # joined text (`StoredText`)
     profile: _Profile | None = None  # `summarize`'s counts, instead of a replay
 
 
@@ -100,7 +100,7 @@ class _Task:
     window: Window
     dedupe: bool
     out: str | None  # directory for its entry files; None: keep them in memory
-    block: int = MERGE_ENTRIES  # entries per record batch in its entry files
+    block: int | None = MERGE_ENTRIES  # entries per record batch; None: joined text
     profile: bool = False  # count for `summarize` instead of replaying
 
 
@@ -145,10 +145,12 @@ def _replay(
     window: Window,
     part: _Part,
     out: str | None,
-    block: int = MERGE_ENTRIES,
+    block: int | None = MERGE_ENTRIES,
 ) -> _Part:
     """`part` with the totals and report entries of every lead of `batch`; the entries are
-    kept in memory, or written under the directory `out` in record batches of `block`."""
+    kept in memory, or written under the directory `out`: as (lead, line) record batches
+    of `block` entries, for the merge by lead; or, given no `block` (the parts of the run
+    are in lead order), as the text the report holds, which is copied into it as it is."""
     folded = reduce_batch(plan, batch, as_of, window)
     entries = folded.entries
     part.totals = folded.totals
@@ -158,6 +160,12 @@ def _replay(
         part.entries = entries
         return part
     part.files = {}
+    if block is None:
+        for section, rows in entries.items():
+            part.files[section] = path = os.path.join(out, f"{section}.txt")
+            store(path, rows.text)
+        part.stored = True
+        return part
     lead_ids = pa.array(batch.lead_ids, pa.string())
     for section, rows in entries.items():
         path = os.path.join(out, f"{section}.arrow")
@@ -338,7 +346,6 @@ class Outcome:
     skeleton: dict[str, Any]
     parts: list[_Part]
     severities: set[str]
-    ordered: bool  # the parts hold runs of leads in lead order: merging them is concatenating
 
     def sections(self) -> dict[str, Prerendered]:
         out: dict[str, Prerendered] = {}
@@ -351,9 +358,12 @@ class Outcome:
                 out[section] = Text.of(held[0].entries[section].text, tail)
                 continue
             count = sum(p.counts.get(section, 0) for p in self.parts)
+            if held and all(p.stored for p in held):  # in lead order, the report's text
+                stored = [p.files[section] for p in held if p.files is not None]
+                out[section] = StoredText(count, stored, tail)
+                continue
             # merged from several parts' entry files in lead order, a round at a time
-            merged = functools.partial(_merged, held, section, self.ordered)
-            out[section] = Text(count, merged, tail)
+            out[section] = Text(count, functools.partial(_merged, held, section), tail)
         return out
 
     def streamed(self) -> dict[str, Any]:
@@ -369,9 +379,8 @@ class Outcome:
         return report
 
 
-def _merged(parts: list[_Part], section: str, ordered: bool) -> Iterator[pa.Array]:
-    """The section's entry lines of every part in lead order: when the parts are `ordered`,
-    one after another; else a round at a time.
+def _merged(parts: list[_Part], section: str) -> Iterator[pa.Array]:
+    """The section's entry lines of every part in lead order, a round at a time.
 
     Each part's entries are in lead order and a lead's entries are all in one part (its
     partition), so a k-way merge needs no per-entry step: of the entries read, every one
@@ -383,8 +392,8 @@ def _merged(parts: list[_Part], section: str, ordered: bool) -> Iterator[pa.Arra
     `MERGE_ENTRIES` to twice that, however many parts there are."""
     block = _block(len(parts))
     streams = [_part_batches(p, section, block) for p in parts]
-    if ordered or len(streams) == 1:
-        for batch in itertools.chain.from_iterable(streams):
+    if len(streams) == 1:
+        for batch in streams[0]:
             if len(batch):
                 yield batch.column(1)
         return
@@ -887,9 +896,7 @@ def run(
                 # the latest event was a dropped duplicate: replay again at the real as-of
                 done = _in_workers(plan, read, _last(done), window)
         read.workers.close()  # before the report is merged and written
-        # the runs of a batch in memory, or range partitions: in lead order
-        ordered = not read.spilled or read.ordered
-        yield _outcome(plan, read.reader.stats, done, as_of, span, metrics, ordered)
+        yield _outcome(plan, read.reader.stats, done, as_of, span, metrics)
 
 
 def _warm(plan: Mapping[str, Any]) -> None:
@@ -993,7 +1000,6 @@ class _Shared:
     as_of: int
     window: Window
     directory: str
-    block: int  # entries per record batch in the runs' entry files
 
 
 _shared: _Shared | None = None
@@ -1017,7 +1023,7 @@ def _in_memory(
     bounds = _bounds(batch.offsets, 2 * jobs)  # twice the workers: a busy core holds less up
     kernel_for(plan)  # compiled once, here: the workers inherit it
     global _shared
-    _shared = _Shared(plan, batch, as_of, window, directory, _block(len(bounds) - 1))
+    _shared = _Shared(plan, batch, as_of, window, directory)
     try:
         with ProcessPoolExecutor(
             min(jobs, len(bounds) - 1), mp_context=multiprocessing.get_context("fork")
@@ -1035,7 +1041,7 @@ def _replay_run(index: int, lo: int, hi: int) -> _Part:
     out = os.path.join(shared.directory, f"run-{index}")
     os.mkdir(out)
     leads = _leads(shared.batch, lo, hi)
-    return _replay(shared.plan, leads, shared.as_of, shared.window, _Part(), out, shared.block)
+    return _replay(shared.plan, leads, shared.as_of, shared.window, _Part(), out, None)
 
 
 def _bounds(offsets: npt.NDArray[np.int64], runs: int) -> list[int]:
@@ -1075,7 +1081,8 @@ def _in_workers(
 ) -> list[_Part]:
     """Each spilled partition assembled and replayed (or profiled) by the run's workers."""
     tasks = []
-    block = _block(len(read.sources))
+    # range partitions' entries are the report's text, one partition after another
+    block = None if read.ordered else _block(len(read.sources))
     for index, sources in enumerate(read.sources):
         out = read.directory / f"out-{index}"
         out.mkdir(exist_ok=True)
@@ -1114,7 +1121,6 @@ def _outcome(
     as_of: int | None,
     span: Span,
     metrics: Mapping[tuple[str, str], float] | None,
-    ordered: bool,
 ) -> Outcome:
     stats = _stats(read, parts)
     judged: Frame = frame(stats, as_of, span)
@@ -1125,7 +1131,7 @@ def _outcome(
         severities |= part.severities
     skeleton = report(plan, totals, stats, judged, metrics)
     severities |= {v["severity"] for v in skeleton["violations"]}
-    return Outcome(skeleton, parts, severities, ordered)
+    return Outcome(skeleton, parts, severities)
 
 
 def _stats(read: InputStats, parts: list[_Part]) -> InputStats:
@@ -1186,8 +1192,7 @@ def evaluate_each(
                 else _in_memory(plan, _recoded(batch, plan), own, at, window, jobs or 1, tmp)
             )
             stats = read.reader.stats
-            outcome = _outcome(plan, stats, parts, as_of, span, metrics, ordered=True)
-            reports.append(outcome.report())
+            reports.append(_outcome(plan, stats, parts, as_of, span, metrics).report())
     return reports
 
 

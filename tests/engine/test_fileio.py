@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import stat
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from slalang.fileio import write_atomic, write_pieces
+from slalang.fileio import Stored, write_atomic, write_pieces
 
 
 def test_a_regular_file_is_replaced_and_keeps_its_mode(tmp_path: Path) -> None:
@@ -78,3 +80,51 @@ def test_bytes_pieces_are_decoded_for_a_handle_of_another_encoding(encoding: str
     write_pieces(handle, iter(PIECES))
     handle.flush()
     assert raw.getvalue() == WHOLE.encode(encoding)
+
+
+@pytest.fixture
+def stored(tmp_path: Path) -> tuple[list[Any], str]:
+    """Pieces with two stored files among them (a worker's entries), and their text."""
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    first.write_bytes("stored ü ".encode() * 50_000)
+    second.write_bytes(b"")
+    pieces = ["{\n", Stored(str(first)), "é".encode(), Stored(str(second)), "end\n"]
+    text = "{\n" + "stored ü " * 50_000 + "é" + "end\n"
+    return pieces, text
+
+
+def test_stored_pieces_are_copied_into_a_file_a_pipe_or_decoded(
+    stored: tuple[list[Any], str], tmp_path: Path
+) -> None:
+    """A stored file's bytes go in its place: by the kernel into a file or a pipe, the
+    text before it flushed first; decoded for a handle of another encoding."""
+    pieces, text = stored
+    target = tmp_path / "report.json"
+    write_atomic(target, iter(pieces))
+    assert target.read_bytes() == text.encode()
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    write_atomic(fifo, iter(pieces))
+    reader.join(timeout=10)
+    assert received == [text.encode()]
+    raw = io.BytesIO()
+    handle = io.TextIOWrapper(raw, encoding="utf-16", newline="")
+    write_pieces(handle, iter(pieces))
+    handle.flush()
+    assert raw.getvalue() == text.encode("utf-16")
+
+
+def test_a_stored_piece_is_copied_where_the_kernel_cannot_send_it(
+    stored: tuple[list[Any], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: Any) -> int:
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(os, "sendfile", refuse)
+    pieces, text = stored
+    target = tmp_path / "report.json"
+    write_atomic(target, iter(pieces))
+    assert target.read_bytes() == text.encode()

@@ -11,11 +11,17 @@ from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
+from slalang.fileio import Stored
+
 if TYPE_CHECKING:  # the renderers' summary, not needed to write JSON
     from slalang.render.report.options import Options
     from slalang.render.report.summary import Report
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
+
+SEPARATOR = ",\n    "
+"""Between two entries of a long list: each entry is on a line of its own (compact JSON
+holds no line break), indented."""
 
 
 def compact(value: object) -> str:
@@ -41,7 +47,7 @@ class Prerendered:
             yield separator.join(chunk) if first else separator + separator.join(chunk)
             first = False
 
-    def encoded(self, separator: str) -> Iterator[bytes | memoryview]:
+    def encoded(self, separator: str) -> Iterator[bytes | memoryview | Stored]:
         """`joined` as UTF-8. An engine that holds its entries as UTF-8 text already gives
         its bytes here (and decodes them for `joined`): a 10M-event report is 450 MB,
         and decoding it to write it encoded again took a second."""
@@ -75,7 +81,7 @@ def pieces(report: Mapping[str, Any], *, encoded: bool = False) -> Iterator[Any]
             yield f"  {compact(key)}: []{comma}\n"
         else:
             yield f"  {compact(key)}: [\n    "
-            yield from value.encoded(",\n    ") if encoded else value.joined(",\n    ")
+            yield from value.encoded(SEPARATOR) if encoded else value.joined(SEPARATOR)
             yield f"\n  ]{comma}\n"
     yield "}\n"
 
