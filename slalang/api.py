@@ -547,7 +547,8 @@ class Report:
     def pieces(self, *, encoded: bool = False) -> Iterator[Any]:
         """The report as `--format json` writes it, in pieces (read from a streamed
         report's files as they are written): strings, or with `encoded` the long lists as
-        UTF-8 bytes among them (`fileio.write_pieces` writes both)."""
+        UTF-8 bytes among them, or as `fileio.Stored` files of UTF-8 text to copy in
+        (`fileio.write_pieces` writes all three; `fileio.decoded` gives a piece's text)."""
         from slalang.render.report.json_text import pieces
 
         return pieces(self.data, encoded=encoded)
