@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -896,7 +897,29 @@ def run(
                 # the latest event was a dropped duplicate: replay again at the real as-of
                 done = _in_workers(plan, read, _last(done), window)
         read.workers.close()  # before the report is merged and written
-        yield _outcome(plan, read.reader.stats, done, as_of, span, metrics)
+        with _removing([path for sources in read.sources for path in sources]):
+            yield _outcome(plan, read.reader.stats, done, as_of, span, metrics)
+
+
+@contextlib.contextmanager
+def _removing(paths: list[str]) -> Iterator[None]:
+    """The spill files removed on a thread while the report is written (the kernel frees
+    their pages, a gigabyte on 10M events, on the other core), gone when the block ends."""
+    if not paths:
+        yield
+        return
+
+    def remove() -> None:
+        for path in paths:
+            with contextlib.suppress(OSError):  # what is left, the directory's removal takes
+                os.remove(path)
+
+    thread = threading.Thread(target=remove)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
 
 
 def _warm(plan: Mapping[str, Any]) -> None:
