@@ -703,7 +703,8 @@ def _read_stretches(
     # missed is evened out by putting neighbours together afterwards)
     bounds = None
     if parts > 1:
-        bounds = _sampled_bounds(plan, mapping, timezone, as_of, every, _FINER * parts)
+        finer = min(_MAX_PARTS, _FINER * parts)  # each reader has a file open for each
+        bounds = _sampled_bounds(plan, mapping, timezone, as_of, every, finer)
         # no bound: the sample found one lead id, or none at all (its windows could not be
         # split): a hash shares out whatever the file holds
         bounds = bounds if len(bounds) else None
@@ -757,8 +758,9 @@ def _read_stretches(
 
 
 _FINER = 4
-"""Range partitions read per partition replayed: neighbours are put together after the read,
-by their size, so that a sample's error in one bound is evened out."""
+"""Range partitions read per partition replayed (up to `_MAX_PARTS` in all): neighbours are
+put together after the read, by their size, so that a sample's error in one bound is
+evened out."""
 
 
 def _sampled_bounds(

@@ -290,6 +290,20 @@ def test_range_partitions_hold_runs_of_leads_in_order(
     assert render_report(report, "json") == expected
 
 
+def test_a_reader_writes_no_more_range_partitions_than_the_most_partitions(
+    sample: tuple[dict[str, Any], Path, Path],
+) -> None:
+    """Four times finer than asked, but never more files per reader than `_MAX_PARTS`
+    (each reader holds all of its partitions' files open)."""
+    plan, events, _ = sample
+    options = {"budget": 1, "parts": 100, "jobs": 2, "mapping": None, "timezone": None}
+    with local._read(plan, [str(events)], as_of=None, **options) as read:
+        files = {path for sources in read.sources for path in sources}
+        assert read.ordered and 50 <= len(read.sources) <= 100
+    assert local._MAX_PARTS < 400 <= 4 * 100  # more ranges than that, were it not capped
+    assert len(files) <= 2 * local._MAX_PARTS
+
+
 def test_a_file_whose_sample_finds_no_lead_is_hash_partitioned(
     sample: tuple[dict[str, Any], Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
