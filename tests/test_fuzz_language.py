@@ -21,8 +21,10 @@ A short fixed-seed run is part of the suite. A longer one (docs/checks.md, Fuzzi
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -51,6 +53,7 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 _WORK = Path(tempfile.mkdtemp(prefix="slalang-fuzz-"))
+atexit.register(shutil.rmtree, _WORK, ignore_errors=True)  # hypothesis reruns: not tmp_path
 
 
 def _codes(text: str) -> list[str]:

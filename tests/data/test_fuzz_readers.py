@@ -7,9 +7,11 @@ short fixed-seed run is part of the suite; `SLALANG_FUZZ_EXAMPLES=20000` runs lo
 
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import os
+import shutil
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -205,6 +207,7 @@ def _workspace() -> Path:
     """A folder for the command-line fuzzing: the sample policy compiled once (so each run
     is a read, not a check) and a test file's `policy` path that resolves."""
     folder = Path(tempfile.mkdtemp(prefix="slalang-fuzz-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     root = Path(__file__).resolve().parents[2]
     (folder / "policies").symlink_to(root / "policies")
     (folder / "tests").mkdir()
