@@ -380,7 +380,7 @@ class Text(_Bytes):
             yield from block.to_pylist()
         yield from tail
 
-    def encoded(self, separator: str) -> Iterator[bytes | memoryview | Stored]:
+    def encoded(self, separator: str) -> Iterator[bytes | memoryview]:
         """The entries with `separator` between them as UTF-8, one piece per block:
         Arrow adds the separators, and the block's bytes are its buffer's."""
         pieces = (utf8_joined(block, separator) for block in self.blocks() if len(block))
@@ -415,9 +415,7 @@ class StoredText(_Bytes):
 def store(path: str, text: pa.ChunkedArray) -> None:
     """Entries (a section's `Lines.text`) written to `path` as `StoredText` reads them."""
     with open(path, "wb") as sink:
-        for piece in _between(
-            (utf8_joined(chunk, SEPARATOR) for chunk in text.chunks if len(chunk)), SEPARATOR, ()
-        ):
+        for piece in Text.of(text).encoded(SEPARATOR):
             sink.write(piece)
 
 

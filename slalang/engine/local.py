@@ -185,14 +185,19 @@ def lead_hash(leads: pa.Array) -> npt.NDArray[np.uint64]:
     """FNV-1a of each lead id's UTF-8 bytes: stable across runs, processes and machines
     (Python's `hash` of a str is not). A log is mostly written lead by lead, so only the
     first id of each run of equal ids is hashed (a fifth of the rows of the seed sample)."""
-    leads = leads.cast(pa.string())
+    return _per_run(leads.cast(pa.string()), _fnv1a)
+
+
+def _per_run(leads: pa.Array, of: Callable[[pa.Array], npt.NDArray[Any]]) -> npt.NDArray[Any]:
+    """`of(leads)`, worked out on the first id of each run of equal ids and repeated over
+    the run; row by row when the runs are too short to share (a log in time order)."""
     n = len(leads)
     if n < 2 or leads.null_count:
-        return _fnv1a(leads)
+        return of(leads)
     heads = run_heads(leads)
-    if 2 * len(heads) > n:  # written in time order: hardly a run to share
-        return _fnv1a(leads)
-    return np.repeat(_fnv1a(leads.take(heads)), np.diff(heads, append=n))
+    if 2 * len(heads) > n:
+        return of(leads)
+    return np.repeat(of(leads.take(heads)), np.diff(heads, append=n))
 
 
 def _fnv1a(leads: pa.Array) -> npt.NDArray[np.uint64]:
@@ -218,15 +223,16 @@ def lead_range(leads: pa.Array, bounds: pa.Array) -> npt.NDArray[np.intp]:
     """For each lead id, how many of the sorted `bounds` are at or before it in UTF-8 byte
     order (code-point order, the report's): its range partition, so that the partitions
     in turn hold the leads in order. Each run of equal ids is placed once, by one stable
-    sort of its first id among the bounds (a bound sorts before an equal id)."""
-    n = len(leads)
-    heads = run_heads(leads) if n > 1 else np.zeros(n, np.int64)
-    ids = leads.take(heads) if len(heads) < n else leads
-    order = pc.sort_indices(pa.concat_arrays([bounds.cast(ids.type), ids])).to_numpy()
-    bound = order < len(bounds)
-    placed = np.empty(len(ids), np.intp)
-    placed[order[~bound] - len(bounds)] = np.cumsum(bound)[~bound]
-    return placed if len(heads) == n else np.repeat(placed, np.diff(heads, append=n))
+    sort of the ids among the bounds (a bound sorts before an equal id)."""
+
+    def placed(ids: pa.Array) -> npt.NDArray[np.intp]:
+        order = pc.sort_indices(pa.concat_arrays([bounds.cast(ids.type), ids])).to_numpy()
+        bound = order < len(bounds)
+        found = np.empty(len(ids), np.intp)
+        found[order[~bound] - len(bounds)] = np.cumsum(bound)[~bound]
+        return found
+
+    return _per_run(leads, placed)
 
 
 def _range_bounds(samples: Sequence[pa.Array], parts: int) -> pa.Array:
@@ -259,7 +265,7 @@ class _Store:
         self.schema = schema
         self.budget = budget
         self.directory = directory
-        self.parts = parts if bounds is None else len(bounds) + 1
+        self.parts = parts  # with `bounds`, one more than they are
         self.bounds = bounds
         self.name = name
         self.tables: list[pa.Table] = []
@@ -550,9 +556,9 @@ def _read(
 ) -> Iterator[_Read]:
     """Read `paths` into memory (plain CSV files by a process forked for it, while this one
     runs `meanwhile`), or into partitions once past the budget (plain CSV files in
-    stretches, by `jobs` worker processes at once, while this one runs `spilling`); the
-    spill files live in a temporary directory removed when the block ends (also on
-    error), after the workers are gone."""
+    stretches, by `jobs` worker processes at once, while this one runs `spilling`; other
+    inputs read here run it once they are spilled); the spill files live in a temporary
+    directory removed when the block ends (also on error), after the workers are gone."""
     with (
         tempfile.TemporaryDirectory(prefix="slalang-", dir=spill_dir) as tmp,
         contextlib.closing(_Workers(jobs)) as workers,
@@ -578,6 +584,8 @@ def _read(
                 give_back()  # what was read is in the spill files, or about to be sorted
             read = _Read(reader, store.tables, sources, store.max_ts, directory, workers)
             del store  # this frame lives until the run ends: `read` alone holds the blocks
+            if read.spilled and spilling is not None:
+                spilling()  # read here: there was no reading to do it beside
         if warn is not None:
             warn(read.reader.stats)
         yield read
@@ -596,7 +604,7 @@ class _Reading:
     stretches: tuple[Stretch, ...]
     bases: tuple[int, ...]
     directory: str
-    parts: int
+    parts: int  # spill files it writes: by a hash, or one more than `bounds`
     name: str
     bounds: pa.Array | None  # range partitions' bounds (None: hash partitions)
 
@@ -708,6 +716,7 @@ def _read_stretches(
         # no bound: the sample found one lead id, or none at all (its windows could not be
         # split): a hash shares out whatever the file holds
         bounds = bounds if len(bounds) else None
+    files = parts if bounds is None else len(bounds) + 1  # each reader's spill files
     tasks = [
         _Reading(
             plan,
@@ -717,7 +726,7 @@ def _read_stretches(
             tuple(every[lo:hi]),
             tuple(bases[lo:hi]),
             str(directory),
-            parts,
+            files,
             f"read{index}",
             bounds,
         )
@@ -745,7 +754,7 @@ def _read_stretches(
     reader.ref.finish()  # as `read` ends: this settles `timezone_assumed`
     groups = [(part, part + 1) for part in range(parts)]
     if bounds is not None:  # neighbouring ranges together, about equal in bytes
-        fine = range(len(bounds) + 1)
+        fine = range(files)
         groups = _shares([sum(os.path.getsize(s.sources[p]) for s in spilled) for p in fine], parts)
     sources = [
         tuple(share.sources[part] for part in range(lo, hi) for share in spilled)
@@ -893,7 +902,6 @@ def run(
             )
         else:
             guess = as_of if as_of is not None else read.max_ts
-            _warm(plan)  # when the input was read here
             done = _in_workers(plan, read, guess, window)
             if as_of is None and _last(done) != guess:
                 # the latest event was a dropped duplicate: replay again at the real as-of
