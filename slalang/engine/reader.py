@@ -33,6 +33,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import functools
 import io
 import os
 import re
@@ -901,7 +902,7 @@ class ColumnarReader:
             fields=fields,
         )
 
-    def _parquet(self, path: str, name: str) -> Iterator[Chunk]:
+    def _parquet(self, path: str, name: str) -> Generator[Chunk, None, None]:
         """A Parquet file, or a directory of them (in name order), read by record batch.
 
         Typed columns are used as they are: a timestamp with a zone is its instant, numbers,
@@ -910,26 +911,32 @@ class ColumnarReader:
         them) and goes through the same rules as CSV, so a mapping reads Parquet as it reads
         CSV. A row's line is its 1-based position in the file.
         """
-        import pyarrow.parquet as pq  # here: a run reading no Parquet does not pay 13 ms
-
         files = _parquet_files(path, name)
-        ref = self.ref
         for file in files:
-            shown = file if len(files) == 1 else f"{name}/{os.path.basename(file)}"
-            ref.file = shown
+            rows = yield from self._row_groups(RowGroups(path, file, _shown(file, name, files)))
+            self.base += rows + 1
+
+    def _row_groups(self, part: RowGroups) -> Generator[Chunk, None, int]:
+        """The rows of `part`, numbered from 1 at its first; returns how many there were."""
+        ref = self.ref
+        ref.file = part.shown
+        source = _parquet_file(part.path, part.shown)
+        header = list(source.schema_arrow.names)
+        layout = self._layout = ref.layout(header, part.shown)
+        ref.has_ids = ref.has_ids or layout.event_id >= 0
+        groups = None if part.last is None else range(part.first, part.last)
+        batches = source.iter_batches(batch_size=1 << 17, row_groups=groups)
+        row = 0
+        while True:
             try:
-                source = pq.ParquetFile(file)
-            except (OSError, pa.ArrowInvalid) as exc:
-                raise SlalangError(f"{shown}: cannot read events: {exc}") from None
-            header = list(source.schema_arrow.names)
-            layout = self._layout = ref.layout(header, shown)
-            ref.has_ids = ref.has_ids or layout.event_id >= 0
-            row = 0
-            for batch in source.iter_batches(batch_size=1 << 17):
-                numbers = np.arange(row + 1, row + 1 + batch.num_rows, dtype=np.int64)
-                row += batch.num_rows
-                yield from self.typed(batch, numbers, layout)
-            self.base += row + 1
+                batch = next(batches)
+            except StopIteration:
+                return row
+            except (OSError, pa.ArrowException) as exc:
+                raise SlalangError(f"{part.shown}: cannot read events: {exc}") from None
+            numbers = np.arange(row + 1, row + 1 + batch.num_rows, dtype=np.int64)
+            row += batch.num_rows
+            yield from self.typed(batch, numbers, layout)
 
     def typed(
         self, batch: pa.RecordBatch, numbers: npt.NDArray[np.int64], layout: Any
@@ -1022,12 +1029,15 @@ class ColumnarReader:
 
     # -- a file in stretches, each read by a process of its own ----------------------------------
 
-    def stretches(self, path: str, count: int) -> list[Stretch] | None:
+    def stretches(self, path: str, count: int) -> list[Stretch] | list[RowGroups] | None:
         """A plain CSV file (uncompressed, UTF-8, not a wide export) cut into up to `count`
-        stretches of whole lines after its header, for `read_stretch` in as many processes;
+        stretches of whole lines after its header, or a Parquet file or directory into runs
+        of row groups (at least one per file), for `read_stretch` in as many processes;
         None for any other input, or a header the first 64 KB do not hold plainly: such a
         file is read whole by `read`. The header's layout is resolved here as `read`
         resolves it (its errors, the columns it matched loosely)."""
+        if path != "-" and is_parquet(path) and os.path.exists(path):
+            return self._parquet_stretches(path, count)
         if path == "-" or is_parquet(path) or not os.path.isfile(path):
             return None
         ref = self.ref
@@ -1064,16 +1074,55 @@ class ColumnarReader:
                 cuts.append(_line_start(handle, at, size))
         cuts.append(size)
         pieces = [(lo, hi) for lo, hi in pairwise(cuts) if hi > lo] or [(start, size)]
-        return [Stretch(path, lo, hi, tuple(header), delimiter, header_line) for lo, hi in pieces]
+        return [
+            Stretch(path, lo, hi, tuple(header), delimiter, header_line if lo == start else None)
+            for lo, hi in pieces
+        ]
 
-    def read_stretch(self, stretch: Stretch) -> Generator[Chunk, None, int]:
+    def _parquet_stretches(self, path: str, count: int) -> list[RowGroups]:
+        """Each Parquet file's row groups in runs of about `1 / count` of the input's bytes
+        (a file's metadata is all that is read here)."""
+        ref = self.ref
+        ref.use(ref.root.source_for(path))
+        name = display_name(path)
+        files = _parquet_files(path, name)
+        found = []
+        for file in files:
+            ref.file = shown = _shown(file, name, files)
+            source = _parquet_file(file, shown)
+            layout = ref.layout(list(source.schema_arrow.names), shown)
+            ref.has_ids = ref.has_ids or layout.event_id >= 0
+            meta = source.metadata
+            sizes = [meta.row_group(g).total_byte_size for g in range(meta.num_row_groups)]
+            rows = [meta.row_group(g).num_rows for g in range(meta.num_row_groups)]
+            found.append((file, shown, sizes, rows))
+        target = max(1, sum(sum(sizes) for _, _, sizes, _ in found) // max(1, count))
+        stretches = []
+        for file, shown, sizes, rows in found:
+            first = start = size = 0
+            for group, grown in enumerate(sizes):
+                size += grown
+                if size >= target or group == len(sizes) - 1:
+                    end = start + sum(rows[first : group + 1])
+                    part = RowGroups(path, file, shown, first, group + 1, start, end, size)
+                    stretches.append(part)
+                    first, start, size = group + 1, end, 0
+            if not sizes:  # no row group: its columns are still checked when it is read
+                stretches.append(RowGroups(path, file, shown, 0, 0))
+        return stretches
+
+    def read_stretch(self, stretch: Stretch | RowGroups) -> Generator[Chunk, None, int]:
         """One stretch's events, as `read` gives those lines (`stats` counts them), but
         numbered from 1 at the stretch's first line (`seq` is `base` plus that number);
-        returns the stretch's line feeds. Raises `Unsplittable` where the splitter cannot
-        vouch for a block (a quoted cell that may span lines, a bare carriage return, bytes
-        that are not UTF-8, a line over the cell limit): the whole file is then read by
-        `read`, whose reference row loop takes over from such a block."""
+        returns the stretch's line feeds (a run of row groups: its rows). Raises
+        `Unsplittable` where the splitter cannot vouch for a block (a quoted cell that may
+        span lines, a bare carriage return, bytes that are not UTF-8, a line over the cell
+        limit): the whole file is then read by `read`, whose reference row loop takes over
+        from such a block."""
         ref = self.ref
+        if isinstance(stretch, RowGroups):
+            ref.use(ref.root.source_for(stretch.given))
+            return (yield from self._row_groups(stretch))
         ref.use(ref.root.source_for(stretch.path))
         ref.file = name = display_name(stretch.path)
         layout = self._layout = ref.layout(list(stretch.header), name)
@@ -1103,13 +1152,17 @@ class ColumnarReader:
             raise SlalangError(f"{name}: cannot read events: {os_reason(exc)}") from None
         return line
 
-    def sample(self, stretch: Stretch, count: int, width: int = 1 << 14) -> pa.Array:
+    def sample(self, stretch: Stretch | RowGroups, count: int, width: int = 1 << 14) -> pa.Array:
         """The lead ids of `count` windows of whole lines (about `width` bytes each) spread
-        evenly over `stretch`, split by pyarrow in one call: what the bounds of range
-        partitions are chosen from. A row it cannot split as a row of the header's width is
-        left out, and no cell is checked as the read checks it: a sample that is off costs
-        the partitions' balance, never the report's correctness."""
+        evenly over `stretch`, split by pyarrow in one call, or of `count` row groups of a
+        run of them: what the bounds of range partitions are chosen from. A row it cannot
+        split as a row of the header's width is left out, and no cell is checked as the
+        read checks it: a sample that is off costs the partitions' balance, never the
+        report's correctness."""
         ref = self.ref
+        if isinstance(stretch, RowGroups):
+            ref.use(ref.root.source_for(stretch.given))
+            return self._sampled_groups(stretch, count)
         ref.use(ref.root.source_for(stretch.path))
         name = display_name(stretch.path)
         lead = ref.layout(list(stretch.header), name).lead
@@ -1149,6 +1202,29 @@ class ColumnarReader:
                     ids.append(_sampled_ids(window, options))
             return pa.chunked_array(ids, pa.string()).combine_chunks()
 
+    def _sampled_groups(self, part: RowGroups, count: int) -> pa.Array:
+        """Every `_SAMPLE_EVERY`-th lead id of `count` row groups of `part`, spread evenly: a
+        row group's column is read whole (Parquet starts reading one at its first row, and
+        a file's first rows may hold only its first leads)."""
+        source = _parquet_file(part.path, part.shown)
+        header = list(source.schema_arrow.names)
+        lead = header[self.ref.layout(header, part.shown).lead]
+        last = source.metadata.num_row_groups if part.last is None else part.last
+        span = max(0, last - part.first)
+        ids = [pa.array([], pa.string())]
+        for group in sorted({part.first + span * k // count for k in range(count)} if span else ()):
+            try:
+                table = source.read_row_group(group, columns=[lead], use_threads=False)
+            except (OSError, pa.ArrowException) as exc:
+                raise SlalangError(f"{part.shown}: cannot read events: {exc}") from None
+            text = _as_text(table.column(0).combine_chunks())
+            ids.append(text.take(pa.array(np.arange(0, len(text), _SAMPLE_EVERY))))
+        return pa.chunked_array(ids, pa.string()).combine_chunks()
+
+
+_SAMPLE_EVERY = 64
+"""One lead id in this many of a sampled row group: a million rows give 16,384 ids."""
+
 
 def _sampled_ids(data: bytes, options: dict[str, Any]) -> pa.Array:
     return pacsv.read_csv(pa.py_buffer(data), **options).column(0).combine_chunks()
@@ -1160,15 +1236,40 @@ class Unsplittable(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Stretch:
-    """Bytes `start` to `end` of a CSV file: whole lines after its header (line
-    `header_line`), which is split on `delimiter` into `header`."""
+    """Bytes `start` to `end` of a CSV file: whole lines after its header, which is split on
+    `delimiter` into `header`. `before`: the lines of the file before the stretch, known
+    for its first (the header's line), None for the others (counted as they are read)."""
 
     path: str
     start: int
     end: int
     header: tuple[str, ...]
     delimiter: str
-    header_line: int
+    before: int | None
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True, slots=True)
+class RowGroups:
+    """Row groups `first` to `last` of a Parquet file `path` of the input `given` (all of
+    them when `last` is None), shown as `shown` in messages: its rows `start` to `end`,
+    `size` bytes of data."""
+
+    given: str  # the input as named: a directory, or the file itself
+    path: str
+    shown: str
+    first: int = 0
+    last: int | None = None
+    start: int = 0
+    end: int = 0
+    size: int = 0
+
+    @property
+    def before(self) -> int:
+        return self.start
 
 
 class _Slice(io.RawIOBase):
@@ -1204,6 +1305,20 @@ def _line_start(handle: BinaryIO, at: int, size: int) -> int:
     return size
 
 
+def _shown(file: str, name: str, files: Sequence[str]) -> str:
+    """How messages name a Parquet file read as `name` (one of `files`)."""
+    return file if len(files) == 1 else f"{name}/{os.path.basename(file)}"
+
+
+def _parquet_file(path: str, shown: str) -> Any:
+    import pyarrow.parquet as pq  # here: a run reading no Parquet does not pay 13 ms
+
+    try:
+        return pq.ParquetFile(path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise SlalangError(f"{shown}: cannot read events: {exc}") from None
+
+
 def _parquet_files(path: str, name: str) -> list[str]:
     if not os.path.isdir(path):
         return [path]
@@ -1221,10 +1336,9 @@ def _as_text(column: pa.Array) -> pa.Array:
     """A typed Parquet column as the text cells of the same data in CSV (null: empty)."""
     kind = column.type
     if pa.types.is_timestamp(kind) and kind.tz is not None:
-        seconds = pc.cast(column, pa.timestamp("s", tz="UTC"), safe=False)
-        text = pc.strftime(seconds, format="%Y-%m-%dT%H:%M:%SZ")
+        text = _instants_text(pc.cast(column, pa.timestamp("s", tz="UTC"), safe=False), "Z")
     elif pa.types.is_timestamp(kind):
-        text = pc.strftime(column, format="%Y-%m-%dT%H:%M:%S")
+        text = _instants_text(column, "")
     elif pa.types.is_boolean(kind):
         text = pc.if_else(column, "true", "false")
     elif pa.types.is_dictionary(kind):
@@ -1232,6 +1346,90 @@ def _as_text(column: pa.Array) -> pa.Array:
     else:
         text = pc.cast(column, pa.string())
     return pc.fill_null(text, "")
+
+
+_FIRST_YEAR, _PAST_LAST_YEAR = -62135596800, 253402300800
+"""0001-01-01 and 10000-01-01 in epoch seconds: the instants written with four-digit years."""
+
+
+def _instants_text(column: pa.Array, zone: str) -> pa.Array:
+    """Timestamps as `strftime` writes them with `%Y-%m-%dT%H:%M:%S` and `zone` after (the
+    seconds with as many decimals as the unit has). `strftime` formats one value at a time,
+    and took most of the time of reading a Parquet export (1.5 s a million rows); here each
+    day the cells span is written once, and a cell takes the bytes of its day and of its
+    second of the day from those tables."""
+    digits = {"s": 0, "ms": 3, "us": 6, "ns": 9}[column.type.unit]
+    values = np.asarray(
+        column.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False), np.int64
+    )
+    epochs, fraction = np.divmod(values, 10**digits)
+    if len(epochs) == 0 or epochs.min() < _FIRST_YEAR or epochs.max() >= _PAST_LAST_YEAR:
+        return pc.strftime(column, format=f"%Y-%m-%dT%H:%M:%S{zone}")
+    days, rest = np.divmod(epochs, 86400)
+    first = int(days.min())
+    span = int(days.max()) - first + 1
+    layout = [("date", "V10"), ("time", "V9"), ("fraction", f"V{digits + 1}"), ("zone", "V1")]
+    cells = np.empty(len(epochs), np.dtype(layout[: 2 + bool(digits)] + layout[3:][: len(zone)]))
+    if span <= len(days):
+        cells["date"] = _dates(np.arange(first, first + span))[days - first]
+    else:
+        cells["date"] = _dates(days)
+    cells["time"] = _times()[rest]
+    if digits:
+        decimals = np.empty((len(epochs), digits + 1), np.uint8)
+        decimals[:, 0] = ord(".")
+        for k in range(digits):
+            decimals[:, digits - k] = fraction // 10**k % 10 + ord("0")
+        cells["fraction"] = decimals.view(f"V{digits + 1}").ravel()
+    if zone:
+        cells["zone"] = np.void(zone.encode())
+    width = cells.dtype.itemsize
+    offsets = np.arange(0, width * len(epochs) + 1, width, dtype=np.int32)
+    text = pa.Array.from_buffers(
+        pa.string(), len(epochs), [None, pa.py_buffer(offsets), pa.py_buffer(cells)]
+    )
+    return pc.if_else(pc.is_valid(column), text, None) if column.null_count else text
+
+
+def _dates(days: npt.NDArray[np.int64]) -> npt.NDArray[np.void]:
+    """`YYYY-MM-DD` of each day since 1970-01-01 (years 1 to 9999), each as one value of
+    ten bytes: the proleptic Gregorian calendar by Howard Hinnant's `civil_from_days`."""
+    z = days + 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    year = yoe + era * 400 + (month <= 2)
+    pairs = _pairs()
+    rows = np.empty((len(days), 10), np.uint8)
+    rows[:, 0:2] = pairs[year // 100]
+    rows[:, 2:4] = pairs[year % 100]
+    rows[:, 4] = rows[:, 7] = ord("-")
+    rows[:, 5:7] = pairs[month]
+    rows[:, 8:10] = pairs[doy - (153 * mp + 2) // 5 + 1]
+    return rows.view("V10").ravel()
+
+
+@functools.cache
+def _times() -> npt.NDArray[np.void]:
+    """`THH:MM:SS` of each second of a day, each as one value of nine bytes."""
+    pairs = _pairs()
+    second = np.arange(86400)
+    rows = np.empty((86400, 9), np.uint8)
+    rows[:, 0] = ord("T")
+    rows[:, 1:3] = pairs[second // 3600]
+    rows[:, 3] = rows[:, 6] = ord(":")
+    rows[:, 4:6] = pairs[second // 60 % 60]
+    rows[:, 7:9] = pairs[second % 60]
+    return rows.view("V9").ravel()
+
+
+@functools.cache
+def _pairs() -> npt.NDArray[np.uint8]:
+    """The two ASCII digits of 0 to 99, a row each."""
+    return np.frombuffer("".join(f"{k:02d}" for k in range(100)).encode(), np.uint8).reshape(100, 2)
 
 
 def _np(array: pa.Array) -> npt.NDArray[Any]:

@@ -580,6 +580,53 @@ def test_stretches_read_by_the_workers_give_the_one_stream_report(
     assert list(scratch.iterdir()) == []
 
 
+def test_parquet_files_read_by_the_workers_give_the_one_stream_report(
+    sample: tuple[dict[str, Any], Path, Path],
+    tmp_path: Path,
+    stretched: list[local._Read | None],
+) -> None:
+    """A directory of Parquet files of several row groups each is read by every worker at
+    once, runs of row groups each; the report is the one the files give read as one
+    stream, to the byte: the first 20 rejection and bad-value examples with their files
+    and rows, every count, the zone assumed, duplicates."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    plan, events, metrics = sample
+    awkward = awkward_copy(events, tmp_path / "awkward.csv")
+    names = awkward.read_text(encoding="utf-8").split("\n", 1)[0].split(",")
+    table = pacsv.read_csv(  # every cell as written (a row of three cells left out)
+        awkward,
+        parse_options=pacsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
+        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())),
+    )
+    folder = tmp_path / "export"
+    folder.mkdir()
+    cuts = [0, table.num_rows * 3 // 5, table.num_rows * 4 // 5, table.num_rows]
+    for index, (lo, hi) in enumerate(itertools.pairwise(cuts)):
+        part = table.slice(lo, hi - lo)
+        pq.write_table(part, folder / f"part-{index}.parquet", row_group_size=100)
+    runs = local._reader(plan, None, None, None).stretches(str(folder), 2)
+    assert runs is not None and len(runs) == 4  # the first file is cut into two runs
+    assert runs[1].path == runs[0].path and runs[1].before == runs[0].end > 0
+    values = read_metrics(str(metrics))
+    options: dict[str, Any] = {"metrics": values, "budget": 1, "parts": 4}
+    expected = render_report(whole_report(plan, [str(folder)], jobs=1, **options), "json")
+    assert stretched == []  # one job: read as one stream
+    report = json.loads(expected)["input"]
+    assert sum(report["rejected"].values()) > 20
+    assert report["timezone_assumed"] and report["unknown_events"] and report["duplicates"]
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with local.run(plan, [str(folder)], jobs=2, spill_dir=str(scratch), **options) as outcome:
+        assert render_report(outcome.report(), "json") == expected
+    assert stretched and stretched[0] is not None
+    assert stretched[0].ordered  # range partitions, from the sampled row groups
+    assert all(sources and len(sources) % 2 == 0 for sources in stretched[0].sources)
+    assert list(scratch.iterdir()) == []
+
+
 def test_stretches_cut_a_file_at_line_starts_after_its_header(tmp_path: Path) -> None:
     plan = compile_program(load(ROOT / "policies" / "seed_funnel.sla"))
     path = tmp_path / "events.csv"
@@ -594,7 +641,8 @@ def test_stretches_cut_a_file_at_line_starts_after_its_header(tmp_path: Path) ->
     assert stretches is not None and len(stretches) == 4
     data = path.read_bytes()
     assert data[: stretches[0].start].endswith(b"amount\n")
-    assert stretches[0].header_line == 3  # after two blank lines
+    assert stretches[0].before == 3  # after two blank lines
+    assert all(s.before is None for s in stretches[1:])  # counted as they are read
     assert b"".join(data[s.start : s.end] for s in stretches) == body.encode()
     assert all(data[s.start - 1 : s.start] == b"\n" for s in stretches)
 
@@ -676,6 +724,56 @@ def test_spill_files_are_removed_after_a_worker_fails(
     ):
         pass
     assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize("damage", ["pages", "footer"])
+@pytest.mark.parametrize(
+    ("budget", "jobs"),
+    [(1, 1), (1, 2), (None, 2)],
+    ids=["one-stream", "partitioned", "in-memory"],
+)
+def test_a_damaged_parquet_file_fails_the_run_with_one_line(
+    sample: tuple[dict[str, Any], Path, Path],
+    tmp_path: Path,
+    damage: str,
+    budget: int | None,
+    jobs: int,
+) -> None:
+    """A Parquet file of a directory whose data pages are damaged (found by the worker
+    reading it) or that is no Parquet file at all (found when its row groups are counted)
+    fails the run with the reader's one-line error naming it; nothing is left behind."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    plan, events, _ = sample
+    table = pacsv.read_csv(events)
+    folder = tmp_path / "export"
+    folder.mkdir()
+    half = table.num_rows // 2
+    pq.write_table(table.slice(0, half), folder / "part-0.parquet", compression="none")
+    damaged = folder / "part-1.parquet"
+    pq.write_table(table.slice(half), damaged, compression="none")
+    data = bytearray(damaged.read_bytes())
+    if damage == "pages":  # the footer still reads: the damage is found by reading rows
+        data[len(data) // 3 : len(data) // 3 + 200] = b"\xff" * 200
+    else:
+        data = bytearray(b"not a Parquet file")
+    damaged.write_bytes(bytes(data))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with (
+        pytest.raises(SlalangError, match=r"export/part-1\.parquet: cannot read events: \S"),
+        local.run(plan, [str(folder)], budget=budget, parts=3, jobs=jobs, spill_dir=str(scratch)),
+    ):
+        pass
+    assert list(scratch.iterdir()) == []
+
+
+def test_sampled_row_groups_are_spread_by_size() -> None:
+    assert local._spread(4, [10] * 8) == [0, 1, 0, 1, 0, 1, 0, 1]
+    assert local._spread(4, [0, 30, 0, 10]) == [0, 3, 0, 1]
+    assert local._spread(4, [0, 0]) == [0, 0]
+    assert sum(local._spread(4, [7, 1, 13, 2, 5])) == 4
 
 
 # -- an input that fits in memory, read by a forked process ------------------------------------

@@ -529,3 +529,35 @@ def test_a_parquet_file_of_local_times_assumes_the_zone_only_for_kept_events(
 
     assert assumed(["L1", "L2"]) == "Asia/Tokyo"
     assert assumed(["", ""]) is None
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+@pytest.mark.parametrize("zone", [None, "UTC"])
+def test_parquet_instants_are_written_as_strftime_writes_them(unit: str, zone: str | None) -> None:
+    """Timestamps are put in the text form of a CSV cell by tables of days and seconds of
+    the day, not by `strftime`; the text is `strftime`'s to the byte, for every unit, with
+    a zone (cast to seconds, `Z` after) and without (the unit's decimals), nulls and
+    instants before 1970 included, and years past 9999 (written by `strftime` itself)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from slalang.engine.reader import _instants_text
+
+    per = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[unit]
+    lo, hi = (-62135596800 * per, 253402300800 * per) if unit != "ns" else (-(2**63) + 1, 2**63)
+    rng = np.random.default_rng(7)
+    recent = 1767225600 * per
+    samples = [
+        rng.integers(lo, hi, 20_000),  # any instant of years 1 to 9999 (a day each)
+        rng.integers(recent, recent + 86400 * 200 * per, 20_000),  # an export's few days
+        np.array([lo, hi - 1, -1, 0, 1, 951782400 * per, (951868800 - 1) * per]),  # edges
+    ]
+    if unit != "ns":
+        samples.append(np.array([hi, -(per * 86400 * 366 * 3000)]))  # past 9999, before 1
+    for values in samples:
+        cells = pa.array(values, pa.timestamp(unit, tz=zone), mask=rng.random(len(values)) < 0.1)
+        if zone:
+            cells = pc.cast(cells, pa.timestamp("s", tz="UTC"), safe=False)
+        mark = "Z" if zone else ""
+        expected = pc.strftime(cells, format=f"%Y-%m-%dT%H:%M:%S{mark}")
+        assert _instants_text(cells, mark).equals(expected)
