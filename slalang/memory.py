@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import multiprocessing
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -26,3 +28,16 @@ def gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def can_fork(platform: str = sys.platform) -> bool:
+    """Whether worker processes may be forked from this one, sharing its pages (a batch in
+    memory, the modules it imported) instead of building them again: where `fork` exists,
+    except on macOS, where a forked child can crash once a system framework has started
+    threads (numpy's wheels use Accelerate there), and Python itself starts with `spawn`.
+    Where it may not, the work forked elsewhere is done in this process or by workers
+    started afresh."""
+    return platform != "darwin" and "fork" in multiprocessing.get_all_start_methods()
+
+
+FORK = can_fork()

@@ -51,7 +51,7 @@ from slalang.engine.reader import Chunk, ColumnarReader, RowGroups, Stretch, Uns
 from slalang.engine.run import kernel_for, reduce_batch
 from slalang.evaluate.aggregate import Totals, Window
 from slalang.evaluate.run import Frame, Span, field_specs, frame, report
-from slalang.memory import gc_paused
+from slalang.memory import FORK, gc_paused
 from slalang.render.report.json_text import Prerendered, compact
 
 BUDGET = 512 << 20
@@ -571,7 +571,7 @@ def _read(
             read = _read_stretches(
                 plan, paths, mapping, timezone, as_of, count, directory, workers, spilling
             )
-        elif jobs > 1 and stdin is None and meanwhile is not None and _FORK:
+        elif jobs > 1 and stdin is None and meanwhile is not None and FORK:
             read = _read_aside(plan, paths, mapping, timezone, as_of, directory, workers, meanwhile)
         if read is None:
             reader = _reader(plan, mapping, timezone, as_of)
@@ -734,7 +734,7 @@ def _read_stretches(
         )
         for index, (lo, hi) in enumerate(_shares([s.size for s in every], workers.jobs))
     ]
-    if _FORK and not workers.started:
+    if FORK and not workers.started:
         # nothing is read here yet (no thread runs): forked, the workers have this process's
         # modules and start reading at once (from a forkserver, each imported the engine
         # first, a second of both cores)
@@ -839,9 +839,6 @@ def _read_aside(
         read.sources = []
         read.workers = workers
     return read
-
-
-_FORK = "fork" in multiprocessing.get_all_start_methods()
 
 
 def _shares(sizes: list[int], jobs: int) -> list[tuple[int, int]]:
@@ -1074,7 +1071,7 @@ def _in_memory(
     each replay a run of consecutive leads of the very same arrays (no spill, no copy).
     `whole` keeps the input accounting; the runs' parts hold the totals and entries, and
     since the runs are in lead order, merging them by lead is concatenating them."""
-    if jobs <= 1 or len(batch) < PARALLEL or "fork" not in multiprocessing.get_all_start_methods():
+    if jobs <= 1 or len(batch) < PARALLEL or not FORK:
         return [_replay(plan, batch, as_of, window, whole, None)]
     bounds = _bounds(batch.offsets, 2 * jobs)  # twice the workers: a busy core holds less up
     kernel_for(plan)  # compiled once, here: the workers inherit it

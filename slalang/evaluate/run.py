@@ -19,7 +19,7 @@ from slalang.evaluate.model import Runtime
 from slalang.evaluate.replay import replay
 from slalang.evaluate.report import build_report
 from slalang.evaluate.runtime import build_runtime
-from slalang.memory import gc_paused
+from slalang.memory import FORK, gc_paused
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +116,7 @@ def replay_all(
     forked processes; their totals are merged in lead order, so the report is the same."""
     job = _Job(plan, build_runtime(plan), log, sorted(log.leads), as_of, window, shard)
     starts = range(0, len(job.leads), shard)
-    if jobs > 1 and len(starts) > 1 and "fork" in multiprocessing.get_all_start_methods():
+    if jobs > 1 and len(starts) > 1 and FORK:
         context = multiprocessing.get_context("fork")
         with context.Pool(min(jobs, len(starts)), _init_worker, (job,)) as pool:
             parts: Iterable[Totals] = pool.imap(_work, starts)

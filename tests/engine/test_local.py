@@ -7,6 +7,7 @@ import bisect
 import gzip
 import itertools
 import json
+import multiprocessing
 import random
 import shutil
 from dataclasses import replace
@@ -800,6 +801,36 @@ def test_an_input_in_memory_is_read_aside_while_the_machine_code_loads(
     (read,) = stretched
     assert read is not None and not read.spilled
     assert list(scratch.iterdir()) == []
+
+
+def test_where_forking_is_unsafe_no_process_is_forked(
+    sample: tuple[dict[str, Any], Path, Path],
+    stretched: list[local._Read | None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On macOS a forked child can crash, so nothing is forked there: a large input's
+    readers start afresh, one that fits in memory is read and replayed here (also past
+    the size where forked workers would replay it), the reference engine's shards run
+    here; the reports are the reference's bytes all the same."""
+    from slalang import memory
+    from slalang.evaluate import run as reference_run
+
+    assert not memory.can_fork("darwin")
+    assert memory.can_fork("linux") == ("fork" in multiprocessing.get_all_start_methods())
+    monkeypatch.setattr(local, "FORK", False)
+    monkeypatch.setattr(reference_run, "FORK", False)
+    monkeypatch.setattr(local, "PARALLEL", 1)
+    plan, events, metrics = sample
+    values = read_metrics(str(metrics))
+    expected = reference_json(plan, [str(events)], metrics=values)
+    assert reference_json(plan, [str(events)], metrics=values, jobs=2, shard=37) == expected
+    with local.run(plan, [str(events)], jobs=2, metrics=values) as outcome:
+        assert render_report(outcome.report(), "json") == expected
+        assert len(outcome.parts) == 1  # replayed here, not in runs by forked workers
+    assert stretched == []  # not read aside by a forked process
+    with local.run(plan, [str(events)], jobs=2, metrics=values, budget=1, parts=4) as outcome:
+        assert render_report(outcome.report(), "json") == expected
+    assert stretched[0] is not None and stretched[0].workers.method != "fork"
 
 
 @pytest.mark.parametrize("kind", ["gzip", "bare-carriage-return"])
