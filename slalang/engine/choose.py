@@ -58,9 +58,12 @@ def input_bytes(paths: Sequence[str]) -> int:
 
 
 def is_parquet(path: str) -> bool:
-    """A `.parquet` file or a directory (of Parquet files), or a file starting `PAR1`."""
+    """A `.parquet` file or a directory (of Parquet files), or a file starting `PAR1` (a
+    regular file: a pipe's first bytes, read here, would be lost to the read)."""
     if os.path.isdir(path) or path.lower().endswith(".parquet"):
         return True
+    if not os.path.isfile(path):
+        return False
     try:
         with open(path, "rb") as handle:
             return handle.read(4) == b"PAR1"

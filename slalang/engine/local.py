@@ -691,7 +691,7 @@ def _read_stretches(
     ones kept are the first in input order); counts are added up; `seq` is each file's
     base plus a stretch's offset (in bytes, or rows) plus its line, increasing along the
     input as one stream's does."""
-    if not all(path != "-" and os.path.exists(path) for path in paths):
+    if not all(path != "-" and (os.path.isfile(path) or os.path.isdir(path)) for path in paths):
         return None
     sizes = [input_bytes([path]) for path in paths]
     reader = _reader(plan, mapping, timezone, as_of)

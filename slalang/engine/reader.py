@@ -1036,10 +1036,10 @@ class ColumnarReader:
         None for any other input, or a header the first 64 KB do not hold plainly: such a
         file is read whole by `read`. The header's layout is resolved here as `read`
         resolves it (its errors, the columns it matched loosely)."""
-        if path != "-" and is_parquet(path) and os.path.exists(path):
+        if path == "-" or not (os.path.isfile(path) or os.path.isdir(path)):
+            return None  # a pipe is read once, as one stream: not even its first bytes here
+        if is_parquet(path):
             return self._parquet_stretches(path, count)
-        if path == "-" or is_parquet(path) or not os.path.isfile(path):
-            return None
         ref = self.ref
         ref.use(ref.root.source_for(path))
         ref.file = name = display_name(path)

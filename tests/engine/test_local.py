@@ -8,8 +8,10 @@ import gzip
 import itertools
 import json
 import multiprocessing
+import os
 import random
 import shutil
+import threading
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -831,6 +833,54 @@ def test_where_forking_is_unsafe_no_process_is_forked(
     with local.run(plan, [str(events)], jobs=2, metrics=values, budget=1, parts=4) as outcome:
         assert render_report(outcome.report(), "json") == expected
     assert stretched[0] is not None and stretched[0].workers.method != "fork"
+
+
+@pytest.mark.parametrize("budget", [1, None], ids=["partitioned", "in-memory"])
+def test_a_named_pipe_is_read_once_as_one_stream(
+    sample: tuple[dict[str, Any], Path, Path],
+    tmp_path: Path,
+    stretched: list[local._Read | None],
+    budget: int | None,
+) -> None:
+    """A named pipe can be read only once: nothing looks at its bytes to tell what it is
+    (a Parquet file, a file to cut into stretches), and the one read gives the
+    reference's report."""
+    plan, events, metrics = sample
+    values = read_metrics(str(metrics))
+    expected = reference_json(plan, [str(events)], metrics=values)
+    pipe = tmp_path / "events.pipe"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=lambda: pipe.write_bytes(events.read_bytes()))
+    writer.start()
+    try:
+        with local.run(plan, [str(pipe)], jobs=2, budget=budget, metrics=values) as outcome:
+            assert render_report(outcome.report(), "json") == expected
+    finally:
+        writer.join(timeout=30)
+    assert all(read is None for read in stretched)
+
+
+@pytest.mark.parametrize("engine", ["local", "reference"])
+def test_evaluate_reads_a_named_pipe(
+    sample: tuple[dict[str, Any], Path, Path], tmp_path: Path, engine: str
+) -> None:
+    """`slalang evaluate policy <(zcat events.csv.gz)` hands over a pipe: choosing the
+    engine does not open it (it used to read its first bytes to tell Parquet, and the
+    read then waited for a writer that had gone), and the report is the file's."""
+    _, events, metrics = sample
+    policy = str(ROOT / "policies" / "seed_funnel.sla")
+    common = ["--metrics", str(metrics), "--format", "json", "--engine", engine]
+    from_file = CliRunner().invoke(cli, ["evaluate", policy, str(events), *common])
+    pipe = tmp_path / "events.pipe"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=lambda: pipe.write_bytes(events.read_bytes()))
+    writer.start()
+    try:
+        from_pipe = CliRunner().invoke(cli, ["evaluate", policy, str(pipe), *common])
+    finally:
+        writer.join(timeout=30)
+    assert from_file.exit_code == from_pipe.exit_code == 1, from_pipe.output
+    assert from_pipe.stdout == from_file.stdout
 
 
 @pytest.mark.parametrize("kind", ["gzip", "bare-carriage-return"])
