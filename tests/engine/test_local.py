@@ -229,6 +229,39 @@ def test_the_olist_example_partitioned() -> None:
     assert render_report(actual, "json") == expected
 
 
+@pytest.mark.skipif(not MQLS.exists(), reason=f"{MQLS} is not present")
+def test_the_olist_example_as_parquet_read_by_the_workers(
+    tmp_path: Path, stretched: list[local._Read | None]
+) -> None:
+    """Each table of the two-table export as a Parquet file (named as the mapping's sources
+    expect, told from CSV by its signature), read by the workers at once, each run of row
+    groups with its own source's columns: the report is the one the files give read as
+    one stream."""
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    plan = compile_program(load(ROOT / "examples/olist/olist.sla"))
+    mapping = load_mapping(ROOT / "examples/olist/mapping.yaml")
+    paths = []
+    for source in (MQLS, DEALS):
+        with source.open(encoding="utf-8", newline="") as handle:
+            header = next(csv.reader(handle))
+        text = dict.fromkeys(header, pa.string())  # every cell as written
+        table = pacsv.read_csv(source, convert_options=pacsv.ConvertOptions(column_types=text))
+        target = tmp_path / source.name
+        pq.write_table(table, target, row_group_size=500)
+        paths.append(str(target))
+    options: dict[str, Any] = {"mapping": mapping, "budget": 1, "parts": 4}
+    expected = render_report(whole_report(plan, paths, jobs=1, **options), "json")
+    assert stretched == []
+    actual = render_report(whole_report(plan, paths, jobs=2, **options), "json")
+    assert actual == expected
+    assert stretched and stretched[0] is not None and stretched[0].ordered
+
+
 def test_lead_hash_is_fnv1a_of_the_utf8_bytes() -> None:
     import pyarrow as pa
 
