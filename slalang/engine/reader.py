@@ -434,13 +434,16 @@ class ColumnarReader:
         ref = self.ref
         ref.use(ref.root.source_for(path))
         ref.file = name = display_name(path)
-        if path != "-" and is_parquet(path):
-            yield from self._parquet(path, name)
-            return
-        if path != "-" and (yield from self._csv(path, name)):
-            return
-        if path != "-" and (yield from self._json(path, name)):
-            return
+        # the fast paths look at a file's first bytes before they read it; a pipe (standard
+        # input, or one named) can be read only once: the reference reader reads it
+        if path != "-" and (os.path.isfile(path) or os.path.isdir(path)):
+            if is_parquet(path):
+                yield from self._parquet(path, name)
+                return
+            if (yield from self._csv(path, name)):
+                return
+            if (yield from self._json(path, name)):
+                return
         self.fallback_files.append(name)
         yield from self._reference(path, stdin)
 

@@ -868,22 +868,31 @@ def test_where_forking_is_unsafe_no_process_is_forked(
     assert stretched[0] is not None and stretched[0].workers.method != "fork"
 
 
+@pytest.mark.parametrize("kind", ["csv", "jsonl"])
 @pytest.mark.parametrize("budget", [1, None], ids=["partitioned", "in-memory"])
 def test_a_named_pipe_is_read_once_as_one_stream(
     sample: tuple[dict[str, Any], Path, Path],
     tmp_path: Path,
     stretched: list[local._Read | None],
     budget: int | None,
+    kind: str,
 ) -> None:
-    """A named pipe can be read only once: nothing looks at its bytes to tell what it is
-    (a Parquet file, a file to cut into stretches), and the one read gives the
+    """A named pipe can be read only once: nothing looks at its first bytes to tell what
+    it is (Parquet, CSV to cut into stretches, JSON Lines), and the one read gives the
     reference's report."""
+    import csv
+
     plan, events, metrics = sample
     values = read_metrics(str(metrics))
     expected = reference_json(plan, [str(events)], metrics=values)
+    data = events.read_bytes()
+    if kind == "jsonl":
+        with events.open(encoding="utf-8", newline="") as handle:
+            rows = [{k: v for k, v in row.items() if v} for row in csv.DictReader(handle)]
+        data = "".join(json.dumps(row) + "\n" for row in rows).encode()
     pipe = tmp_path / "events.pipe"
     os.mkfifo(pipe)
-    writer = threading.Thread(target=lambda: pipe.write_bytes(events.read_bytes()))
+    writer = threading.Thread(target=lambda: pipe.write_bytes(data))
     writer.start()
     try:
         with local.run(plan, [str(pipe)], jobs=2, budget=budget, metrics=values) as outcome:
@@ -891,6 +900,24 @@ def test_a_named_pipe_is_read_once_as_one_stream(
     finally:
         writer.join(timeout=30)
     assert all(read is None for read in stretched)
+
+
+def test_standard_input_is_read_even_beside_a_file_named_dash(
+    sample: tuple[dict[str, Any], Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`-` is standard input, also where the working directory holds a file named `-`."""
+    import io
+
+    plan, events, metrics = sample
+    values = read_metrics(str(metrics))
+    expected = reference_json(plan, [str(events)], metrics=values)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-").write_text("not,the,events\n", encoding="utf-8")
+    stdin = io.BytesIO(events.read_bytes())
+    with local.run(plan, ["-"], stdin=stdin, metrics=values) as outcome:
+        assert render_report(outcome.report(), "json") == expected
 
 
 @pytest.mark.parametrize("engine", ["local", "reference"])
