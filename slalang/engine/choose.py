@@ -57,12 +57,18 @@ def input_bytes(paths: Sequence[str]) -> int:
     return size
 
 
+def rereadable(path: str) -> bool:
+    """Whether `path` can be opened again (a regular file, or a directory): not standard
+    input or any other pipe, whose bytes are read once, so nothing may look at them first."""
+    return path != "-" and (os.path.isfile(path) or os.path.isdir(path))
+
+
 def is_parquet(path: str) -> bool:
     """A `.parquet` file or a directory (of Parquet files), or a file starting `PAR1` (a
     regular file: a pipe's first bytes, read here, would be lost to the read)."""
     if os.path.isdir(path) or path.lower().endswith(".parquet"):
         return True
-    if not os.path.isfile(path):
+    if not rereadable(path):
         return False
     try:
         with open(path, "rb") as handle:

@@ -554,11 +554,12 @@ def _read(
     meanwhile: Callable[[], object] | None = None,
     spilling: Callable[[], object] | None = None,
 ) -> Iterator[_Read]:
-    """Read `paths` into memory (plain CSV files by a process forked for it, while this one
-    runs `meanwhile`), or into partitions once past the budget (plain CSV files in
-    stretches, by `jobs` worker processes at once, while this one runs `spilling`; other
-    inputs read here run it once they are spilled); the spill files live in a temporary
-    directory removed when the block ends (also on error), after the workers are gone."""
+    """Read `paths` into memory (plain CSV and Parquet files by a process forked for it,
+    while this one runs `meanwhile`), or into partitions once past the budget (plain CSV
+    files in stretches and Parquet in runs of row groups, by `jobs` worker processes at
+    once, while this one runs `spilling`; other inputs read here run it once they are
+    spilled); the spill files live in a temporary directory removed when the block ends
+    (also on error), after the workers are gone."""
     with (
         tempfile.TemporaryDirectory(prefix="slalang-", dir=spill_dir) as tmp,
         contextlib.closing(_Workers(jobs)) as workers,
@@ -691,8 +692,6 @@ def _read_stretches(
     ones kept are the first in input order); counts are added up; `seq` is each file's
     base plus a stretch's offset (in bytes, or rows) plus its line, increasing along the
     input as one stream's does."""
-    if not all(path != "-" and (os.path.isfile(path) or os.path.isdir(path)) for path in paths):
-        return None
     sizes = [input_bytes([path]) for path in paths]
     reader = _reader(plan, mapping, timezone, as_of)
     every: list[Stretch | RowGroups] = []

@@ -68,7 +68,7 @@ from slalang.data.sources import (
 from slalang.data.values import EARLIEST, LATEST, FieldSpec, FieldValue
 from slalang.diagnostics import SlalangError
 from slalang.engine import jsonl
-from slalang.engine.choose import is_parquet
+from slalang.engine.choose import is_parquet, rereadable
 
 BLOCK = 8 << 20
 """Bytes of CSV read and typed at once: several of pyarrow's tasks, so every core parses.
@@ -436,7 +436,7 @@ class ColumnarReader:
         ref.file = name = display_name(path)
         # the fast paths look at a file's first bytes before they read it; a pipe (standard
         # input, or one named) can be read only once: the reference reader reads it
-        if path != "-" and (os.path.isfile(path) or os.path.isdir(path)):
+        if rereadable(path):
             if is_parquet(path):
                 yield from self._parquet(path, name)
                 return
@@ -921,25 +921,32 @@ class ColumnarReader:
 
     def _row_groups(self, part: RowGroups) -> Generator[Chunk, None, int]:
         """The rows of `part`, numbered from 1 at its first; returns how many there were."""
-        ref = self.ref
-        ref.file = part.shown
-        source = _parquet_file(part.path, part.shown)
-        header = list(source.schema_arrow.names)
-        layout = self._layout = ref.layout(header, part.shown)
-        ref.has_ids = ref.has_ids or layout.event_id >= 0
+        source, layout = self._parquet_file(part.path, part.shown)
+        self._layout = layout
         groups = None if part.last is None else range(part.first, part.last)
         batches = source.iter_batches(batch_size=1 << 17, row_groups=groups)
         row = 0
         while True:
-            try:
-                batch = next(batches)
-            except StopIteration:
+            with _parquet_errors(part.shown):
+                batch = next(batches, None)
+            if batch is None:
                 return row
-            except (OSError, pa.ArrowException) as exc:
-                raise SlalangError(f"{part.shown}: cannot read events: {exc}") from None
             numbers = np.arange(row + 1, row + 1 + batch.num_rows, dtype=np.int64)
             row += batch.num_rows
             yield from self.typed(batch, numbers, layout)
+
+    def _parquet_file(self, path: str, shown: str) -> tuple[Any, Any]:
+        """A Parquet file opened (its metadata read) and its header's layout resolved as
+        the stream resolves it (its errors, the columns it matched loosely)."""
+        import pyarrow.parquet as pq  # here: a run reading no Parquet does not pay 13 ms
+
+        ref = self.ref
+        ref.file = shown
+        with _parquet_errors(shown):
+            source = pq.ParquetFile(path)
+        layout = ref.layout(list(source.schema_arrow.names), shown)
+        ref.has_ids = ref.has_ids or layout.event_id >= 0
+        return source, layout
 
     def typed(
         self, batch: pa.RecordBatch, numbers: npt.NDArray[np.int64], layout: Any
@@ -1039,7 +1046,7 @@ class ColumnarReader:
         None for any other input, or a header the first 64 KB do not hold plainly: such a
         file is read whole by `read`. The header's layout is resolved here as `read`
         resolves it (its errors, the columns it matched loosely)."""
-        if path == "-" or not (os.path.isfile(path) or os.path.isdir(path)):
+        if not rereadable(path):
             return None  # a pipe is read once, as one stream: not even its first bytes here
         if is_parquet(path):
             return self._parquet_stretches(path, count)
@@ -1091,11 +1098,8 @@ class ColumnarReader:
         files = _parquet_files(path, name)
         found = []
         for file in files:
-            ref.file = shown = _shown(file, name, files)
-            source = _parquet_file(file, shown)
-            layout = ref.layout(list(source.schema_arrow.names), shown)
-            ref.has_ids = ref.has_ids or layout.event_id >= 0
-            meta = source.metadata
+            shown = _shown(file, name, files)
+            meta = self._parquet_file(file, shown)[0].metadata
             sizes = [meta.row_group(g).total_byte_size for g in range(meta.num_row_groups)]
             rows = [meta.row_group(g).num_rows for g in range(meta.num_row_groups)]
             found.append((file, shown, sizes, rows))
@@ -1209,17 +1213,14 @@ class ColumnarReader:
         """Every `_SAMPLE_EVERY`-th lead id of `count` row groups of `part`, spread evenly: a
         row group's column is read whole (Parquet starts reading one at its first row, and
         a file's first rows may hold only its first leads)."""
-        source = _parquet_file(part.path, part.shown)
-        header = list(source.schema_arrow.names)
-        lead = header[self.ref.layout(header, part.shown).lead]
+        source, layout = self._parquet_file(part.path, part.shown)
+        lead = source.schema_arrow.names[layout.lead]
         last = source.metadata.num_row_groups if part.last is None else part.last
         span = max(0, last - part.first)
         ids = [pa.array([], pa.string())]
         for group in sorted({part.first + span * k // count for k in range(count)} if span else ()):
-            try:
+            with _parquet_errors(part.shown):
                 table = source.read_row_group(group, columns=[lead], use_threads=False)
-            except (OSError, pa.ArrowException) as exc:
-                raise SlalangError(f"{part.shown}: cannot read events: {exc}") from None
             text = _as_text(table.column(0).combine_chunks())
             ids.append(text.take(pa.array(np.arange(0, len(text), _SAMPLE_EVERY))))
         return pa.chunked_array(ids, pa.string()).combine_chunks()
@@ -1313,12 +1314,13 @@ def _shown(file: str, name: str, files: Sequence[str]) -> str:
     return file if len(files) == 1 else f"{name}/{os.path.basename(file)}"
 
 
-def _parquet_file(path: str, shown: str) -> Any:
-    import pyarrow.parquet as pq  # here: a run reading no Parquet does not pay 13 ms
-
+@contextlib.contextmanager
+def _parquet_errors(shown: str) -> Iterator[None]:
+    """A Parquet file that cannot be opened or read (not Parquet, damaged pages) as the
+    reader's one-line error naming it."""
     try:
-        return pq.ParquetFile(path)
-    except (OSError, pa.ArrowInvalid) as exc:
+        yield
+    except (OSError, pa.ArrowException) as exc:
         raise SlalangError(f"{shown}: cannot read events: {exc}") from None
 
 
@@ -1371,8 +1373,12 @@ def _instants_text(column: pa.Array, zone: str) -> pa.Array:
     days, rest = np.divmod(epochs, 86400)
     first = int(days.min())
     span = int(days.max()) - first + 1
-    layout = [("date", "V10"), ("time", "V9"), ("fraction", f"V{digits + 1}"), ("zone", "V1")]
-    cells = np.empty(len(epochs), np.dtype(layout[: 2 + bool(digits)] + layout[3:][: len(zone)]))
+    parts = [("date", "V10"), ("time", "V9")]
+    if digits:
+        parts.append(("fraction", f"V{digits + 1}"))
+    if zone:
+        parts.append(("zone", f"V{len(zone)}"))
+    cells = np.empty(len(epochs), np.dtype(parts))
     if span <= len(days):
         cells["date"] = _dates(np.arange(first, first + span))[days - first]
     else:
