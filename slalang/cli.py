@@ -20,6 +20,7 @@ import click
 from slalang import __version__
 from slalang.commands.common import EXIT_ERROR
 from slalang.diagnostics import PolicyError, SlalangError
+from slalang.memory import refuse_pandas
 
 COMMANDS = {
     "check": "check:check_command",
@@ -116,7 +117,9 @@ def main() -> None:
     collector's reach first: at exit CPython's last collections walk every one of them
     (numba's typing registries, Arrow's and the run's own), which took 0.3 s of a 2.2 s
     evaluation of a million events. The process's memory goes back to the system anyway.
+    Nor does it import pandas, which Arrow would load for nothing (`refuse_pandas`).
     """
+    refuse_pandas()
     try:
         cli(prog_name="slalang")
     finally:

@@ -51,7 +51,7 @@ from slalang.engine.reader import Chunk, ColumnarReader, RowGroups, Stretch, Uns
 from slalang.engine.run import kernel_for, reduce_batch
 from slalang.evaluate.aggregate import Totals, Window
 from slalang.evaluate.run import Frame, Span, field_specs, frame, report
-from slalang.memory import FORK, gc_paused
+from slalang.memory import FORK, gc_paused, refuse_pandas
 from slalang.render.report.json_text import Prerendered, compact
 
 BUDGET = 512 << 20
@@ -504,8 +504,7 @@ class _Workers:
     ) -> list[Any]:
         """`function` of each task, in order; `meanwhile` runs here while they do."""
         if self._pool is None:
-            context = multiprocessing.get_context(self.method)
-            self._pool = ProcessPoolExecutor(self.jobs, mp_context=context)
+            self._pool = _processes(self.jobs, self.method)
         futures = [self._pool.submit(function, task) for task in tasks]
         try:
             if meanwhile is not None:
@@ -519,6 +518,14 @@ class _Workers:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+
+
+def _processes(jobs: int, method: str) -> ProcessPoolExecutor:
+    """`jobs` worker processes started by `method`; none of them imports pandas (they are
+    the engine's own: `refuse_pandas`)."""
+    return ProcessPoolExecutor(
+        jobs, mp_context=multiprocessing.get_context(method), initializer=refuse_pandas
+    )
 
 
 def _reader(
@@ -1077,9 +1084,7 @@ def _in_memory(
     global _shared
     _shared = _Shared(plan, batch, as_of, window, directory)
     try:
-        with ProcessPoolExecutor(
-            min(jobs, len(bounds) - 1), mp_context=multiprocessing.get_context("fork")
-        ) as pool:
+        with _processes(min(jobs, len(bounds) - 1), "fork") as pool:
             runs = list(pool.map(_replay_run, range(len(bounds) - 1), bounds[:-1], bounds[1:]))
     finally:
         _shared = None

@@ -39,6 +39,7 @@ from slalang.engine.fold import SECTIONS, Folded
 from slalang.engine.lines import Lines
 from slalang.evaluate.aggregate import Totals
 from slalang.evaluate.run import Span, field_specs, frame, report
+from slalang.memory import allow_pandas
 from slalang.render.report.json_text import Prerendered, compact
 from slalang.spark.tasks import (
     ERROR,
@@ -97,6 +98,7 @@ def session(master: str | None = None) -> Any:
     or `local[4]`) when given; else the active session (a notebook); else the cluster the
     process was launched on (`spark-submit`, a Databricks job) or Spark Connect when
     `SPARK_REMOTE` is set; else a local one on every core of this machine."""
+    allow_pandas()  # PySpark's Arrow exchange needs pandas; the `slalang` command refused it
     try:
         from pyspark.sql import SparkSession
     except ImportError:

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import bisect
 import gzip
+import importlib.util
 import itertools
 import json
 import multiprocessing
 import os
 import random
+import re
 import shutil
+import subprocess
+import sys
 import threading
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -965,3 +969,63 @@ def test_an_input_in_memory_not_read_aside_is_read_here(
     expected = reference_json(plan, [str(path)])
     assert render_report(whole_report(plan, [str(path)], jobs=2), "json") == expected
     assert stretched == [None]
+
+
+PANDAS = importlib.util.find_spec("pandas") is not None
+"""Arrow imports pandas only where it is installed (the Spark extra brings it)."""
+
+_WORKER_PROBE = """
+import sys
+import pyarrow as pa
+from slalang.engine import local
+
+def probe(_: int) -> bool:
+    pa.array([1, None]).to_numpy(zero_copy_only=False)  # Arrow would import pandas here
+    return "pandas" in sys.modules
+
+if __name__ == "__main__":
+    for method in ("fork", "forkserver"):
+        workers = local._Workers(2, method)
+        print(workers.map(probe, [0, 1]))
+        workers.close()
+    pa.array([1, None]).to_numpy(zero_copy_only=False)
+    print("pandas" in sys.modules)
+"""
+
+
+@pytest.mark.skipif(not PANDAS, reason="pandas is not installed: Arrow has none to import")
+def test_the_command_and_the_engines_workers_do_not_import_pandas(
+    sample: tuple[dict[str, Any], Path, Path], tmp_path: Path
+) -> None:
+    """Arrow imports pandas (half a second) the first time a process converts Python
+    objects; the engine never hands it pandas objects. The `slalang` command's process and
+    the one reading aside import none, and its report is the reference's; the workers of
+    a program using the library import none, while the program itself keeps pandas."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    plan, events, metrics = sample
+    parquet = tmp_path / "events.parquet"  # the local engine's, however small
+    pq.write_table(pacsv.read_csv(events), parquet)
+    out = tmp_path / "report.json"
+    command = [sys.executable, "-X", "importtime", "-m", "slalang", "evaluate"]
+    options = ["--metrics", str(metrics), "--engine", "local", "--jobs", "2"]
+    policy = str(ROOT / "policies" / "seed_funnel.sla")
+    done = subprocess.run(
+        [*command, policy, str(parquet), *options, "--format", "json", "-o", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr[-2000:]  # the sample has violations
+    assert not re.search(r"\|\s+pandas\.", done.stderr)  # -X importtime lists every import
+    expected = reference_json(plan, [str(events)], metrics=read_metrics(str(metrics)))
+    assert out.read_text(encoding="utf-8") == expected
+    probe = tmp_path / "probe.py"  # a file: a forkserver's workers import its functions
+    probe.write_text(_WORKER_PROBE, encoding="utf-8")
+    library = subprocess.run(
+        [sys.executable, str(probe)], capture_output=True, text=True, check=False
+    )
+    assert library.stdout.split("\n") == ["[False, False]", "[False, False]", "True", ""], (
+        library.stderr[-2000:]
+    )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -327,3 +329,24 @@ def test_respelt_columns_read_the_same_as_locally(
         run = evaluate_on_spark(sample_plan, [str(path)], spark=spark, metrics=metrics)
         assert _json(run.report) == _json(sample_local)
         assert list(run.stats.loose_columns) == [pair]
+
+
+def test_the_command_allows_pandas_once_spark_is_chosen(
+    sample_local: dict[str, Any], tmp_path: Path
+) -> None:
+    """The `slalang` command refuses pandas (the local engine has no use for it, and Arrow
+    would import it for nothing) until the Spark engine is chosen: PySpark needs it."""
+    out = tmp_path / "report.json"
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "slalang", "evaluate"),
+            *(str(ROOT / "policies" / "seed_funnel.sla"), str(SAMPLE / "events.csv")),
+            *("--metrics", str(SAMPLE / "metrics.csv"), "--engine", "spark"),
+            *("--format", "json", "-o", str(out)),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr[-2000:]  # the sample has violations
+    assert out.read_text(encoding="utf-8") == _json(sample_local)
