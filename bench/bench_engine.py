@@ -25,7 +25,9 @@ go in the notes. Needs duckdb (`pip install -e '.[duckdb]'`) and holidays.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -330,6 +332,19 @@ def load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
+def versions() -> str:
+    """The versions that shape the figures. Whether pandas is installed matters too: Arrow
+    imported it into every process of a run (half a second each) until the engine's
+    processes refused it (docs/engine.md, "Start-up")."""
+    found = [f"Python {platform.python_version()}"]
+    for name in ("pyarrow", "numpy", "numba", "duckdb", "pandas"):
+        try:
+            found.append(f"{name} {importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            found.append(f"no {name}")
+    return ", ".join(found)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", nargs="*", default=["1m"], choices=sorted(SAMPLES))
@@ -344,7 +359,7 @@ def main() -> None:
     if args.duckdb_run:
         duckdb_run(args.duckdb_run)
         return
-    print(f"load average at start: {load_average()}")
+    print(f"load average at start: {load_average()}; {versions()}")
     compiled()
     if args.startup:
         startup()

@@ -1,4 +1,5 @@
-"""Memory habits shared by the stages that build millions of small objects at once."""
+"""Memory and process habits shared by the stages that build millions of small objects at once
+and by the processes of a run."""
 
 from __future__ import annotations
 
