@@ -482,8 +482,10 @@ class _Read:
 
 
 class _Workers:
-    """`jobs` worker processes, started when first asked for and kept for the whole run: the
-    processes that read a file's stretches then replay the partitions, so each imports the
+    """`jobs` worker processes, started when first asked for and kept until `afresh` or the
+    end of the run. Where forking is safe, the partitions are replayed by workers forked
+    after the read, when this process has loaded numba and the kernel meanwhile (`_warm`);
+    elsewhere the processes that read a file's stretches replay them, so each imports the
     engine once. `map` waits for every task, also when one fails, so that no worker still
     writes in the temporary directory when it is removed."""
 
@@ -512,6 +514,12 @@ class _Workers:
         finally:
             wait(futures)
         return [future.result() for future in futures]
+
+    def afresh(self) -> None:
+        """Let the workers go; the next tasks go to workers forked from this process as it
+        is then (with what it has loaded since), without the memory the others touched."""
+        self.close()
+        self.method = "fork"
 
     def close(self) -> None:
         """Let the workers go (idle ones still hold the memory of what they did)."""
@@ -927,6 +935,8 @@ def run(
                 else _in_memory(plan, batch, whole, at, window, jobs, str(read.directory))
             )
         else:
+            if FORK:
+                read.workers.afresh()  # forked from here, numba loaded while they read
             guess = as_of if as_of is not None else read.max_ts
             done = _in_workers(plan, read, guess, window)
             if as_of is None and _last(done) != guess:
@@ -959,10 +969,15 @@ def _removing(paths: list[str]) -> Iterator[None]:
 
 
 def _warm(plan: Mapping[str, Any]) -> None:
-    """The kernel compiled into the cache for the workers, which load it from there. When it
-    is there already, nothing is loaded here: a run's own process that only merges has no
-    use for numba, and loading it took a core from the reading workers for a second."""
-    if supports(plan) is None and not cached(plan):
+    """What the partitions' workers need, while the input is read. Where they are forked
+    from this process afterwards (`_Workers.afresh`), numba, the assembling loop and the
+    kernel are loaded here, once, instead of in each of them (0.5 s of a core each). Else
+    (they start afresh) the kernel is compiled into the cache they load it from, when it
+    is not there: loading numba here would only take a core from the readers."""
+    if FORK:
+        arranging()
+        kernel_for(plan)
+    elif supports(plan) is None and not cached(plan):
         kernel_for(plan)
 
 

@@ -4,6 +4,7 @@ streamed report — against the reference engine, byte for byte; and its spill f
 from __future__ import annotations
 
 import bisect
+import functools
 import gzip
 import importlib.util
 import itertools
@@ -377,19 +378,59 @@ def test_the_kernel_is_cached_once_its_machine_code_is(
 
 
 @pytest.mark.parametrize("there", [True, False])
-def test_a_spilled_run_compiles_the_kernel_here_only_when_it_is_not_cached(
+def test_where_workers_start_afresh_a_spilled_run_compiles_the_kernel_only_if_not_cached(
     sample: tuple[dict[str, Any], Path, Path], monkeypatch: pytest.MonkeyPatch, there: bool
 ) -> None:
-    """The workers replay a spilled input and load the kernel from the cache: the run's own
-    process compiles it into the cache first when it is not there (the first run), and
-    otherwise loads nothing (numba took a core from the reading workers for a second)."""
+    """Where the workers cannot be forked, they start afresh and load the kernel from the
+    cache: the run's own process compiles it into the cache first when it is not there
+    (the first run), and otherwise loads nothing (numba would take a core from the
+    reading workers)."""
     plan, events, _ = sample
     loaded: list[object] = []
+    monkeypatch.setattr(local, "FORK", False)
     monkeypatch.setattr(local, "cached", lambda plan: there)
     monkeypatch.setattr(local, "kernel_for", lambda plan, **kw: loaded.append(plan))
     with local.run(plan, [str(events)], budget=1, parts=3, jobs=2) as outcome:
         assert outcome.skeleton["input"]["events"]
     assert bool(loaded) is not there
+
+
+@pytest.mark.skipif(not local.FORK, reason="forking is not safe here")
+def test_the_partitions_are_replayed_by_workers_forked_after_the_read(
+    sample: tuple[dict[str, Any], Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """numba and the kernel are loaded here while the workers read (also when the kernel
+    is cached), and the partitions go to workers forked afterwards, which have them: not
+    to the readers, which would each load them again and keep the memory they read with."""
+    plan, events, metrics = sample
+    loaded: list[object] = []
+    monkeypatch.setattr(local, "cached", lambda plan: True)
+    spy = local.kernel_for
+    monkeypatch.setattr(local, "kernel_for", lambda plan: loaded.append(plan) or spy(plan))
+    reading, replaying = local._read_share, local._evaluate_part
+
+    # wrapped, a spy is sent to the workers by the original's name, which finds the spy
+    @functools.wraps(reading)
+    def read_share(task: Any) -> Any:
+        (tmp_path / f"read-{os.getpid()}").touch()
+        return reading(task)
+
+    @functools.wraps(replaying)
+    def evaluate_part(task: Any, table: Any = None) -> Any:
+        (tmp_path / f"replay-{os.getpid()}").touch()
+        return replaying(task, table)
+
+    monkeypatch.setattr(local, "_read_share", read_share)
+    monkeypatch.setattr(local, "_evaluate_part", evaluate_part)
+    values = read_metrics(str(metrics))
+    with local.run(plan, [str(events)], budget=1, parts=4, jobs=2, metrics=values) as done:
+        report = render_report(done.report(), "json")
+    assert report == reference_json(plan, [str(events)], metrics=values)
+    assert loaded
+    readers = {p.name.split("-")[1] for p in tmp_path.glob("read-*")}
+    replayers = {p.name.split("-")[1] for p in tmp_path.glob("replay-*")}
+    assert readers and replayers and not readers & replayers
+    assert str(os.getpid()) not in readers | replayers
 
 
 def test_small_inputs_and_stdin_take_the_reference_replay(tmp_path: Path) -> None:
