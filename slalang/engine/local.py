@@ -920,9 +920,9 @@ def run(
             warn=warn,
             parts=parts,
             # while the input is read elsewhere: by a forked process (this one replays, and
-            # loads what it needs), or by the workers (which replay: the kernel is compiled
-            # into the cache they load it from, unless it is there)
-            meanwhile=lambda: (arranging(), kernel_for(plan)),
+            # loads what it needs), or by the workers (the partitions' workers are forked
+            # from here afterwards, or load the kernel from the cache: `_warm`)
+            meanwhile=lambda: _load(plan),
             spilling=lambda: _warm(plan),
         ) as read,
     ):
@@ -975,10 +975,16 @@ def _warm(plan: Mapping[str, Any]) -> None:
     (they start afresh) the kernel is compiled into the cache they load it from, when it
     is not there: loading numba here would only take a core from the readers."""
     if FORK:
-        arranging()
-        kernel_for(plan)
+        _load(plan)
     elif supports(plan) is None and not cached(plan):
         kernel_for(plan)
+
+
+def _load(plan: Mapping[str, Any]) -> None:
+    """numba, the assembling loop and the kernel loaded here (about half a second of a core
+    the first time): what replaying in this process, or in workers forked from it, needs."""
+    arranging()
+    kernel_for(plan)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1168,8 +1174,9 @@ def _in_workers(
 def _start_method() -> str:
     """forkserver where there is one (the run's long-lived workers start clean, without the
     parent's pages or threads), else spawn. Plain fork makes the processes forked before
-    anything is read (`_read_stretches`' readers, which replay the partitions after, and
-    `_read_aside`'s reader) and `_in_memory`'s runs (which share the batch)."""
+    anything is read (`_read_stretches`' readers, `_read_aside`'s reader), the partitions'
+    workers forked once the read is done, with numba loaded (`_Workers.afresh`), and
+    `_in_memory`'s runs (which share the batch)."""
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
