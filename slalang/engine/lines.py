@@ -6,10 +6,11 @@ tuple beside its lead id, then one write per line) cost more than everything els
 fold does. Here an entry kind's text is cut once into the constant pieces around its
 varying values (`template`, from the reference's own entry dict and encoder), and each
 varying value is a small table of JSON texts and each row's index into it (`Texts`: a
-lead id among the batch's lead ids, an instant's date among the days there are and its
-time among the seconds of a day, a status among the statuses). All the tables are put end
-to end and one Arrow `take` of every row's indexes, row after row, writes every entry
-at once (`join`). The entries then stay Arrow text (`Lines`) until they are written,
+lead id among the batch's lead ids, an instant's date among the days there are, its hour
+and its minutes and seconds, a status among the statuses). Neighbours are paired into one
+table where that leaves fewer texts to take; then all the tables are put end to end and
+one Arrow `take` of every row's indexes, row after row, writes every entry at once
+(`join`). The entries then stay Arrow text (`Lines`) until they are written,
 which is one string per few thousand entries (`Text.joined`), so no Python object is made
 per entry.
 """
@@ -93,17 +94,22 @@ def _escaping(column: pa.Array) -> bool:
 
 def join(pieces: Sequence[Piece]) -> pa.Array:
     """Each row's pieces end to end. At least one piece must not be a constant (it gives
-    the number of rows); tables hold no nulls.
-
-    The pieces' tables are put end to end and every row's indexes into them laid out row
-    after row, so one `take` writes the rows' texts one after another: every `width`th
-    offset of what it gives is where a row starts."""
+    the number of rows); tables hold no nulls."""
     rows = next(
         len(p.keys if isinstance(p, Texts) else p) for p in pieces if not isinstance(p, str)
     )
     if not rows:
         return pa.array([], TEXT)
-    columns = _merged(pieces, rows)
+    return _taken(_merged(pieces, rows), rows)
+
+
+def _taken(columns: Sequence[Texts], rows: int) -> pa.Array:
+    """Row i: each column's text `table[keys[i]]`, end to end (a column of one key, a
+    constant, gives it to every row).
+
+    The columns' tables are put end to end and every row's indexes into them laid out row
+    after row, so one `take` writes the rows' texts one after another: every `width`th
+    offset of what it gives is where a row starts."""
     width = len(columns)
     indexes = np.empty((rows, width), np.int64)
     base = 0
@@ -122,13 +128,17 @@ def join(pieces: Sequence[Piece]) -> pa.Array:
 
 
 def _merged(pieces: Sequence[Piece], rows: int) -> list[Texts]:
-    """The pieces as `Texts` of `rows` rows, neighbours merged into one piece where that
-    leaves less to take (see `_pairing`; a constant is a table of one text)."""
+    """The pieces as `Texts` (a constant: a table of one text, one key), neighbours merged
+    into one piece where that leaves less to take (see `_pairing`)."""
     found: list[Texts] = []
     for piece in pieces:
         if not isinstance(piece, str):
             found.append(piece if isinstance(piece, Texts) else Texts(piece, _rows(len(piece))))
-        elif piece:
+        elif not piece:
+            continue
+        elif found and found[-1].table is _minutes():  # the end of an instant
+            found[-1] = Texts(_minutes(piece), found[-1].keys)
+        else:
             found.append(Texts(pa.array([piece], TEXT), _ONE))
     while True:
         pairings = [
@@ -140,21 +150,23 @@ def _merged(pieces: Sequence[Piece], rows: int) -> list[Texts]:
             break
         k = min(pairings)[1]
         found[k : k + 2] = [_paired(found[k], found[k + 1])]
-    return [p if len(p.keys) == rows else Texts(p.table, np.zeros(rows, np.int64)) for p in found]
+    return found
 
 
 def _pairing(first: Texts, second: Texts, rows: int) -> int | None:
     """The texts of the table pairing `first` and `second`, when making it costs less
-    than taking one more text a row: a constant with a table not longer than the rows,
-    two tables whose pairings are at most a quarter of them; else None."""
+    than taking one more text a row: `_paired` takes two texts per pairing, so pairings
+    of at most half the rows; two constants always (one string); else None.
+
+    Taking a text costs about the same whatever its table (a small one is cheaper to
+    reach), so this counts texts taken: pairing a constant with a table nearly as long
+    as the rows would take more texts than it saves."""
     a, b = len(first.table), len(second.table)
-    if min(a, b) == 1:
-        return a * b if a * b <= rows else None
-    return a * b if a * b <= rows // 4 else None
+    return a * b if a * b == 1 or 2 * a * b <= rows else None
 
 
 _ONE = np.zeros(1, np.int64)
-"""The index of a constant's one text (stretched to the rows when it stays a piece)."""
+"""The index of a constant's one text (`_taken` gives it to every row)."""
 
 
 def _rows(size: int) -> Ints:
@@ -162,14 +174,13 @@ def _rows(size: int) -> Ints:
 
 
 def _paired(first: Texts, second: Texts) -> Texts:
-    """`first` then `second` as one piece: the table of every pairing of their texts."""
+    """`first` then `second` as one piece: the table of every pairing of their texts,
+    written by one `take` as the entries are."""
     a, b = len(first.table), len(second.table)
     if a == b == 1:
         return Texts(pa.array([first.table[0].as_py() + second.table[0].as_py()], TEXT), _ONE)
     pairs = _rows(a * b)
-    left = first.table[0] if a == 1 else first.table.take(pairs // b)
-    right = second.table[0] if b == 1 else second.table.take(pairs % b)
-    table = pc.binary_join_element_wise(left, right, pa.scalar("", TEXT))
+    table = _taken([Texts(first.table, pairs // b), Texts(second.table, pairs % b)], a * b)
     return Texts(table, first.keys * b + second.keys)
 
 
@@ -208,28 +219,35 @@ def integers(values: Ints, missing: npt.NDArray[np.bool_] | None = None) -> Text
 
 
 @functools.cache
-def _times() -> pa.Array:
-    """`HH:MM:SSZ"` of every second of a day, then an empty text (what follows the `null`
-    of an instant not there)."""
-    two = [f"{i:02d}" for i in range(60)]
-    minutes = pa.array([f"{h}:{m}:" for h in two[:24] for m in two], TEXT)
-    seconds = pa.array([f'{s}Z"' for s in two], TEXT)
-    index = np.arange(24 * 60 * 60)
-    every = pc.binary_join_element_wise(
-        minutes.take(index // 60), seconds.take(index % 60), pa.scalar("", TEXT)
-    )
-    return pa.concat_arrays([every, pa.array([""], TEXT)])
+def _hours() -> pa.Array:
+    """`HH:` of every hour of a day, then an empty text (after the `null` of an instant
+    not there)."""
+    return pa.array([f"{hour:02d}:" for hour in range(24)] + [""], TEXT)
+
+
+@functools.cache
+def _minutes(after: str = "") -> pa.Array:
+    """`MM:SSZ"` of every second of an hour, then an empty text (after a `null`), each
+    followed by `after`: the constant text that follows an instant in an entry (a few
+    per plan) is joined to these once per process (`_merged`), not taken once per entry."""
+    return pa.array([f'{s // 60:02d}:{s % 60:02d}Z"{after}' for s in range(3600)] + [after], TEXT)
 
 
 def instant_pieces(ts: Ints, missing: npt.NDArray[np.bool_] | None = None) -> list[Piece]:
     """Instants as the report writes them (`"2026-01-05T06:06:17Z"`, quoted, as `iso`
-    and the encoder do), `null` where `missing`, in two pieces: the date (each day's
-    formatted once) and the time of day."""
+    and the encoder do), `null` where `missing`, in three pieces: the date (each day's
+    formatted once), the hour and the minutes and seconds.
+
+    The tables are small, so that taking from them stays in the processor's cache and
+    putting them end to end for `join` copies little (a table of every second of a day
+    was 1.5 MB), and `_merged` pairs the date with the hour when they are few."""
     day, second = np.divmod(ts, 86400)
+    hour, second = np.divmod(second, 3600)
     if missing is not None and missing.any():
         known = day[~missing]
         day = np.where(missing, known[0] if len(known) else 0, day)
-        second[missing] = 86400  # the empty text
+        hour[missing] = 24  # the empty texts
+        second[missing] = 3600
     low, high = (int(day.min()), int(day.max())) if len(day) else (0, 0)
     if high - low <= 4 * len(day) + 1000:
         days, index = np.arange(low, high + 1), day - low
@@ -239,7 +257,7 @@ def instant_pieces(ts: Ints, missing: npt.NDArray[np.bool_] | None = None) -> li
     if missing is not None:
         dates.append("null")
         index = np.where(missing, len(dates) - 1, index)
-    return [Texts(pa.array(dates, TEXT), index), Texts(_times(), second)]
+    return [Texts(pa.array(dates, TEXT), index), Texts(_hours(), hour), Texts(_minutes(), second)]
 
 
 def instants(ts: Ints, missing: npt.NDArray[np.bool_] | None = None) -> pa.Array:

@@ -15,6 +15,7 @@ from slalang.engine.lines import (
     Texts,
     distinct_rows,
     fill,
+    instant_pieces,
     instants,
     integers,
     join,
@@ -52,6 +53,22 @@ def test_missing_instants_are_null_and_close_ones_share_their_days() -> None:
     assert got == ['"2026-01-05T06:06:17Z"', "null", '"2026-01-05T23:00:00Z"']
     assert instants(near[1:2], np.array([True])).to_pylist() == ["null"]
     assert instants(np.zeros(0, np.int64)).to_pylist() == []
+
+
+def test_the_text_after_an_instant_follows_it_present_or_null() -> None:
+    """An entry's constant text after an instant is joined to the instant's last piece
+    once (the empty text after a `null` included), never lost or doubled."""
+    ts = np.array([_at(2026, 1, 5, 6, 6, 17), -(1 << 62), 0], np.int64)
+    missing = ts == -(1 << 62)
+    flipped = ts[::-1].copy()
+    pieces = ["[", *instant_pieces(ts, missing), ", ", *instant_pieces(flipped, missing[::-1])]
+    got = join([*pieces, "]"]).to_pylist()
+
+    def text(at: int) -> str:
+        return "null" if at == -(1 << 62) else compact(iso(at))
+
+    want = [f"[{text(a)}, {text(b)}]" for a, b in zip(ts.tolist(), flipped.tolist(), strict=True)]
+    assert got == want
 
 
 def test_integers_as_python_writes_them() -> None:
