@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -44,21 +44,24 @@ MISSING = -1
 Int32Array = npt.NDArray[np.int32]
 Int64Array = npt.NDArray[np.int64]
 Float64Array = npt.NDArray[np.float64]
+T = TypeVar("T", bound=FieldValue)
 
 
-class Values(Sequence[FieldValue]):
-    """A dictionary's distinct values kept as the Arrow array they were encoded into, made
-    Python values only when one is asked for: a column of an e-mail address per lead has
-    a hundred thousand of them, and the kernel's bulk `matches` reads the array itself."""
+class Values(Sequence[T]):
+    """Distinct values kept as the Arrow array they came in (a dictionary's values, a
+    batch's lead ids), made Python values only when one is asked for: a column of an
+    e-mail address per lead has a hundred thousand of them, the kernel's bulk `matches`
+    reads the array itself, and the report writes lead ids from the array (`pa.array`
+    takes a `Values` as it is, by `__arrow_array__`) without a Python string per lead."""
 
     __slots__ = ("_items", "array")
 
     def __init__(self, array: pa.Array) -> None:
         self.array = array
-        self._items: tuple[FieldValue, ...] | None = None
+        self._items: tuple[T, ...] | None = None
 
     @property
-    def items(self) -> tuple[FieldValue, ...]:
+    def items(self) -> tuple[T, ...]:
         if self._items is None:
             self._items = tuple(self.array.to_pylist())
         return self._items
@@ -67,16 +70,22 @@ class Values(Sequence[FieldValue]):
         return len(self.array)
 
     @overload
-    def __getitem__(self, index: int) -> FieldValue: ...
+    def __getitem__(self, index: int) -> T: ...
 
     @overload
-    def __getitem__(self, index: slice) -> tuple[FieldValue, ...]: ...
+    def __getitem__(self, index: slice) -> Values[T]: ...
 
-    def __getitem__(self, index: int | slice) -> FieldValue | tuple[FieldValue, ...]:
+    def __getitem__(self, index: int | slice) -> T | Values[T]:
+        if isinstance(index, slice):  # a run of leads for a worker: still no Python values
+            return Values(self.array[index])
         return self.items[index]
 
-    def __iter__(self) -> Iterator[FieldValue]:
+    def __iter__(self) -> Iterator[T]:
         return iter(self.items)
+
+    def __arrow_array__(self, type: pa.DataType | None = None) -> pa.Array:
+        """The array, as `pa.array(values, type)` asks for it."""
+        return self.array if type is None or type == self.array.type else self.array.cast(type)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +115,7 @@ class Column:
 class Batch:
     """A whole event log, columnar and sorted (see the module doc for the layout)."""
 
-    lead_ids: tuple[str, ...]
+    lead_ids: Sequence[str]  # a tuple, or the `Values` of an Arrow array
     offsets: Int64Array
     ts: Int64Array
     seq: Int64Array

@@ -1047,7 +1047,7 @@ def summarize(
 class _Profile:
     """One partition's counts for `Summary`."""
 
-    lead_ids: tuple[str, ...]
+    lead_ids: Sequence[str]
     types: dict[str, int]
     fields: dict[str, int]
 

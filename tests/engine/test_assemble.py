@@ -7,7 +7,6 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from typing import Any
-from unittest.mock import patch
 
 import numpy as np
 import pyarrow as pa
@@ -16,9 +15,8 @@ from hypothesis import strategies as st
 
 from slalang.data.log import InputStats
 from slalang.data.values import FieldSpec
-from slalang.engine import assemble as assemble_module
 from slalang.engine.assemble import _SHORT, assemble
-from slalang.engine.batch import Batch
+from slalang.engine.batch import Batch, Values
 from slalang.engine.reader import schema
 
 FIELDS = {"plan": FieldSpec("plan", "text"), "amount": FieldSpec("amount", "number")}
@@ -94,18 +92,14 @@ def chunked(table: pa.Table, cuts: list[int]) -> pa.Table:
     return pa.concat_tables(pieces)
 
 
-def check(
-    rows: list[Row], dedupe: bool = True, cuts: list[int] | None = None, combine: bool = False
-) -> Batch:
-    """The batch of `rows` (in chunks cut at `cuts`, assembled chunk by chunk however small,
-    as the reader's large blocks are, or with `combine` combined first, as small chunks
-    are) is what the reference rules give."""
+def check(rows: list[Row], dedupe: bool = True, cuts: list[int] | None = None) -> Batch:
+    """The batch of `rows` (in chunks cut at `cuts`, however small, as a spilled
+    partition's slices of every block are) is what the reference rules give."""
     table = chunked(table_of(rows), cuts or [])
-    with patch.object(assemble_module, "_CHUNK_ROWS", len(rows) + 1 if combine else 0):
-        stats = InputStats(events=len(rows))
-        batch, dropped = assemble(table, FIELDS, EVENTS, stats, dedupe)
-        # the fields encoded on threads while the rows are arranged: the same batch
-        threaded, also = assemble(table, FIELDS, EVENTS, stats, dedupe, threads=2)
+    stats = InputStats(events=len(rows))
+    batch, dropped = assemble(table, FIELDS, EVENTS, stats, dedupe)
+    # the fields encoded on threads while the rows are arranged: the same batch
+    threaded, also = assemble(table, FIELDS, EVENTS, stats, dedupe, threads=2)
     assert rows_of(threaded) == rows_of(batch) and also == dropped
     for name in FIELDS:
         assert list(threaded.columns[name].dictionary) == list(batch.columns[name].dictionary)
@@ -139,7 +133,7 @@ def rows_in_table_order(table: pa.Table) -> list[Row]:
 
 def test_an_empty_table_is_an_empty_batch() -> None:
     batch = check([])
-    assert len(batch) == 0 and batch.lead_ids == () and batch.offsets.tolist() == [0]
+    assert len(batch) == 0 and tuple(batch.lead_ids) == () and batch.offsets.tolist() == [0]
     assert batch.stats.first_ts is None and batch.stats.last_ts is None
 
 
@@ -206,11 +200,39 @@ def test_chunks_of_the_read_blocks_give_the_same_batch() -> None:
     ]
     whole = check(rows)
     for cuts in ([1], [2, 2], [3, 4], [1, 2, 3, 4, 5], [0, 6]):
-        for combine in (False, True):
-            batch = check(rows, cuts=cuts, combine=combine)
-            plan, want = batch.columns["plan"], whole.columns["plan"]
-            assert plan.values.tolist() == want.values.tolist()
-            assert list(plan.dictionary) == list(want.dictionary)
+        batch = check(rows, cuts=cuts)
+        plan, want = batch.columns["plan"], whole.columns["plan"]
+        assert plan.values.tolist() == want.values.tolist()
+        assert list(plan.dictionary) == list(want.dictionary)
+
+
+def test_a_lead_in_several_long_runs_is_one_lead() -> None:
+    """Runs of several rows are ranked by sorting their first rows as they are (without
+    hashing them first): a lead that comes back in a later run is still one lead."""
+    rows: list[Row] = [
+        ("L2", 3, 0, "e1", "pro", None),
+        ("L2", 1, 1, "e2", None, None),
+        ("L1", 5, 2, "e3", None, None),
+        ("L1", 4, 3, "e4", "pro", 1.5),
+        ("L2", 2, 4, "e1", "team", 4.0),  # a repeat of seq 0
+        ("L2", 0, 5, "e5", "solo", None),
+    ]
+    batch = check(rows)
+    assert tuple(batch.lead_ids) == ("L1", "L2")
+    assert batch.offsets.tolist() == [0, 2, 5]
+
+
+def test_the_lead_ids_stay_an_arrow_array() -> None:
+    """The report writes the lead ids from Arrow (`pa.array` takes them as they are), and a
+    run of leads for a worker is a slice of the same array: no Python string per lead."""
+    batch = check([(lead, 1, seq, None, None, None) for seq, lead in enumerate("CAB")])
+    ids = batch.lead_ids
+    assert isinstance(ids, Values)
+    assert pa.array(ids, pa.large_string()).to_pylist() == ["A", "B", "C"]
+    assert pa.array(ids, pa.string()) is ids.array
+    run = ids[1:]
+    assert isinstance(run, Values) and run.array.to_pylist() == ["B", "C"]
+    assert list(ids) == ["A", "B", "C"] and ids[2] == "C"
 
 
 ids = st.one_of(st.none(), st.sampled_from(["e1", "e2", "e12", "é", "e\x00", "E1"]))

@@ -48,7 +48,7 @@ def read_both(
 
 def assert_same(fast: Batch, reference: Batch) -> None:
     fast.check()
-    assert fast.lead_ids == reference.lead_ids
+    assert tuple(fast.lead_ids) == reference.lead_ids
     assert fast.offsets.tolist() == reference.offsets.tolist()
     assert fast.ts.tolist() == reference.ts.tolist()
     assert fast.event.tolist() == reference.event.tolist()
