@@ -25,14 +25,16 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from slalang import suppress
 from slalang.diagnostics import Diagnostic, Level, PolicyError, SlalangError, sort_diagnostics
 from slalang.fileio import read_text
 from slalang.instants import Clock, Role, parse_instant, parse_period, wall_clock
-from slalang.load import Program, load
 from slalang.suppress import ALL, Selection
+
+if TYPE_CHECKING:  # parsing is imported where a policy is parsed: a kept plan needs none
+    from slalang.load import Program
 
 #: A path (str or path-like), several paths, or rows in memory: mappings from column name
 #: to value (e.g. `df.to_dict("records")`) or a pandas DataFrame, read as JSON Lines would be.
@@ -64,21 +66,27 @@ class Policy:
         program: Program | None = None,
         plan: Mapping[str, Any] | None = None,
         selection: Selection = ALL,
+        modules: Sequence[tuple[str, str]] = (),
     ) -> None:
+        """From a parsed `program`, or from a `plan`: a plan file's, or one compiled
+        before from the policy files `modules` (name as shown, text; imports first, as
+        the program lists them), which the checker passed clean (`slalang.plancache`)."""
         if (program is None) == (plan is None):
             raise ValueError("a Policy is made from a program or a plan, not both")
         self.path = path
         self._program = program
         self._plan = dict(plan) if plan is not None else None
+        self._modules = (
+            [(m.path, m.source) for m in program.modules] if program is not None else list(modules)
+        )
         self._diagnostics: list[Diagnostic] | None = None
         self.selection = selection
 
     @property
     def sources(self) -> dict[str, str]:
-        """The text of each policy file, keyed as diagnostics name them (none for a plan)."""
-        if self._program is None:
-            return {}
-        return {m.path: m.source for m in self._program.modules}
+        """The text of each policy file, keyed as diagnostics name them (none for a plan
+        file)."""
+        return dict(self._modules)
 
     def check(self) -> list[Diagnostic]:
         """Every diagnostic the checker finds, in file order, without those the policy's
@@ -112,10 +120,10 @@ class Policy:
     def plan_sources(self) -> dict[str, str]:
         """Policy texts keyed by the file names the plan uses (relative to the root), for
         showing the policy line behind a step."""
-        if self._program is None:
+        if not self._modules:
             return {}
         files = self.plan["policy"]["files"]
-        return {name: m.source for name, m in zip(files, self._program.modules, strict=True)}
+        return {name: text for name, (_, text) in zip(files, self._modules, strict=True)}
 
     @property
     def timezone(self) -> str | None:
@@ -433,6 +441,8 @@ def load_policy(
         except OSError as exc:
             raise SlalangError(f"{shown}: cannot read the plan: {exc.strerror}") from None
         return Policy(shown, plan=loads(text), selection=selection)
+    from slalang.load import load
+
     program = load(Path(shown), None if root is None else Path(root))
     return Policy(shown, program=program, selection=selection)
 
@@ -473,6 +483,7 @@ def check_paths(
     so a shared definitions file is checked in the context of the agreements using it.
     Suppression comments and SELECTION silence diagnostics as in `Policy.check()`."""
     from slalang.check import check
+    from slalang.load import load
 
     base = None if root is None else Path(root)
     programs: list[Program] = []

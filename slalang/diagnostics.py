@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from slalang.ast import Span
+if TYPE_CHECKING:  # only named: a run from a kept plan imports no syntax tree (plancache)
+    from slalang.ast import Span
 
 
 class Level(StrEnum):

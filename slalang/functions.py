@@ -13,8 +13,10 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
+from typing import TYPE_CHECKING
 
-from slalang import ast
+if TYPE_CHECKING:  # the checker's: evaluating a kept plan imports no syntax tree (plancache)
+    from slalang import ast
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +60,9 @@ FUNCTIONS: dict[str, Function] = {
 def whole_literal(node: ast.Expr) -> int | None:
     """The value of a whole-number literal from 0 to `MAX_DIGITS` (`2`, `1_0`), or None
     for anything else: what `round(x, n)` accepts as `n`."""
-    if isinstance(node, ast.Number) and 0 <= node.value <= MAX_DIGITS:
+    from slalang.ast import Number
+
+    if isinstance(node, Number) and 0 <= node.value <= MAX_DIGITS:
         return int(node.value) if node.value == int(node.value) else None
     return None
 

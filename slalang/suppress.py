@@ -19,10 +19,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from slalang.ast import Span
 from slalang.diagnostics import Diagnostic, Level, sort_diagnostics
+
+if TYPE_CHECKING:  # made where comments are read: a run from a kept plan reads none
+    from slalang.ast import Span
 
 UNUSED = "SLA901"
 _COMMENT = re.compile(r"#\s*slalang:\s*(ignore|ignore-file)\s*\[([^\]]*)\]")
@@ -81,6 +83,8 @@ class Suppression:
 
 def suppressions(path: str, text: str) -> list[Suppression]:
     """The suppressions written in TEXT (the file at PATH); string literals are skipped."""
+    from slalang.ast import Span
+
     found: list[Suppression] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if "slalang:" not in line:

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from slalang import plancache
 from slalang.api import Policy, load_policy
 from slalang.commands.options import CONFIG
 from slalang.diagnostics import Diagnostic, Level, PolicyError, SlalangError
@@ -55,8 +56,13 @@ def selection(
 def checked_policy(path: str, root: Path | None) -> Policy:
     """The policy at PATH (a `.sla` file or a compiled plan) if the checker finds no error,
     else a `PolicyError` with the errors; warnings are shown on stderr and do not stop
-    the run (unless silenced: `# slalang: ignore[...]`, the configuration's `ignore`)."""
+    the run (unless silenced: `# slalang: ignore[...]`, the configuration's `ignore`).
+    The plan of a policy the checker passes clean is kept in the cache and used by the
+    next run of the same files with the same options (`slalang.plancache`)."""
     chosen = selection()
+    policy_file = not path.endswith(".json")
+    if policy_file and (kept := plancache.load(path, root, chosen)) is not None:
+        return kept
     policy = load_policy(
         path,
         root=root,
@@ -69,6 +75,8 @@ def checked_policy(path: str, root: Path | None) -> Policy:
     if errors:
         raise PolicyError(errors)
     show_diagnostics([d for d in found if d.level is Level.WARNING], policy.sources)
+    if policy_file and not found:
+        return plancache.store(policy, path, root, chosen)
     return policy
 
 
