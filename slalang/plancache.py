@@ -32,6 +32,7 @@ from pathlib import Path
 
 from slalang.api import Policy
 from slalang.caches import cache_root, keep
+from slalang.plan.codec import digest
 from slalang.suppress import Selection
 
 _FORMAT = "1"
@@ -84,18 +85,20 @@ def _entry(path: str, root: Path | None, chosen: Selection) -> Path:
 
 
 def load(path: str, root: Path | None, chosen: Selection) -> Policy | None:
-    """The policy at `path` from its cache entry, or None when there is no valid entry."""
-    entry = _entry(path, root, chosen)
+    """The policy at `path` from its cache entry, or None when there is no valid entry (a
+    plan whose digest does not match its content, as a damaged file's would not, is none)."""
     try:
-        kept = json.loads(entry.read_text(encoding="utf-8"))
+        kept = json.loads(_entry(path, root, chosen).read_text(encoding="utf-8"))
         modules = [(shown, text) for shown, _, _, text in kept["modules"]]
-        for shown, resolved, digest, _ in kept["modules"]:
+        for shown, resolved, sha, _ in kept["modules"]:
             if str(Path(shown).resolve()) != resolved:
                 return None
-            if hashlib.sha256(Path(resolved).read_bytes()).hexdigest() != digest:
+            if hashlib.sha256(Path(resolved).read_bytes()).hexdigest() != sha:
                 return None
         plan = kept["plan"]
-    except (OSError, ValueError, KeyError, TypeError):
+        if not isinstance(plan, dict) or plan.get("digest") != digest(plan):
+            return None
+    except (OSError, RuntimeError, ValueError, KeyError, TypeError):
         return None
     return Policy(path, plan=plan, selection=chosen, modules=modules)
 
@@ -107,17 +110,17 @@ def store(policy: Policy, path: str, root: Path | None, chosen: Selection) -> Po
     cannot be found again by its shown name with the same text (a name that resolves
     through a symlink the loader did not follow the same way)."""
     modules = []
-    for shown, text in policy.sources.items():
-        resolved = Path(shown).resolve()
-        try:
+    try:
+        entry = _entry(path, root, chosen)
+        for shown, text in policy.sources.items():
+            resolved = Path(shown).resolve()
             data = resolved.read_bytes()
-        except OSError:
-            return policy
-        if data.decode("utf-8", "replace") != text:
-            return policy
-        modules.append([shown, str(resolved), hashlib.sha256(data).hexdigest(), text])
+            if data.decode("utf-8", "replace") != text:
+                return policy
+            modules.append([shown, str(resolved), hashlib.sha256(data).hexdigest(), text])
+    except (OSError, RuntimeError):  # the working directory gone, a symlink loop
+        return policy
     plan = json.loads(json.dumps(policy.plan))
-    entry = _entry(path, root, chosen)
     if keep(entry, json.dumps({"modules": modules, "plan": plan}, ensure_ascii=False)):
         _prune(entry.parent)
     return Policy(path, plan=plan, selection=chosen, modules=list(policy.sources.items()))

@@ -172,3 +172,13 @@ def test_old_entries_are_removed(
     assert len(entries(cache)) == 2
     invoke(["compile", "c.sla"], 0)
     assert loads.count == 3  # the newest is still there
+
+
+def test_an_entry_whose_plan_was_altered_is_a_miss(cache: Path, loads: Loads) -> None:
+    first = evaluate("funnel.sla")
+    (entry,) = entries(cache)
+    kept = json.loads(entry.read_text(encoding="utf-8"))
+    kept["plan"]["policy"]["name"] = "Altered"
+    entry.write_text(json.dumps(kept), encoding="utf-8")
+    assert evaluate("funnel.sla") == first
+    assert loads.count == 2
