@@ -31,6 +31,7 @@ from slalang import suppress
 from slalang.diagnostics import Diagnostic, Level, PolicyError, SlalangError, sort_diagnostics
 from slalang.fileio import read_text
 from slalang.instants import Clock, Role, parse_instant, parse_period, wall_clock
+from slalang.plan.codec import is_plan_path
 from slalang.suppress import ALL, Selection
 
 if TYPE_CHECKING:  # parsing is imported where a policy is parsed: a kept plan needs none
@@ -433,7 +434,7 @@ def load_policy(
     (codes or prefixes such as `SLA2`)."""
     selection = Selection(tuple(select), tuple(ignore), dict(per_file_ignores or {}))
     shown = os.fspath(path)
-    if shown.endswith(".json"):
+    if is_plan_path(shown):
         from slalang.plan import loads
 
         try:

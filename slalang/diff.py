@@ -432,14 +432,14 @@ def plan_at(policy: str, rev: str, root: Path | None, scratch: Path) -> dict[str
     from slalang.check import check
     from slalang.diagnostics import Level
     from slalang.load import load
-    from slalang.plan import compile_program, loads
+    from slalang.plan import compile_program, is_plan_path, loads
     from slalang.render.diagnostics import render_text
 
     try:
         toplevel, path, texts = checkout_policy(Path(policy), rev, scratch)
     except AbsentAtRevision:
         return None
-    if policy.endswith(".json"):
+    if is_plan_path(policy):
         return loads(path.read_text(encoding="utf-8"))
     old_root = None
     if root is not None:

@@ -23,6 +23,7 @@ warnings are shown on every run. See `slalang.caches` for where the cache lives.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import json
@@ -41,11 +42,13 @@ _ENTRIES = 64
 policy, or of slalang itself, makes a new entry and leaves the old one unused)."""
 
 
+@functools.cache
 def _code() -> list[object]:
     """What the plan depends on besides the policy files and the options: slalang's files
     (name, size, modification time; 2 ms for 130 files, where hashing them would cost more
     than the cache saves), the grammar of a source checkout, the parser and holidays
-    libraries' files, and the Python version."""
+    libraries' files, and the Python version. Walked once per process: a miss names the
+    entry twice, to look for it and to keep it."""
     package = Path(__file__).parent
     found: list[object] = [_FORMAT, list(sys.version_info[:3])]
     for folder, subfolders, files in os.walk(package):

@@ -17,6 +17,7 @@ from slalang.api import Policy, load_policy
 from slalang.commands.options import CONFIG
 from slalang.diagnostics import Diagnostic, Level, PolicyError, SlalangError
 from slalang.fileio import write_atomic, write_pieces
+from slalang.plan.codec import is_plan_path
 from slalang.render.diagnostics import render_text
 from slalang.suppress import Selection
 
@@ -60,7 +61,7 @@ def checked_policy(path: str, root: Path | None) -> Policy:
     The plan of a policy the checker passes clean is kept in the cache and used by the
     next run of the same files with the same options (`slalang.plancache`)."""
     chosen = selection()
-    policy_file = not path.endswith(".json")
+    policy_file = not is_plan_path(path)
     if policy_file and (kept := plancache.load(path, root, chosen)) is not None:
         return kept
     policy = load_policy(

@@ -6,7 +6,7 @@ docs/plan.md and pinned by `plan.schema.json` (JSON Schema 2020-12, shipped in t
 
 from typing import TYPE_CHECKING, Any
 
-from slalang.plan.codec import FORMAT_VERSION, PLAN_SCHEMA, digest, dumps, loads
+from slalang.plan.codec import FORMAT_VERSION, PLAN_SCHEMA, digest, dumps, is_plan_path, loads
 
 if TYPE_CHECKING:
     from slalang.plan.lower import compile_program
@@ -23,4 +23,12 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["FORMAT_VERSION", "PLAN_SCHEMA", "compile_program", "digest", "dumps", "loads"]
+__all__ = [
+    "FORMAT_VERSION",
+    "PLAN_SCHEMA",
+    "compile_program",
+    "digest",
+    "dumps",
+    "is_plan_path",
+    "loads",
+]

@@ -30,6 +30,12 @@ PLAN_SCHEMA: dict[str, Any] = json.loads(
 )
 
 
+def is_plan_path(path: str) -> bool:
+    """Whether a path given for a policy names a compiled plan (`.json`) rather than a
+    `.sla` file: read back by `loads`, never parsed, checked or kept in the plan cache."""
+    return path.endswith(".json")
+
+
 def dumps(plan: dict[str, Any]) -> str:
     """The plan as JSON text: same plan, same bytes (indented, UTF-8 as is, final newline)."""
     return json.dumps(plan, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
