@@ -23,7 +23,6 @@ import json
 import math
 import multiprocessing
 import os
-import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -103,11 +102,14 @@ class _Task:
     out: str | None  # directory for its entry files; None: keep them in memory
     block: int | None = MERGE_ENTRIES  # entries per record batch; None: joined text
     profile: bool = False  # count for `summarize` instead of replaying
+    # the plans replaying the partition, each its own events picked out of `plan`'s (which
+    # reads and assembles it) and its entries under `out/<index>`; none: `plan` replays it
+    replays: tuple[Mapping[str, Any], ...] = ()
 
 
-def _evaluate_part(task: _Task, table: pa.Table | None = None) -> _Part:
-    """Assemble one spilled partition and, given `as_of`, replay it; a pure function of
-    the task (run in a worker process)."""
+def _evaluate_part(task: _Task, table: pa.Table | None = None) -> list[_Part]:
+    """Assemble one spilled partition and, given `as_of`, replay it: a part for each plan
+    that replays it; a pure function of the task (run in a worker process)."""
     if table is None:
         table = _spilled(task.sources)
     batch, part = _assembled(task.plan, table, task.dedupe)
@@ -115,10 +117,23 @@ def _evaluate_part(task: _Task, table: pa.Table | None = None) -> _Part:
     give_back()
     if task.profile:
         part.profile = _profile(batch)
-        return part
-    if task.as_of is None:
-        return part
-    return _replay(task.plan, batch, task.as_of, task.window, part, task.out, task.block)
+        return [part]
+    if not task.replays:
+        if task.as_of is None:
+            return [part]
+        return [_replay(task.plan, batch, task.as_of, task.window, part, task.out, task.block)]
+    parts = []
+    for index, plan in enumerate(task.replays):
+        own = replace(part)
+        if task.as_of is not None:
+            out = None
+            if task.out is not None:
+                out = os.path.join(task.out, str(index))
+                os.makedirs(out, exist_ok=True)
+            recoded = _recoded(batch, plan)
+            own = _replay(plan, recoded, task.as_of, task.window, own, out, task.block)
+        parts.append(own)
+    return parts
 
 
 def _spilled(sources: Sequence[str]) -> pa.Table:
@@ -379,10 +394,15 @@ class Outcome:
         report.update(self.sections())
         return report
 
-    def report(self) -> dict[str, Any]:
+    def report(self, sections: Sequence[str] = SECTIONS) -> dict[str, Any]:
+        """The report as a dict, with those of its long lists that are asked for, the
+        others left out (one dict an entry: 10M events make three million of them)."""
         report = dict(self.skeleton)
         for section, rendered in self.sections().items():
-            report[section] = [json.loads(line) for line in rendered.lines]
+            if section in sections:
+                report[section] = [json.loads(line) for line in rendered.lines]
+            else:
+                del report[section]
         return report
 
 
@@ -937,11 +957,7 @@ def run(
         else:
             if FORK:
                 read.workers.afresh()  # forked from here, numba loaded while they read
-            guess = as_of if as_of is not None else read.max_ts
-            done = _in_workers(plan, read, guess, window)
-            if as_of is None and _last(done) != guess:
-                # the latest event was a dropped duplicate: replay again at the real as-of
-                done = _in_workers(plan, read, _last(done), window)
+            [done] = _replayed(plan, (), read, as_of, window)
         read.workers.close()  # before the report is merged and written
         with _removing([path for sources in read.sources for path in sources]):
             yield _outcome(plan, read.reader.stats, done, as_of, span, metrics)
@@ -1029,7 +1045,7 @@ def summarize(
             whole.profile = _profile(batch)
             done = [whole]
         else:
-            done = _in_workers(plan, read, None, Window(None, None), profile=True)
+            [done] = _in_workers(plan, read, None, Window(None, None), profile=True)
     types = dict.fromkeys(plan["events"], 0)
     fields = dict.fromkeys(plan["fields"], 0)
     leads: set[str] = set()
@@ -1149,6 +1165,23 @@ def _leads(batch: Batch, lo: int, hi: int) -> Batch:
     )
 
 
+def _replayed(
+    plan: Mapping[str, Any],
+    replays: tuple[Mapping[str, Any], ...],
+    read: _Read,
+    as_of: int | None,
+    window: Window,
+) -> list[list[_Part]]:
+    """The spilled partitions replayed at `as_of`, or else at the latest instant read (a
+    guess: when the latest event was a dropped duplicate, they are replayed again at the
+    real as-of); the parts of each plan replaying them (see `_in_workers`)."""
+    guess = as_of if as_of is not None else read.max_ts
+    done = _in_workers(plan, read, guess, window, replays=replays)
+    if as_of is None and _last(done[0]) != guess:
+        done = _in_workers(plan, read, _last(done[0]), window, replays=replays)
+    return done
+
+
 def _in_workers(
     plan: Mapping[str, Any],
     read: _Read,
@@ -1156,19 +1189,25 @@ def _in_workers(
     window: Window,
     *,
     profile: bool = False,
-) -> list[_Part]:
-    """Each spilled partition assembled and replayed (or profiled) by the run's workers."""
+    replays: tuple[Mapping[str, Any], ...] = (),
+) -> list[list[_Part]]:
+    """Each spilled partition assembled (as `plan` reads it) and replayed (or profiled) by
+    the run's workers: the partitions' parts of each plan replaying them (`replays`, or
+    `plan` alone), in partition order."""
     tasks = []
     # range partitions' entries are the report's text, one partition after another
     block = None if read.ordered else _block(len(read.sources))
     for index, sources in enumerate(read.sources):
         out = read.directory / f"out-{index}"
         out.mkdir(exist_ok=True)
-        tasks.append(_Task(plan, sources, as_of, window, read.dedupe, str(out), block, profile))
+        tasks.append(
+            _Task(plan, sources, as_of, window, read.dedupe, str(out), block, profile, replays)
+        )
     if read.workers.jobs <= 1 or len(tasks) <= 1:
-        return [_evaluate_part(task) for task in tasks]
-    parts: list[_Part] = read.workers.map(_evaluate_part, tasks)
-    return parts
+        each = [_evaluate_part(task) for task in tasks]
+    else:
+        each = read.workers.map(_evaluate_part, tasks)
+    return [[parts[k] for parts in each] for k in range(len(replays) or 1)]
 
 
 def _start_method() -> str:
@@ -1240,39 +1279,68 @@ def evaluate_each(
     metrics: Mapping[tuple[str, str], float] | None = None,
     jobs: int | None = None,
     warn: Callable[[InputStats], None] | None = None,
+    budget: int | None = None,
+    parts: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The whole report of each of `plans` on one read of the events (`slalang diff`).
+    """The report of each of `plans` on one read of the events (`slalang diff`), with its
+    violations and without its stages and clocks: a diff compares violations, SLAs and
+    targets, and the other lists, as Python objects, are most of a report (10M events:
+    2.9 million entries a plan, 8.8 GB for two).
 
     The events are read once, as `read_as` (its fields and events cover every plan's, and
     every plan declares all of its event types), so all plans see the same events, counts
-    and as-of, as the reference engine gives them; each plan then replays the same sorted
-    arrays, its event codes and fields picked out. The read stays in memory."""
-    everything = sys.maxsize  # a budget nothing passes: no partitions
-    with _read(
-        read_as,
-        paths,
-        mapping=mapping,
-        timezone=timezone,
-        as_of=as_of,
-        jobs=jobs or 1,
-        budget=everything,
-        warn=warn,
-    ) as read:
-        batch, whole = read.assembled(read_as)
-    at = as_of if as_of is not None else batch.stats.last_ts
+    and as-of, as the reference engine gives them. They are read as `run` reads them: in
+    memory, or partitioned past the budget on `jobs` cores (so memory stays flat at any
+    size); the events held, or each partition, are sorted once and replayed by each plan,
+    its event codes and fields picked out."""
+    jobs = jobs or default_jobs()
     window = Window(span.start, span.end)
-    reports = []
-    for plan in plans:
-        with tempfile.TemporaryDirectory(prefix="slalang-") as tmp:
-            own = replace(whole)
-            parts = (
-                [own]
-                if at is None
-                else _in_memory(plan, _recoded(batch, plan), own, at, window, jobs or 1, tmp)
-            )
-            stats = read.reader.stats
-            reports.append(_outcome(plan, stats, parts, as_of, span, metrics).report())
-    return reports
+    replays = tuple(plans)
+
+    def load() -> None:  # what the replays need, while the input is read
+        for plan in replays:
+            _load(plan)
+
+    with (
+        gc_paused(),
+        _read(
+            read_as,
+            paths,
+            mapping=mapping,
+            timezone=timezone,
+            as_of=as_of,
+            jobs=jobs,
+            budget=budget or BUDGET,
+            warn=warn,
+            parts=parts,
+            meanwhile=load,
+            spilling=load if FORK else None,
+        ) as read,
+    ):
+        if not read.spilled:
+            batch, whole = read.assembled(read_as)
+            at = as_of if as_of is not None else batch.stats.last_ts
+            each = []
+            for index, plan in enumerate(replays):
+                own = replace(whole)
+                directory = read.directory / f"plan-{index}"
+                directory.mkdir()
+                recoded = _recoded(batch, plan)
+                each.append(
+                    [own]
+                    if at is None
+                    else _in_memory(plan, recoded, own, at, window, jobs, str(directory))
+                )
+        else:
+            if FORK:
+                read.workers.afresh()  # forked from here, numba loaded while they read
+            each = _replayed(read_as, replays, read, as_of, window)
+        read.workers.close()
+        stats = read.reader.stats
+        return [
+            _outcome(plan, stats, done, as_of, span, metrics).report(("violations",))
+            for plan, done in zip(replays, each, strict=True)
+        ]
 
 
 def _recoded(batch: Batch, plan: Mapping[str, Any]) -> Batch:
