@@ -942,8 +942,8 @@ def run(
             # while the input is read elsewhere: by a forked process (this one replays, and
             # loads what it needs), or by the workers (the partitions' workers are forked
             # from here afterwards, or load the kernel from the cache: `_warm`)
-            meanwhile=lambda: _load(plan),
-            spilling=lambda: _warm(plan),
+            meanwhile=lambda: _load([plan]),
+            spilling=lambda: _warm([plan]),
         ) as read,
     ):
         if not read.spilled:
@@ -984,23 +984,27 @@ def _removing(paths: list[str]) -> Iterator[None]:
         thread.join()
 
 
-def _warm(plan: Mapping[str, Any]) -> None:
-    """What the partitions' workers need, while the input is read. Where they are forked
-    from this process afterwards (`_Workers.afresh`), numba, the assembling loop and the
-    kernel are loaded here, once, instead of in each of them (0.5 s of a core each). Else
-    (they start afresh) the kernel is compiled into the cache they load it from, when it
-    is not there: loading numba here would only take a core from the readers."""
+def _warm(plans: Sequence[Mapping[str, Any]]) -> None:
+    """What the partitions' workers need to replay `plans`, while the input is read. Where
+    they are forked from this process afterwards (`_Workers.afresh`), numba, the assembling
+    loop and the kernels are loaded here, once, instead of in each of them (0.5 s of a core
+    each). Else (they start afresh) each kernel is compiled into the cache they load it
+    from, when it is not there: loading numba here would only take a core from the readers."""
     if FORK:
-        _load(plan)
-    elif supports(plan) is None and not cached(plan):
-        kernel_for(plan)
+        _load(plans)
+        return
+    for plan in plans:
+        if supports(plan) is None and not cached(plan):
+            kernel_for(plan)
 
 
-def _load(plan: Mapping[str, Any]) -> None:
-    """numba, the assembling loop and the kernel loaded here (about half a second of a core
-    the first time): what replaying in this process, or in workers forked from it, needs."""
+def _load(plans: Sequence[Mapping[str, Any]]) -> None:
+    """numba, the assembling loop and the kernels of `plans` loaded here (about half a
+    second of a core the first time): what replaying in this process, or in workers forked
+    from it, needs."""
     arranging()
-    kernel_for(plan)
+    for plan in plans:
+        kernel_for(plan)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1296,11 +1300,6 @@ def evaluate_each(
     jobs = jobs or default_jobs()
     window = Window(span.start, span.end)
     replays = tuple(plans)
-
-    def load() -> None:  # what the replays need, while the input is read
-        for plan in replays:
-            _load(plan)
-
     with (
         gc_paused(),
         _read(
@@ -1313,8 +1312,8 @@ def evaluate_each(
             budget=budget or BUDGET,
             warn=warn,
             parts=parts,
-            meanwhile=load,
-            spilling=load if FORK else None,
+            meanwhile=lambda: _load(replays),
+            spilling=lambda: _warm(replays),
         ) as read,
     ):
         if not read.spilled:

@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 import pytest
 from click.testing import CliRunner
 
+from slalang.api import Policy, diff_policies, load_policy
 from slalang.cli import cli
 from slalang.data import load_mapping, read_events, read_metrics
 from slalang.diagnostics import SlalangError
@@ -542,8 +543,6 @@ def test_the_streamed_report_is_the_report_and_leaves_no_file_behind(
 def test_a_streamed_report_fails_on_its_violations_severities(
     sample: tuple[dict[str, Any], Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from slalang.api import load_policy
-
     _, events, metrics = sample
     monkeypatch.setattr(choose, "SMALL", 0)
     policy = load_policy(ROOT / "policies" / "seed_funnel.sla")
@@ -554,18 +553,24 @@ def test_a_streamed_report_fails_on_its_violations_severities(
             assert streamed.failed(level) == whole.failed(level)
 
 
-def test_diff_replays_both_policies_on_one_columnar_read(
-    sample: tuple[dict[str, Any], Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`slalang diff` on the local engine reads once and replays both policies on the same
-    arrays (in forked workers here): the same diff as the reference replay's."""
-    from slalang.api import diff_policies, load_policy
-
-    _, events, metrics = sample
+@pytest.fixture
+def versions(tmp_path: Path) -> tuple[Policy, Policy]:
+    """The seed policy and a version of it with a tighter first touch (1 business hour)."""
     text = (ROOT / "policies" / "seed_funnel.sla").read_text(encoding="utf-8")
     tight = tmp_path / "tight.sla"
     tight.write_text(text.replace("within 4 business hours", "within 1 business hour"), "utf-8")
-    old, new = load_policy(ROOT / "policies" / "seed_funnel.sla"), load_policy(tight)
+    return load_policy(ROOT / "policies" / "seed_funnel.sla"), load_policy(tight)
+
+
+def test_diff_replays_both_policies_on_one_columnar_read(
+    sample: tuple[dict[str, Any], Path, Path],
+    versions: tuple[Policy, Policy],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`slalang diff` on the local engine reads once and replays both policies on the same
+    arrays (in forked workers here): the same diff as the reference replay's."""
+    _, events, metrics = sample
+    old, new = versions
     options: dict[str, Any] = {"metrics": str(metrics)}
     expected = [
         diff_policies(old, new, str(events), engine="reference", **options),
@@ -593,7 +598,7 @@ def test_diff_replays_both_policies_on_one_columnar_read(
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_diff_on_a_partitioned_read_is_the_reference_diff(
     sample: tuple[dict[str, Any], Path, Path],
-    tmp_path: Path,
+    versions: tuple[Policy, Policy],
     monkeypatch: pytest.MonkeyPatch,
     jobs: int,
 ) -> None:
@@ -601,13 +606,8 @@ def test_diff_on_a_partitioned_read_is_the_reference_diff(
     `evaluate` does, and each partition is sorted once and replayed by both policies: the
     same diff as the reference replay's, and reports without the stages and clocks lists
     (held as Python objects, they took 8.8 GB for two policies on 10M events)."""
-    from slalang.api import diff_policies, load_policy
-
     _, events, metrics = sample
-    text = (ROOT / "policies" / "seed_funnel.sla").read_text(encoding="utf-8")
-    tight = tmp_path / "tight.sla"
-    tight.write_text(text.replace("within 4 business hours", "within 1 business hour"), "utf-8")
-    old, new = load_policy(ROOT / "policies" / "seed_funnel.sla"), load_policy(tight)
+    old, new = versions
     options: dict[str, Any] = {"metrics": str(metrics)}
     expected = diff_policies(old, new, str(events), engine="reference", **options)
     assert expected["violations"]["added"]
