@@ -183,6 +183,7 @@ class Policy:
         on_warning: Warn | None = None,
         clock: Clock | None = None,
         stream: bool = False,
+        sections: Sequence[str] = ("stages", "clocks", "violations"),
     ) -> Report:
         """Replay each lead's events against the policy and report who missed what.
 
@@ -201,6 +202,10 @@ class Policy:
         block: when the local engine runs, its stage, clock and violation lists stay in
         temporary files, read as they are written, so memory does not grow with the
         input, and `data` holds them as `Prerendered` text until the block ends.
+        Else the local engine builds only the long lists named in `sections` into `data`
+        (a report rendered in one format needs only those it reads,
+        `slalang.render.report.LISTS`; on a large input the others are most of a report's
+        memory); the other engines build them all.
         """
         from slalang.evaluate.run import evaluate
 
@@ -244,7 +249,7 @@ class Policy:
                     )
                 )
                 if not stream:
-                    return Report(outcome.report(), tuple(warnings), plan)
+                    return Report(outcome.report(sections), tuple(warnings), plan)
                 streamed = Report(outcome.streamed(), tuple(warnings), plan)
                 object.__setattr__(streamed, "severities", frozenset(outcome.severities))
                 object.__setattr__(streamed, "closing", closing.pop_all())
@@ -594,9 +599,15 @@ class Report:
         """The report as text in one of `slalang evaluate --format`'s formats; OPTIONS
         are those of `slalang.render.report.render_report` (the plan, the id column and,
         for `html`, the worst leads' timelines are passed for you)."""
-        from slalang.render.report import render_report
+        from slalang.render.report import LISTS, render_report
         from slalang.render.report.html import explain_leads
 
+        missing = [name for name in LISTS.get(fmt, ()) if name not in self.data]
+        if missing:
+            raise SlalangError(
+                f"format `{fmt}` reads the report's {' and '.join(missing)}, which this "
+                "report was built without (evaluate's `sections`)"
+            )
         if fmt == "html" and "timelines" not in options and self.plan is not None:
             options["timelines"] = explain_leads(self.plan, self.leads, self.data, self.sources)
         options.setdefault("id_column", self.id_column)

@@ -20,6 +20,7 @@ from slalang.commands.options import (
     output_option,
     root_option,
 )
+from slalang.render.report import LISTS
 
 REPORT_FORMATS = ("table", "json", "jsonl", "csv", "markdown", "junit", "html", "leads")
 HIDE_EMPTY_BY_DEFAULT = ("table", "html")
@@ -124,6 +125,7 @@ def evaluate_command(
             ),
             on_warning=warn,
             stream=stream,
+            sections=(*LISTS[fmt], "clocks") if rules or owners else LISTS[fmt],
         )
         .select(rules, owners)
     ) as report:
