@@ -405,13 +405,13 @@ def diff_policies(
     if local is not None and all(set(p["events"]) == set(merged["events"]) for p in plans):
         from slalang.engine.local import evaluate_each
 
-        reports = evaluate_each(
+        with evaluate_each(
             merged,
             plans,
             **local.options(timezone, cutoff, window, values, jobs),
             warn=lambda stats: _check_input(stats, False, warn),
-        )
-        return compare(None if old is None else reports[0], reports[-1])
+        ) as reports:
+            return compare(None if old is None else reports[0], reports[-1])
     log = read_log(
         merged, events, mapping=mapping, timezone=timezone, as_of=cutoff, on_warning=warn
     )

@@ -394,6 +394,10 @@ class Outcome:
         report.update(self.sections())
         return report
 
+    def entries(self, section: str) -> Iterator[dict[str, Any]]:
+        """A long list's entries as they are read from the run's files, one at a time."""
+        return (json.loads(line) for line in self.sections()[section].lines)
+
     def report(self, sections: Sequence[str] = SECTIONS) -> dict[str, Any]:
         """The report as a dict, with those of its long lists that are asked for, the
         others left out (one dict an entry: 10M events make three million of them)."""
@@ -1271,6 +1275,7 @@ def _stats(read: InputStats, parts: list[_Part]) -> InputStats:
     )
 
 
+@contextlib.contextmanager
 def evaluate_each(
     read_as: Mapping[str, Any],
     plans: Sequence[Mapping[str, Any]],
@@ -1285,11 +1290,13 @@ def evaluate_each(
     warn: Callable[[InputStats], None] | None = None,
     budget: int | None = None,
     parts: int | None = None,
-) -> list[dict[str, Any]]:
-    """The report of each of `plans` on one read of the events (`slalang diff`), with its
-    violations and without its stages and clocks: a diff compares violations, SLAs and
-    targets, and the other lists, as Python objects, are most of a report (10M events:
-    2.9 million entries a plan, 8.8 GB for two).
+) -> Iterator[list[dict[str, Any]]]:
+    """The report of each of `plans` on one read of the events (`slalang diff`), valid
+    inside the `with` block, with its violations and without its stages and clocks: a diff
+    compares violations, SLAs and targets, and the other lists, as Python objects, are most
+    of a report (10M events: 2.9 million entries a plan, 8.8 GB for two). The violations
+    are an iterator, each read from the run's files as it is reached (100M events: 1.7
+    million a plan), in report order.
 
     The events are read once, as `read_as` (its fields and events cover every plan's, and
     every plan declares all of its event types), so all plans see the same events, counts
@@ -1335,11 +1342,11 @@ def evaluate_each(
                 read.workers.afresh()  # forked from here, numba loaded while they read
             each = _replayed(read_as, replays, read, as_of, window)
         read.workers.close()
-        stats = read.reader.stats
-        return [
-            _outcome(plan, stats, done, as_of, span, metrics).report(("violations",))
-            for plan, done in zip(replays, each, strict=True)
-        ]
+        reports = []
+        for plan, done in zip(replays, each, strict=True):
+            outcome = _outcome(plan, read.reader.stats, done, as_of, span, metrics)
+            reports.append(outcome.report(()) | {"violations": outcome.entries("violations")})
+        yield reports
 
 
 def _recoded(batch: Batch, plan: Mapping[str, Any]) -> Batch:

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from slalang.diff import compare, render_markdown, render_table, violation_identity
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slalang.diff import (
+    _match_violations,
+    _matched,
+    compare,
+    render_markdown,
+    render_table,
+    violation_identity,
+)
 
 
 def breach(lead: str, cycle: int = 1, rule: str = "first_touch", **extra: Any) -> dict[str, Any]:
@@ -208,3 +218,28 @@ def test_markdown_escapes_user_text() -> None:
     text = render_markdown(compare(report([]), new))
     assert "L\\|1\\`x" in text
     assert "a \\| b \\`c\\`" in text
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(["A", "B", "C", None]), st.integers(1, 3)), max_size=25),
+    st.lists(st.tuples(st.sampled_from(["A", "B", "D", None]), st.integers(1, 3)), max_size=25),
+)
+def test_walking_the_lists_a_lead_at_a_time_matches_as_the_whole_lists_do(
+    before: list[tuple[str | None, int]], after: list[tuple[str | None, int]]
+) -> None:
+    """The violations are matched a lead at a time, as the lists are read (the local
+    engine gives them as iterators), with the result of matching the whole lists at once:
+    repeated identities, leads only one side has, and violations of no lead included."""
+
+    def violations(rows: list[tuple[str | None, int]]) -> list[dict[str, Any]]:
+        made = [
+            breach(lead, cycle) if lead else missed_target(f"2026-0{cycle}") for lead, cycle in rows
+        ]
+        for index, violation in enumerate(made):
+            violation["message"] = f"entry {index}"  # tells repeated identities apart
+        return sorted(made, key=lambda v: (v["lead_id"] is None, v["lead_id"] or ""))
+
+    old, new = violations(before), violations(after)
+    removed, added = _matched(old, new)
+    assert _match_violations(iter(old), iter(new)) == (added, removed, len(new) - len(added))
