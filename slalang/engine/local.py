@@ -927,29 +927,20 @@ def run(
     run); `parts` fixes the number of partitions a spilled run uses."""
     jobs = jobs or default_jobs()
     window = Window(span.start, span.end)
-    # paused for the whole run: it makes few objects that could form a cycle, and the
-    # collector's passes over the long-lived ones (numba's registries) cost 0.05 s on 1M
-    with (
-        gc_paused(),
-        _read(
-            plan,
-            paths,
-            mapping=mapping,
-            timezone=timezone,
-            as_of=as_of,
-            jobs=jobs,
-            budget=budget or BUDGET,
-            stdin=stdin,
-            spill_dir=spill_dir,
-            warn=warn,
-            parts=parts,
-            # while the input is read elsewhere: by a forked process (this one replays, and
-            # loads what it needs), or by the workers (the partitions' workers are forked
-            # from here afterwards, or load the kernel from the cache: `_warm`)
-            meanwhile=lambda: _load([plan]),
-            spilling=lambda: _warm([plan]),
-        ) as read,
-    ):
+    with _replaying(
+        plan,
+        (plan,),
+        paths,
+        mapping=mapping,
+        timezone=timezone,
+        as_of=as_of,
+        jobs=jobs,
+        budget=budget,
+        stdin=stdin,
+        spill_dir=spill_dir,
+        warn=warn,
+        parts=parts,
+    ) as read:
         if not read.spilled:
             batch, whole = read.assembled(plan)
             at = as_of if as_of is not None else batch.stats.last_ts
@@ -965,6 +956,35 @@ def run(
         read.workers.close()  # before the report is merged and written
         with _removing([path for sources in read.sources for path in sources]):
             yield _outcome(plan, read.reader.stats, done, as_of, span, metrics)
+
+
+@contextlib.contextmanager
+def _replaying(
+    plan: Mapping[str, Any],
+    replays: Sequence[Mapping[str, Any]],
+    paths: Sequence[str],
+    *,
+    budget: int | None,
+    **options: Any,
+) -> Iterator[_Read]:
+    """`_read` of a run whose `replays` replay what is read as `plan`, with numba and
+    their kernels loaded while the input is read elsewhere (by a forked process, when this
+    one replays; or by the workers, when the partitions' workers are forked from here
+    afterwards or load the kernels from the cache: `_warm`), and the collector paused for
+    the whole run: it makes few objects that could form a cycle, and the collector's
+    passes over the long-lived ones (numba's registries) cost 0.05 s on 1M."""
+    with (
+        gc_paused(),
+        _read(
+            plan,
+            paths,
+            budget=budget or BUDGET,
+            meanwhile=lambda: _load(replays),
+            spilling=lambda: _warm(replays),
+            **options,
+        ) as read,
+    ):
+        yield read
 
 
 @contextlib.contextmanager
@@ -1307,22 +1327,18 @@ def evaluate_each(
     jobs = jobs or default_jobs()
     window = Window(span.start, span.end)
     replays = tuple(plans)
-    with (
-        gc_paused(),
-        _read(
-            read_as,
-            paths,
-            mapping=mapping,
-            timezone=timezone,
-            as_of=as_of,
-            jobs=jobs,
-            budget=budget or BUDGET,
-            warn=warn,
-            parts=parts,
-            meanwhile=lambda: _load(replays),
-            spilling=lambda: _warm(replays),
-        ) as read,
-    ):
+    with _replaying(
+        read_as,
+        replays,
+        paths,
+        mapping=mapping,
+        timezone=timezone,
+        as_of=as_of,
+        jobs=jobs,
+        budget=budget,
+        warn=warn,
+        parts=parts,
+    ) as read:
         if not read.spilled:
             batch, whole = read.assembled(read_as)
             at = as_of if as_of is not None else batch.stats.last_ts
