@@ -198,12 +198,13 @@ class Policy:
         `spark_master`, the active one, or SPARK_REMOTE), reading `events` paths and
         `tables` with Spark: the same report again, made on a cluster (docs/spark.md).
 
-        With `stream`, the report is for writing as JSON (`Report.pieces`) in a `with`
-        block: when the local engine runs, its stage, clock and violation lists stay in
-        temporary files, read as they are written, so memory does not grow with the
-        input, and `data` holds them as `Prerendered` text until the block ends.
-        Else the local engine builds only the long lists named in `sections` into `data`
-        (a report rendered in one format needs only those it reads,
+        With `stream`, the report is for writing (`Report.pieces`, `Report.render`) in a
+        `with` block: when the local engine runs, its stage, clock and violation lists stay
+        in temporary files, read as they are written, so memory does not grow with the
+        input; `data` holds those named in `sections` as `json_text.Entries` until the
+        block ends, lazy views parsed anew on each pass (JSON copies their text out as it
+        is). Else the local engine builds only the long lists named in `sections` into
+        `data` as lists (a report rendered in one format needs only those it reads,
         `slalang.render.report.LISTS`; on a large input the others are most of a report's
         memory); the other engines build them all.
         """
@@ -250,7 +251,7 @@ class Policy:
                 )
                 if not stream:
                     return Report(outcome.report(sections), tuple(warnings), plan)
-                streamed = Report(outcome.streamed(), tuple(warnings), plan)
+                streamed = Report(outcome.lazy(sections), tuple(warnings), plan)
                 object.__setattr__(streamed, "severities", frozenset(outcome.severities))
                 object.__setattr__(streamed, "closing", closing.pop_all())
                 return streamed
@@ -608,7 +609,7 @@ class Report:
                 f"format `{fmt}` reads the report's {' and '.join(missing)}, which this "
                 "report was built without (evaluate's `sections`)"
             )
-        if fmt == "html" and "timelines" not in options and self.plan is not None:
+        if fmt == "html" and "timelines" not in options and self.plan is not None and self.leads:
             options["timelines"] = explain_leads(self.plan, self.leads, self.data, self.sources)
         options.setdefault("id_column", self.id_column)
         return render_report(self.data, fmt, color=color, plan=self.plan, **options)
@@ -622,7 +623,8 @@ class Report:
             return self
         if self.plan is None:
             raise SlalangError("selecting rules or owners needs the report's plan")
-        return replace(self, data=select(self.data, self.plan, rules, owners))
+        # a streamed report's severities are the whole run's: `failed` reads the selection
+        return replace(self, data=select(self.data, self.plan, rules, owners), severities=None)
 
     def to_json(self) -> str:
         """The same bytes as `slalang evaluate --format json`."""

@@ -109,9 +109,9 @@ def evaluate_command(
       slalang evaluate policies/seed_funnel.sla samples/seed_funnel/events.csv \\
         --metrics samples/seed_funnel/metrics.csv --format html -o report.html
     """
-    # JSON is written as it is produced (the long lists streamed out of the engine's
-    # files), so a report of any size is never whole in memory
-    stream = fmt == "json" and not rules and not owners
+    # the report is streamed: the local engine's long lists stay in its files until the
+    # block ends, JSON copies them out as they are and the other formats read them a pass
+    # at a time, so a report of any size is never whole in memory
     with (
         checked_policy(policy, root)
         .evaluate(
@@ -124,12 +124,12 @@ def evaluate_command(
                 "Spark: {done:,} of {total:,} tasks done" if engine.engine == "spark" else None
             ),
             on_warning=warn,
-            stream=stream,
+            stream=True,
             sections=(*LISTS[fmt], "clocks") if rules or owners else LISTS[fmt],
         )
         .select(rules, owners)
     ) as report:
-        if stream:
+        if fmt == "json":
             emit(report.pieces(encoded=True), output)
         else:
             color = output is None and fmt == "table" and sys.stdout.isatty()

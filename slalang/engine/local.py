@@ -19,7 +19,6 @@ from __future__ import annotations
 import bisect
 import contextlib
 import functools
-import json
 import math
 import multiprocessing
 import os
@@ -51,7 +50,7 @@ from slalang.engine.run import kernel_for, reduce_batch
 from slalang.evaluate.aggregate import Totals, Window
 from slalang.evaluate.run import Frame, Span, field_specs, frame, report
 from slalang.memory import FORK, gc_paused, refuse_pandas
-from slalang.render.report.json_text import Prerendered, compact
+from slalang.render.report.json_text import Entries, Prerendered, compact
 
 BUDGET = 512 << 20
 """Bytes of read events kept in memory before the input is partitioned (`run(budget=)`)."""
@@ -361,50 +360,51 @@ class _Store:
 class Outcome:
     """A finished evaluation: the report without its long lists, and where they are.
 
-    `write_json` streams the JSON report; `report()` builds the whole dict (the other
-    formats need it). Entry files live in the run's temporary directory, so both must be
-    used inside `run`'s context."""
+    `lazy()` gives the report with its long lists as entries parsed on each pass over
+    them (and JSON writes their text as it is), `report()` builds the whole dict. Entry
+    files live in the run's temporary directory, so both must be used inside `run`'s
+    context."""
 
     skeleton: dict[str, Any]
     parts: list[_Part]
     severities: set[str]
 
-    def sections(self) -> dict[str, Prerendered]:
-        out: dict[str, Prerendered] = {}
+    def section(self, section: str) -> Prerendered:
+        """One long list as report JSON text, read from the run's files (or the one part
+        held in memory) as it is iterated; each call gives a fresh pass."""
+        tail = []
+        if section == "violations":
+            tail = [compact(v) for v in self.skeleton["violations"]]
         held = [p for p in self.parts if p.entries is not None or p.files is not None]
-        for section in SECTIONS:
-            tail = []
-            if section == "violations":
-                tail = [compact(v) for v in self.skeleton["violations"]]
-            if len(held) == 1 and held[0].entries is not None:  # one part, in memory
-                out[section] = Text.of(held[0].entries[section].text, tail)
-                continue
-            count = sum(p.counts.get(section, 0) for p in self.parts)
-            if held and all(p.stored for p in held):  # in lead order, the report's text
-                stored = [p.files[section] for p in held if p.files is not None]
-                out[section] = StoredText(count, stored, tail)
-                continue
-            # merged from several parts' entry files in lead order, a round at a time
-            out[section] = Text(count, functools.partial(_merged, held, section), tail)
-        return out
-
-    def streamed(self) -> dict[str, Any]:
-        """The report with its long lists as `Prerendered` (for `json_text.pieces`)."""
-        report = dict(self.skeleton)
-        report.update(self.sections())
-        return report
+        if len(held) == 1 and held[0].entries is not None:  # one part, in memory
+            return Text.of(held[0].entries[section].text, tail)
+        count = sum(p.counts.get(section, 0) for p in self.parts)
+        if held and all(p.stored for p in held):  # in lead order, the report's text
+            stored = [p.files[section] for p in held if p.files is not None]
+            return StoredText(count, stored, tail)
+        # merged from several parts' entry files in lead order, a round at a time
+        return Text(count, functools.partial(_merged, held, section), tail)
 
     def entries(self, section: str) -> Iterator[dict[str, Any]]:
         """A long list's entries as they are read from the run's files, one at a time."""
-        return (json.loads(line) for line in self.sections()[section].lines)
+        return iter(Entries.parsed(functools.partial(self.section, section)))
 
     def report(self, sections: Sequence[str] = SECTIONS) -> dict[str, Any]:
         """The report as a dict, with those of its long lists that are asked for, the
         others left out (one dict an entry: 10M events make three million of them)."""
+        report = self.lazy(sections)
+        for section in sections:
+            report[section] = list(report[section])
+        return report
+
+    def lazy(self, sections: Sequence[str] = SECTIONS) -> dict[str, Any]:
+        """`report(sections)` with its long lists as `Entries`, parsed from the run's files
+        on each pass over them, so a renderer holds one entry at a time: to be rendered
+        inside `run`'s context."""
         report = dict(self.skeleton)
-        for section, rendered in self.sections().items():
+        for section in SECTIONS:
             if section in sections:
-                report[section] = [json.loads(line) for line in rendered.lines]
+                report[section] = Entries.parsed(functools.partial(self.section, section))
             else:
                 del report[section]
         return report

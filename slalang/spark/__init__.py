@@ -15,6 +15,7 @@ when a run asks for Spark.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import heapq
 import json
 import os
@@ -40,7 +41,7 @@ from slalang.engine.lines import Lines
 from slalang.evaluate.aggregate import Totals
 from slalang.evaluate.run import Span, field_specs, frame, report
 from slalang.memory import allow_pandas
-from slalang.render.report.json_text import Prerendered, compact
+from slalang.render.report.json_text import Entries, Prerendered, compact
 from slalang.spark.tasks import (
     ERROR,
     FILE_COLUMN,
@@ -86,10 +87,11 @@ class SparkRun:
         return made
 
     def streamed(self) -> dict[str, Any]:
-        """The report with its long lists as `Prerendered` (for `json_text.pieces`)."""
+        """The report with its long lists as `Entries` of their JSON text: written as it is
+        (`json_text.pieces`), parsed as a renderer reads them."""
         made = dict(self.skeleton)
         for section, lines in self.sections.items():
-            made[section] = Prerendered(len(lines), lines)
+            made[section] = Entries.parsed(functools.partial(Prerendered, len(lines), lines))
         return made
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from slalang.evaluate.schema import validate_report
-from slalang.render.report import render_report
+from slalang.render.report import FORMATS, render_report
+from slalang.render.report.json_text import Entries, Prerendered, compact, pieces
+from slalang.render.report.select import select
 
 Report = dict[str, Any]
 
@@ -49,3 +52,45 @@ def test_jsonl_is_one_violation_a_line_in_report_key_order(acme: Report) -> None
 def test_jsonl_with_no_violations_is_empty(hand: Report) -> None:
     hand["violations"] = []
     assert render_report(hand, "jsonl") == ""
+
+
+def _lazy(report: Report) -> Report:
+    """`report` with its long lists as `Entries` of their JSON lines, as a streamed run
+    gives them; counting how often each is read."""
+    lazy = dict(report)
+    for name in ("stages", "clocks", "violations"):
+        lines = [compact(entry) for entry in report[name]]
+        lazy[name] = Entries.parsed(lambda lines=lines: Prerendered(len(lines), iter(lines)))
+    return lazy
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_reads_lazy_entries_as_it_reads_lists(acme: Report, fmt: str) -> None:
+    """A report whose long lists are read lazily (`Entries`, parsed on each pass) renders
+    byte for byte as the lists do, cut to some rules as well."""
+    options = {"hide_empty": True, "limit": 3}
+    assert render_report(_lazy(acme), fmt, **options) == render_report(acme, fmt, **options)
+    plan = {"slas": [{"name": "first_touch", "owner": "sales"}], "targets": [], "stages": []}
+    chosen = select(_lazy(acme), plan, ["first_touch"])
+    assert isinstance(chosen["violations"], Entries)
+    assert render_report(chosen, fmt) == render_report(select(acme, plan, ["first_touch"]), fmt)
+
+
+def test_entries_are_counted_once_and_read_anew_on_each_pass() -> None:
+    passes = []
+
+    def entries() -> Iterator[dict[str, Any]]:
+        passes.append(1)
+        return iter([{"rule": "a"}, {"rule": "b"}, {"rule": "a"}])
+
+    listed = Entries(3, entries)
+    assert len(listed) == 3 and listed and not passes
+    kept = listed.where(lambda entry: entry["rule"] == "a")
+    assert len(kept) == 2 and len(kept) == 2 and len(passes) == 1
+    assert list(kept) == list(kept) == [{"rule": "a"}, {"rule": "a"}]
+    assert len(passes) == 3
+    assert not listed.where(lambda entry: False)
+    assert (
+        "".join(pieces({"v": kept}))
+        == '{\n  "v": [\n    {"rule": "a"},\n    {"rule": "a"}\n  ]\n}\n'
+    )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -189,30 +189,33 @@ def _example(example: Mapping[str, Any]) -> str:
     return s.printable(": ".join([where, *rest]))
 
 
-def _response_bins(clocks: Sequence[Mapping[str, Any]], sla: str) -> list[dict[str, Any]]:
-    counts: Counter[tuple[int, str]] = Counter()
+def _response_bins(clocks: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Per SLA, its met and late clocks counted by response time bin, in one pass over the
+    clocks (half a million on 10M events, parsed anew on each pass of a streamed report)."""
+    counts: dict[str, Counter[tuple[int, str]]] = {}
     for clock in clocks:
-        if clock["sla"] != sla or clock["status"] not in ("met", "late"):
+        if clock["status"] not in ("met", "late"):
             continue
         elapsed = clock["elapsed_seconds"]
         order = next(
             (i for i, (edge, _) in enumerate(charts.RESPONSE_BINS) if elapsed < edge),
             len(charts.RESPONSE_BINS),
         )
-        counts[order, clock["status"]] += 1
+        counts.setdefault(clock["sla"], Counter())[order, clock["status"]] += 1
     labels = [label for _, label in charts.RESPONSE_BINS] + [charts.LAST_BIN]
-    return [
-        {"bin": labels[order], "order": order, "status": status, "count": count}
-        for (order, status), count in sorted(counts.items())
-    ]
+    return {
+        sla: [
+            {"bin": labels[order], "order": order, "status": status, "count": count}
+            for (order, status), count in sorted(by.items())
+        ]
+        for sla, by in counts.items()
+    }
 
 
 def _slas(report: s.Report, options: Options, figures: _Charts) -> list[dict[str, Any]]:
     by_period = s.compliance_by_period(report)
     goals = s.compliance_goals(options.plan)
-    clocks_by_sla: dict[str, list[Mapping[str, Any]]] = {}
-    for clock in report["clocks"]:
-        clocks_by_sla.setdefault(clock["sla"], []).append(clock)
+    bins_by_sla = _response_bins(report["clocks"])
     out = []
     for row in report["slas"]:
         name = row["sla"]
@@ -228,7 +231,7 @@ def _slas(report: s.Report, options: Options, figures: _Charts) -> list[dict[str
             }
             for p in by_period.get(name, [])
         ]
-        bins = _response_bins(clocks_by_sla.get(name, []), name)
+        bins = bins_by_sla.get(name, [])
         out.append(
             {
                 "name": name,

@@ -7,7 +7,7 @@ always the same bytes; non-ASCII text stays readable; NaN is refused, not writte
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +55,53 @@ class Prerendered:
             yield text.encode()
 
 
+class Entries:
+    """A long list of a report read lazily, again on each pass: what a renderer is given in
+    place of the list when the engine keeps its entries in files (`evaluate(stream=True)`),
+    so that a report of any size is rendered with one entry in memory at a time, not three
+    million dicts (1.7 GB on 10M events). Renderers only iterate a long list and take its
+    length; each pass parses the entries anew (`entries()` gives them afresh each call).
+
+    `count` is the length when known (else one pass counts, once); `text`, when given,
+    is the same entries as the JSON report writes them, which `pieces` copies out as is."""
+
+    def __init__(
+        self,
+        count: int | None,
+        entries: Callable[[], Iterator[dict[str, Any]]],
+        text: Callable[[], Prerendered] | None = None,
+    ) -> None:
+        self._count = count
+        self._entries = entries
+        self._text = text
+
+    @classmethod
+    def parsed(cls, text: Callable[[], Prerendered]) -> Entries:
+        """The entries of the prerendered list `text()` gives (anew for each pass)."""
+        return cls(text().count, lambda: map(json.loads, text().lines), text)
+
+    def __len__(self) -> int:
+        if self._count is None:
+            self._count = sum(1 for _ in self._entries())
+        return self._count
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return self._entries()
+
+    def where(self, keep: Callable[[Mapping[str, Any]], bool]) -> Entries:
+        """The entries `keep` accepts, read lazily as well (counted when asked)."""
+        return Entries(None, lambda: filter(keep, self._entries()))
+
+    def prerendered(self) -> Prerendered:
+        """The entries as the JSON report writes them."""
+        if self._text is not None:
+            return self._text()
+        return Prerendered(len(self), map(compact, self._entries()))
+
+
 def render(report: Report, options: Options) -> str:
     """The report's sections one per line, and each entry of a list on a line of its own.
 
@@ -67,14 +114,16 @@ def render(report: Report, options: Options) -> str:
 
 def pieces(report: Mapping[str, Any], *, encoded: bool = False) -> Iterator[Any]:
     """The text of `render`, in pieces, for writing a report as it is produced; a value may
-    be `Prerendered`. With `encoded`, a `Prerendered` list comes as UTF-8 bytes (for
-    `fileio.write_pieces`), the rest as strings."""
+    be `Prerendered` or `Entries`. With `encoded`, a `Prerendered` list comes as UTF-8
+    bytes (for `fileio.write_pieces`), the rest as strings."""
     yield "{\n"
     last = len(report) - 1
     for position, (key, value) in enumerate(report.items()):
         comma = "," if position < last else ""
         if isinstance(value, list) and value:
             value = Prerendered(len(value), map(compact, value))
+        elif isinstance(value, Entries):
+            value = value.prerendered()
         if not isinstance(value, Prerendered):
             yield f"  {compact(key)}: {compact(value)}{comma}\n"
         elif not value.count:

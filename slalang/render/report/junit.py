@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 
 import slalang.render.report.summary as s
 from slalang import numbers as n
+from slalang.evaluate.report import SEVERITY_RANK
 from slalang.render.report.options import Options
 
 SUITES = (("slas", "sla_breach"), ("handoffs", "handoff_incomplete"), ("targets", "target_missed"))
@@ -30,8 +32,9 @@ def xml_text(text: str) -> str:
 def render(report: s.Report, options: Options) -> str:
     root = ET.Element("testsuites", name=xml_text(f"slalang: {s.policy_title(report)}"))
     tests = failures = 0
+    by_kind = _failures(report["violations"])
     for suite_name, kind in SUITES:
-        suite = _suite(report, suite_name, kind)
+        suite = _suite(report, suite_name, kind, by_kind.get(kind, {}))
         tests += int(suite.get("tests", "0"))
         failures += int(suite.get("failures", "0"))
         root.append(suite)
@@ -42,7 +45,37 @@ def render(report: s.Report, options: Options) -> str:
     return DECLARATION + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def _rules(report: s.Report, kind: str) -> list[str]:
+@dataclass(slots=True)
+class _Failure:
+    """A rule's violations as its <failure> tells them: the first, the highest severity
+    and a line each (the text the XML holds anyway, not the violations)."""
+
+    first: s.Row
+    severity: str
+    lines: list[str]
+
+
+def _failures(violations: Iterable[s.Row]) -> dict[str, dict[str, _Failure]]:
+    """Per kind, per rule in order of first violation, its failure: one pass over the
+    violations (a streamed report's are parsed anew on each pass)."""
+    by_kind: dict[str, dict[str, _Failure]] = {}
+    for violation in violations:
+        rules = by_kind.setdefault(violation["kind"], {})
+        failure = rules.get(violation["rule"])
+        if failure is None:
+            rules[violation["rule"]] = _Failure(violation, violation["severity"], [])
+            failure = rules[violation["rule"]]
+        elif _rank(violation["severity"]) > _rank(failure.severity):  # the first highest
+            failure.severity = violation["severity"]
+        failure.lines.append(_line(violation))
+    return by_kind
+
+
+def _rank(severity: str) -> int:
+    return SEVERITY_RANK.get(severity, -1)
+
+
+def _rules(report: s.Report, kind: str, failing: Collection[str]) -> list[str]:
     """The rules of one kind, in report order; those seen only in violations after them."""
     if kind == "sla_breach":
         listed = [row["sla"] for row in report["slas"]]
@@ -51,16 +84,11 @@ def _rules(report: s.Report, kind: str) -> list[str]:
     else:
         listed = []
     seen = dict.fromkeys(listed)
-    extra = sorted({v["rule"] for v in report["violations"] if v["kind"] == kind} - set(seen))
-    return [*seen, *extra]
+    return [*seen, *sorted(set(failing) - set(seen))]
 
 
-def _suite(report: s.Report, name: str, kind: str) -> ET.Element:
-    by_rule: dict[str, list[s.Row]] = {}
-    for violation in report["violations"]:
-        if violation["kind"] == kind:
-            by_rule.setdefault(violation["rule"], []).append(violation)
-    rules = _rules(report, kind)
+def _suite(report: s.Report, name: str, kind: str, by_rule: Mapping[str, _Failure]) -> ET.Element:
+    rules = _rules(report, kind, by_rule)
     failing = sum(1 for rule in rules if rule in by_rule)
     suite = ET.Element(
         "testsuite",
@@ -74,9 +102,9 @@ def _suite(report: s.Report, name: str, kind: str) -> ET.Element:
     _properties(suite, report)
     for rule in rules:
         case = ET.SubElement(suite, "testcase", name=rule, classname=f"slalang.{name}", time="0")
-        violations = by_rule.get(rule)
-        if violations:
-            _failure(case, violations)
+        failure = by_rule.get(rule)
+        if failure is not None:
+            _failure(case, failure)
     return suite
 
 
@@ -94,19 +122,19 @@ def _properties(suite: ET.Element, report: s.Report) -> None:
         ET.SubElement(properties, "property", name=key, value=xml_text(value))
 
 
-def _failure(case: ET.Element, violations: Sequence[s.Row]) -> None:
-    first = violations[0]
-    count = n.plural(len(violations), "violation")
-    failure = ET.SubElement(
+def _failure(case: ET.Element, failure: _Failure) -> None:
+    first = failure.first
+    count = n.plural(len(failure.lines), "violation")
+    element = ET.SubElement(
         case,
         "failure",
-        message=xml_text(f"{count}: {_line(first)}" if len(violations) == 1 else count),
-        type=s.highest_severity(violations),
+        message=xml_text(f"{count}: {failure.lines[0]}" if len(failure.lines) == 1 else count),
+        type=failure.severity,
     )
     source = first["source"]
     owner = f"owner {first['owner']}" if first["owner"] else "no owner"
     header = f"{source['file']}:{source['line']} ({owner})"
-    failure.text = xml_text("\n".join([header, *(_line(v) for v in violations)]))
+    element.text = xml_text("\n".join([header, *failure.lines]))
 
 
 def _line(violation: s.Row) -> str:

@@ -9,10 +9,13 @@ chosen rules. Input accounting, policy and `as_of` are the whole run's.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from slalang.diagnostics import SlalangError
+from slalang.render.report.json_text import Entries
+
+Row = Mapping[str, Any]
 
 
 def rule_owners(plan: Mapping[str, Any]) -> dict[str, str | None]:
@@ -51,8 +54,16 @@ def select(
         if (not rules or rule in rules) and (not owners or owner in owners)
     }
     return dict(report) | {
-        "clocks": [c for c in report["clocks"] if c["sla"] in kept],
-        "violations": [v for v in report["violations"] if v["rule"] in kept],
+        "clocks": _kept(report["clocks"], lambda clock: clock["sla"] in kept),
+        "violations": _kept(report["violations"], lambda violation: violation["rule"] in kept),
         "slas": [row for row in report["slas"] if row["sla"] in kept],
         "targets": [row for row in report["targets"] if row["target"] in kept],
     }
+
+
+def _kept(entries: Iterable[Row], keep: Callable[[Row], bool]) -> list[Row] | Entries:
+    """The entries `keep` accepts: a list of a list, a lazy view of lazy `Entries` (a
+    streamed report's, which would otherwise be made whole here)."""
+    if isinstance(entries, Entries):
+        return entries.where(keep)
+    return [entry for entry in entries if keep(entry)]

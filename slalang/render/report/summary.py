@@ -7,10 +7,11 @@ is written) so the two renderers only lay them out.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -126,14 +127,6 @@ def _with_breakdown(head: str, verb: str, counts: Mapping[str, int], shown: int 
     return f"{text} ({', '.join(parts)})"
 
 
-def kind_counts(violations: Iterable[Row]) -> Counter[str]:
-    return Counter(v["kind"] for v in violations)
-
-
-def severity_counts(violations: Iterable[Row]) -> Counter[str]:
-    return Counter(v["severity"] for v in violations)
-
-
 def verdict(report: Report) -> str:
     """One line: how many violations, of which severities and kinds; clocks at risk."""
     violations = report["violations"]
@@ -141,9 +134,12 @@ def verdict(report: Report) -> str:
     risk = f"; {n.plural(at_risk, 'clock')} at risk" if at_risk else ""
     if not violations:
         return f"no violations{risk}"
-    severities = severity_counts(violations)
+    severities: Counter[str] = Counter()
+    kinds: Counter[str] = Counter()
+    for violation in violations:  # one pass: a streamed report's are parsed on each
+        severities[violation["severity"]] += 1
+        kinds[violation["kind"]] += 1
     by_severity = ", ".join(n.plural(severities[s], s) for s in SEVERITIES if severities[s])
-    kinds = kind_counts(violations)
     by_kind = ", ".join(n.plural(kinds[k], *KIND_WORDS[k]) for k in KINDS if kinds[k])
     return f"{n.plural(len(violations), 'violation')} ({by_severity}): {by_kind}{risk}"
 
@@ -156,21 +152,25 @@ class OwnerTotals:
     severities: Counter[str]
 
 
-def owner_totals(violations: Sequence[Row]) -> list[OwnerTotals]:
-    """Violations per owner, the owner with most first: who has the most to answer for."""
-    owners: dict[str, list[Row]] = {}
+def owner_totals(violations: Iterable[Row]) -> list[OwnerTotals]:
+    """Violations per owner, the owner with most first: who has the most to answer for.
+    Counted in one pass, holding no violation (a report's may be millions, read lazily)."""
+    owners: dict[str, OwnerTotals] = {}
     for violation in violations:
-        owners.setdefault(violation["owner"] or NO_OWNER, []).append(violation)
-    totals = [
-        OwnerTotals(owner, len(rows), kind_counts(rows), severity_counts(rows))
-        for owner, rows in owners.items()
-    ]
-    return sorted(totals, key=lambda t: (-t.total, t.owner))
+        owner = violation["owner"] or NO_OWNER
+        totals = owners.get(owner)
+        if totals is None:
+            totals = owners[owner] = OwnerTotals(owner, 0, Counter(), Counter())
+        totals.kinds[violation["kind"]] += 1
+        totals.severities[violation["severity"]] += 1
+    counted = [replace(t, total=t.kinds.total()) for t in owners.values()]
+    return sorted(counted, key=lambda t: (-t.total, t.owner))
 
 
-def worst(violations: Sequence[Row], limit: int) -> list[Row]:
+def worst(violations: Iterable[Row], limit: int) -> list[Row]:
     """The `limit` violations to show first: SLA breaches by how late (latest first), then
-    incomplete handoffs, then missed targets; ties keep the report's (lead, time) order."""
+    incomplete handoffs, then missed targets; ties keep the report's (lead, time) order.
+    Only `limit` are held as they are read (`nsmallest`: the first `limit` of the sort)."""
     rank = {kind: index for index, kind in enumerate(KINDS)}
 
     def key(item: tuple[int, Row]) -> tuple[int, int, int]:
@@ -180,8 +180,8 @@ def worst(violations: Sequence[Row], limit: int) -> list[Row]:
             late = violation["details"].get("late_by_seconds") or 0
         return (rank.get(violation["kind"], len(KINDS)), -late, position)
 
-    ordered = sorted(enumerate(violations), key=key)
-    return [violation for _, violation in ordered[: max(0, limit)]]
+    ordered = heapq.nsmallest(max(0, limit), enumerate(violations), key=key)
+    return [violation for _, violation in ordered]
 
 
 def where(violation: Row) -> str:
@@ -203,7 +203,7 @@ def deadline(violation: Row) -> str:
 
 
 def highest_severity(violations: Iterable[Row]) -> str:
-    severities: list[str] = [v["severity"] for v in violations]
+    severities = (str(v["severity"]) for v in violations)
     return max(severities, key=lambda severity: SEVERITY_RANK.get(severity, -1))
 
 
