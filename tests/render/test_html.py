@@ -109,3 +109,11 @@ def test_timeline_leads_are_those_of_the_worst_violations_each_once(acme_built: 
 
 def test_the_same_report_gives_the_same_page(acme_built: Report) -> None:
     assert render_report(acme_built, "html") == render_report(acme_built, "html")
+
+
+def test_charts_are_numbered_in_the_pages_order(page: str) -> None:
+    """The charts' ids follow the page from top to bottom (SLAs, targets, owners), whatever
+    order the page's parts are worked out in."""
+    ids = [int(found) for found in re.findall(r'class="chart" id="chart-(\d+)"', page)]
+    assert len(ids) > 2
+    assert ids == sorted(ids) == list(range(1, len(ids) + 1))

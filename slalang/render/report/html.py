@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -115,11 +115,13 @@ def page(report: s.Report, options: Options) -> dict[str, Any]:
     """Everything the template shows, as text already written the way people read it."""
     zone = report["policy"]["timezone"]
     figures = _Charts()
-    violations = report["violations"]
+    # in the page's order: the charts are numbered as they are added
+    slas = _slas(report, options, figures)
+    targets = _targets(report, options, figures)
+    owners, totals = _owners(report, figures)
+    present = [severity for t in totals for severity, count in t.severities.items() if count]
     tone = (
-        "ok"
-        if not violations
-        else ("error" if s.highest_severity(violations) == "error" else "warning")
+        "ok" if not present else ("error" if s.highest_severity(present) == "error" else "warning")
     )
     return {
         "title": s.policy_title(report),
@@ -131,9 +133,9 @@ def page(report: s.Report, options: Options) -> dict[str, Any]:
         "verdict": s.verdict(report),
         "tone": tone,
         "input": _input(report["input"]),
-        "slas": _slas(report, options, figures),
-        "targets": _targets(report, options, figures),
-        "owners": _owners(report, figures),
+        "slas": slas,
+        "targets": targets,
+        "owners": owners,
         "violations": _violations(report, options),
         "charts_json": figures.specs,
     }
@@ -346,18 +348,24 @@ def _month(violation: Mapping[str, Any], periods: Periods) -> str:
     return periods.of(int(at.timestamp())).key
 
 
-def _owners(report: s.Report, figures: _Charts) -> dict[str, Any]:
-    violations = report["violations"]
+def _owners(report: s.Report, figures: _Charts) -> tuple[dict[str, Any], list[s.OwnerTotals]]:
+    """The owners' section, and their totals (which the page's tone is taken from): one
+    pass over the violations, which a streamed report parses anew on each."""
     periods = Periods("monthly", ZoneInfo(report["policy"]["timezone"]))
     per_owner: Counter[tuple[str, str]] = Counter()
     per_group: Counter[tuple[str, str]] = Counter()
     months: dict[str, None] = {}
-    for violation in violations:
-        month = _month(violation, periods)
-        months[month] = None
-        per_owner[violation["owner"] or s.NO_OWNER, month] += 1
-        if violation["group"] is not None:
-            per_group[s.printable(violation["group"]), month] += 1
+
+    def counted() -> Iterator[Mapping[str, Any]]:
+        for violation in report["violations"]:
+            month = _month(violation, periods)
+            months[month] = None
+            per_owner[violation["owner"] or s.NO_OWNER, month] += 1
+            if violation["group"] is not None:
+                per_group[s.printable(violation["group"]), month] += 1
+            yield violation
+
+    totals = s.owner_totals(counted())
     order = sorted(months)
 
     def cells(counts: Counter[tuple[str, str]]) -> list[dict[str, Any]]:
@@ -368,8 +376,7 @@ def _owners(report: s.Report, figures: _Charts) -> dict[str, Any]:
             )
         ]
 
-    totals = s.owner_totals(violations)
-    return {
+    section = {
         "table": [
             {
                 "owner": t.owner,
@@ -390,6 +397,7 @@ def _owners(report: s.Report, figures: _Charts) -> dict[str, Any]:
         if per_group
         else None,
     }
+    return section, totals
 
 
 def _row(
@@ -421,11 +429,18 @@ def _row(
 def _violations(report: s.Report, options: Options) -> dict[str, Any]:
     violations = report["violations"]
     zone = report["policy"]["timezone"]
-    shown = s.worst(violations, TABLE_ROWS)
+    with_lead: set[str] = set()
+
+    def noted() -> Iterator[Mapping[str, Any]]:  # the leads, in the pass `worst` makes
+        for violation in violations:
+            if violation["lead_id"] is not None:
+                with_lead.add(violation["lead_id"])
+            yield violation
+
+    shown = s.worst(noted(), TABLE_ROWS)
     timeline_ids = {lead: index for index, lead in enumerate(options.timelines)}
     rows = [_row(violation, zone, timeline_ids) for violation in shown]
     left_out = len(violations) - len(shown)
-    with_lead = {v["lead_id"] for v in violations if v["lead_id"] is not None}
     return {
         "rows": rows,
         "total": n.count(len(violations)),

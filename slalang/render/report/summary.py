@@ -202,8 +202,7 @@ def deadline(violation: Row) -> str:
     return str(violation["at"] or "")
 
 
-def highest_severity(violations: Iterable[Row]) -> str:
-    severities = (str(v["severity"]) for v in violations)
+def highest_severity(severities: Iterable[str]) -> str:
     return max(severities, key=lambda severity: SEVERITY_RANK.get(severity, -1))
 
 
