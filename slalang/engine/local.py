@@ -385,10 +385,6 @@ class Outcome:
         # merged from several parts' entry files in lead order, a round at a time
         return Text(count, functools.partial(_merged, held, section), tail)
 
-    def entries(self, section: str) -> Iterator[dict[str, Any]]:
-        """A long list's entries as they are read from the run's files, one at a time."""
-        return iter(Entries.parsed(functools.partial(self.section, section)))
-
     def report(self, sections: Sequence[str] = SECTIONS) -> dict[str, Any]:
         """The report as a dict, with those of its long lists that are asked for, the
         others left out (one dict an entry: 10M events make three million of them)."""
@@ -1315,8 +1311,8 @@ def evaluate_each(
     inside the `with` block, with its violations and without its stages and clocks: a diff
     compares violations, SLAs and targets, and the other lists, as Python objects, are most
     of a report (10M events: 2.9 million entries a plan, 8.8 GB for two). The violations
-    are an iterator, each read from the run's files as it is reached (100M events: 1.7
-    million a plan), in report order.
+    are a lazy view (`Outcome.lazy`), each read from the run's files as it is reached
+    (100M events: 1.7 million a plan), in report order.
 
     The events are read once, as `read_as` (its fields and events cover every plan's, and
     every plan declares all of its event types), so all plans see the same events, counts
@@ -1361,7 +1357,7 @@ def evaluate_each(
         reports = []
         for plan, done in zip(replays, each, strict=True):
             outcome = _outcome(plan, read.reader.stats, done, as_of, span, metrics)
-            reports.append(outcome.report(()) | {"violations": outcome.entries("violations")})
+            reports.append(outcome.lazy(("violations",)))
         yield reports
 
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import slalang.render.report.summary as s
 from slalang import numbers as n
-from slalang.evaluate.report import SEVERITY_RANK
 from slalang.render.report.options import Options
 
 SUITES = (("slas", "sla_breach"), ("handoffs", "handoff_incomplete"), ("targets", "target_missed"))
@@ -65,14 +64,10 @@ def _failures(violations: Iterable[s.Row]) -> dict[str, dict[str, _Failure]]:
         if failure is None:
             rules[violation["rule"]] = _Failure(violation, violation["severity"], [])
             failure = rules[violation["rule"]]
-        elif _rank(violation["severity"]) > _rank(failure.severity):  # the first highest
-            failure.severity = violation["severity"]
+        else:  # the first of the highest
+            failure.severity = s.highest_severity((failure.severity, violation["severity"]))
         failure.lines.append(_line(violation))
     return by_kind
-
-
-def _rank(severity: str) -> int:
-    return SEVERITY_RANK.get(severity, -1)
 
 
 def _rules(report: s.Report, kind: str, failing: Collection[str]) -> list[str]:
