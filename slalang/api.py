@@ -21,7 +21,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -249,9 +249,14 @@ class Policy:
                         warn=lambda stats: _check_input(stats, strict, warn),
                     )
                 )
+                kept: dict[str, Any] = {
+                    "sources": self.plan_sources,
+                    "id_column": id_column(mapping),
+                    "events_of": local.timelines(plan, timezone, cutoff),
+                }
                 if not stream:
-                    return Report(outcome.report(sections), tuple(warnings), plan)
-                streamed = Report(outcome.lazy(sections), tuple(warnings), plan)
+                    return Report(outcome.report(sections), tuple(warnings), plan, **kept)
+                streamed = Report(outcome.lazy(sections), tuple(warnings), plan, **kept)
                 object.__setattr__(streamed, "severities", frozenset(outcome.severities))
                 object.__setattr__(streamed, "closing", closing.pop_all())
                 return streamed
@@ -291,11 +296,12 @@ class Policy:
 
         paths = _spark_paths(events, tables)
         cutoff, window = span
+        loaded = load_mapping(os.fspath(mapping)) if mapping else None
         run = evaluate_on_spark(
             self.plan,
             paths,
             tables=tables,
-            mapping=load_mapping(os.fspath(mapping)) if mapping else None,
+            mapping=loaded,
             timezone=timezone,
             as_of=cutoff,
             span=window,
@@ -304,9 +310,12 @@ class Policy:
             progress=progress,
         )
         _check_input(run.stats, strict, warn)
+        kept: dict[str, Any] = {"sources": self.plan_sources, "id_column": id_column(mapping)}
+        if not tables and all(os.path.isfile(path) for path in paths):  # files this machine reads
+            kept["events_of"] = _Local(paths, loaded).timelines(self.plan, timezone, cutoff)
         if not stream:
-            return Report(run.report, tuple(warnings), self.plan)
-        streamed = Report(run.streamed(), tuple(warnings), self.plan)
+            return Report(run.report, tuple(warnings), self.plan, **kept)
+        streamed = Report(run.streamed(), tuple(warnings), self.plan, **kept)
         object.__setattr__(streamed, "severities", run.severities)
         return streamed
 
@@ -546,6 +555,11 @@ class Report:
     sources: Mapping[str, str] = field(default_factory=dict, repr=False)
     #: the export's lead id column, which `leads` writes its ids under
     id_column: str = "lead_id"
+    #: for an engine that keeps no events (`leads` is empty): the events of the leads asked
+    #: for, read again from the input, so that `html` embeds the same timelines
+    events_of: Callable[[Collection[str]], Mapping[str, Any]] | None = field(
+        default=None, repr=False
+    )
     #: a streamed report (`evaluate(stream=True)`): its violations' severities, and what
     #: removes its temporary files (`close`, or the end of a `with` block)
     severities: frozenset[str] | None = field(default=None, repr=False)
@@ -609,10 +623,21 @@ class Report:
                 f"format `{fmt}` reads the report's {' and '.join(missing)}, which this "
                 "report was built without (evaluate's `sections`)"
             )
-        if fmt == "html" and "timelines" not in options and self.plan is not None and self.leads:
-            options["timelines"] = explain_leads(self.plan, self.leads, self.data, self.sources)
+        if (
+            fmt == "html"
+            and "timelines" not in options
+            and self.plan is not None
+            and (self.leads or self.events_of is not None)
+        ):
+            options["timelines"] = explain_leads(self.plan, self._leads, self.data, self.sources)
         options.setdefault("id_column", self.id_column)
         return render_report(self.data, fmt, color=color, plan=self.plan, **options)
+
+    def _leads(self, wanted: Collection[str]) -> Mapping[str, Any]:
+        """The events of the leads WANTED: those the reference engine kept, or read again."""
+        if self.leads or self.events_of is None:
+            return self.leads
+        return self.events_of(wanted)
 
     def select(self, rules: Sequence[str] = (), owners: Sequence[str] = ()) -> Report:
         """The report limited to these rules and to rules of these owners (RUNNER §6.7);
@@ -748,6 +773,21 @@ class _Local(NamedTuple):
             "metrics": metrics,
             "jobs": jobs,
         }
+
+    def timelines(
+        self, plan: Mapping[str, Any], timezone: str | None, as_of: int | None
+    ) -> Callable[[Collection[str]], Mapping[str, Any]]:
+        """What reads some leads' events from these inputs again, as the run read them
+        (`slalang.engine.local.lead_timelines`)."""
+
+        def read(leads: Collection[str]) -> Mapping[str, Any]:
+            from slalang.engine.local import lead_timelines
+
+            return lead_timelines(
+                plan, self.paths, mapping=self.mapping, timezone=timezone, as_of=as_of, leads=leads
+            )
+
+        return read
 
 
 def _local_inputs(

@@ -24,7 +24,7 @@ import multiprocessing
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from itertools import accumulate, pairwise
@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 
 from slalang.data import Mapping as DataMapping
 from slalang.data.events import EXAMPLES
-from slalang.data.log import InputStats
+from slalang.data.log import Event, InputStats
 from slalang.engine.assemble import arranging, assemble, concat, give_back, run_heads
 from slalang.engine.batch import MISSING, Batch, Column
 from slalang.engine.choose import input_bytes
@@ -561,8 +561,9 @@ def _reader(
     mapping: DataMapping | None,
     timezone: str | None,
     as_of: int | None,
+    kind: type[ColumnarReader] = ColumnarReader,
 ) -> ColumnarReader:
-    return ColumnarReader(
+    return kind(
         field_specs(plan),
         plan["events"],
         mapping,
@@ -1081,6 +1082,26 @@ def summarize(
         for name, count in part.profile.fields.items():
             fields[name] += count
     return Summary(_stats(read.reader.stats, done), frozenset(leads), types, fields)
+
+
+def lead_timelines(
+    plan: Mapping[str, Any],
+    paths: Sequence[str],
+    *,
+    mapping: DataMapping | None = None,
+    timezone: str | None = None,
+    as_of: int | None = None,
+    leads: Collection[str] = (),
+) -> dict[str, list[Event]]:
+    """The events of LEADS in `paths`, as the reference reader would give them, read in
+    one stream by the columnar reader: a few leads' timelines from an export of any size,
+    for the stories the HTML report embeds (`slalang.engine.leads`)."""
+    from slalang.engine.leads import LeadReader, Wanted
+
+    reader = _reader(plan, mapping, timezone, as_of, LeadReader)
+    assert isinstance(reader, LeadReader)
+    reader.wanted = Wanted(frozenset(leads))
+    return reader.timelines(paths)
 
 
 @dataclass(frozen=True, slots=True)

@@ -329,7 +329,8 @@ def test_only_the_rows_a_column_cannot_say_go_to_the_row_loop(
 
     def spy(self: ColumnarReader, raw: Any, line_of: Any, state: Any) -> Any:
         data = raw.read()
-        seen.extend(line_of(n) for n in range(1, data.count(b"\n") + 2))
+        if type(self) is ColumnarReader:  # not `read_both`'s lead reader: it reads them again
+            seen.extend(line_of(n) for n in range(1, data.count(b"\n") + 2))
         return source(self, io.BytesIO(data), line_of, state)
 
     monkeypatch.setattr(ColumnarReader, "_json_source", spy)
@@ -551,7 +552,8 @@ def test_objects_with_keys_of_their_own_are_read_by_the_reference(
 
     def spy(self: ColumnarReader, raw: Any, line_of: Any, state: Any) -> Any:
         data = raw.read()
-        read.append(len(data.splitlines()))
+        if type(self) is ColumnarReader:  # not `read_both`'s lead reader: it reads them again
+            read.append(len(data.splitlines()))
         return source(self, io.BytesIO(data), line_of, state)
 
     monkeypatch.setattr(ColumnarReader, "_json_source", spy)

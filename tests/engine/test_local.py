@@ -528,14 +528,9 @@ def test_each_format_is_rendered_from_lazy_views_of_the_lists_it_reads(
         result = CliRunner().invoke(cli, [*arguments, *select, "-o", str(out)])
         assert result.exit_code in (0, 1), result.output
         outputs[engine] = out.read_bytes()
-    if fmt == "html":  # the reference engine keeps the events: its page embeds timelines
-        rules = tuple(select[1::2]) if select[:1] == ["--rule"] else ()
-        reference = load_policy(ROOT / "policies" / "seed_funnel.sla").evaluate(
-            str(events), metrics=str(metrics), engine="reference"
-        )
-        page = reference.select(rules).render("html", timelines={}, hide_empty=True)
-        outputs["reference"] = page.encode()
     assert outputs["local"] == outputs["reference"]
+    if fmt == "html":  # the worst leads' stories, read again from the input by the local engine
+        assert b'<template id="timeline-' in outputs["local"]
     assert outputs["local"].strip()
     [report] = built
     violations_only = {"violations"}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import io
+from collections.abc import Mapping as AbstractMapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,8 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from slalang.data import Mapping, read_events
+from slalang.data.log import Event
 from slalang.engine.assemble import assemble, concat
 from slalang.engine.batch import Batch, from_event_log
+from slalang.engine.leads import LeadReader, Wanted
 from slalang.engine.reader import ColumnarReader, _Blocks
 from tests.data.util import EVENTS, FIELDS
 
@@ -43,7 +46,29 @@ def read_both(
     )
     chunks = [chunk.table() for chunk in reader.read(paths)]
     batch, _ = assemble(concat(chunks, reader.schema), FIELDS, EVENTS, reader.stats, True)
+    # every lead's timeline set aside by the lead reader is the reference reader's
+    kept = LeadReader(
+        FIELDS, EVENTS, mapping, timezone, as_of, block=block, default_timezone=default
+    )
+    kept.wanted = Wanted(everyone=True)
+    assert_same_timelines(kept.timelines(paths), log.leads)
     return batch, reference, reader
+
+
+def assert_same_timelines(
+    found: AbstractMapping[str, list[Event]], leads: AbstractMapping[str, list[Event]]
+) -> None:
+    """The same leads with the same events in the same order: instants, types, typed fields
+    in the same order, ids, files and lines (`seq` is numbered in each reader's own way)."""
+
+    def told(timeline: list[Event]) -> list[tuple[object, ...]]:
+        return [
+            (e.ts, e.type, list(e.fields.items()), e.event_id, e.file, e.line) for e in timeline
+        ]
+
+    assert list(found) == sorted(leads)
+    for lead, timeline in found.items():
+        assert told(timeline) == told(leads[lead]), lead
 
 
 def assert_same(fast: Batch, reference: Batch) -> None:

@@ -5,12 +5,15 @@ real browser."""
 from __future__ import annotations
 
 import copy
+import os
 import re
+from collections.abc import Collection, Mapping
 from html.parser import HTMLParser
 from typing import Any
 
 import pytest
 
+from slalang.diagnostics import SlalangError
 from slalang.render.report import html, render_report
 
 Report = dict[str, Any]
@@ -105,6 +108,33 @@ def test_timeline_leads_are_those_of_the_worst_violations_each_once(acme_built: 
     )
     assert len(leads) == len(set(leads))
     assert html.timeline_leads(acme_built, limit=1) == leads[:1]
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_timelines_are_told_aside_and_their_errors_raised_where_read(
+    acme_built: Report, monkeypatch: pytest.MonkeyPatch, fork: bool
+) -> None:
+    """The timelines are told in a forked process (where forking is allowed) while the
+    page is built; what went wrong there is raised where the page reads them."""
+    monkeypatch.setattr(html, "FORK", fork)
+    asked: list[list[str]] = []
+
+    def refused(leads: Collection[str]) -> Mapping[str, Any]:
+        asked.append(list(leads))
+        raise SlalangError("events.csv: cannot read events: gone")
+
+    told = html.explain_leads({}, refused, acme_built, {})
+    with pytest.raises(SlalangError, match=r"events\.csv: cannot read events: gone"):
+        len(told)
+    assert asked == ([] if fork else [html.timeline_leads(acme_built)])  # the child asked
+
+    if fork:
+
+        def died(leads: Collection[str]) -> Mapping[str, Any]:
+            os._exit(3)
+
+        with pytest.raises(SlalangError, match="reading the worst leads' timelines died"):
+            dict(html.explain_leads({}, died, acme_built, {}))
 
 
 def test_the_same_report_gives_the_same_page(acme_built: Report) -> None:

@@ -46,7 +46,7 @@ def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     log = read_events([str(events)], field_specs(plan), plan["events"], as_of=ACME_AS_OF)
     report = evaluate(plan, log, as_of=int(ACME_AS_OF.timestamp()))
     sources = {"policies/acme.sla": (REPO / "policies" / "acme.sla").read_text(encoding="utf-8")}
-    timelines = explain_leads(plan, log.leads, report, sources)
+    timelines = explain_leads(plan, lambda _: log.leads, report, sources)
     page = render_report(report, "html", plan=plan, timelines=timelines, hide_empty=True)
     path = directory / "report.html"
     path.write_text(page, encoding="utf-8")

@@ -302,6 +302,27 @@ def test_command_line_engine_spark(spark: Any, tmp_path: Path) -> None:
     assert on_spark.stdout == local.stdout
 
 
+def test_the_html_page_embeds_the_timelines_the_reference_engine_does(
+    spark: Any, tmp_path: Path
+) -> None:
+    """Spark keeps no events: the worst leads' are read again from the (local) input."""
+    from click.testing import CliRunner
+
+    from slalang.cli import cli
+
+    pages = {}
+    for engine in ("reference", "spark"):
+        out = tmp_path / f"{engine}.html"
+        arguments = ["evaluate", str(ROOT / "policies" / "seed_funnel.sla")]
+        arguments += [str(SAMPLE / "events.csv"), "--metrics", str(SAMPLE / "metrics.csv")]
+        arguments += ["--format", "html", "--engine", engine, "-o", str(out)]
+        result = CliRunner().invoke(cli, arguments)
+        assert result.exit_code == 1, result.output
+        pages[engine] = out.read_bytes()
+    assert pages["spark"] == pages["reference"]
+    assert pages["spark"].count(b'<template id="timeline-') > 10
+
+
 def test_respelt_columns_read_the_same_as_locally(
     spark: Any, sample_plan: dict[str, Any], sample_local: dict[str, Any], tmp_path: Path
 ) -> None:

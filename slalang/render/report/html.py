@@ -14,9 +14,11 @@ megabytes, not a copy of the data.
 from __future__ import annotations
 
 import functools
+import multiprocessing
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,6 +30,7 @@ from slalang import numbers as n
 from slalang.diagnostics import SlalangError
 from slalang.evaluate.periods import Periods
 from slalang.evaluate.report import SEVERITY_RANK
+from slalang.memory import FORK
 from slalang.render.report.options import Options
 
 TABLE_ROWS = 2000
@@ -472,24 +475,95 @@ def _filters(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 def explain_leads(
     plan: Mapping[str, Any],
-    leads: Mapping[str, Sequence[Any]],
+    events_of: Callable[[Collection[str]], Mapping[str, Sequence[Any]]],
     report: s.Report,
     sources: Mapping[str, str],
     limit: int = TIMELINES,
-) -> dict[str, str]:
+) -> Mapping[str, str]:
     """The timelines the page embeds: for the leads of the worst violations, each lead's
     story exactly as `slalang explain` prints it, judged at the report's as-of instant.
-    `leads` maps a lead id to its events (an `EventLog.leads`)."""
-    from slalang.evaluate.explain import explain, render_explanation
-    from slalang.evaluate.runtime import build_runtime
+    `events_of` gives the events of the leads asked for, by lead id (an `EventLog.leads`
+    holds them all; an engine that keeps none reads them again from its input). They are
+    told while the page's other sections are built (`Told`)."""
 
-    runtime = build_runtime(plan)
-    as_of = int(datetime.fromisoformat(report["as_of"]).timestamp())
-    return {
-        lead: render_explanation(explain(plan, lead, leads[lead], as_of, runtime), "text", sources)
-        for lead in timeline_leads(report, limit)
-        if lead in leads
-    }
+    def told() -> dict[str, str]:
+        from slalang.evaluate.explain import explain, render_explanation
+        from slalang.evaluate.runtime import build_runtime
+
+        wanted = timeline_leads(report, limit)
+        if not wanted:
+            return {}
+        leads = events_of(wanted)
+        runtime = build_runtime(plan)
+        as_of = int(datetime.fromisoformat(report["as_of"]).timestamp())
+        return {
+            lead: render_explanation(
+                explain(plan, lead, leads[lead], as_of, runtime), "text", sources
+            )
+            for lead in wanted
+            if lead in leads
+        }
+
+    return Told(told)
+
+
+class Told(Mapping[str, str]):
+    """Timelines told in a process of their own, waited for when first read. The local
+    engine keeps no events, so it reads the worst leads' events again from its input
+    (about 3 s on 10M events): a forked process finds the worst leads, reads them and
+    tells their stories while this one builds the page's charts and tables from the
+    run's long lists (a thread gained little: both hold the interpreter much of the
+    time). Where nothing may be forked (`memory.FORK`), they are told here when first
+    read. An error in the child is raised where the timelines are read."""
+
+    def __init__(self, tell: Callable[[], dict[str, str]]) -> None:
+        self._tell = tell
+        self._told: dict[str, str] | None = None
+        self._answer: Connection | None = None
+        if FORK:
+            context = multiprocessing.get_context("fork")
+            self._answer, send = context.Pipe(duplex=False)
+            self._child = context.Process(target=_tell_into, args=(tell, send), daemon=True)
+            self._child.start()
+            send.close()
+
+    def _result(self) -> dict[str, str]:
+        if self._told is None:
+            if self._answer is None:
+                self._told = self._tell()
+            else:
+                try:
+                    told, error = self._answer.recv()
+                except EOFError:
+                    raise SlalangError(
+                        "the process reading the worst leads' timelines died"
+                    ) from None
+                finally:
+                    self._answer.close()
+                    self._child.join()
+                if error is not None:
+                    raise error
+                self._told = told
+        return self._told
+
+    def __getitem__(self, lead: str) -> str:
+        return self._result()[lead]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._result())
+
+    def __len__(self) -> int:
+        return len(self._result())
+
+
+def _tell_into(tell: Callable[[], dict[str, str]], send: Connection) -> None:
+    """In the forked child: the timelines, or the error telling them met, sent back."""
+    try:
+        send.send((tell(), None))
+    except Exception as exc:  # the parent raises it where the timelines are read
+        send.send(({}, exc))
+    finally:
+        send.close()
 
 
 def render_diff(diff: Mapping[str, Any], note: str, limit: int = TABLE_ROWS) -> str:

@@ -1,0 +1,133 @@
+"""The events of a few leads, read from an input of any size the way the columnar reader
+reads it, as the reference reader's `Event`s.
+
+The columnar engine keeps no events once it has replayed them, but the HTML report embeds
+the worst leads' stories as `slalang explain` tells them, and every engine's page must be
+the same bytes as the reference engine's, which keeps every event. Reading the whole input
+with the reference reader would hold every event as a Python object (gigabytes on 10M
+events); this reads it as the engine does, in blocks, and keeps only the leads asked for,
+so the timelines are the reference reader's to the byte (the same events, typed fields in
+the same order, files and lines) in the memory of one block.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from slalang.data.events import drop_duplicates
+from slalang.data.log import Event
+from slalang.engine.reader import Chunk, ColumnarReader
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """Which leads to keep (`everyone` for the tests that compare whole inputs)."""
+
+    ids: frozenset[str] = frozenset()
+    everyone: bool = False
+    _set: pa.Array = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_set", pa.array(sorted(self.ids), pa.string()))
+
+    def __contains__(self, lead: object) -> bool:
+        return self.everyone or lead in self.ids
+
+    def rows(self, leads: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int64]:
+        """The positions of the wanted leads among LEADS."""
+        if self.everyone:
+            return np.arange(len(leads))
+        return np.flatnonzero(pc.is_in(leads, value_set=self._set).to_numpy(zero_copy_only=False))
+
+
+class LeadReader(ColumnarReader):
+    """A columnar reader that sets aside the wanted leads' events.
+
+    Rows read the fast way come as chunks, whose input position is the file's base plus the
+    row's line; rows the reference row loop reads are its `Event`s, taken before they are
+    turned into a chunk (`harvest`), their positions renumbered into the same sequence so
+    that a lead's events from both paths sort into input order together.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.wanted = Wanted()
+        self.found: defaultdict[str, list[Event]] = defaultdict(list)
+
+    def harvest(self, seq_of: Callable[[Event], int]) -> Chunk:
+        leads = self.ref.leads
+        for lead in [lead for lead in leads if lead in self.wanted]:
+            self.found[lead].extend(event._replace(seq=seq_of(event)) for event in leads.pop(lead))
+        return super().harvest(seq_of)
+
+    def _cells(
+        self,
+        table: pa.Table,
+        numbers: npt.NDArray[np.int64],
+        dirty: npt.NDArray[np.bool_],
+        layout: Any,
+        *,
+        iso: bool,
+    ) -> Chunk:
+        """Only the wanted leads' rows are typed: the others would be thrown away (so this
+        reader's accounting counts only theirs). Three leads of 10M events: 2.64 s
+        instead of 3.39 s."""
+        if self.wanted.everyone:
+            return super()._cells(table, numbers, dirty, layout, iso=iso)
+        rows = self.wanted.rows(table.column(f"c{layout.lead}"))
+        mine = dirty[rows]
+        chunk = super()._cells(table.take(rows), numbers[rows], mine, layout, iso=iso)
+        dirty[rows] = mine
+        return chunk
+
+    def timelines(self, paths: Sequence[str]) -> dict[str, list[Event]]:
+        """Every wanted lead's events in PATHS, as the reference reader's `EventLog.leads`
+        holds them: repeated event ids dropped, sorted by instant then input order."""
+        for chunk in self.read(paths):
+            rows = self.wanted.rows(chunk.lead)
+            if len(rows):
+                self._keep(chunk, rows)
+        found = {}
+        for lead, timeline in sorted(self.found.items()):
+            timeline.sort(key=_input_order)
+            if self.ref.has_ids:
+                drop_duplicates(timeline)
+            timeline.sort(key=_instant_order)
+            found[lead] = timeline
+        return found
+
+    def _keep(self, chunk: Chunk, rows: npt.NDArray[np.int64]) -> None:
+        """Rows of a chunk read the fast way, as events: their fields in the file's column
+        order (the order the reference row loop sets them in), only those set."""
+        taken = pa.array(rows)
+        names = [name for _, name, _, _ in self._layout.fields]
+        columns = [(name, chunk.fields[name].take(taken).to_pylist()) for name in names]
+        file, base, types = self.ref.file, self.base, self.events
+        for k, (lead, ts, seq, code, event_id) in enumerate(
+            zip(
+                chunk.lead.take(taken).to_pylist(),
+                chunk.ts[rows].tolist(),
+                chunk.seq[rows].tolist(),
+                chunk.event[rows].tolist(),
+                chunk.event_id.take(taken).to_pylist(),
+                strict=True,
+            )
+        ):
+            fields = {name: values[k] for name, values in columns if values[k] is not None}
+            self.found[lead].append(Event(ts, seq, types[code], fields, event_id, file, seq - base))
+
+
+def _input_order(event: Event) -> int:
+    return event.seq
+
+
+def _instant_order(event: Event) -> tuple[int, int]:
+    return (event.ts, event.seq)
