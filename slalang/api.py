@@ -576,14 +576,35 @@ class Report:
         if self.closing is not None:
             self.closing.close()
 
-    def pieces(self, *, encoded: bool = False) -> Iterator[Any]:
-        """The report as `--format json` writes it, in pieces (read from a streamed
-        report's files as they are written): strings, or with `encoded` the long lists as
-        UTF-8 bytes among them, or as `fileio.Stored` files of UTF-8 text to copy in
-        (`fileio.write_pieces` writes all three; `fileio.decoded` gives a piece's text)."""
-        from slalang.render.report.json_text import pieces
+    def pieces(
+        self, fmt: str = "json", *, color: bool = False, encoded: bool = False, **options: Any
+    ) -> str | Iterator[Any]:
+        """The report as `render` gives it, in pieces read from a streamed report's files as
+        they are written where the format streams (json, jsonl, csv, junit), else whole:
+        strings, or with `encoded` JSON's long lists as UTF-8 bytes or `fileio.Stored`
+        files of UTF-8 text among them (`fileio.write_pieces` writes all of these;
+        `fileio.decoded` gives a piece's text)."""
+        from slalang.render.report import LISTS, render_pieces
 
-        return pieces(self.data, encoded=encoded)
+        missing = [name for name in LISTS.get(fmt, ()) if name not in self.data]
+        if missing:
+            raise SlalangError(
+                f"format `{fmt}` reads the report's {' and '.join(missing)}, which this "
+                "report was built without (evaluate's `sections`)"
+            )
+        if (
+            fmt == "html"
+            and "timelines" not in options
+            and self.plan is not None
+            and (self.leads or self.events_of is not None)
+        ):
+            from slalang.render.report.html import explain_leads  # jinja2: for html alone
+
+            options["timelines"] = explain_leads(self.plan, self._leads, self.data, self.sources)
+        options.setdefault("id_column", self.id_column)
+        return render_pieces(
+            self.data, fmt, color=color, plan=self.plan, encoded=encoded, **options
+        )
 
     @property
     def violations(self) -> list[dict[str, Any]]:
@@ -614,24 +635,9 @@ class Report:
         """The report as text in one of `slalang evaluate --format`'s formats; OPTIONS
         are those of `slalang.render.report.render_report` (the plan, the id column and,
         for `html`, the worst leads' timelines are passed for you)."""
-        from slalang.render.report import LISTS, render_report
-        from slalang.render.report.html import explain_leads
+        from slalang.render.report import joined
 
-        missing = [name for name in LISTS.get(fmt, ()) if name not in self.data]
-        if missing:
-            raise SlalangError(
-                f"format `{fmt}` reads the report's {' and '.join(missing)}, which this "
-                "report was built without (evaluate's `sections`)"
-            )
-        if (
-            fmt == "html"
-            and "timelines" not in options
-            and self.plan is not None
-            and (self.leads or self.events_of is not None)
-        ):
-            options["timelines"] = explain_leads(self.plan, self._leads, self.data, self.sources)
-        options.setdefault("id_column", self.id_column)
-        return render_report(self.data, fmt, color=color, plan=self.plan, **options)
+        return joined(self.pieces(fmt, color=color, **options))
 
     def _leads(self, wanted: Collection[str]) -> Mapping[str, Any]:
         """The events of the leads WANTED: those the reference engine kept, or read again."""

@@ -16,7 +16,7 @@ from slalang import plancache
 from slalang.api import Policy, load_policy
 from slalang.commands.options import CONFIG
 from slalang.diagnostics import Diagnostic, Level, PolicyError, SlalangError
-from slalang.fileio import write_atomic, write_pieces
+from slalang.fileio import Piece, write_atomic, write_pieces
 from slalang.plan.codec import is_plan_path
 from slalang.render.diagnostics import render_text
 from slalang.suppress import Selection
@@ -96,7 +96,7 @@ def progress(what: str | None = None) -> Callable[[int, int], None] | None:
     return show
 
 
-def emit(text: str | Iterable[str | bytes | memoryview], output: Path | None) -> None:
+def emit(text: str | Iterable[Piece], output: Path | None) -> None:
     """TEXT (or text in pieces, written as they come) on standard output, or written
     atomically to OUTPUT (said on stderr)."""
     if output is None:

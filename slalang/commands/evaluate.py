@@ -111,7 +111,8 @@ def evaluate_command(
     """
     # the report is streamed: the local engine's long lists stay in its files until the
     # block ends, JSON copies them out as they are and the other formats read them a pass
-    # at a time, so a report of any size is never whole in memory
+    # at a time; json, jsonl, csv and junit are written as they are rendered, so a report
+    # of any size is never whole in memory
     with (
         checked_policy(policy, root)
         .evaluate(
@@ -129,12 +130,9 @@ def evaluate_command(
         )
         .select(rules, owners)
     ) as report:
-        if fmt == "json":
-            emit(report.pieces(encoded=True), output)
-        else:
-            color = output is None and fmt == "table" and sys.stdout.isatty()
-            hide = fmt in HIDE_EMPTY_BY_DEFAULT if hide_empty is None else hide_empty
-            emit(report.render(fmt, color=color, hide_empty=hide), output)
+        color = output is None and fmt == "table" and sys.stdout.isatty()
+        hide = fmt in HIDE_EMPTY_BY_DEFAULT if hide_empty is None else hide_empty
+        emit(report.pieces(fmt, color=color, encoded=True, hide_empty=hide), output)
         failed = report.failed(fail_on)
     if failed:
         sys.exit(EXIT_FINDINGS)

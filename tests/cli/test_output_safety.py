@@ -6,8 +6,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+import slalang.render.report as rendering
+from slalang.render.report import json_text, junit
 from slalang.render.report.csv_rows import record
 from tests.conftest import Writer, invoke
 
@@ -43,7 +49,11 @@ def test_hostile_ids_stay_in_their_record_and_formulas_stay_defused(write: Write
     assert ',"\'\r=1+1",' in out.stdout, "a lone carriage return is quoted"
 
 
-def test_standard_output_and_o_give_the_same_bytes(write: Writer, tmp_path: Path) -> None:
+def test_standard_output_and_o_give_the_same_bytes(
+    write: Writer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(json_text, "BATCH", 1)  # a piece per violation, written as it comes
+    monkeypatch.setattr(junit, "HELD", 1)  # each failure's lines from the temporary file
     events = _evil_events(write)
     for fmt in ("csv", "jsonl", "json", "markdown", "junit", "table"):
         args = ["evaluate", POLICY, str(events), "--format", fmt, "--fail-on", "never"]
@@ -63,6 +73,38 @@ def test_o_into_a_missing_directory_is_one_line(tmp_path: Path) -> None:
         f"error: {target}: cannot write: the directory `{target.parent}` does not exist"
     ]
     assert "Traceback" not in result.stderr and not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv", "junit"])
+def test_a_failure_while_writing_a_report_in_pieces_leaves_no_file(
+    fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A renderer that fails after its first piece has been written: one line on stderr,
+    and `-o` leaves the file that was there as it was (and makes none where none was)."""
+    rendered = rendering.renderer
+
+    def failing(fmt: str) -> Any:
+        def render(report: Any, options: Any) -> Iterator[Any]:
+            pieces = iter(rendered(fmt)(report, options))
+            yield next(pieces)
+            raise RuntimeError("the disk caught fire")
+
+        return render
+
+    monkeypatch.setattr(rendering, "renderer", failing)
+    old, new = tmp_path / "old.txt", tmp_path / "new.txt"
+    old.write_text("the last report\n", encoding="utf-8")
+    for target in (old, new):
+        args = ["evaluate", POLICY, str(SAMPLE), "--format", fmt, "-o", str(target)]
+        result = invoke(args, 2)
+        errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        assert errors == [
+            "error: internal error: RuntimeError: the disk caught fire "
+            "(rerun with --debug for details)"
+        ]
+        assert "Traceback" not in result.stderr and "wrote" not in result.stderr
+    assert old.read_text(encoding="utf-8") == "the last report\n"
+    assert list(tmp_path.iterdir()) == [old]
 
 
 def test_every_format_keeps_hostile_ids_inside_their_record(write: Writer) -> None:

@@ -37,7 +37,7 @@ from slalang.evaluate.run import Span, evaluate, field_specs
 from slalang.fileio import write_atomic
 from slalang.load import load
 from slalang.plan import compile_program
-from slalang.render.report import render_report
+from slalang.render.report import json_text, junit, render_report
 from slalang.render.report.json_text import Entries, pieces
 from slalang.sample import write_sample
 from tests.data.test_olist import DEALS, MQLS
@@ -122,7 +122,7 @@ def test_the_same_bytes_whole_or_partitioned(
         # the long lists as their UTF-8 bytes, or the workers' files copied by the kernel
         write_atomic(written, pieces(outcome.lazy(), encoded=True))
         whole = render_report(outcome.report(), "json")
-        for fmt in ("markdown", "junit"):  # read a pass at a time from the same files
+        for fmt in ("markdown", "junit", "csv", "jsonl"):  # a pass at a time, same files
             assert render_report(outcome.lazy(), fmt) == render_report(outcome.report(), fmt)
         assert len(outcome.parts) == count
     assert streamed == expected
@@ -497,6 +497,9 @@ def test_the_command_line_engines_write_the_same_report(
         ("html", ["--rule", "first_touch"]),
         ("junit", ["--owner", "sales"]),
         ("json", ["--rule", "first_touch"]),
+        ("csv", ["--owner", "sales"]),
+        ("jsonl", ["--rule", "mql"]),
+        ("junit", ["--rule", "first_touch", "--rule", "mql"]),
     ],
 )
 def test_each_format_is_rendered_from_lazy_views_of_the_lists_it_reads(
@@ -508,10 +511,13 @@ def test_each_format_is_rendered_from_lazy_views_of_the_lists_it_reads(
 ) -> None:
     """Every format is rendered inside the run's context from lazy views of only the long
     lists it reads, parsed from the run's files on each pass (as Python lists, 10M events
-    took 1.7 GB for markdown), and reads the same as the reference engine's."""
+    took 1.7 GB for markdown), and reads the same as the reference engine's; those that
+    stream are written in many pieces as they are rendered."""
     _, events, metrics = sample
     monkeypatch.setattr(choose, "SMALL", 0)
     monkeypatch.setattr(local, "BUDGET", 1 << 16)
+    monkeypatch.setattr(json_text, "BATCH", 3)
+    monkeypatch.setattr(junit, "HELD", 500)
     built: list[dict[str, Any]] = []
     lazy = local.Outcome.lazy
 

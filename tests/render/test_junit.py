@@ -7,7 +7,9 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from typing import Any
 
-from slalang.render.report import render_report
+import pytest
+
+from slalang.render.report import junit, render_report
 
 Report = dict[str, Any]
 SUITE_KINDS = {"slas": "sla_breach", "handoffs": "handoff_incomplete", "targets": "target_missed"}
@@ -88,3 +90,33 @@ def test_a_clean_report_has_no_failures(hand: Report) -> None:
     assert root.get("failures") == "0"
     assert root.get("tests") == str(len(hand["slas"]) + len(hand["targets"]))
     assert render_report(hand, "junit") == render_report(hand, "junit")
+
+
+HOSTILE = "<b>&amp; </failure>\x00\x1b\r\n]]>\ud800 \"'"
+
+
+@pytest.mark.parametrize("held", [1, 300, 1 << 22])
+def test_failure_lines_are_the_text_elementtree_writes_held_or_spilled(
+    hand: Report, held: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure's lines, one per violation of its rule, are written outside ElementTree
+    (a rule's together, where the report mixes the rules), escaped as it escapes the
+    whole text; past `HELD` characters they go to a temporary file a chunk per rule and
+    come back from it rule by rule."""
+    monkeypatch.setattr(junit, "HELD", held)
+    many = dict(hand) | {"violations": hand["violations"] * 7}
+    for number, violation in enumerate(many["violations"]):
+        many["violations"][number] = violation | {"message": f"{number} {HOSTILE}"}
+    text = render_report(many, "junit")
+    root = ET.fromstring(text)
+    for suite_name, kind in SUITE_KINDS.items():
+        for case in root.iterfind(f"testsuite[@name='{suite_name}']/testcase[failure]"):
+            failure = case.find("failure")
+            assert failure is not None and failure.text
+            rule = case.get("name")
+            lines = [
+                junit._line(v) for v in many["violations"] if (v["kind"], v["rule"]) == (kind, rule)
+            ]
+            element = ET.Element("failure")
+            element.text = junit.xml_text("\n".join([failure.text.split("\n")[0], *lines]))
+            assert ">" + ET.tostring(element, encoding="unicode")[len("<failure>") :] in text

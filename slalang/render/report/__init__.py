@@ -1,21 +1,23 @@
 """Report stage, last step: the report dict → text, one renderer per format.
 
 Every renderer reads the same dict (RUNNER §3), so all formats say the same thing; the
-registry below is the list of formats `slalang evaluate --format` offers. The renderers are
-imported when one is asked for: a run writing JSON (and every worker process, which
-imports `json_text` through this package) would otherwise load jinja2 and rich for
-nothing, a third of a second.
+registry below is the list of formats `slalang evaluate --format` offers. A renderer gives
+its text whole, or in pieces where the text grows with the report's long lists (`json`,
+`jsonl`, `csv`, `junit`), so that a command writes them as they come, never holding the
+whole text. The renderers are imported when one is asked for: a run writing JSON (and
+every worker process, which imports `json_text` through this package) would otherwise
+load jinja2 and rich for nothing, a third of a second.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from slalang.render.report.options import Options
 
-Renderer = Callable[[Mapping[str, Any], Options], str]
+Renderer = Callable[[Mapping[str, Any], Options], str | Iterator[Any]]
 
 _RENDERERS = {
     "table": ("table", "render"),
@@ -47,7 +49,7 @@ def renderer(fmt: str) -> Renderer:
     return found
 
 
-def render_report(
+def render_pieces(
     report: Mapping[str, Any],
     fmt: str,
     *,
@@ -58,13 +60,34 @@ def render_report(
     timelines: Mapping[str, str] | None = None,
     id_column: str = "lead_id",
     hide_empty: bool = False,
-) -> str:
-    """The report as text in format `fmt`, ending with a newline unless empty. The keyword
-    arguments are `Options` (see there)."""
+    encoded: bool = False,
+) -> str | Iterator[Any]:
+    """The report in format `fmt` as its renderer gives it: a string, or for a format that
+    streams, its pieces, rendered as they are taken (`fileio.write_pieces` writes either).
+    The keyword arguments are `Options` (see there)."""
     if fmt not in _RENDERERS:
         raise ValueError(f"unknown report format `{fmt}` (one of {', '.join(FORMATS)})")
-    options = Options(color, limit, width, plan, timelines or {}, id_column, hide_empty)
+    options = Options(color, limit, width, plan, timelines or {}, id_column, hide_empty, encoded)
     return renderer(fmt)(report, options)
 
 
-__all__ = ["FORMATS", "LISTS", "Options", "render_report", "renderer"]
+def render_report(report: Mapping[str, Any], fmt: str, **options: Any) -> str:
+    """The report as text in format `fmt`, ending with a newline unless empty: the pieces
+    of `render_pieces` (same options, `encoded` left off) joined."""
+    return joined(render_pieces(report, fmt, **options))
+
+
+def joined(text: str | Iterator[str]) -> str:
+    """A renderer's text whole."""
+    return text if isinstance(text, str) else "".join(text)
+
+
+__all__ = [
+    "FORMATS",
+    "LISTS",
+    "Options",
+    "joined",
+    "render_pieces",
+    "render_report",
+    "renderer",
+]

@@ -9,8 +9,10 @@ exception: non-negative numbers are written bare, and a negative number gets the
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+from slalang.render.report.json_text import batches
 from slalang.render.report.options import Options
 from slalang.render.report.summary import Report, Row
 
@@ -89,5 +91,9 @@ def _quoted(cell: str) -> str:
     return cell
 
 
-def render(report: Report, options: Options) -> str:
-    return record(HEADER) + "".join(record(row(v)) for v in report["violations"])
+def render(report: Report, options: Options) -> Iterator[str]:
+    """The header, then a record per violation, in pieces of a few thousand records: the
+    text grows with the violations (301 MB on 100M events), and a streamed report is
+    written as it is read."""
+    yield record(HEADER)
+    yield from map("".join, batches(record(row(v)) for v in report["violations"]))

@@ -19,9 +19,23 @@ if TYPE_CHECKING:  # the renderers' summary, not needed to write JSON
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
 
+_LINE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))  # jsonl
+
 SEPARATOR = ",\n    "
 """Between two entries of a long list: each entry is on a line of its own (compact JSON
 holds no line break), indented."""
+
+BATCH = 4096
+"""Entries per piece of a report written as it is produced: one write per entry costs more
+than the formatting on a million-event report, and a few thousand entries are a few
+megabytes at most, however long the report."""
+
+
+def batches(texts: Iterable[str]) -> Iterator[list[str]]:
+    """`texts` in lists of `BATCH`, to be joined into the pieces of a streamed report."""
+    texts = iter(texts)
+    while batch := list(islice(texts, BATCH)):
+        yield batch
 
 
 def compact(value: object) -> str:
@@ -41,10 +55,9 @@ class Prerendered:
     def joined(self, separator: str) -> Iterator[str]:
         """The entries with `separator` between them, a few thousand entries per string:
         one write per entry costs more than the formatting on a million-event report."""
-        entries = iter(self.lines)
         first = True
-        while chunk := list(islice(entries, 4096)):
-            yield separator.join(chunk) if first else separator + separator.join(chunk)
+        for batch in batches(self.lines):
+            yield separator.join(batch) if first else separator + separator.join(batch)
             first = False
 
     def encoded(self, separator: str) -> Iterator[bytes | memoryview | Stored]:
@@ -102,14 +115,15 @@ class Entries:
         return Prerendered(len(self), map(compact, self._entries()))
 
 
-def render(report: Report, options: Options) -> str:
-    """The report's sections one per line, and each entry of a list on a line of its own.
+def render(report: Report, options: Options) -> Iterator[Any]:
+    """The report's sections one per line, and each entry of a list on a line of its own,
+    in `pieces` (as UTF-8 where `options.encoded` allows).
 
     Reports are diffed in pull requests and CI logs, where one line per stage, clock,
     violation or target row reads best; and it keeps Python's C encoder in use (an
     indented dump runs the pure-Python one, four times slower on a million-event report).
     """
-    return "".join(pieces(report))
+    return pieces(report, encoded=options.encoded)
 
 
 def pieces(report: Mapping[str, Any], *, encoded: bool = False) -> Iterator[Any]:
@@ -135,9 +149,9 @@ def pieces(report: Mapping[str, Any], *, encoded: bool = False) -> Iterator[Any]
     yield "}\n"
 
 
-def render_lines(report: Report, options: Options) -> str:
-    """One compact object per violation, for line-oriented pipelines; empty when none."""
-    return "".join(
-        json.dumps(v, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"
-        for v in report["violations"]
-    )
+def render_lines(report: Report, options: Options) -> Iterator[str]:
+    """One compact object per violation, for line-oriented pipelines; nothing when none.
+    In pieces of a few thousand lines: the text grows with the violations (627 MB on
+    100M events), and a streamed report is written as it is read."""
+    lines = (_LINE.encode(violation) + "\n" for violation in report["violations"])
+    return map("".join, batches(lines))

@@ -17,7 +17,11 @@ class Options:
     plan (for goal lines on compliance charts and the funnel's stage order); `timelines`,
     lead id → that lead's story as `slalang explain` tells it (the HTML report embeds
     those); `id_column`, the lead id column's name in the export (for `leads`);
-    `hide_empty`, leave out target rows with no data (a group nobody was in that period)."""
+    `hide_empty`, leave out target rows with no data (a group nobody was in that period).
+
+    `encoded`: a renderer that streams may give pieces that are not strings where its
+    source holds the text so (JSON's long lists as UTF-8 bytes or `fileio.Stored` files,
+    which `fileio.write_pieces` copies out as they are); `render_report` leaves it off."""
 
     color: bool = False
     limit: int = 20
@@ -26,3 +30,4 @@ class Options:
     timelines: Mapping[str, str] = field(default_factory=dict)
     id_column: str = "lead_id"
     hide_empty: bool = False
+    encoded: bool = False
