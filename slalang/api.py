@@ -361,10 +361,28 @@ class Policy:
         on_warning: Warn | None = None,
     ) -> Any:
         """One lead's timeline (an `Explanation`): events, scores, stages, clocks, and the
-        policy line behind each step. LEAD is an id or a prefix of exactly one id."""
+        policy line behind each step. LEAD is an id or a prefix of exactly one id.
+
+        An input the local engine would read (files of some size, Parquet) is read twice
+        as it reads them, never held: once counted on every core (the accounting, the
+        lead ids and the latest instant, as the reference reader gives them), then for
+        the one lead's events (`lead_timelines`): on 10M events, seconds and a few hundred
+        megabytes, where the reference reader holds every event."""
         from slalang.evaluate.explain import explain
 
         cutoff = self.instant(as_of, name="--as-of")
+        local = _local_inputs(events, mapping, "local")
+        if local is not None:
+            from slalang.engine.local import lead_timelines, summarize
+
+            options = {"mapping": local.mapping, "timezone": timezone, "as_of": cutoff}
+            summary = summarize(self.plan, local.paths, **options)
+            _check_input(summary.stats, False, on_warning or (lambda _: None))
+            lead_id = find_lead(lead, summary.lead_ids)
+            [timeline] = lead_timelines(self.plan, local.paths, leads=[lead_id], **options).values()
+            at = cutoff if cutoff is not None else summary.stats.last_ts
+            assert at is not None  # the lead has events
+            return explain(self.plan, lead_id, timeline, at)
         log = self.read_events(
             events, mapping=mapping, timezone=timezone, as_of=cutoff, on_warning=on_warning
         )
@@ -690,7 +708,7 @@ def to_seconds(
         raise InstantError(f"{name}: {exc}" if name else str(exc)) from None
 
 
-def find_lead(wanted: str, leads: Mapping[str, Any]) -> str:
+def find_lead(wanted: str, leads: Collection[str]) -> str:
     """The lead id WANTED names: itself, or the one id it is a prefix of. Otherwise an
     error that suggests the nearest ids."""
     import difflib

@@ -1046,20 +1046,22 @@ def summarize(
     *,
     mapping: DataMapping | None = None,
     timezone: str | None = None,
+    as_of: int | None = None,
     jobs: int | None = None,
     budget: int | None = None,
     spill_dir: str | None = None,
     parts: int | None = None,
 ) -> Summary:
     """Read `paths` as `run` reads them (in memory, or partitioned past the budget, the
-    partitions assembled on `jobs` cores) and count, without replaying anything."""
+    partitions assembled on `jobs` cores; events after `as_of` counted, not kept) and
+    count, without replaying anything."""
     jobs = jobs or default_jobs()
     with _read(
         plan,
         paths,
         mapping=mapping,
         timezone=timezone,
-        as_of=None,
+        as_of=as_of,
         jobs=jobs,
         budget=budget or BUDGET,
         spill_dir=spill_dir,
@@ -1095,7 +1097,7 @@ def lead_timelines(
 ) -> dict[str, list[Event]]:
     """The events of LEADS in `paths`, as the reference reader would give them, read in
     one stream by the columnar reader: a few leads' timelines from an export of any size,
-    for the stories the HTML report embeds (`slalang.engine.leads`)."""
+    for the stories the HTML report embeds and `slalang explain` (`slalang.engine.leads`)."""
     from slalang.engine.leads import LeadReader, Wanted
 
     reader = _reader(plan, mapping, timezone, as_of, LeadReader)

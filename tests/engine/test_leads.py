@@ -122,6 +122,40 @@ def test_every_format_names_the_exports_id_column(
     assert outputs["html"].count('<template id="timeline-') > 10
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--lead", "L00042"],
+        ["--lead", "L0040", "--format", "json"],  # a unique prefix
+        ["--lead", "L00042", "--as-of", "2026-02-01T00:00:00Z"],
+        ["--lead", "L0X001"],  # none: the nearest ids suggested
+        ["--lead", "L000"],  # several
+    ],
+)
+def test_explain_reads_a_large_input_as_the_reference_reader_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    """On an input the local engine reads, `explain` counts it on every core and reads the
+    one lead's events again, holding neither: the same story, warnings and errors."""
+    events = tmp_path / "events.csv"
+    lines = (ROOT / "samples" / "seed_funnel" / "events.csv").read_text("utf-8").splitlines(True)
+    events.write_text("".join([*lines, *lines[1:60:4], "L00042,later,page_view,E9,,,,,,,,,\n"]))
+    read_again: list[object] = []
+    spied = local.lead_timelines
+    monkeypatch.setattr(
+        local, "lead_timelines", lambda *a, **k: read_again.append(k["leads"]) or spied(*a, **k)
+    )
+    outputs = []
+    for small in (1 << 40, 0):
+        monkeypatch.setattr(choose, "SMALL", small)
+        policy = str(ROOT / "policies" / "seed_funnel.sla")
+        result = CliRunner().invoke(cli, ["explain", policy, str(events), *args])
+        outputs.append((result.exit_code, result.stdout, result.stderr))
+    assert outputs[0] == outputs[1]
+    assert outputs[0][2].count("warning:") >= 2  # undeclared types, the rejected row
+    assert read_again == ([] if outputs[0][0] else [[args[1].ljust(6, "0")]])
+
+
 def test_a_report_without_violations_reads_nothing_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
