@@ -10,11 +10,10 @@ taken from git (`--base REV`) with every file it imports as they were at that re
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import subprocess
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -77,34 +76,12 @@ def _match_violations(old: Iterable[Row], new: Iterable[Row]) -> tuple[list[Row]
     added: list[Row] = []
     removed: list[Row] = []
     matched = 0
-    for before, after in _by_lead(old, new):
+    for before, after in s.by_lead(old, new):
         gone, new_ones = _matched(before, after)
         added += new_ones
         removed += gone
         matched += len(after) - len(new_ones)
     return added, removed, matched
-
-
-def _lead_order(violation: Row) -> tuple[bool, str]:
-    """Where a violation's lead comes in a report's list (code-point order, none last)."""
-    lead = violation["lead_id"]
-    return lead is None, lead or ""
-
-
-def _by_lead(old: Iterable[Row], new: Iterable[Row]) -> Iterator[tuple[list[Row], list[Row]]]:
-    """The violations of each lead either list has, from both (empty where one has none),
-    in the lists' lead order."""
-    groups = [itertools.groupby(rows, _lead_order) for rows in (old, new)]
-    heads = [next(group, None) for group in groups]
-    while heads[0] is not None or heads[1] is not None:
-        keys = [head[0] for head in heads if head is not None]
-        first = min(keys)
-        pair: list[list[Row]] = [[], []]
-        for side, head in enumerate(heads):
-            if head is not None and head[0] == first:
-                pair[side] = list(head[1])
-                heads[side] = next(groups[side], None)
-        yield pair[0], pair[1]
 
 
 def _matched(old: Sequence[Row], new: Sequence[Row]) -> tuple[list[Row], list[Row]]:

@@ -68,3 +68,27 @@ def test_a_paused_clock_reads_paused(acme_built: Report) -> None:
     ]
     found = {row["lead_id"]: row for row in rows(render_report(report, "leads"))}
     assert found["L1"]["slalang_first_touch_status"] == "paused"
+
+
+def test_leads_are_walked_in_order_whatever_order_a_hand_made_list_is_in(
+    acme_built: Report,
+) -> None:
+    """The rows come from walking the stages and clocks side by side a lead at a time: a
+    lead only one list names still gets its row, one that only skipped stages an empty
+    stage, and lists put together with their leads in another order (each lead's entries
+    in their order) read as in the engine's lead order."""
+    report = dict(acme_built)
+    by_lead_down = {"key": lambda entry: entry["lead_id"], "reverse": True}  # stable
+    report["stages"] = sorted(acme_built["stages"], **by_lead_down)
+    report["stages"].append({"lead_id": "L0", "kind": "skipped"})
+    report["clocks"] = sorted(acme_built["clocks"], **by_lead_down)
+    report["clocks"].append(acme_built["clocks"][0] | {"lead_id": "L9"})
+    found = rows(render_report(report, "leads"))
+    ids = [row["lead_id"] for row in found]
+    assert ids == sorted(ids)
+    made = {row["lead_id"]: row for row in found}
+    assert made.pop("L0")["slalang_stage"] == ""
+    l9 = made.pop("L9")
+    assert l9["slalang_stage"] == ""
+    assert l9["slalang_first_touch_status"] == acme_built["clocks"][0]["status"]
+    assert list(made.values()) == rows(render_report(acme_built, "leads"))

@@ -10,8 +10,9 @@ from slalang.commands.evaluate import REPORT_FORMATS
 from slalang.render.report import FORMATS, junit, render_pieces, render_report
 from slalang.render.report.json_text import BATCH
 
-STREAMED = ("json", "jsonl", "csv", "junit")
-"""The formats whose text grows with the violations: written as they are rendered."""
+STREAMED = ("json", "jsonl", "csv", "junit", "leads")
+"""The formats whose text grows with the violations (or the leads): written as they are
+rendered."""
 
 
 def test_every_cli_format_has_a_renderer() -> None:
@@ -34,12 +35,26 @@ def test_an_unknown_format_is_refused_by_name(hand: dict[str, Any]) -> None:
 def test_a_format_whose_text_grows_with_the_violations_comes_in_pieces(
     acme: dict[str, Any], fmt: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Many violations come in many pieces, none near the whole, so that a command writes
-    the text as it is rendered (whole, 100M events' violations took 1.2-1.8 GB at the
-    peak); joined, they are the text. Formats that list a few violations come whole."""
+    """Many violations (or leads) come in many pieces, none near the whole, so that a
+    command writes the text as it is rendered (whole, 100M events' violations took 1.2-1.8
+    GB at the peak, 10M events' leads 1.8 GB); joined, they are the text. Formats that list
+    a few violations come whole."""
     monkeypatch.setattr(junit, "HELD", 1 << 16)
-    copies = 2 * BATCH // len(acme["violations"]) + 1
-    many = dict(acme) | {"violations": acme["violations"] * copies}
+    leads = {entry["lead_id"] for entry in acme["stages"]}
+    copies = 4 * BATCH // min(len(acme["violations"]), len(leads)) + 1
+
+    def suffixed(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:  # a lead k times
+        return [
+            entry | {"lead_id": f"{entry['lead_id']}~{k}"}
+            for entry in entries
+            for k in range(copies)
+        ]
+
+    many = dict(acme) | {
+        "violations": acme["violations"] * copies,
+        "stages": suffixed(acme["stages"]),
+        "clocks": suffixed(acme["clocks"]),
+    }
     text = render_pieces(many, fmt)
     if fmt not in STREAMED:
         assert isinstance(text, str)

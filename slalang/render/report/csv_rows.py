@@ -74,19 +74,17 @@ def row(violation: Row) -> list[str]:
     return [cell(value) for value in values]
 
 
-_QUOTE_WHEN = (",", '"', "\r", "\n")
-
-
 def record(cells: list[str] | tuple[str, ...]) -> str:
     """One CSV record, `\n`-terminated, each cell quoted when it holds a comma, a quote or
     a line end. The csv module with a `\n` terminator leaves a lone `\r` unquoted, which
     a spreadsheet reads as the end of the record: a lead id `\r=1+1` would start a new
     line with a formula."""
-    return ",".join(_quoted(cell) for cell in cells) + "\n"
+    return ",".join(map(_quoted, cells)) + "\n"
 
 
 def _quoted(cell: str) -> str:
-    if any(mark in cell for mark in _QUOTE_WHEN):
+    # four `in` tests, not a generator over the marks: a third of a `leads` report's time
+    if "," in cell or '"' in cell or "\r" in cell or "\n" in cell:
         return '"' + cell.replace('"', '""') + '"'
     return cell
 

@@ -8,9 +8,10 @@ is written) so the two renderers only lay them out.
 from __future__ import annotations
 
 import heapq
+import itertools
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -263,3 +264,26 @@ def compliance_goals(plan: Mapping[str, Any] | None) -> dict[str, tuple[str, flo
 def _epoch(instant: str) -> int:
     """A report instant (`2026-02-09T18:00:00Z`) as Unix seconds."""
     return int(datetime.fromisoformat(instant).timestamp())
+
+
+def lead_order(row: Row) -> tuple[bool, str]:
+    """Where an entry's lead comes in a report's long lists (RUNNER §3: by lead in
+    code-point order, entries of no lead last)."""
+    lead = row["lead_id"]
+    return lead is None, lead or ""
+
+
+def by_lead(*lists: Iterable[Row]) -> Iterator[list[list[Row]]]:
+    """Each lead's entries in every one of LISTS (empty where a list has none), a lead at a
+    time in the lists' lead order: what a renderer or a comparison that works lead by lead
+    holds is one lead's entries, whatever the report's size."""
+    groups = [itertools.groupby(rows, lead_order) for rows in lists]
+    heads = [next(group, None) for group in groups]
+    while any(head is not None for head in heads):
+        first = min(head[0] for head in heads if head is not None)
+        found: list[list[Row]] = [[] for _ in lists]
+        for side, head in enumerate(heads):
+            if head is not None and head[0] == first:
+                found[side] = list(head[1])
+                heads[side] = next(groups[side], None)
+        yield found
