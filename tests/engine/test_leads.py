@@ -81,7 +81,7 @@ def test_parquet_rows_are_numbered_by_their_position(tmp_path: Path) -> None:
         column_types=dict.fromkeys(HEADER.strip().split(","), pa.string())
     )
     pq.write_table(pacsv.read_csv(csv_path, convert_options=options), parquet, row_group_size=3)
-    everyone = Wanted(everyone=True)
+    everyone = Wanted(frozenset({"L1", "L2", "L3"}))
     from_csv = _timelines([str(csv_path)], everyone)
     from_parquet = _timelines([str(parquet)], everyone)
     assert list(from_parquet) == list(from_csv) == ["L1", "L2", "L3"]

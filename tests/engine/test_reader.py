@@ -50,7 +50,7 @@ def read_both(
     kept = LeadReader(
         FIELDS, EVENTS, mapping, timezone, as_of, block=block, default_timezone=default
     )
-    kept.wanted = Wanted(everyone=True)
+    kept.wanted = Wanted(frozenset(log.leads))
     assert_same_timelines(kept.timelines(paths), log.leads)
     return batch, reference, reader
 
