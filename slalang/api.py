@@ -249,11 +249,7 @@ class Policy:
                         warn=lambda stats: _check_input(stats, strict, warn),
                     )
                 )
-                kept: dict[str, Any] = {
-                    "sources": self.plan_sources,
-                    "id_column": id_column(mapping),
-                    "events_of": local.timelines(plan, timezone, cutoff),
-                }
+                kept = self._rereading(local.mapping, local.timelines(plan, timezone, cutoff))
                 if not stream:
                     return Report(outcome.report(sections), tuple(warnings), plan, **kept)
                 streamed = Report(outcome.lazy(sections), tuple(warnings), plan, **kept)
@@ -310,14 +306,26 @@ class Policy:
             progress=progress,
         )
         _check_input(run.stats, strict, warn)
-        kept: dict[str, Any] = {"sources": self.plan_sources, "id_column": id_column(mapping)}
-        if not tables and all(os.path.isfile(path) for path in paths):  # files this machine reads
-            kept["events_of"] = _Local(paths, loaded).timelines(self.plan, timezone, cutoff)
+        rereadable = not tables and all(os.path.isfile(path) for path in paths)  # local files
+        events_of = _Local(paths, loaded).timelines(self.plan, timezone, cutoff)
+        kept = self._rereading(loaded, events_of if rereadable else None)
         if not stream:
             return Report(run.report, tuple(warnings), self.plan, **kept)
         streamed = Report(run.streamed(), tuple(warnings), self.plan, **kept)
         object.__setattr__(streamed, "severities", run.severities)
         return streamed
+
+    def _rereading(
+        self, loaded: Any, events_of: Callable[[Collection[str]], Mapping[str, Any]] | None
+    ) -> dict[str, Any]:
+        """What a report of an engine that keeps no events is given besides its data: the
+        policy's texts and the export's id column (from the mapping already loaded), and
+        what reads the worst leads' events again for `html` (None: nothing can)."""
+        return {
+            "sources": self.plan_sources,
+            "id_column": _id_column_of(loaded),
+            "events_of": events_of,
+        }
 
     def span(
         self,
@@ -734,8 +742,14 @@ def id_column(mapping: str | os.PathLike[str] | None) -> str:
         return "lead_id"
     from slalang.data import load_mapping
 
-    loaded = load_mapping(os.fspath(mapping))
-    return (loaded.sources[0] if loaded.sources else loaded).column("lead_id")
+    return _id_column_of(load_mapping(os.fspath(mapping)))
+
+
+def _id_column_of(loaded: Any) -> str:
+    """`id_column` of a mapping already loaded (None: no mapping)."""
+    if loaded is None:
+        return "lead_id"
+    return str((loaded.sources[0] if loaded.sources else loaded).column("lead_id"))
 
 
 def read_log(
