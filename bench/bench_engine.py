@@ -252,7 +252,7 @@ def phases(events: Path) -> dict[str, float]:
     """Seconds per phase of the local engine's steps run one after another in this
     process (one partition): read, assemble, the kernel's loop alone, folding its records
     into counts and entry lines (the loop again included, subtracted), the JSON text."""
-    from slalang.engine.assemble import assemble, concat
+    from slalang.engine.assemble import Apart, assemble
     from slalang.engine.kernel import load as load_kernel
     from slalang.engine.reader import ColumnarReader
     from slalang.engine.run import batch_report
@@ -276,10 +276,12 @@ def phases(events: Path) -> dict[str, float]:
     lap("load kernel")
     specs = field_specs(plan)
     reader = ColumnarReader(specs, plan["events"], None, None, None)
-    tables = [chunk.table() for chunk in reader.read([str(events)])]
+    read = [Apart.of(chunk) for chunk in reader.read([str(events)])]
     lap("read")
-    batch, _ = assemble(concat(tables, reader.schema), specs, plan["events"], reader.stats, True)
-    del tables
+    batch, _ = assemble(
+        Apart.joined(read, reader.schema), specs, plan["events"], reader.stats, True
+    )
+    del read
     lap("assemble")
     assert batch.stats.last_ts is not None
     for _ in kernel.rows(batch, batch.stats.last_ts):

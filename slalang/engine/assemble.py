@@ -46,31 +46,66 @@ import pyarrow.compute as pc
 from slalang.data.log import InputStats
 from slalang.data.values import FieldSpec
 from slalang.engine.batch import MISSING, Batch, Column, Float64Array, Int64Array, Values
+from slalang.engine.reader import Chunk
 from slalang.memory import gc_paused
 
 Arranged = tuple[Int64Array, Int64Array, int]
 
 
-def concat(tables: Sequence[pa.Table], schema: pa.Schema) -> pa.Table:
-    """The tables as one (an empty one of `schema` when there are none), each table's
-    columns kept as chunks: `assemble` reads chunked columns, and combining them would
-    copy every cell once more (on a million events the largest single step)."""
-    if not tables:
-        return schema.empty_table()
-    return pa.concat_tables(tables)
+@dataclass(frozen=True, slots=True)
+class Apart:
+    """Events with their fields held apart, as the reader makes them and spill files keep
+    them: `table`, the columns other than the fields (`reader.schema` without them), and
+    `fields`, the field columns of the rows `rows` of it alone. Most events set no field
+    (a page view), so this is a quarter of the rows of the columns that would be most of
+    an event's bytes (offsets and validity of every field, set or not)."""
+
+    table: pa.Table
+    fields: pa.Table
+    rows: Int64Array
+
+    @classmethod
+    def of(cls, chunk: Chunk) -> Apart:
+        """A chunk's events (a chunk holding every row's fields holds them all)."""
+        rows = chunk.fielded if chunk.fielded is not None else np.arange(len(chunk))
+        fields = pa.table({f"f:{name}": values for name, values in chunk.fields.items()})
+        return cls(chunk.core(), fields, rows)
+
+    @classmethod
+    def joined(cls, pieces: Sequence[Apart], schema: pa.Schema) -> Apart:
+        """The pieces as one (none: no event, of `schema`), their columns kept as chunks:
+        `assemble` reads chunked columns, and combining them would copy every cell once
+        more (on a million events the largest single step)."""
+        if not pieces:
+            empty = schema.empty_table()
+            names = [name for name in schema.names if name.startswith("f:")]
+            return cls(empty.drop_columns(names), empty.select(names), np.zeros(0, np.int64))
+        starts = np.cumsum([0, *(len(piece.table) for piece in pieces[:-1])])
+        return cls(
+            pa.concat_tables([piece.table for piece in pieces]),
+            pa.concat_tables([piece.fields for piece in pieces]),
+            np.concatenate(
+                [piece.rows + start for piece, start in zip(pieces, starts, strict=True)]
+            ),
+        )
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.table.nbytes + self.fields.nbytes)
 
 
 def assemble(
-    table: pa.Table,
+    table: pa.Table | Apart,
     specs: Mapping[str, FieldSpec],
     event_types: Sequence[str],
     stats: InputStats,
     dedupe: bool,
     threads: int = 0,
 ) -> tuple[Batch, int]:
-    """The batch of `table` (columns as `reader.schema`, in any number of chunks) and how
-    many duplicates were dropped. `stats` is copied into the batch with `duplicates`,
-    `events`, `leads`, `first_ts` and `last_ts` brought up to date for these rows.
+    """The batch of `table` (columns as `reader.schema`, in any number of chunks, or held
+    `Apart`) and how many duplicates were dropped. `stats` is copied into the batch with
+    `duplicates`, `events`, `leads`, `first_ts` and `last_ts` brought up to date for these
+    rows.
 
     With `threads`, the fields' cells are encoded on that many threads while the rows are
     arranged: for a process that has the cores to itself (not one of several workers,
@@ -78,18 +113,21 @@ def assemble(
     # the fields' cells are encoded on other threads (Arrow lets go of the GIL) while the
     # rows are arranged here; only placing the codes needs the arrangement (without
     # `threads`, each is encoded when placed, and the pool starts no thread)
+    fields, at = (table.fields, table.rows) if isinstance(table, Apart) else (table, None)
+    if isinstance(table, Apart):
+        table = table.table
     with ThreadPoolExecutor(max(1, threads)) as pool:
         encoding: dict[str, Callable[[], _Encoded | Float64Array]] = {}
         for name, spec in specs.items():
-            cells = table.column(f"f:{name}")
+            cells = fields.column(f"f:{name}")
             if spec.type == "number":
                 # not encoded: every row's float (NaN where not set) is moved when placed,
                 # which costs less than finding the set cells and moving those
-                encoding[name] = cells.to_numpy
+                encoding[name] = functools.partial(_floats, cells, at, len(table))
             elif threads:
-                encoding[name] = pool.submit(_encoded, cells).result
+                encoding[name] = pool.submit(_encoded, cells, at).result
             else:
-                encoding[name] = functools.partial(_encoded, cells)
+                encoding[name] = functools.partial(_encoded, cells, at)
         leads, lead_ids = _lead_ranks(table.column("lead"))
         ts = _numbers(table.column("ts"))
         seq = _numbers(table.column("seq"))
@@ -216,19 +254,31 @@ class _Encoded:
     arranged): which rows set it, and their codes into one dictionary (in order of first
     appearance, as Arrow encodes)."""
 
-    valid: pa.ChunkedArray  # bool per input row
+    valid: pa.ChunkedArray  # bool per cell
     values: pa.ChunkedArray  # dictionary-encoded text
+    at: Int64Array | None  # the input row of each cell (None: cell i is row i)
 
     def rows(self) -> Int64Array:
         """The input rows of the set cells."""
-        return np.flatnonzero(self.valid.to_numpy())
+        set_cells = np.flatnonzero(self.valid.to_numpy())
+        return set_cells if self.at is None else self.at[set_cells]
 
 
-def _encoded(cells: pa.ChunkedArray) -> _Encoded:
-    """The set cells of a field's column, encoded: most events set few fields, so only
-    those cells are encoded (and later moved). Each step is one call on all the chunks."""
+def _encoded(cells: pa.ChunkedArray, at: Int64Array | None) -> _Encoded:
+    """The set cells of a field's column (of the rows `at`, when the fields are held
+    `Apart`), encoded: most events set few fields, so only those cells are encoded (and
+    later moved). Each step is one call on all the chunks."""
     valid = pc.is_valid(cells)
-    return _Encoded(valid, pc.dictionary_encode(cells.filter(valid)))
+    return _Encoded(valid, pc.dictionary_encode(cells.filter(valid)), at)
+
+
+def _floats(cells: pa.ChunkedArray, at: Int64Array | None, rows: int) -> Float64Array:
+    """A number field's value of every input row, NaN where not set."""
+    if at is None:
+        return np.asarray(cells.to_numpy(), np.float64)
+    floats = np.full(rows, np.nan)
+    floats[at] = cells.to_numpy()
+    return floats
 
 
 def _placed(

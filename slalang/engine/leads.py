@@ -104,7 +104,8 @@ class LeadReader(ColumnarReader):
         order (the order the reference row loop sets them in), only those set."""
         taken = pa.array(rows)
         names = [name for _, name, _, _ in self._layout.fields]
-        columns = [(name, chunk.fields[name].take(taken).to_pylist()) for name in names]
+        of = chunk.fields_of(rows)
+        columns = [(name, of[name].to_pylist()) for name in names]
         file, base, types = self.ref.file, self.base, self.events
         for k, (lead, ts, seq, code, event_id) in enumerate(
             zip(

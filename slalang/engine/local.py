@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 from slalang.data import Mapping as DataMapping
 from slalang.data.events import EXAMPLES
 from slalang.data.log import Event, InputStats
-from slalang.engine.assemble import arranging, assemble, concat, give_back, run_heads
+from slalang.engine.assemble import Apart, arranging, assemble, give_back, run_heads
 from slalang.engine.batch import MISSING, Batch, Column
 from slalang.engine.choose import input_bytes
 from slalang.engine.fold import SECTIONS
@@ -106,7 +106,7 @@ class _Task:
     replays: tuple[Mapping[str, Any], ...] = ()
 
 
-def _evaluate_part(task: _Task, table: pa.Table | None = None) -> list[_Part]:
+def _evaluate_part(task: _Task, table: pa.Table | Apart | None = None) -> list[_Part]:
     """Assemble one spilled partition and, given `as_of`, replay it: a part for each plan
     that replays it; a pure function of the task (run in a worker process)."""
     if table is None:
@@ -135,17 +135,31 @@ def _evaluate_part(task: _Task, table: pa.Table | None = None) -> list[_Part]:
     return parts
 
 
-def _spilled(sources: Sequence[str]) -> pa.Table:
-    """A partition's events from its spill files, mapped, not copied."""
-    tables = []
+def _spilled(sources: Sequence[str]) -> Apart:
+    """A partition's events from its spill files (each with its fields' file), mapped,
+    not copied."""
+    tables: list[pa.Table] = []
+    fields: list[pa.Table] = []
     for path in sources:
-        with pa.memory_map(path) as source:
-            tables.append(pa.ipc.open_stream(source).read_all())
-    return pa.concat_tables(tables)
+        for into, name in ((tables, path), (fields, _fields_file(path))):
+            with pa.memory_map(name) as source:
+                into.append(pa.ipc.open_stream(source).read_all())
+    table = pa.concat_tables(tables)
+    rows = np.flatnonzero(table.column(FIELDED).to_numpy())
+    return Apart(table.drop_columns([FIELDED]), pa.concat_tables(fields), rows)
+
+
+FIELDED = "fielded"
+"""The column of a spill file saying which of its rows set a field: their field columns
+are in a file of their own beside it (`_fields_file`), as `Apart` holds them."""
+
+
+def _fields_file(path: str) -> str:
+    return path.removesuffix(".arrow") + ".fields.arrow"
 
 
 def _assembled(
-    plan: Mapping[str, Any], table: pa.Table, dedupe: bool, threads: int = 0
+    plan: Mapping[str, Any], table: pa.Table | Apart, dedupe: bool, threads: int = 0
 ) -> tuple[Batch, _Part]:
     """The batch of `table`, and a part holding its input accounting."""
     specs = field_specs(plan)
@@ -282,7 +296,7 @@ class _Store:
         self.parts = parts  # with `bounds`, one more than they are
         self.bounds = bounds
         self.name = name
-        self.tables: list[pa.Table] = []
+        self.tables: list[Apart] = []
         self.size = 0
         self.writers: list[Any] = []
         self.max_ts: int | None = None
@@ -297,12 +311,12 @@ class _Store:
         if len(chunk):
             top = int(chunk.ts.max())
             self.max_ts = top if self.max_ts is None else max(self.max_ts, top)
-        table = chunk.table()
+        piece = Apart.of(chunk)
         if self.writers:
-            self._spill(table)
+            self._spill(piece)
             return
-        self.tables.append(table)
-        self.size += table.nbytes
+        self.tables.append(piece)
+        self.size += piece.nbytes
         if self.size > self.budget:
             self._open()
             for held in self.tables:
@@ -310,15 +324,29 @@ class _Store:
             self.tables = []
 
     def _open(self) -> None:
+        names = [name for name in self.schema.names if name.startswith("f:")]
+        core = pa.schema(
+            [*(f for f in self.schema if f.name not in names), pa.field(FIELDED, pa.bool_())]
+        )
+        fields = pa.schema([self.schema.field(name) for name in names])
         for index in range(self.parts):
-            sink = pa.OSFile(self._path(index), "wb")
-            self.writers.append((sink, pa.ipc.new_stream(sink, self.schema)))
+            pair = []
+            for path, shape in (
+                (self._path(index), core),
+                (_fields_file(self._path(index)), fields),
+            ):
+                sink = pa.OSFile(path, "wb")
+                pair.append((sink, pa.ipc.new_stream(sink, shape)))
+            self.writers.append(pair)
 
-    def _spill(self, table: pa.Table) -> None:
+    def _spill(self, piece: Apart) -> None:
+        table, fields = piece.table, piece.fields
         if not len(table):
             return
+        mark = np.zeros(len(table), bool)
+        mark[piece.rows] = True
         if self.parts == 1:
-            self.writers[0][1].write_table(table)
+            self._write(0, table, mark, fields)
             return
         leads = table.column("lead").combine_chunks()
         part: npt.NDArray[Any]
@@ -326,8 +354,12 @@ class _Store:
             part = lead_range(leads, self.bounds)
             cuts = np.flatnonzero(part[1:] != part[:-1]) + 1
             if len(cuts) * 1024 < len(table):  # a log written lead by lead: long runs
-                for lo, hi in pairwise([0, *cuts.tolist(), len(table)]):
-                    self.writers[int(part[lo])][1].write_table(table.slice(lo, hi - lo))
+                edges = [0, *cuts.tolist(), len(table)]
+                before = np.searchsorted(piece.rows, edges).tolist()
+                for (lo, hi), (a, b) in zip(pairwise(edges), pairwise(before), strict=True):
+                    self._write(
+                        int(part[lo]), table.slice(lo, hi - lo), mark[lo:hi], fields.slice(a, b - a)
+                    )
                 return
         else:
             part = lead_hash(leads) % np.uint64(self.parts)
@@ -336,21 +368,36 @@ class _Store:
         order = np.argsort(part, kind="stable")
         bounds = np.concatenate(([0], np.cumsum(np.bincount(part, minlength=self.parts))))
         ordered = table.take(pa.array(order))
+        marked = mark[order]
+        # a field row's place in `fields` is the number of field rows before it
+        moved = fields.take(pa.array(np.searchsorted(piece.rows, order[marked])))
+        before = np.concatenate(([0], np.cumsum(marked)))
         for index in range(self.parts):
             lo, hi = int(bounds[index]), int(bounds[index + 1])
             if hi > lo:
-                self.writers[index][1].write_table(ordered.slice(lo, hi - lo))
+                a, b = int(before[lo]), int(before[hi])
+                self._write(index, ordered.slice(lo, hi - lo), marked[lo:hi], moved.slice(a, b - a))
+
+    def _write(
+        self, index: int, table: pa.Table, mark: npt.NDArray[np.bool_], fields: pa.Table
+    ) -> None:
+        """Rows of partition `index`, `mark` saying which set a field, and those rows'
+        fields."""
+        (_, core), (_, beside) = self.writers[index]
+        core.write_table(table.append_column(FIELDED, pa.array(mark)))
+        if len(fields):
+            beside.write_table(fields)
 
     def _path(self, index: int) -> str:
         return str(self.directory / f"{self.name}-{index}.arrow")
 
     def close(self) -> list[str]:
-        paths = []
-        for index, (sink, writer) in enumerate(self.writers):
-            writer.close()
-            sink.close()
-            paths.append(self._path(index))
-        return paths
+        """Each partition's spill file (its fields' file beside it, `_fields_file`)."""
+        for pair in self.writers:
+            for sink, writer in pair:
+                writer.close()
+                sink.close()
+        return [self._path(index) for index in range(len(self.writers))]
 
 
 # -- the run -------------------------------------------------------------------------------------
@@ -473,7 +520,7 @@ class _Read:
     """A finished read: its accounting, and its events in memory or in spill files."""
 
     reader: ColumnarReader
-    tables: list[pa.Table]  # the events held in memory (none: spilled)
+    tables: list[Apart]  # the events held in memory (none: spilled)
     sources: list[tuple[str, ...]]  # each partition's spill files (none: in memory)
     max_ts: int | None  # the latest instant read
     directory: Path  # the run's temporary directory
@@ -491,7 +538,7 @@ class _Read:
     def assembled(self, plan: Mapping[str, Any]) -> tuple[Batch, _Part]:
         """The batch of the events held in memory, and its part (the input accounting);
         the read blocks are let go as soon as they are sorted."""
-        table = concat(self.tables, self.reader.schema)
+        table = Apart.joined(self.tables, self.reader.schema)
         self.tables = []
         # the run's only process now: its cores encode the fields (two did as well as more)
         threads = 2 if self.workers.jobs > 1 else 0
@@ -780,6 +827,7 @@ def _read_stretches(
         for share in spilled:
             for path in share.sources:
                 os.remove(path)
+                os.remove(_fields_file(path))
         (directory / "unsplittable").unlink(missing_ok=True)
         return None
     shift = 0
@@ -951,7 +999,8 @@ def run(
                 read.workers.afresh()  # forked from here, numba loaded while they read
             [done] = _replayed(plan, (), read, as_of, window)
         read.workers.close()  # before the report is merged and written
-        with _removing([path for sources in read.sources for path in sources]):
+        spill = [path for sources in read.sources for path in sources]
+        with _removing(spill + [_fields_file(path) for path in spill]):
             yield _outcome(plan, read.reader.stats, done, as_of, span, metrics)
 
 

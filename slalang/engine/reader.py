@@ -96,29 +96,57 @@ BUFFER = 1 << 16
 
 @dataclass(slots=True)
 class Chunk:
-    """Used events of one stretch of input, in input order (not yet deduplicated)."""
+    """Used events of one stretch of input, in input order (not yet deduplicated).
+
+    Most events set no field (a page view), so a chunk read from CSV holds its fields for
+    the rows that set any (`fielded`) only: the empty cells of the other rows are never
+    typed, gathered or spilled (on 10M events three rows in four, and the field columns'
+    offsets and validity are most of a row's bytes)."""
 
     lead: pa.Array  # string
     ts: npt.NDArray[np.int64]
     seq: npt.NDArray[np.int64]
     event: npt.NDArray[np.int32]  # index into the plan's `events`
     event_id: pa.Array  # string, null where the event has no id
-    fields: dict[str, pa.Array]  # declared field → typed values, null where not set
+    fields: dict[str, pa.Array]  # declared field → typed values of `fielded`, null where not set
+    fielded: npt.NDArray[np.int64] | None = None  # the rows `fields` hold (None: every row)
 
     def __len__(self) -> int:
         return len(self.ts)
 
+    def core(self) -> pa.Table:
+        """The chunk's columns other than its fields, as one Arrow table."""
+        return pa.table(
+            {
+                "lead": self.lead,
+                "ts": pa.array(self.ts),
+                "seq": pa.array(self.seq),
+                "event": pa.array(self.event),
+                "event_id": self.event_id,
+            }
+        )
+
+    def fields_of(self, rows: npt.NDArray[np.int64]) -> dict[str, pa.Array]:
+        """Each field's value at the chunk's `rows`, null where not set."""
+        if self.fielded is None:
+            taken = pa.array(rows)
+            return {name: values.take(taken) for name, values in self.fields.items()}
+        at = np.searchsorted(self.fielded, rows)
+        held = at < len(self.fielded)
+        held[held] = self.fielded[at[held]] == rows[held]
+        index = pa.array(np.where(held, at, 0), mask=~held)
+        return {name: values.take(index) for name, values in self.fields.items()}
+
     def table(self) -> pa.Table:
-        """The chunk as one Arrow table (for spill files and concatenation)."""
-        columns = {
-            "lead": self.lead,
-            "ts": pa.array(self.ts),
-            "seq": pa.array(self.seq),
-            "event": pa.array(self.event),
-            "event_id": self.event_id,
-        }
-        columns.update({f"f:{name}": values for name, values in self.fields.items()})
-        return pa.table(columns)
+        """The chunk as one Arrow table, a field's column for every row."""
+        table = self.core()
+        if self.fielded is None:
+            fields = self.fields
+        else:
+            fields = self.fields_of(np.arange(len(self), dtype=np.int64))
+        for name, values in fields.items():
+            table = table.append_column(f"f:{name}", values)
+        return table
 
 
 def schema(fields: AbstractMapping[str, FieldSpec]) -> pa.Schema:
@@ -855,12 +883,15 @@ class ColumnarReader:
             dirty |= indices == values.index("")
         known = event >= 0
         typed: dict[str, tuple[pa.Array, npt.NDArray[np.int32] | None]] = {}
+        any_set = np.zeros(len(event), bool)
         for index, fname, convert, spec in layout.fields:
             column = table.column(f"c{index}").combine_chunks()
+            filled = _lengths(column) != 0
+            any_set |= filled
             if convert is None:  # text: the cell as it is, empty meaning not set
                 typed[fname] = (column, None)
                 continue
-            distinct, positions, refused = _convert(column, convert, spec)
+            distinct, positions, refused = _convert(column, filled, convert, spec)
             typed[fname] = (distinct, positions)
             dirty |= refused & known
         unknown = ~dirty & ~known
@@ -884,16 +915,19 @@ class ColumnarReader:
         def kept(column: pa.Array) -> pa.Array:
             return column if keep is None else pc.filter(column, keep)
 
+        # only the used rows that set a field have their fields typed and kept
+        rows = np.flatnonzero(any_set & use)
+        taken = pa.array(rows)
         fields: dict[str, pa.Array] = {}
         for name, spec in self.specs.items():
             if name not in typed:
-                fields[name] = pa.nulls(used, _ARROW_TYPES[spec.type])
+                fields[name] = pa.nulls(len(rows), _ARROW_TYPES[spec.type])
                 continue
             values_of, where = typed[name]
             if where is None:
-                fields[name] = _empty_as_null(kept(values_of))
+                fields[name] = _empty_as_null(values_of.take(taken))
             else:
-                fields[name] = _gather(values_of, where if every else where[use])
+                fields[name] = _gather(values_of, where[rows])
         return Chunk(
             lead=kept(lead),
             ts=ts if every else ts[use],
@@ -903,6 +937,7 @@ class ColumnarReader:
             if layout.event_id >= 0
             else pa.nulls(used, pa.string()),
             fields=fields,
+            fielded=np.flatnonzero(any_set[use]),
         )
 
     def _parquet(self, path: str, name: str) -> Generator[Chunk, None, None]:
@@ -1446,13 +1481,13 @@ def _np(array: pa.Array) -> npt.NDArray[Any]:
 
 
 def _convert(
-    column: pa.Array, convert: Any, spec: FieldSpec
+    column: pa.Array, filled_cells: npt.NDArray[np.bool_], convert: Any, spec: FieldSpec
 ) -> tuple[pa.Array, npt.NDArray[np.int32], npt.NDArray[np.bool_]]:
     """A field's cells typed by the reference converter, one call per distinct value: the
     typed distinct values (the last one null, for an empty cell), each cell's position
     among them, and the cells the converter refuses. Field columns are mostly empty, so
-    only the filled cells are encoded."""
-    filled = np.flatnonzero(_lengths(column) != 0)  # nonzero of booleans: 5 times faster
+    only the filled cells (`filled_cells`) are encoded."""
+    filled = np.flatnonzero(filled_cells)  # nonzero of booleans: 5 times faster
     some = column if len(filled) == len(column) else column.take(pa.array(filled))
     encoded = pc.dictionary_encode(some)
     values: list[FieldValue | None] = []

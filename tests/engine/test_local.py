@@ -329,11 +329,51 @@ def test_range_partitions_hold_runs_of_leads_in_order(
         assert read.ordered and len(read.sources) == 3
         ranges = []
         for sources in read.sources:
-            leads = local._spilled(sources).column("lead")
+            leads = local._spilled(sources).table.column("lead")
             ranges.append((pc.min(leads).as_py(), pc.max(leads).as_py()))
     assert all(a[1] < b[0] for a, b in itertools.pairwise(ranges))
     report = whole_report(plan, [str(path)], metrics=values, budget=1, parts=3, jobs=2)
     assert render_report(report, "json") == expected
+
+
+@pytest.mark.parametrize("order", ["as-written", "shuffled"])
+@pytest.mark.parametrize("key", ["hash", "range"])
+def test_spill_files_keep_every_rows_fields(
+    sample: tuple[dict[str, Any], Path, Path], order: str, key: str, tmp_path: Path
+) -> None:
+    """The reader holds fields only for the rows that set one; spilled (in runs of rows
+    or taken apart by partition), every row keeps its own fields: the spill files, made
+    whole again, are the chunks' rows with every field."""
+    import numpy as np
+    import pyarrow as pa
+
+    plan, events, _ = sample
+    header, *rows = events.read_text(encoding="utf-8").splitlines(keepends=True)
+    if order == "shuffled":
+        random.Random(3).shuffle(rows)
+    path = tmp_path / "events.csv"
+    path.write_text(header + "".join(rows), encoding="utf-8")
+    specs = field_specs(plan)
+    reader = local.ColumnarReader(specs, plan["events"], None, None, None, block=1 << 14)
+    chunks = list(reader.read([str(path)]))
+    assert any(c.fielded is not None and 0 < len(c.fielded) < len(c) for c in chunks)
+    leads = pa.concat_arrays([chunk.lead for chunk in chunks])
+    bounds = pc.unique(leads).sort().take(pa.array([7, 40, 90])) if key == "range" else None
+    store = local._Store(reader.schema, 1, tmp_path, 4, spill=True, bounds=bounds)
+    for chunk in chunks:
+        store.add(chunk)
+    spilled = []
+    for source in store.close():
+        apart = local._spilled([source])
+        at = np.full(len(apart.table), -1)
+        at[apart.rows] = np.arange(len(apart.rows))
+        index = pa.array(np.maximum(at, 0), mask=at < 0)
+        table = apart.table
+        for name in apart.fields.column_names:
+            table = table.append_column(name, apart.fields.column(name).take(index))
+        spilled.append(table)
+    whole = pa.concat_tables(spilled).sort_by("seq")
+    assert whole.equals(pa.concat_tables([chunk.table() for chunk in chunks]).sort_by("seq"))
 
 
 def test_a_reader_writes_no_more_range_partitions_than_the_most_partitions(

@@ -12,13 +12,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from slalang.data import Mapping, read_events
 from slalang.data.log import Event
-from slalang.engine.assemble import assemble, concat
+from slalang.engine.assemble import Apart, assemble
 from slalang.engine.batch import Batch, from_event_log
 from slalang.engine.leads import LeadReader, Wanted
 from slalang.engine.reader import ColumnarReader, _Blocks
@@ -44,8 +45,13 @@ def read_both(
     reader = ColumnarReader(
         FIELDS, EVENTS, mapping, timezone, as_of, block=block, default_timezone=default
     )
-    chunks = [chunk.table() for chunk in reader.read(paths)]
-    batch, _ = assemble(concat(chunks, reader.schema), FIELDS, EVENTS, reader.stats, True)
+    chunks = list(reader.read(paths))
+    pieces = [Apart.of(chunk) for chunk in chunks]
+    batch, _ = assemble(Apart.joined(pieces, reader.schema), FIELDS, EVENTS, reader.stats, True)
+    # a chunk's fields of the rows that set any, made whole again: the same batch
+    whole = pa.concat_tables([reader.schema.empty_table(), *(chunk.table() for chunk in chunks)])
+    dense, _ = assemble(whole, FIELDS, EVENTS, reader.stats, True)
+    assert_same(dense, reference)
     # every lead's timeline set aside by the lead reader is the reference reader's
     kept = LeadReader(
         FIELDS, EVENTS, mapping, timezone, as_of, block=block, default_timezone=default
@@ -288,7 +294,6 @@ def test_vectorised_timestamps_are_the_reference_parser_s(
 ) -> None:
     """Every cell the vectorised parser reads is the instant the reference parser gives;
     every strict-form cell the reference parser reads is one it reads."""
-    import pyarrow as pa
 
     from slalang.engine.reader import _iso_epochs
 
@@ -497,7 +502,6 @@ def test_loose_headers_read_the_same_on_the_fast_path(tmp_path: Path) -> None:
 
 
 def test_a_parquet_file_matches_its_columns_loosely(tmp_path: Path) -> None:
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     path = tmp_path / "events.parquet"
@@ -516,7 +520,7 @@ def test_a_parquet_file_matches_its_columns_loosely(tmp_path: Path) -> None:
         path,
     )
     reader = ColumnarReader(FIELDS, EVENTS, None, None, None)
-    table = concat([chunk.table() for chunk in reader.read([str(path)])], reader.schema)
+    table = pa.concat_tables([chunk.table() for chunk in reader.read([str(path)])])
     assert table.column("lead").to_pylist() == ["L1", "L2"]
     assert table.column("f:company_size").to_pylist() == [12.0, None]
     assert list(reader.stats.loose_columns) == [
@@ -531,7 +535,6 @@ def test_a_parquet_file_of_local_times_assumes_the_zone_only_for_kept_events(
 ) -> None:
     """Parquet timestamps without a zone are local times, read in the agreement's zone; the
     rule of `timezone_assumed` is the CSV one: a kept event, not a rejected row."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     def assumed(leads: list[str]) -> str | None:
@@ -547,7 +550,8 @@ def test_a_parquet_file_of_local_times_assumes_the_zone_only_for_kept_events(
             path,
         )
         reader = ColumnarReader(FIELDS, EVENTS, None, None, None, default_timezone="Asia/Tokyo")
-        table = concat([chunk.table() for chunk in reader.read([str(path)])], reader.schema)
+        chunks = [chunk.table() for chunk in reader.read([str(path)])]
+        table = pa.concat_tables([reader.schema.empty_table(), *chunks])
         if leads[0]:
             assert table.column("ts").to_pylist()[0] == 1772326800  # 10:00 Tokyo = 01:00Z
         return reader.stats.timezone_assumed
@@ -563,7 +567,6 @@ def test_parquet_instants_are_written_as_strftime_writes_them(unit: str, zone: s
     the day, not by `strftime`; the text is `strftime`'s to the byte, for every unit, with
     a zone (cast to seconds, `Z` after) and without (the unit's decimals), nulls and
     instants before 1970 included, and years past 9999 (written by `strftime` itself)."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     from slalang.engine.reader import _instants_text
