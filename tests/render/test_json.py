@@ -94,3 +94,18 @@ def test_entries_are_counted_once_and_read_anew_on_each_pass() -> None:
         "".join(pieces({"v": kept}))
         == '{\n  "v": [\n    {"rule": "a"},\n    {"rule": "a"}\n  ]\n}\n'
     )
+
+
+def test_entries_parsed_in_batches_are_each_lines_value() -> None:
+    """Entries are parsed a few thousand at a time, as one array: the same values, in
+    order, whatever the batches' edges (escapes, text that is not ASCII, nesting, null)."""
+    from slalang.render.report.json_text import BATCH
+
+    entries = [
+        {"lead_id": f'L{k}\u00e9"\\', "n": k, "x": None, "d": {"missing": ["a", "b"]}, "f": k / 7}
+        for k in range(3 * BATCH + 5)
+    ]
+    lines = [compact(entry) for entry in entries]
+    parsed = Entries.parsed(lambda: Prerendered(len(lines), iter(lines)))
+    assert list(parsed) == entries == [json.loads(line) for line in lines]
+    assert len(parsed) == len(entries)

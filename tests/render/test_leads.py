@@ -92,3 +92,32 @@ def test_leads_are_walked_in_order_whatever_order_a_hand_made_list_is_in(
     assert l9["slalang_stage"] == ""
     assert l9["slalang_first_touch_status"] == acme_built["clocks"][0]["status"]
     assert list(made.values()) == rows(render_report(acme_built, "leads"))
+
+
+def test_every_cell_of_a_hand_edited_report_is_written_formula_safe(acme_built: Report) -> None:
+    """A report read back from a file may hold anything: a stage, a status or a due time
+    with a comma, a quote, a line end or a formula start is written as the `csv` format
+    writes a cell, and reads back as `csv_rows.cell` gives it."""
+    from slalang.render.report.csv_rows import cell
+
+    report = dict(acme_built)
+    hostile = {
+        "stage": '=HYPERLINK("x"),1',
+        "status": "-2+3\r",
+        "due_at": '@due "soon"\n',
+        "late_by_seconds": -120,
+    }
+    report["stages"] = [
+        entry | {"stage": hostile["stage"]} if entry["kind"] == "entered" else entry
+        for entry in acme_built["stages"]
+    ]
+    report["clocks"] = [
+        c | {key: value for key, value in hostile.items() if key != "stage"}
+        for c in acme_built["clocks"]
+    ]
+    found = {row["lead_id"]: row for row in rows(render_report(report, "leads"))}
+    row = found["L1"]
+    assert row["slalang_stage"] == cell(hostile["stage"])
+    assert row["slalang_first_touch_status"] == cell(hostile["status"])
+    assert row["slalang_first_touch_due_at"] == cell(hostile["due_at"])
+    assert row["slalang_first_touch_late_minutes"] == cell(-2)

@@ -12,11 +12,11 @@ quoted too, so it cannot end the record).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 import slalang.render.report.summary as s
-from slalang.render.report.csv_rows import cell, record
+from slalang.render.report.csv_rows import cell, quoted, record
 from slalang.render.report.json_text import batches
 from slalang.render.report.options import Options
 
@@ -51,20 +51,28 @@ def _in_lead_order(entries: Iterable[s.Row]) -> Iterable[s.Row]:
 
 def _row(stages: list[s.Row], clocks: list[s.Row], slas: list[str]) -> str:
     """One lead's row: its last stage entered (empty if it only skipped stages) and, per
-    SLA, its latest clock (they come per lead in (start, sla, cycle) order)."""
+    SLA, its latest clock (they come per lead in (start, sla, cycle) order). Each cell is
+    `csv_rows.record`'s; the few distinct stages and statuses are made cells once."""
     lead = (stages or clocks)[0]["lead_id"]
     stage = ""
     for entry in stages:
         if entry["kind"] == "entered":
             stage = entry["stage"]
     latest = {clock["sla"]: clock for clock in clocks}
-    row: list[Any] = [lead, stage]
+    cells = [quoted(cell(lead)), _word(stage)]
     for sla in slas:
         clock = latest.get(sla)
         if clock is None:
-            row += [None, None, None]
+            cells.append(",,")  # three empty cells
             continue
         late = clock["late_by_seconds"]
-        status = "paused" if clock.get("paused") else clock["status"]
-        row += [status, clock["due_at"], None if late is None else late // 60]
-    return record([cell(value) for value in row])
+        status = _word("paused" if clock.get("paused") else clock["status"])
+        due = quoted(cell(clock["due_at"]))
+        cells.append(f"{status},{due},{'' if late is None else quoted(cell(late // 60))}")
+    return ",".join(cells) + "\n"
+
+
+@functools.lru_cache(maxsize=256)
+def _word(value: object) -> str:
+    """The cell of a stage or a status (a few distinct values, on every row)."""
+    return quoted(cell(value))
