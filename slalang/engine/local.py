@@ -37,8 +37,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from slalang.data import Mapping as DataMapping
-from slalang.data.events import EXAMPLES
+from slalang.data.events import EXAMPLES, os_reason
 from slalang.data.log import Event, InputStats
+from slalang.diagnostics import SlalangError
 from slalang.engine.assemble import Apart, arranging, assemble, give_back, run_heads
 from slalang.engine.batch import MISSING, Batch, Column
 from slalang.engine.choose import input_bytes
@@ -147,6 +148,27 @@ def _spilled(sources: Sequence[str]) -> Apart:
     table = pa.concat_tables(tables)
     rows = np.flatnonzero(table.column(FIELDED).to_numpy())
     return Apart(table.drop_columns([FIELDED]), pa.concat_tables(fields), rows)
+
+
+def _enough_files(count: int) -> None:
+    """Let this process hold `count` more files open. A read holds each partition's spill
+    file and its fields' file open while it writes them (up to 512), past the soft limit
+    some systems start with (macOS 256, many Linux sessions 1,024), so the soft limit is
+    raised toward the hard one, as databases and build tools do. Where it cannot be,
+    opening the files fails as it did, with the system's reason."""
+    try:
+        import resource
+    except ImportError:  # not a Unix system: no such limit to raise
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = count + 256  # the files the process holds besides: inputs, pipes, libraries
+    if soft == resource.RLIM_INFINITY or soft >= want:
+        return
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(
+            resource.RLIMIT_NOFILE,
+            (want if hard == resource.RLIM_INFINITY else min(want, hard), hard),
+        )
 
 
 FIELDED = "fielded"
@@ -308,6 +330,10 @@ class _Store:
         return bool(self.writers)
 
     def add(self, chunk: Chunk) -> None:
+        with self._writing():
+            self._add(chunk)
+
+    def _add(self, chunk: Chunk) -> None:
         if len(chunk):
             top = int(chunk.ts.max())
             self.max_ts = top if self.max_ts is None else max(self.max_ts, top)
@@ -329,15 +355,17 @@ class _Store:
             [*(f for f in self.schema if f.name not in names), pa.field(FIELDED, pa.bool_())]
         )
         fields = pa.schema([self.schema.field(name) for name in names])
-        for index in range(self.parts):
-            pair = []
-            for path, shape in (
-                (self._path(index), core),
-                (_fields_file(self._path(index)), fields),
-            ):
-                sink = pa.OSFile(path, "wb")
-                pair.append((sink, pa.ipc.new_stream(sink, shape)))
-            self.writers.append(pair)
+        _enough_files(2 * self.parts)
+        with self._writing():
+            for index in range(self.parts):
+                pair: list[tuple[Any, Any]] = []
+                self.writers.append(pair)
+                for path, shape in (
+                    (self._path(index), core),
+                    (_fields_file(self._path(index)), fields),
+                ):
+                    sink = pa.OSFile(path, "wb")
+                    pair.append((sink, pa.ipc.new_stream(sink, shape)))
 
     def _spill(self, piece: Apart) -> None:
         table, fields = piece.table, piece.fields
@@ -393,11 +421,26 @@ class _Store:
 
     def close(self) -> list[str]:
         """Each partition's spill file (its fields' file beside it, `_fields_file`)."""
-        for pair in self.writers:
-            for sink, writer in pair:
-                writer.close()
-                sink.close()
+        with self._writing():
+            for pair in self.writers:
+                for sink, writer in pair:
+                    writer.close()
+                    sink.close()
         return [self._path(index) for index in range(len(self.writers))]
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A spill file that cannot be opened or written (the disk full, too many files
+        open) stops the run with one line naming the directory."""
+        try:
+            yield
+        except OSError as exc:
+            for pair in self.writers:  # let go of them: removing the directory needs a file
+                for sink, _ in pair:
+                    sink.close()
+            raise SlalangError(
+                f"cannot write spill files in {self.directory}: {os_reason(exc)}"
+            ) from None
 
 
 # -- the run -------------------------------------------------------------------------------------

@@ -195,6 +195,70 @@ def test_spilling_from_the_first_block_or_once_the_budget_is_passed(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_read_holding_more_spill_files_than_the_soft_limit_raises_it(
+    sample: tuple[dict[str, Any], Path, Path], tmp_path: Path
+) -> None:
+    """A partitioned read holds two files open per partition: a process whose soft limit
+    on open files is lower (macOS starts at 256) raises it toward the hard limit and
+    writes the same report, rather than failing with "too many open files"."""
+    plan, events, _ = sample
+    script = f"""
+import json, resource, sys
+from slalang.engine import local
+from slalang.render.report import render_report
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))
+plan = json.loads(sys.stdin.read())
+with local.run(plan, [{str(events)!r}], budget=1, parts=100, jobs=1) as done:
+    sys.stdout.write(render_report(done.report(), "json"))
+print(resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= 200 + 64, file=sys.stderr)
+"""
+    found = subprocess.run(
+        [sys.executable, "-c", script],
+        input=json.dumps(plan),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert found.returncode == 0, found.stderr
+    assert found.stderr.strip().endswith("True")
+    assert found.stdout == reference_json(plan, [str(events)])
+
+
+def test_spill_files_that_cannot_be_opened_stop_the_run_with_one_line(
+    sample: tuple[dict[str, Any], Path, Path], tmp_path: Path
+) -> None:
+    """Where the limit on open files cannot be raised far enough, the run stops with one
+    line naming the spill directory and the system's reason, and leaves nothing behind."""
+    plan, events, _ = sample
+    script = f"""
+import json, resource, sys
+from slalang.diagnostics import SlalangError
+from slalang.engine import local
+resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+plan = json.loads(sys.stdin.read())
+options = dict(budget=1, parts=100, jobs=1, spill_dir={str(tmp_path)!r})
+try:
+    with local.run(plan, [{str(events)!r}], **options):
+        pass
+except SlalangError as exc:
+    print(exc)
+"""
+    found = subprocess.run(
+        [sys.executable, "-c", script],
+        input=json.dumps(plan),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.startswith(f"cannot write spill files in {tmp_path}/slalang-")
+    assert found.stdout.rstrip().endswith("Too many open files")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_spill_files_are_removed_after_an_error(
     sample: tuple[dict[str, Any], Path, Path], tmp_path: Path
 ) -> None:
