@@ -195,6 +195,21 @@ def test_spilling_from_the_first_block_or_once_the_budget_is_passed(
     assert list(tmp_path.iterdir()) == []
 
 
+def _with_files_limited(script: str, plan: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    """SCRIPT (which lowers its limit on open files) run in a process of its own, given
+    the plan on its standard input: the test's own process keeps its limit."""
+    found = subprocess.run(
+        [sys.executable, "-c", script],
+        input=json.dumps(plan),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert found.returncode == 0, found.stderr
+    return found
+
+
 def test_a_read_holding_more_spill_files_than_the_soft_limit_raises_it(
     sample: tuple[dict[str, Any], Path, Path], tmp_path: Path
 ) -> None:
@@ -213,15 +228,7 @@ with local.run(plan, [{str(events)!r}], budget=1, parts=100, jobs=1) as done:
     sys.stdout.write(render_report(done.report(), "json"))
 print(resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= 200 + 64, file=sys.stderr)
 """
-    found = subprocess.run(
-        [sys.executable, "-c", script],
-        input=json.dumps(plan),
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
-    assert found.returncode == 0, found.stderr
+    found = _with_files_limited(script, plan)
     assert found.stderr.strip().endswith("True")
     assert found.stdout == reference_json(plan, [str(events)])
 
@@ -245,15 +252,7 @@ try:
 except SlalangError as exc:
     print(exc)
 """
-    found = subprocess.run(
-        [sys.executable, "-c", script],
-        input=json.dumps(plan),
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
-    assert found.returncode == 0, found.stderr
+    found = _with_files_limited(script, plan)
     assert found.stdout.startswith(f"cannot write spill files in {tmp_path}/slalang-")
     assert found.stdout.rstrip().endswith("Too many open files")
     assert list(tmp_path.iterdir()) == []
