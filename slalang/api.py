@@ -288,6 +288,7 @@ class Policy:
     ) -> Report:
         """`evaluate` with `engine="spark"` (slalang.spark)."""
         from slalang.data import load_mapping
+        from slalang.engine.choose import rereadable
         from slalang.spark import evaluate_on_spark, session
 
         paths = _spark_paths(events, tables)
@@ -306,9 +307,11 @@ class Policy:
             progress=progress,
         )
         _check_input(run.stats, strict, warn)
-        rereadable = not tables and all(os.path.isfile(path) for path in paths)  # local files
-        events_of = _Local(paths, loaded).timelines(self.plan, timezone, cutoff)
-        kept = self._rereading(loaded, events_of if rereadable else None)
+        # files and directories on this machine: the files Spark listed in them, by the names
+        # a local run gives them (a directory's files joined to it), are read again
+        local = bool(run.files) and all(rereadable(path) for path in paths)
+        events_of = _Local(list(run.files), loaded).timelines(self.plan, timezone, cutoff)
+        kept = self._rereading(loaded, events_of if local else None)
         if not stream:
             return Report(run.report, tuple(warnings), self.plan, **kept)
         streamed = Report(run.streamed(), tuple(warnings), self.plan, **kept)

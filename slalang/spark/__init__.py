@@ -77,6 +77,9 @@ class SparkRun:
     sections: dict[str, list[str]]
     severities: frozenset[str]
     stats: InputStats
+    # the files read, as a local run names them, in input order: what reads some leads'
+    # events again for the HTML page (none when a table was read: its files are Spark's)
+    files: tuple[str, ...] = ()
 
     @property
     def report(self) -> dict[str, Any]:
@@ -144,12 +147,14 @@ def evaluate_on_spark(
     inputs = _Inputs(spark, task)
     for path in paths:
         inputs.add_path(path)
+    files = () if tables else tuple(inputs.names)
     for table in tables:
         inputs.add_table(table)
     if not inputs.parts:
         raise SlalangError("no events to read: give event files or --events-table")
     with _watching(spark, progress):
-        return _run(spark, plan, inputs, as_of, span or Span(), metrics)
+        run = _run(spark, plan, inputs, as_of, span or Span(), metrics)
+    return dataclasses.replace(run, files=files)
 
 
 def _cut(as_of: int | None) -> int:

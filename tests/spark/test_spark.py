@@ -323,6 +323,45 @@ def test_the_html_page_embeds_the_timelines_the_reference_engine_does(
     assert pages["spark"].count(b'<template id="timeline-') > 10
 
 
+def test_a_directory_of_files_gets_the_timelines_of_its_files(spark: Any, tmp_path: Path) -> None:
+    """A directory Spark reads (CSV part files beside the marker files Spark writes, which
+    it skips): the worst leads are read again from the files it listed, named as a local
+    run names them, so the page tells the stories the reference engine tells from those
+    files."""
+    import re
+
+    from click.testing import CliRunner
+
+    from slalang.cli import cli
+
+    header, *rows = (SAMPLE / "events.csv").read_text(encoding="utf-8").splitlines(True)
+    folder = tmp_path / "events"
+    folder.mkdir()
+    third = len(rows) // 3
+    for index, start in enumerate((0, third, 2 * third)):
+        end = len(rows) if index == 2 else start + third
+        (folder / f"part-{index}.csv").write_text(header + "".join(rows[start:end]), "utf-8")
+    (folder / "_SUCCESS").write_text("")
+    (folder / ".part-0.csv.crc").write_text("not events")
+    files = [str(folder / f"part-{index}.csv") for index in range(3)]
+    pages = {}
+    for engine, inputs in (("reference", files), ("spark", [str(folder)])):
+        out = tmp_path / f"{engine}.html"
+        arguments = ["evaluate", str(ROOT / "policies" / "seed_funnel.sla"), *inputs]
+        arguments += ["--metrics", str(SAMPLE / "metrics.csv")]
+        arguments += ["--format", "html", "--engine", engine, "-o", str(out)]
+        result = CliRunner().invoke(cli, arguments)
+        assert result.exit_code == 1, result.output
+        pages[engine] = out.read_text(encoding="utf-8")
+    stories = {
+        engine: re.findall(r'<template id="timeline-.*?</template>', page, re.S)
+        for engine, page in pages.items()
+    }
+    assert len(stories["spark"]) > 10
+    assert stories["spark"] == stories["reference"]
+    assert "part-2.csv" in "".join(stories["spark"])
+
+
 def test_respelt_columns_read_the_same_as_locally(
     spark: Any, sample_plan: dict[str, Any], sample_local: dict[str, Any], tmp_path: Path
 ) -> None:
