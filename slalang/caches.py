@@ -1,7 +1,8 @@
 """Where slalang keeps what it computes once per machine and reuses: compiled kernels
 (`slalang.engine.kernel`), the parser's tables (`slalang.syntax.parser`), public holidays
-(`slalang.calendar`) and the plans of policies the checker passed clean
-(`slalang.plancache`).
+(`slalang.calendar`), the plans of policies the checker passed clean
+(`slalang.plancache`) and the HTML report's charting runtime
+(`slalang.render.report.html.vega_runtime`).
 
 Everything kept there is derived, named by a digest of what it was made from (so it is
 never stale), and safe to delete; a cache that cannot be written only means computing

@@ -9,6 +9,7 @@ import os
 import re
 from collections.abc import Collection, Mapping
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -147,3 +148,35 @@ def test_charts_are_numbered_in_the_pages_order(page: str) -> None:
     ids = [int(found) for found in re.findall(r'class="chart" id="chart-(\d+)"', page)]
     assert len(ids) > 2
     assert ids == sorted(ids) == list(range(1, len(ids) + 1))
+
+
+def test_the_charting_runtime_is_bundled_once_per_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bundling the charting runtime is most of a small page's time: it is kept in
+    slalang's cache and read from there afterwards, the same bytes; a cache that cannot be
+    written only means bundling on every run."""
+    import vl_convert
+
+    bundle = vl_convert.javascript_bundle
+    calls: list[int] = []
+
+    def counted() -> str:
+        calls.append(1)
+        return str(bundle())
+
+    monkeypatch.setattr(vl_convert, "javascript_bundle", counted)
+    try:
+        monkeypatch.setenv("SLALANG_CACHE_DIR", str(tmp_path / "cache"))
+        html.vega_runtime.cache_clear()
+        fresh = html.vega_runtime()
+        [kept] = (tmp_path / "cache" / "vega").iterdir()
+        assert kept.read_text(encoding="utf-8") == fresh and len(calls) == 1
+        html.vega_runtime.cache_clear()  # a new run: read from the cache, not bundled
+        assert html.vega_runtime() == fresh and len(calls) == 1
+        (tmp_path / "file").write_text("")
+        monkeypatch.setenv("SLALANG_CACHE_DIR", str(tmp_path / "file" / "cache"))
+        html.vega_runtime.cache_clear()
+        assert html.vega_runtime() == fresh and len(calls) == 2
+    finally:
+        html.vega_runtime.cache_clear()

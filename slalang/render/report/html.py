@@ -13,11 +13,13 @@ megabytes, not a copy of the data.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import multiprocessing
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from importlib.metadata import version
 from multiprocessing.connection import Connection
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +29,7 @@ import jinja2
 import slalang.render.report.charts as charts
 import slalang.render.report.summary as s
 from slalang import numbers as n
+from slalang.caches import cache_root, keep
 from slalang.diagnostics import SlalangError
 from slalang.evaluate.periods import Periods
 from slalang.evaluate.report import SEVERITY_RANK
@@ -64,8 +67,18 @@ def _vega() -> Any:
 @functools.cache
 def vega_runtime() -> str:
     """Vega, Vega-Lite and Vega-Embed as one script (`window.vegaEmbed`), bundled by
-    vl-convert from the versions its wheel ships: the same bytes for the same install."""
-    return str(_vega().javascript_bundle())
+    vl-convert from the versions its wheel ships: the same bytes for the same install.
+
+    Bundling takes about half a second (1.6 s on a busy machine), which every page paid,
+    a small report's most of all; the bundle is kept in slalang's cache, named by the
+    vl-convert version that made it, and read from there afterwards."""
+    vl = _vega()
+    path = cache_root() / "vega" / f"vl-convert-{version('vl-convert-python')}.js"
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        return path.read_text(encoding="utf-8")
+    bundle = str(vl.javascript_bundle())
+    keep(path, bundle)
+    return bundle
 
 
 @functools.cache
