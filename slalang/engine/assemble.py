@@ -77,9 +77,8 @@ class Apart:
         `assemble` reads chunked columns, and combining them would copy every cell once
         more (on a million events the largest single step)."""
         if not pieces:
-            empty = schema.empty_table()
-            names = [name for name in schema.names if name.startswith("f:")]
-            return cls(empty.drop_columns(names), empty.select(names), np.zeros(0, np.int64))
+            core, fields = split_schema(schema)
+            return cls(core.empty_table(), fields.empty_table(), np.zeros(0, np.int64))
         starts = np.cumsum([0, *(len(piece.table) for piece in pieces[:-1])])
         return cls(
             pa.concat_tables([piece.table for piece in pieces]),
@@ -92,6 +91,13 @@ class Apart:
     @property
     def nbytes(self) -> int:
         return int(self.table.nbytes + self.fields.nbytes)
+
+
+def split_schema(schema: pa.Schema) -> tuple[pa.Schema, pa.Schema]:
+    """`reader.schema` as `Apart` holds its columns: those every event has, and the
+    fields."""
+    fields = [field for field in schema if field.name.startswith("f:")]
+    return pa.schema([field for field in schema if field not in fields]), pa.schema(fields)
 
 
 def assemble(
@@ -113,9 +119,11 @@ def assemble(
     # the fields' cells are encoded on other threads (Arrow lets go of the GIL) while the
     # rows are arranged here; only placing the codes needs the arrangement (without
     # `threads`, each is encoded when placed, and the pool starts no thread)
-    fields, at = (table.fields, table.rows) if isinstance(table, Apart) else (table, None)
+    at: Int64Array | None = None  # a field cell's row (None: cell i is row i)
     if isinstance(table, Apart):
-        table = table.table
+        table, fields, at = table.table, table.fields, table.rows
+    else:
+        fields = table
     with ThreadPoolExecutor(max(1, threads)) as pool:
         encoding: dict[str, Callable[[], _Encoded | Float64Array]] = {}
         for name, spec in specs.items():

@@ -40,7 +40,14 @@ from slalang.data import Mapping as DataMapping
 from slalang.data.events import EXAMPLES, os_reason
 from slalang.data.log import Event, InputStats
 from slalang.diagnostics import SlalangError
-from slalang.engine.assemble import Apart, arranging, assemble, give_back, run_heads
+from slalang.engine.assemble import (
+    Apart,
+    arranging,
+    assemble,
+    give_back,
+    run_heads,
+    split_schema,
+)
 from slalang.engine.batch import MISSING, Batch, Column
 from slalang.engine.choose import input_bytes
 from slalang.engine.fold import SECTIONS
@@ -350,11 +357,8 @@ class _Store:
             self.tables = []
 
     def _open(self) -> None:
-        names = [name for name in self.schema.names if name.startswith("f:")]
-        core = pa.schema(
-            [*(f for f in self.schema if f.name not in names), pa.field(FIELDED, pa.bool_())]
-        )
-        fields = pa.schema([self.schema.field(name) for name in names])
+        core, fields = split_schema(self.schema)
+        core = core.append(pa.field(FIELDED, pa.bool_()))
         _enough_files(2 * self.parts)
         with self._writing():
             for index in range(self.parts):

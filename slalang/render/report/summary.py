@@ -270,7 +270,11 @@ def _epoch(instant: str) -> int:
 def lead_order(row: Row) -> tuple[bool, str]:
     """Where an entry's lead comes in a report's long lists (RUNNER §3: by lead in
     code-point order, entries of no lead last)."""
-    lead = row["lead_id"]
+    return _place(row["lead_id"])
+
+
+def _place(lead: str | None) -> tuple[bool, str]:
+    """`lead_order` of an entry of LEAD."""
     return lead is None, lead or ""
 
 
@@ -303,4 +307,4 @@ def _ordered(
     if group is None:
         return None
     lead, rows = group
-    return (lead is None, lead or ""), rows
+    return _place(lead), rows
