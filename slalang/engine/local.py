@@ -53,7 +53,15 @@ from slalang.engine.choose import input_bytes
 from slalang.engine.fold import SECTIONS
 from slalang.engine.kernel import cached, supports
 from slalang.engine.lines import Lines, StoredText, Text, store
-from slalang.engine.reader import Chunk, ColumnarReader, RowGroups, Stretch, Unsplittable, schema
+from slalang.engine.reader import (
+    Chunk,
+    ColumnarReader,
+    RowGroups,
+    Stretch,
+    StretchEnd,
+    Unsplittable,
+    schema,
+)
 from slalang.engine.run import kernel_for, reduce_batch
 from slalang.evaluate.aggregate import Totals, Window
 from slalang.evaluate.run import Frame, Span, field_specs, frame, report
@@ -741,14 +749,17 @@ class _Reading:
 
 
 @dataclass(slots=True)
-class _Stretched:
+class Stretched:
     """What reading one stretch found: its accounting (lines numbered from the stretch's
-    first) and its line feeds; or `unsplittable`."""
+    first) and its end (line feeds, JSON keys seen); or that it `stopped`: the splitter
+    could not vouch for a block, or an error stopped it (naming a line counted from the
+    stretch's first, not the file's), and the input is to be read as one stream, which
+    meets the same error at its place."""
 
     stats: InputStats
-    lines: int
+    end: StretchEnd
     zone_used: bool
-    unsplittable: bool = False
+    stopped: bool = False
 
 
 @dataclass(slots=True)
@@ -756,7 +767,7 @@ class _Spilled:
     """What a reading worker sends back: each stretch's accounting, its spill files, the
     latest instant it read."""
 
-    stretches: list[_Stretched]
+    stretches: list[Stretched]
     sources: list[str]
     max_ts: int | None
 
@@ -787,10 +798,10 @@ def _read_share(task: _Reading) -> _Spilled:
                     store.add(next(chunks))
                 raise Unsplittable(stretch.path)
             except StopIteration as done:
-                found.append(_Stretched(reader.stats, done.value, reader.ref.zone_used))
-            except Unsplittable:
+                found.append(Stretched(reader.stats, done.value, reader.ref.zone_used))
+            except (Unsplittable, SlalangError):
                 flag.touch()
-                found.append(_Stretched(reader.stats, 0, False, unsplittable=True))
+                found.append(Stretched(reader.stats, StretchEnd(0), False, stopped=True))
                 break
     finally:
         sources = store.close()
@@ -822,22 +833,11 @@ def _read_stretches(
     ones kept are the first in input order); counts are added up; `seq` is each file's
     base plus a stretch's offset (in bytes, or rows) plus its line, increasing along the
     input as one stream's does."""
-    sizes = [input_bytes([path]) for path in paths]
     reader = _reader(plan, mapping, timezone, as_of)
-    every: list[Stretch | RowGroups] = []
-    bases: list[int] = []
-    base = 0
-    for path, size in zip(paths, sizes, strict=True):
-        pieces = max(1, round(workers.jobs * size / max(1, sum(sizes))))
-        found = reader.stretches(path, pieces)
-        if found is None:
-            return None
-        every += found
-        lasts = {stretch.path: stretch for stretch in found}  # each file's last stretch
-        for stretch in found:
-            bases.append(base + stretch.start)
-            if lasts[stretch.path] is stretch:
-                base += stretch.end + 1
+    cut = cut_input(reader, paths, workers.jobs)
+    if cut is None:
+        return None
+    every, bases = cut
     # a partitioned read is cut by ranges of lead ids, finer than asked (what the sample
     # missed is evened out by putting neighbours together afterwards)
     bounds = None
@@ -870,20 +870,13 @@ def _read_stretches(
         workers.method = "fork"
     spilled: list[_Spilled] = workers.map(_read_share, tasks, meanwhile)
     stretched = [one for share in spilled for one in share.stretches]
-    if len(stretched) < len(every) or any(one.unsplittable for one in stretched):
+    if not join_stretches(reader, every, stretched):
         for share in spilled:
             for path in share.sources:
                 os.remove(path)
                 os.remove(_fields_file(path))
         (directory / "unsplittable").unlink(missing_ok=True)
         return None
-    shift = 0
-    for stretch, one in zip(every, stretched, strict=True):
-        shift = shift if stretch.before is None else stretch.before
-        _add_stats(reader.stats, one.stats, shift)
-        shift += one.lines
-    reader.ref.zone_used = any(one.zone_used for one in stretched)
-    reader.ref.finish()  # as `read` ends: this settles `timezone_assumed`
     groups = [(part, part + 1) for part in range(parts)]
     if bounds is not None:  # neighbouring ranges together, about equal in bytes
         fine = range(files)
@@ -896,6 +889,54 @@ def _read_stretches(
     return _Read(
         reader, [], sources, max(latest, default=None), directory, workers, bounds is not None
     )
+
+
+def cut_input(
+    reader: ColumnarReader, paths: Sequence[str], jobs: int
+) -> tuple[list[Stretch | RowGroups], list[int]] | None:
+    """The inputs cut into stretches, about `jobs` in all, and the base of each stretch's
+    input positions (`seq`); None when an input is not one to cut."""
+    sizes = [input_bytes([path]) for path in paths]
+    every: list[Stretch | RowGroups] = []
+    bases: list[int] = []
+    base = 0
+    for path, size in zip(paths, sizes, strict=True):
+        found = reader.stretches(path, max(1, round(jobs * size / max(1, sum(sizes)))))
+        if found is None:
+            return None
+        every += found
+        lasts = {stretch.path: stretch for stretch in found}  # each file's last stretch
+        for stretch in found:
+            bases.append(base + stretch.start)
+            if lasts[stretch.path] is stretch:
+                base += stretch.end + 1
+    return every, bases
+
+
+def join_stretches(
+    reader: ColumnarReader, stretches: Sequence[Stretch | RowGroups], found: Sequence[Stretched]
+) -> bool:
+    """Give `reader` (the one that cut the input) the accounting one stream would have had,
+    from what reading each stretch found; False when the input is to be read as one stream
+    instead: a stretch stopped, or a JSON Lines file's objects never had a required key
+    (absent from every stretch of the file), which one stream says at the file's end."""
+    if len(found) < len(stretches) or any(one.stopped for one in found):
+        return False
+    files: dict[str, tuple[frozenset[str], bool]] = {}  # JSON Lines: keys absent, objects seen
+    for stretch, one in zip(stretches, found, strict=True):
+        if isinstance(stretch, Stretch) and stretch.json:
+            absent, saw = files.get(stretch.path, (one.end.absent, False))
+            files[stretch.path] = (absent & one.end.absent, saw or one.end.saw_object)
+    if any(absent and saw for absent, saw in files.values()):
+        return False
+    shift = 0
+    for stretch, one in zip(stretches, found, strict=True):
+        shift = shift if stretch.before is None else stretch.before
+        _add_stats(reader.stats, one.stats, shift)
+        shift += one.end.lines
+    reader.ref.zone_used = any(one.zone_used for one in found)
+    reader.ref.finish()  # as `read` ends: this settles `timezone_assumed`
+    return True
 
 
 _FINER = 4
@@ -984,8 +1025,11 @@ def _shares(sizes: list[int], jobs: int) -> list[tuple[int, int]]:
 
 def _add_stats(into: InputStats, stretch: InputStats, shift: int) -> None:
     """Add a stretch's accounting, its lines numbered from `shift` + 1, to the input's: its
-    examples after those before it, up to the first EXAMPLES of the input."""
+    examples after those before it, up to the first EXAMPLES of the input; the columns it
+    read loosely (JSON Lines keys respelt in its objects) unless an earlier one did."""
     into.add_counts(stretch)
+    for pair, name in stretch.loose_columns.items():
+        into.loose_columns.setdefault(pair, name)
     room = EXAMPLES - len(into.rejected_examples)
     into.rejected_examples += [
         example._replace(line=example.line + shift) for example in stretch.rejected_examples[:room]

@@ -52,6 +52,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+import pyarrow.json as pajson
 
 from slalang.data import Mapping
 from slalang.data.events import RowReader, missing_keys, os_reason
@@ -532,7 +533,7 @@ class ColumnarReader:
             self._layout = layout
             state = _JsonFile(name, keys)
             try:
-                yield from self._json_blocks(stream, state)
+                yield from self._json_blocks(stream, state, head=True, whole=True)
             except (OSError, EOFError, zlib.error) as exc:
                 raise SlalangError(f"{name}: cannot read events: {os_reason(exc)}") from None
         if state.absent and state.saw_object:
@@ -540,21 +541,27 @@ class ColumnarReader:
         self.base += state.lines + 1
         return True
 
-    def _json_blocks(self, stream: io.BufferedReader, state: _JsonFile) -> Iterator[Chunk]:
-        """Each block parsed by pyarrow on a thread while the one before is typed; from a
-        line over the limit on, the rest of the file by the reference reader."""
+    def _json_blocks(
+        self, stream: io.BufferedReader, state: _JsonFile, *, head: bool, whole: bool
+    ) -> Iterator[Chunk]:
+        """Each block parsed by pyarrow on a thread while the one before is typed (`head`:
+        the stream opens the file, maybe with a byte order mark). From a line over the
+        limit on, the rest of the file is the reference reader's: read here when the
+        stream is the `whole` file, else `Unsplittable`."""
         blocks = _Blocks(stream, self.block)
         pending: _JsonSplit | None = None
         with ThreadPoolExecutor(1) as parser:
-            for number, whole in enumerate(chain(blocks, [None])):
-                block = whole
-                if number == 0 and block is not None and block.startswith(BOM):
+            for number, read in enumerate(chain(blocks, [None])):
+                block = read
+                if head and number == 0 and block is not None and block.startswith(BOM):
                     block = block[len(BOM) :]
                 split = None
                 if block is not None:
                     try:
                         lines = jsonl.lines_of(block)
                     except jsonl.LongLine:
+                        if not whole:
+                            raise Unsplittable(state.name) from None
                         if pending is not None:
                             yield from self._json_block(pending, state)
                         yield from self._json_rest(block + blocks.carry, stream, state)
@@ -1089,15 +1096,19 @@ class ColumnarReader:
         ref.use(ref.root.source_for(path))
         ref.file = name = display_name(path)
         mapping = ref.mapping
-        suffixes = (".gz", ".jsonl", ".ndjson")
-        if mapping.encoding != "utf-8" or mapping.date_columns or path.lower().endswith(suffixes):
+        if mapping.encoding != "utf-8" or mapping.date_columns or path.lower().endswith(".gz"):
             return None
         with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             head = handle.read(1 << 16)
-            body = head.removeprefix(BOM)
-            if head.startswith((b"\x1f\x8b", b"PK\x03\x04", b"PAR1")) or body.lstrip()[:1] == b"{":
+            if head.startswith((b"\x1f\x8b", b"PK\x03\x04", b"PAR1")):
                 return None
+            handle.seek(0)
+            if detect_format(path, handle) == "jsonl":
+                return self._json_stretches(path, handle, size, count)
+            body = head.removeprefix(BOM)
+            if body.lstrip()[:1] == b"{":
+                return None  # a `.csv` file of JSON objects: the reference reader's
             first = body.split(b"\n", 1)[0].decode("utf-8", "replace")
             counts = [first.count(d) for d in _DELIMITERS]
             delimiter = _DELIMITERS[counts.index(max(counts))] if max(counts) else ","
@@ -1123,6 +1134,23 @@ class ColumnarReader:
             Stretch(path, lo, hi, tuple(header), delimiter, header_line if lo == start else None)
             for lo, hi in pieces
         ]
+
+    def _json_stretches(
+        self, path: str, handle: BinaryIO, size: int, count: int
+    ) -> list[Stretch] | None:
+        """A JSON Lines file cut into up to `count` stretches of whole lines (None where
+        `read` would hand the whole file to the reference reader)."""
+        keys = self.ref.json_layout()[1]
+        if len(set(keys)) != len(keys):
+            return None
+        self.ref.has_ids = True  # JSON Lines always have the event id key
+        cuts = [0]
+        for k in range(1, count):
+            at = max(cuts[-1], size * k // count)
+            cuts.append(_line_start(handle, at, size))
+        cuts.append(size)
+        pieces = [(lo, hi) for lo, hi in pairwise(cuts) if hi > lo] or [(0, size)]
+        return [Stretch(path, lo, hi, (), "", None if lo else 0, json=True) for lo, hi in pieces]
 
     def _parquet_stretches(self, path: str, count: int) -> list[RowGroups]:
         """Each Parquet file's row groups in runs of about `1 / count` of the input's bytes
@@ -1153,20 +1181,21 @@ class ColumnarReader:
                 stretches.append(RowGroups(path, file, shown, 0, 0))
         return stretches
 
-    def read_stretch(self, stretch: Stretch | RowGroups) -> Generator[Chunk, None, int]:
+    def read_stretch(self, stretch: Stretch | RowGroups) -> Generator[Chunk, None, StretchEnd]:
         """One stretch's events, as `read` gives those lines (`stats` counts them), but
-        numbered from 1 at the stretch's first line (`seq` is `base` plus that number);
-        returns the stretch's line feeds (a run of row groups: its rows). Raises
-        `Unsplittable` where the splitter cannot vouch for a block (a quoted cell that may
-        span lines, a bare carriage return, bytes that are not UTF-8, a line over the cell
-        limit): the whole file is then read by `read`, whose reference row loop takes over
-        from such a block."""
+        numbered from 1 at the stretch's first line (`seq` is `base` plus that number).
+        Raises `Unsplittable` where the splitter cannot vouch for a block (a quoted cell
+        that may span lines, a bare carriage return, bytes that are not UTF-8, a line over
+        the cell limit; in JSON Lines, a line over the line limit): the whole file is then
+        read by `read`, whose reference row loop takes over from such a block."""
         ref = self.ref
         if isinstance(stretch, RowGroups):
             ref.use(ref.root.source_for(stretch.given))
-            return (yield from self._row_groups(stretch))
+            return StretchEnd((yield from self._row_groups(stretch)))
         ref.use(ref.root.source_for(stretch.path))
         ref.file = name = display_name(stretch.path)
+        if stretch.json:
+            return (yield from self._json_stretch(stretch, name))
         layout = self._layout = ref.layout(list(stretch.header), name)
         ref.has_ids = ref.has_ids or layout.event_id >= 0
         options = self._options(layout, stretch.delimiter)
@@ -1192,7 +1221,23 @@ class ColumnarReader:
                     pending = split
         except OSError as exc:
             raise SlalangError(f"{name}: cannot read events: {os_reason(exc)}") from None
-        return line
+        return StretchEnd(line)
+
+    def _json_stretch(self, stretch: Stretch, name: str) -> Generator[Chunk, None, StretchEnd]:
+        """A stretch of a JSON Lines file, read as `_json` reads the whole file."""
+        ref = self.ref
+        self._layout, keys = ref.json_layout()
+        ref.has_ids = True
+        state = _JsonFile(name, keys)
+        try:
+            with open(stretch.path, "rb", buffering=0) as raw:
+                source: io.BufferedReader = io.BufferedReader(
+                    _Slice(raw, stretch.start, stretch.end), BUFFER
+                )
+                yield from self._json_blocks(source, state, head=stretch.start == 0, whole=False)
+        except OSError as exc:
+            raise SlalangError(f"{name}: cannot read events: {os_reason(exc)}") from None
+        return StretchEnd(state.lines, frozenset(state.absent), state.saw_object)
 
     def sample(self, stretch: Stretch | RowGroups, count: int, width: int = 1 << 14) -> pa.Array:
         """The lead ids of `count` windows of whole lines (about `width` bytes each) spread
@@ -1207,7 +1252,6 @@ class ColumnarReader:
             return self._sampled_groups(stretch, count)
         ref.use(ref.root.source_for(stretch.path))
         name = display_name(stretch.path)
-        lead = ref.layout(list(stretch.header), name).lead
         span = stretch.end - stretch.start
         try:
             with open(stretch.path, "rb") as handle:
@@ -1224,7 +1268,9 @@ class ColumnarReader:
                     windows.append(handle.read(end - start))
         except OSError as exc:
             raise SlalangError(f"{name}: cannot read events: {os_reason(exc)}") from None
-        column = f"f{lead}"
+        if stretch.json:
+            return _sampled_keys(windows, ref.json_layout()[1][0])
+        column = f"f{ref.layout(list(stretch.header), name).lead}"
         options = {
             # on this thread: the process forks its readers next, with no other thread running
             "read_options": pacsv.ReadOptions(use_threads=False, autogenerate_column_names=True),
@@ -1235,14 +1281,8 @@ class ColumnarReader:
                 include_columns=[column], column_types={column: pa.string()}
             ),
         }
-        try:  # whole lines end to end: one call
-            return _sampled_ids(b"".join(windows), options)
-        except pa.ArrowInvalid:  # a window not UTF-8, or of a quoted cell over lines
-            ids = []
-            for window in windows:
-                with contextlib.suppress(pa.ArrowInvalid):
-                    ids.append(_sampled_ids(window, options))
-            return pa.chunked_array(ids, pa.string()).combine_chunks()
+        # a window not UTF-8, or of a quoted cell over lines, is left out
+        return _windows_read(windows, lambda data: _sampled_ids(data, options))
 
     def _sampled_groups(self, part: RowGroups, count: int) -> pa.Array:
         """Every `_SAMPLE_EVERY`-th lead id of `count` row groups of `part`, spread evenly: a
@@ -1269,6 +1309,48 @@ def _sampled_ids(data: bytes, options: dict[str, Any]) -> pa.Array:
     return pacsv.read_csv(pa.py_buffer(data), **options).column(0).combine_chunks()
 
 
+@dataclass(frozen=True, slots=True)
+class StretchEnd:
+    """What reading a stretch found besides its events: its line feeds (a run of row
+    groups: its rows); for JSON Lines, the required keys no object of it had and whether
+    any line was an object, since a file's "no line has the key" check spans its stretches."""
+
+    lines: int
+    absent: frozenset[str] = frozenset()
+    saw_object: bool = False
+
+
+def _windows_read(windows: Sequence[bytes], read: Callable[[bytes], pa.Array]) -> pa.Array:
+    """`read` of the windows (whole lines) end to end, in one call; if pyarrow cannot read
+    them so, of each window that it can read."""
+    try:
+        return read(b"".join(windows))
+    except pa.ArrowException:
+        found = [pa.array([], pa.string())]
+        for window in windows:
+            with contextlib.suppress(pa.ArrowException):
+                found.append(read(window))
+        return pa.chunked_array(found, pa.string()).combine_chunks()
+
+
+def _sampled_keys(windows: Sequence[bytes], key: str) -> pa.Array:
+    """The lead ids of windows of JSON Lines: `key`'s strings and integers (as their digits,
+    the reference's text); a window that is not all objects with one kind of value under
+    a key is left out."""
+
+    def ids(data: bytes) -> pa.Array:
+        options = pajson.ReadOptions(use_threads=False)  # the process forks its readers next
+        table = pajson.read_json(pa.py_buffer(data), read_options=options)
+        if key not in table.column_names:
+            return pa.array([], pa.string())
+        column = table.column(key).combine_chunks()
+        if not (pa.types.is_string(column.type) or pa.types.is_integer(column.type)):
+            return pa.array([], pa.string())
+        return pc.drop_null(column.cast(pa.string()))
+
+    return _windows_read(windows, ids)
+
+
 class Unsplittable(Exception):
     """A stretch the splitter cannot vouch for: its file is to be read whole by `read`."""
 
@@ -1276,8 +1358,9 @@ class Unsplittable(Exception):
 @dataclass(frozen=True, slots=True)
 class Stretch:
     """Bytes `start` to `end` of a CSV file: whole lines after its header, which is split on
-    `delimiter` into `header`. `before`: the lines of the file before the stretch, known
-    for its first (the header's line), None for the others (counted as they are read)."""
+    `delimiter` into `header`; or of a JSON Lines file (`json`: whole lines, no header).
+    `before`: the lines of the file before the stretch, known for its first (the header's
+    line, or none), None for the others (counted as they are read)."""
 
     path: str
     start: int
@@ -1285,6 +1368,7 @@ class Stretch:
     header: tuple[str, ...]
     delimiter: str
     before: int | None
+    json: bool = False
 
     @property
     def size(self) -> int:
@@ -1334,6 +1418,8 @@ class _Slice(io.RawIOBase):
 
 def _line_start(handle: BinaryIO, at: int, size: int) -> int:
     """The offset of the first line that starts at or after `at` (`size` if none does)."""
+    if at <= 0:
+        return 0
     handle.seek(at - 1)
     position = at - 1
     while piece := handle.read(1 << 16):

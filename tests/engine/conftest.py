@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+
+from slalang.engine import local
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -17,3 +20,17 @@ def kernel_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         del os.environ["SLALANG_CACHE_DIR"]
     else:
         os.environ["SLALANG_CACHE_DIR"] = before
+
+
+@pytest.fixture
+def stretched(monkeypatch: pytest.MonkeyPatch) -> list[local._Read | None]:
+    """What each read in stretches gave (None: the input was read as one stream)."""
+    reads: list[local._Read | None] = []
+    spy = local._read_stretches
+
+    def counted(*args: Any) -> local._Read | None:
+        reads.append(spy(*args))
+        return reads[-1]
+
+    monkeypatch.setattr(local, "_read_stretches", counted)
+    return reads

@@ -9,7 +9,7 @@ import csv
 import gzip
 import io
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +19,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from slalang.cli import cli
-from slalang.data import Mapping, read_events
+from slalang.data import Mapping, read_events, read_metrics
 from slalang.data.sources import _cell
 from slalang.diagnostics import SlalangError
 from slalang.engine import choose, jsonl, local
-from slalang.engine.reader import ColumnarReader
+from slalang.engine.assemble import Apart, assemble
+from slalang.engine.batch import Batch, from_event_log
+from slalang.engine.reader import Chunk, ColumnarReader, StretchEnd, Unsplittable
+from slalang.evaluate.run import field_specs
 from slalang.load import load
 from slalang.plan import compile_program
+from slalang.render.report import render_report
 from slalang.sample import write_sample
 from tests.data.util import EVENTS, FIELDS
-from tests.engine.test_reader import assert_same, read_both
+from tests.engine.test_local import reference_json
+from tests.engine.test_reader import TYPES, assert_same, read_both
 
 ROOT = Path(__file__).parents[2]
 
@@ -412,11 +417,11 @@ def test_several_files_continue_one_input_order(tmp_path: Path) -> None:
     assert fast.stats.duplicates > 0
 
 
-def test_the_command_line_engines_write_the_same_report_from_json_lines(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`evaluate --engine local` on a JSON Lines export read in small blocks (numbers as JSON
-    numbers, awkward lines among them) writes the reference engine's bytes."""
+@pytest.fixture
+def sample_jsonl(tmp_path: Path) -> tuple[dict[str, Any], Path, Path]:
+    """The seed policy's plan, a sample of it as JSON Lines (the CSV sample's rows as
+    objects, empty cells left out, numbers as JSON numbers, every third one a float; ASCII
+    and not, CRLF; an awkward line every 97 lines), and its metrics."""
     plan = compile_program(load(ROOT / "policies" / "seed_funnel.sla"))
     events, metrics = tmp_path / "events.csv", tmp_path / "metrics.csv"
     write_sample(plan, events, metrics, leads=300, seed=7, start=date(2026, 1, 5), months=3)
@@ -433,6 +438,17 @@ def test_the_command_line_engines_write_the_same_report_from_json_lines(
             lines.append(AWKWARD[k % len(AWKWARD)])
     path = tmp_path / "events.jsonl"
     path.write_bytes(b"\r\n".join(lines) + b"\r\n")
+    return plan, path, metrics
+
+
+def test_the_command_line_engines_write_the_same_report_from_json_lines(
+    sample_jsonl: tuple[dict[str, Any], Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`evaluate --engine local` on a JSON Lines export read in small blocks (numbers as JSON
+    numbers, awkward lines among them) writes the reference engine's bytes."""
+    _, path, metrics = sample_jsonl
     monkeypatch.setattr(choose, "SMALL", 0)  # the sample is small: run the columnar engine
     made = local._reader
 
@@ -560,3 +576,220 @@ def test_objects_with_keys_of_their_own_are_read_by_the_reference(
     monkeypatch.setattr(jsonl, "_PROBE", 2000)
     assert read_both_or_fail(path, block=40_000) is not None
     assert sum(read) == 305
+
+
+# -- a JSON Lines file read in stretches by the workers ------------------------------------------
+
+
+def read_stretched(
+    path: Path,
+    count: int,
+    *,
+    block: int,
+    mapping: Mapping | None = None,
+    timezone: str | None = None,
+    as_of: int | None = None,
+    default: str | None = None,
+) -> tuple[Batch, ColumnarReader] | None:
+    """The file cut into `count` stretches, each read by a reader of its own from its base
+    (as the run's workers read them), joined as the run joins them; None where the run
+    reads the input as one stream instead."""
+
+    def reader() -> ColumnarReader:
+        return ColumnarReader(
+            FIELDS, EVENTS, mapping, timezone, as_of, block=block, default_timezone=default
+        )
+
+    cutter = reader()
+    cut = local.cut_input(cutter, [str(path)], count)
+    assert cut is not None
+    chunks: list[Chunk] = []
+    found = []
+    for stretch, base in zip(*cut, strict=True):
+        assert isinstance(stretch, local.Stretch) and stretch.json
+        one = reader()
+        one.base = base
+        read = one.read_stretch(stretch)
+        try:
+            while True:
+                chunks.append(next(read))
+        except StopIteration as done:
+            found.append(local.Stretched(one.stats, done.value, one.ref.zone_used))
+        except (Unsplittable, SlalangError):
+            found.append(local.Stretched(one.stats, StretchEnd(0), False, stopped=True))
+    if not local.join_stretches(cutter, cut[0], found):
+        return None
+    pieces = [Apart.of(chunk) for chunk in chunks]
+    batch, _ = assemble(Apart.joined(pieces, cutter.schema), FIELDS, EVENTS, cutter.stats, True)
+    return batch, cutter
+
+
+def stretched_or_fail(path: Path, count: int, **options: Any) -> ColumnarReader | None:
+    """Read in stretches: the reference reader's events and accounting; or, where the
+    reference fails, the input left to be read as one stream (whose error is the
+    reference's: `read_both_or_fail`). None when it was so left."""
+    cut = None if options.get("as_of") is None else datetime.fromtimestamp(options["as_of"], UTC)
+    try:
+        log = read_events(
+            [str(path)],
+            FIELDS,
+            EVENTS,
+            options.get("mapping"),
+            options.get("timezone"),
+            cut,
+            default_timezone=options.get("default"),
+        )
+    except SlalangError:
+        assert read_stretched(path, count, **options) is None
+        return None
+    read = read_stretched(path, count, **options)
+    if read is None:
+        return None
+    batch, reader = read
+    assert_same(batch, from_event_log(log, TYPES, EVENTS))
+    assert reader.stats.loose_columns == log.stats.loose_columns
+    return reader
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.data(),
+    count=st.sampled_from([2, 3, 7]),
+    block=st.sampled_from([64, 200]),
+    mapped=st.booleans(),
+    zone=st.sampled_from([None, "America/New_York"]),
+    as_of=st.sampled_from([None, 1772359200]),  # 2026-03-01T10:00:00Z
+)
+def test_hostile_json_lines_read_the_same_in_stretches(
+    tmp_path: Path,
+    data: st.DataObject,
+    count: int,
+    block: int,
+    mapped: bool,
+    zone: str | None,
+    as_of: int | None,
+) -> None:
+    """Each stretch numbers its lines from 1, learns its keys' types afresh and keeps its
+    own "no line has the key" state: joined, the reference's events, counts, examples
+    (lines in the file) and loose-key notes; or the input is left to one stream."""
+    rename = {"lead_id": "contact", "company_size": "size"} if mapped else {}
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(data.draw(jsonl_files(rename)))
+    options = {"block": block, "timezone": zone, "as_of": as_of}
+    stretched_or_fail(path, count, mapping=MAPPING if mapped else None, **options)
+
+
+def test_awkward_lines_in_every_stretch_read_the_same(tmp_path: Path) -> None:
+    """Plain lines with every awkward line among them, a BOM, CRLF: every stretch is read
+    and joined (none is left to one stream), the rejection examples' lines are the file's."""
+    lines = [plain(i) for i in range(400)]
+    for k, line in enumerate(AWKWARD):
+        lines.insert(17 * k + 3, line)
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + b"\r\n".join(lines) + b"\r\n")
+    reader = stretched_or_fail(path, 5, block=300)
+    assert reader is not None
+    assert len(reader.stats.rejected_examples) > 5
+    assert reader.stats.rejected_examples[-1].line > 300  # past the first stretches
+
+
+def test_stretches_cut_a_json_lines_file_at_line_starts(tmp_path: Path) -> None:
+    lines = [plain(i) for i in range(300)]
+    path = tmp_path / "events.ndjson"
+    data = b"\xef\xbb\xbf" + b"\n".join(lines)
+    path.write_bytes(data)
+    reader = ColumnarReader(FIELDS, EVENTS, None, None, None)
+    stretches = reader.stretches(str(path), 4)
+    assert stretches is not None and len(stretches) == 4
+    assert all(isinstance(s, local.Stretch) and s.json for s in stretches)
+    assert stretches[0].start == 0 and stretches[0].before == 0
+    assert all(s.before is None for s in stretches[1:])  # counted as they are read
+    assert b"".join(data[s.start : s.end] for s in stretches) == data
+    assert all(data[s.start - 1 : s.start] == b"\n" for s in stretches[1:])
+    # what one stream hands wholly to the reference reader is not cut
+    for name, text in [("events.jsonl.gz", gzip.compress(data)), ("events.csv", data)]:
+        (tmp_path / name).write_bytes(text)
+        assert reader.stretches(str(tmp_path / name), 4) is None
+    repeated = Mapping(columns={"lead_id": "id", "event_id": "id"})
+    keys = ColumnarReader(FIELDS, EVENTS, repeated, None, None)
+    assert keys.stretches(str(path), 4) is None
+
+
+def test_a_key_no_object_of_any_stretch_has_is_the_reference_error(tmp_path: Path) -> None:
+    """The "no line has the key" check spans the stretches: a key one stretch has is not
+    missing; one no stretch has leaves the input to one stream, which says it."""
+    lines = [plain(i).replace(b'"event": ', b'"kind": ') for i in range(200)]
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"\n".join(lines))
+    assert stretched_or_fail(path, 4, block=300) is None
+    assert read_both_or_fail(path, block=300) is None  # the reference's error
+    lines[170] = lines[170].replace(b'"kind": ', b'"event": null, "kind": ')
+    path.write_bytes(b"\n".join(lines))
+    assert stretched_or_fail(path, 4, block=300) is not None
+
+
+def test_an_error_in_a_later_stretch_names_the_files_line(
+    sample_jsonl: tuple[dict[str, Any], Path, Path],
+    tmp_path: Path,
+    stretched: list[local._Read | None],
+) -> None:
+    """An error met in a stretch names a line counted from the stretch's first: the run
+    reads the input as one stream instead, whose error names the file's line, as the
+    reference engine does; a line over the line limit, which only one stream reads,
+    likewise; neither leaves anything behind."""
+    plan, path, _ = sample_jsonl
+    lines = path.read_bytes().splitlines(keepends=True)
+    at = len(lines) * 3 // 4
+    ambiguous = lines[at].replace(b'"lead_id"', b'"lead-id": "x", "Lead ID"')
+    path.write_bytes(b"".join([*lines[:at], ambiguous, *lines[at + 1 :]]))
+    with pytest.raises(SlalangError, match=rf"events\.jsonl:{at + 1}: the columns") as expected:
+        read_events([str(path)], field_specs(plan), plan["events"])
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with (
+        pytest.raises(SlalangError) as failed,
+        local.run(plan, [str(path)], budget=1, parts=3, jobs=2, spill_dir=str(scratch)),
+    ):
+        pass
+    assert str(failed.value) == str(expected.value)
+    long = b'{"lead_id": "L1", "title": "' + b"x" * 1_100_000 + b'"}\n'
+    path.write_bytes(b"".join([*lines[:at], long, *lines[at:]]))
+    expected_report = reference_json(plan, [str(path)])
+    with local.run(plan, [str(path)], budget=1, parts=3, jobs=2, spill_dir=str(scratch)) as done:
+        assert render_report(done.report(), "json") == expected_report
+    assert stretched == [None, None]  # both left to one stream
+    assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize(("jobs", "budget"), [(2, 1), (3, 1), (2, None)])
+def test_json_lines_read_by_the_workers_give_the_one_stream_report(
+    sample_jsonl: tuple[dict[str, Any], Path, Path],
+    tmp_path: Path,
+    stretched: list[local._Read | None],
+    jobs: int,
+    budget: int | None,
+) -> None:
+    """Past the budget, every worker reads its own stretch of the file into range
+    partitions (their bounds from the lead ids of sampled lines); within it, a forked
+    process reads it while this one loads the machine code. The reference's report to the
+    byte: rejections with the file's lines, duplicates, every count."""
+    plan, path, metrics = sample_jsonl
+    values = read_metrics(str(metrics))
+    expected = reference_json(plan, [str(path)], metrics=values)
+    assert json.loads(expected)["input"]["rejected"]
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    options = {"metrics": values, "budget": budget, "parts": 4, "spill_dir": str(scratch)}
+    with local.run(plan, [str(path)], jobs=jobs, **options) as outcome:
+        assert render_report(outcome.report(), "json") == expected
+    (read,) = stretched
+    assert read is not None
+    if budget is not None:
+        assert read.workers.method == "fork"  # before anything was read: no import again
+        assert read.ordered  # range partitions, from the sampled lines' lead ids
+        assert all(sources and len(sources) % jobs == 0 for sources in read.sources)
+    else:
+        assert not read.spilled
+    assert list(scratch.iterdir()) == []

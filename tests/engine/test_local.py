@@ -19,7 +19,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -842,20 +841,6 @@ AWKWARD = [
 ]
 
 
-@pytest.fixture
-def stretched(monkeypatch: pytest.MonkeyPatch) -> list[local._Read | None]:
-    """What each read in stretches gave (None: the input was read as one stream)."""
-    reads: list[local._Read | None] = []
-    spy = local._read_stretches
-
-    def counted(*args: Any) -> local._Read | None:
-        reads.append(spy(*args))
-        return reads[-1]
-
-    monkeypatch.setattr(local, "_read_stretches", counted)
-    return reads
-
-
 def awkward_copy(events: Path, out: Path, every: int = 23) -> Path:
     """The sample with an awkward row after every `every` rows, all through the file: rows
     rejected for each reason, bad values, unknown types, blank lines and CRLF, so that
@@ -1024,24 +1009,31 @@ def test_spill_files_are_removed_after_a_worker_fails(
     monkeypatch: pytest.MonkeyPatch,
     budget: int | None,
 ) -> None:
-    """A stretch that cannot be read (here its file is gone) fails the run with the
-    reader's one-line error once every worker (or the one reading an input that fits in
-    memory) has stopped; nothing is left behind."""
+    """A stretch that cannot be read (here its file is gone as the workers start) stops
+    every worker (or the one reading an input that fits in memory); the input is read as
+    one stream, which fails the run with the reference reader's one-line error; nothing
+    is left behind."""
     plan, events, _ = sample
-    stretches = local.ColumnarReader.stretches
+    path = tmp_path / "events.csv"
+    shutil.copy(events, path)
+    with pytest.raises(SlalangError) as expected:
+        read_events([str(path.with_name("missing.csv"))], {}, [])
+    mapped = local._Workers.map
 
-    def gone(reader: local.ColumnarReader, path: str, count: int) -> Any:
-        *first, last = stretches(reader, path, count)
-        return [*first, replace(last, path=str(tmp_path / "gone.csv"))]
+    def gone_first(workers: local._Workers, function: Any, tasks: Any, *rest: Any) -> Any:
+        if function is local._read_share:
+            path.rename(path.with_name("moved.csv"))
+        return mapped(workers, function, tasks, *rest)
 
-    monkeypatch.setattr(local.ColumnarReader, "stretches", gone)
+    monkeypatch.setattr(local._Workers, "map", gone_first)
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     with (
-        pytest.raises(SlalangError, match=r"gone\.csv: cannot read events"),
-        local.run(plan, [str(events)], budget=budget, parts=3, jobs=2, spill_dir=str(scratch)),
+        pytest.raises(SlalangError) as failed,
+        local.run(plan, [str(path)], budget=budget, parts=3, jobs=2, spill_dir=str(scratch)),
     ):
         pass
+    assert str(failed.value) == str(expected.value).replace("missing.csv", "events.csv")
     assert list(scratch.iterdir()) == []
 
 
