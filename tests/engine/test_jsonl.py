@@ -627,7 +627,7 @@ def read_stretched(
 def stretched_or_fail(path: Path, count: int, **options: Any) -> ColumnarReader | None:
     """Read in stretches: the reference reader's events and accounting; or, where the
     reference fails, the input left to be read as one stream (whose error is the
-    reference's: `read_both_or_fail`). None when it was so left."""
+    reference's: `read_both_or_fail`), and None."""
     cut = None if options.get("as_of") is None else datetime.fromtimestamp(options["as_of"], UTC)
     try:
         log = read_events(
@@ -643,8 +643,7 @@ def stretched_or_fail(path: Path, count: int, **options: Any) -> ColumnarReader 
         assert read_stretched(path, count, **options) is None
         return None
     read = read_stretched(path, count, **options)
-    if read is None:
-        return None
+    assert read is not None  # nothing here is left to one stream: no line over the limit
     batch, reader = read
     assert_same(batch, from_event_log(log, TYPES, EVENTS))
     assert reader.stats.loose_columns == log.stats.loose_columns
