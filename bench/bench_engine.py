@@ -12,7 +12,9 @@ after: on a shared machine every figure depends on it.
 
 The 1M log is `slalang sample policies/seed_funnel.sla DIR --leads 196500 --seed 1 --months 6`;
 the 10M log is ten copies of it with lead and event ids suffixed `~k` (CSV); the 100M log is a
-hundred such copies as a directory of Parquet files (CSV would be 8 GB). Not a test: the figures
+hundred such copies as a directory of Parquet files (CSV would be 8 GB); `1m-jsonl` and
+`10m-jsonl` are the 1M and 10M logs as JSON Lines (DuckDB reads them with `read_json`, the
+three keys its query needs). Not a test: the figures
 go in the notes. Needs duckdb (`pip install -e '.[duckdb]'`) and holidays.
 
     python bench/bench_engine.py --sizes 1m 10m [--engine local local-1 reference] [--runs 3]
@@ -111,7 +113,37 @@ def sample_100m() -> Path:
     return folder
 
 
-SAMPLES = {"1m": sample_1m, "10m": sample_10m, "100m": sample_100m}
+def as_json_lines(events: Path) -> Path:
+    """The CSV log as JSON Lines beside it: each row an object, empty cells left out, whole
+    numbers as JSON numbers (as an export from a document store or a CRM's API gives)."""
+    import csv
+    import json
+
+    out = events.with_suffix(".jsonl")
+    if not out.exists():
+        partial = out.with_suffix(".partial")
+        with (
+            events.open(newline="", encoding="utf-8") as source,
+            partial.open("w", encoding="utf-8") as written,
+        ):
+            for row in csv.DictReader(source):
+                kept = {key: cell for key, cell in row.items() if cell}
+                for key in NUMBERS & kept.keys():
+                    if kept[key].lstrip("-").isdigit():
+                        kept[key] = int(kept[key])  # type: ignore[assignment]
+                written.write(json.dumps(kept, ensure_ascii=False) + "\n")
+        partial.rename(out)
+    return out
+
+
+NUMBERS = {"company_size", "amount"}
+SAMPLES = {
+    "1m": sample_1m,
+    "10m": sample_10m,
+    "100m": sample_100m,
+    "1m-jsonl": lambda: as_json_lines(sample_1m()),
+    "10m-jsonl": lambda: as_json_lines(sample_10m()),
+}
 
 
 def calendar_rows(first: date, last: date) -> list[tuple[int, int, int]]:
@@ -142,6 +174,9 @@ def duckdb_run(events: str) -> None:
     con.executemany("INSERT INTO calendar VALUES (?, ?, ?)", rows)
     if os.path.isdir(events):
         source = f"read_parquet('{events}/*.parquet')"
+    elif events.endswith(".jsonl"):
+        columns = "{lead_id: 'VARCHAR', timestamp: 'VARCHAR', event: 'VARCHAR'}"
+        source = f"read_json('{events}', format = 'newline_delimited', columns = {columns})"
     else:
         source = f"read_csv('{events}', header = true, all_varchar = true)"
     con.execute(f"CREATE VIEW raw_events AS SELECT * FROM {source}")
