@@ -1081,23 +1081,24 @@ class ColumnarReader:
 
     # -- a file in stretches, each read by a process of its own ----------------------------------
 
-    def stretches(self, path: str, count: int) -> list[Stretch] | list[RowGroups] | None:
-        """A plain CSV file (uncompressed, UTF-8, not a wide export) cut into up to `count`
-        stretches of whole lines after its header, or a Parquet file or directory into runs
-        of row groups (at least one per file), for `read_stretch` in as many processes;
-        None for any other input, or a header the first 64 KB do not hold plainly: such a
-        file is read whole by `read`. The header's layout is resolved here as `read`
-        resolves it (its errors, the columns it matched loosely)."""
+    def stretches(
+        self, path: str, count: int, given: str = ""
+    ) -> list[Stretch] | list[RowGroups] | None:
+        """A plain CSV or JSON Lines file (uncompressed, UTF-8, not a wide export) cut into
+        up to `count` stretches of whole lines after a CSV file's header, or a Parquet file
+        or directory into runs of row groups (at least one per file), for `read_stretch` in
+        as many processes; None for any other input, or a header the first 64 KB do not
+        hold plainly: such a file is read whole by `read`. The header's layout is resolved
+        here as `read` resolves it (its errors, the columns it matched loosely). `given`:
+        the input as named, when `path` is a copy of it unpacked (`cuttable`)."""
         if not rereadable(path):
             return None  # a pipe is read once, as one stream: not even its first bytes here
         if is_parquet(path):
             return self._parquet_stretches(path, count)
-        ref = self.ref
-        ref.use(ref.root.source_for(path))
-        ref.file = name = display_name(path)
-        mapping = ref.mapping
-        if mapping.encoding != "utf-8" or mapping.date_columns or path.lower().endswith(".gz"):
+        if not self.cuttable(given or path) or path.lower().endswith(".gz"):
             return None
+        ref = self.ref
+        name = ref.file
         with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             head = handle.read(1 << 16)
@@ -1105,7 +1106,7 @@ class ColumnarReader:
                 return None
             handle.seek(0)
             if detect_format(path, handle) == "jsonl":
-                return self._json_stretches(path, handle, size, count)
+                return self._json_stretches(path, handle, size, count, given)
             body = head.removeprefix(BOM)
             if body.lstrip()[:1] == b"{":
                 return None  # a `.csv` file of JSON objects: the reference reader's
@@ -1131,12 +1132,28 @@ class ColumnarReader:
         cuts.append(size)
         pieces = [(lo, hi) for lo, hi in pairwise(cuts) if hi > lo] or [(start, size)]
         return [
-            Stretch(path, lo, hi, tuple(header), delimiter, header_line if lo == start else None)
+            Stretch(
+                path,
+                lo,
+                hi,
+                tuple(header),
+                delimiter,
+                header_line if lo == start else None,
+                given=given,
+            )
             for lo, hi in pieces
         ]
 
+    def cuttable(self, path: str) -> bool:
+        """Whether the mapping reads input `path` as text in stretches could be (UTF-8, not
+        a wide export), its source now the one in use."""
+        ref = self.ref
+        ref.use(ref.root.source_for(path))
+        ref.file = display_name(path)
+        return ref.mapping.encoding == "utf-8" and not ref.mapping.date_columns
+
     def _json_stretches(
-        self, path: str, handle: BinaryIO, size: int, count: int
+        self, path: str, handle: BinaryIO, size: int, count: int, given: str
     ) -> list[Stretch] | None:
         """A JSON Lines file cut into up to `count` stretches of whole lines (None where
         `read` would hand the whole file to the reference reader)."""
@@ -1150,7 +1167,10 @@ class ColumnarReader:
             cuts.append(_line_start(handle, at, size))
         cuts.append(size)
         pieces = [(lo, hi) for lo, hi in pairwise(cuts) if hi > lo] or [(0, size)]
-        return [Stretch(path, lo, hi, (), "", None if lo else 0, json=True) for lo, hi in pieces]
+        return [
+            Stretch(path, lo, hi, (), "", None if lo else 0, json=True, given=given)
+            for lo, hi in pieces
+        ]
 
     def _parquet_stretches(self, path: str, count: int) -> list[RowGroups]:
         """Each Parquet file's row groups in runs of about `1 / count` of the input's bytes
@@ -1192,8 +1212,8 @@ class ColumnarReader:
         if isinstance(stretch, RowGroups):
             ref.use(ref.root.source_for(stretch.given))
             return StretchEnd((yield from self._row_groups(stretch)))
-        ref.use(ref.root.source_for(stretch.path))
-        ref.file = name = display_name(stretch.path)
+        ref.use(ref.root.source_for(stretch.named))
+        ref.file = name = display_name(stretch.named)
         if stretch.json:
             return (yield from self._json_stretch(stretch, name))
         layout = self._layout = ref.layout(list(stretch.header), name)
@@ -1250,8 +1270,8 @@ class ColumnarReader:
         if isinstance(stretch, RowGroups):
             ref.use(ref.root.source_for(stretch.given))
             return self._sampled_groups(stretch, count)
-        ref.use(ref.root.source_for(stretch.path))
-        name = display_name(stretch.path)
+        ref.use(ref.root.source_for(stretch.named))
+        name = display_name(stretch.named)
         span = stretch.end - stretch.start
         try:
             with open(stretch.path, "rb") as handle:
@@ -1360,7 +1380,9 @@ class Stretch:
     """Bytes `start` to `end` of a CSV file: whole lines after its header, which is split on
     `delimiter` into `header`; or of a JSON Lines file (`json`: whole lines, no header).
     `before`: the lines of the file before the stretch, known for its first (the header's
-    line, or none), None for the others (counted as they are read)."""
+    line, or none), None for the others (counted as they are read). `given`: the input as
+    named (its mapping source, its name in messages) when `path` is a copy of it unpacked
+    from gzip."""
 
     path: str
     start: int
@@ -1369,6 +1391,11 @@ class Stretch:
     delimiter: str
     before: int | None
     json: bool = False
+    given: str = ""
+
+    @property
+    def named(self) -> str:
+        return self.given or self.path
 
     @property
     def size(self) -> int:

@@ -28,8 +28,8 @@ def stretched(monkeypatch: pytest.MonkeyPatch) -> list[local._Read | None]:
     reads: list[local._Read | None] = []
     spy = local._read_stretches
 
-    def counted(*args: Any) -> local._Read | None:
-        reads.append(spy(*args))
+    def counted(*args: Any, **kwargs: Any) -> local._Read | None:
+        reads.append(spy(*args, **kwargs))
         return reads[-1]
 
     monkeypatch.setattr(local, "_read_stretches", counted)

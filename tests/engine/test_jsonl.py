@@ -762,19 +762,26 @@ def test_an_error_in_a_later_stretch_names_the_files_line(
     assert list(scratch.iterdir()) == []
 
 
-@pytest.mark.parametrize(("jobs", "budget"), [(2, 1), (3, 1), (2, None)])
+@pytest.mark.parametrize(
+    ("jobs", "budget", "packed"), [(2, 1, False), (3, 1, False), (2, None, False), (2, 1, True)]
+)
 def test_json_lines_read_by_the_workers_give_the_one_stream_report(
     sample_jsonl: tuple[dict[str, Any], Path, Path],
     tmp_path: Path,
     stretched: list[local._Read | None],
     jobs: int,
     budget: int | None,
+    packed: bool,
 ) -> None:
-    """Past the budget, every worker reads its own stretch of the file into range
-    partitions (their bounds from the lead ids of sampled lines); within it, a forked
-    process reads it while this one loads the machine code. The reference's report to the
-    byte: rejections with the file's lines, duplicates, every count."""
+    """Past the budget, every worker reads its own stretch of the file (gzip: of its copy
+    unpacked) into range partitions (their bounds from the lead ids of sampled lines);
+    within it, a forked process reads it while this one loads the machine code. The
+    reference's report to the byte: rejections with the file's lines, duplicates, every
+    count."""
     plan, path, metrics = sample_jsonl
+    if packed:
+        path = path.with_suffix(".jsonl.gz")
+        path.write_bytes(gzip.compress(sample_jsonl[1].read_bytes()))
     values = read_metrics(str(metrics))
     expected = reference_json(plan, [str(path)], metrics=values)
     assert json.loads(expected)["input"]["rejected"]

@@ -1242,6 +1242,84 @@ def test_an_input_in_memory_not_read_aside_is_read_here(
     assert stretched == [None]
 
 
+@pytest.mark.parametrize("name", ["events.csv.gz", "export.gz"])
+def test_a_large_gzip_file_is_unpacked_and_read_by_the_workers(
+    sample: tuple[dict[str, Any], Path, Path],
+    tmp_path: Path,
+    stretched: list[local._Read | None],
+    name: str,
+) -> None:
+    """Past the budget, a gzip file is unpacked into the temporary directory and its copy
+    read in stretches by every worker, into range partitions: the report is the one the
+    file gives read as one stream (rejections naming it, with their lines, the zone
+    assumed, duplicates), and the copy is gone once read. A name without `.csv` leaves the
+    format to the first bytes, as ever."""
+    plan, events, metrics = sample
+    awkward = awkward_copy(events, tmp_path / "awkward.csv")
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(awkward.read_bytes()))
+    values = read_metrics(str(metrics))
+    expected = reference_json(plan, [str(path)], metrics=values)
+    report = json.loads(expected)["input"]
+    assert {example["file"] for example in report["rejected_examples"]} == {str(path)}
+    assert report["timezone_assumed"] and report["duplicates"]
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    copies: list[str | None] = []
+    unpack = local._unpacked
+
+    def unpacked(path: str, copy: Path) -> str | None:
+        copies.append(unpack(path, copy))
+        return copies[-1]
+
+    options = {"metrics": values, "budget": 1, "parts": 3, "spill_dir": str(scratch)}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(local, "_unpacked", unpacked)
+        with local.run(plan, [str(path)], jobs=2, **options) as outcome:
+            assert render_report(outcome.report(), "json") == expected
+            (copy,) = copies
+            assert copy is not None and Path(copy).parent.parent.parent == scratch
+            assert Path(copy).parent.parent.exists()  # the run's temporary directory
+            assert not Path(copy).parent.exists()  # the copies, removed once read
+    assert stretched and stretched[0] is not None and stretched[0].ordered
+    assert list(scratch.iterdir()) == []
+
+
+def test_a_gzip_file_that_cannot_be_unpacked_is_read_as_one_stream(
+    sample: tuple[dict[str, Any], Path, Path],
+    tmp_path: Path,
+    stretched: list[local._Read | None],
+) -> None:
+    """A gzip file cut short: unpacking it stops where it ends, nothing is kept, and one
+    stream reads it as the reference reader does (its rows up to the cut, then its
+    error); likewise for a mapping that reads the file in another encoding, which is
+    never unpacked."""
+    plan, events, _ = sample
+    path = tmp_path / "events.csv.gz"
+    data = gzip.compress(events.read_bytes())
+    path.write_bytes(data[: len(data) * 2 // 3])
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with pytest.raises(SlalangError) as expected:
+        reference_json(plan, [str(path)])
+    with (
+        pytest.raises(SlalangError) as failed,
+        local.run(plan, [str(path)], budget=1, parts=3, jobs=2, spill_dir=str(scratch)),
+    ):
+        pass
+    assert str(failed.value) == str(expected.value)
+    assert stretched == [None]
+    assert list(scratch.iterdir()) == []
+    path.write_bytes(gzip.compress(events.read_bytes().replace(b"Zoe", b"Zo\xe9")))
+    mapping = tmp_path / "mapping.yml"
+    mapping.write_text("encoding: latin-1\n", encoding="utf-8")
+    latin = load_mapping(str(mapping))
+    expected_report = reference_json(plan, [str(path)], mapping=latin)
+    options = {"budget": 1, "parts": 3, "jobs": 2, "mapping": latin}
+    assert render_report(whole_report(plan, [str(path)], **options), "json") == expected_report
+    assert stretched[1] is None
+
+
 PANDAS = importlib.util.find_spec("pandas") is not None
 """Arrow imports pandas only where it is installed (the Spark extra brings it)."""
 
