@@ -236,6 +236,7 @@ class Policy:
             )
         if tables:
             raise SlalangError("tables (--events-table) are read with the Spark engine only")
+        events = keep_stdin(events, engine)
         local = _local_inputs(events, mapping, engine)
         if local is not None:
             from slalang.engine.local import run
@@ -382,11 +383,17 @@ class Policy:
         from slalang.evaluate.explain import explain
 
         cutoff = self.instant(as_of, name="--as-of")
+        events = keep_stdin(events, "local")
         local = _local_inputs(events, mapping, "local")
         if local is not None:
             from slalang.engine.local import lead_timelines, summarize
 
-            options = {"mapping": local.mapping, "timezone": timezone, "as_of": cutoff}
+            options = {
+                "mapping": local.mapping,
+                "timezone": timezone,
+                "as_of": cutoff,
+                "stdin": local.stdin,
+            }
             summary = summarize(self.plan, local.paths, **options)
             _check_input(summary.stats, False, on_warning or (lambda _: None))
             lead_id = find_lead(lead, summary.lead_ids)
@@ -440,6 +447,7 @@ def diff_policies(
         warn("a policy uses metrics but no metrics file was given")
     merged = merged_inputs(old_plan, new.plan)
     plans = [new.plan] if old is None else [old_plan, new.plan]
+    events = keep_stdin(events, engine)
     local = _local_inputs(events, mapping, engine)
     if local is not None and all(set(p["events"]) == set(merged["events"]) for p in plans):
         from slalang.engine.local import evaluate_each
@@ -795,6 +803,7 @@ def read_log(
 class _Local(NamedTuple):
     paths: list[str]
     mapping: Any
+    stdin: Any = None  # standard input kept in a file (`keep_stdin`), when `-` is a path
 
     def options(
         self,
@@ -813,6 +822,7 @@ class _Local(NamedTuple):
             "span": span,
             "metrics": metrics,
             "jobs": jobs,
+            "stdin": self.stdin,
         }
 
     def timelines(
@@ -825,7 +835,13 @@ class _Local(NamedTuple):
             from slalang.engine.local import lead_timelines
 
             return lead_timelines(
-                plan, self.paths, mapping=self.mapping, timezone=timezone, as_of=as_of, leads=leads
+                plan,
+                self.paths,
+                mapping=self.mapping,
+                timezone=timezone,
+                as_of=as_of,
+                leads=leads,
+                stdin=self.stdin,
             )
 
         return read
@@ -835,25 +851,67 @@ def _local_inputs(
     events: Events, mapping: str | os.PathLike[str] | None, engine: str
 ) -> _Local | None:
     """The paths and mapping the local (columnar) engine reads, when it runs for these
-    inputs: files of some size or Parquet (never standard input, rows in memory, DuckDB
-    databases or a mapping's queries)."""
+    inputs: files of some size or Parquet, standard input kept in a file of some size
+    (`keep_stdin`; never rows in memory, DuckDB databases or a mapping's queries)."""
     from slalang.data import load_mapping
     from slalang.data.duckdb_source import is_database, query_sources
-    from slalang.engine.choose import chooses_local
+    from slalang.engine.choose import chooses_local, kept_stdin
 
-    items = [events] if isinstance(events, str | os.PathLike) else events
+    kept = None
+    if isinstance(events, _Inputs):  # standard input kept in a file, or rows in memory
+        items: Any = events.paths
+        kept = kept_stdin(events.stdin)
+    else:
+        items = [events] if isinstance(events, str | os.PathLike) else events
     if not isinstance(items, list | tuple) or not items:
         return None
-    if not all(isinstance(item, str | os.PathLike) for item in items):
+    if not all(isinstance(item, str | os.PathLike) for item in items) or (
+        isinstance(events, _Inputs) and kept is None
+    ):
         chooses_local(engine, ["-"])  # rows in memory: read as standard input; the engine checked
         return None
     loaded = load_mapping(os.fspath(mapping)) if mapping else None
     if loaded is not None and query_sources(loaded):
         return None
     paths = [os.fspath(item) for item in items]
-    if any(is_database(path) for path in paths) or not chooses_local(engine, paths):
+    sized = [kept if path == "-" and kept else path for path in paths]  # its size chooses
+    if any(is_database(path) for path in paths) or not chooses_local(engine, sized):
         return None
-    return _Local(paths, loaded)
+    return _Local(paths, loaded, None if kept is None else events.stdin)
+
+
+def keep_stdin(events: Events, engine: str) -> Events:
+    """EVENTS, with standard input (`-`, once) kept in a temporary file where the local
+    engine may run: its size then chooses the engine as a file's does, the columnar engine
+    reads it as a file (cut into stretches for every worker, in bounded memory; the
+    reference replay would hold every event), and whatever reads it again (an HTML page's
+    stories, explain's second read) reads the same bytes. The file goes when nothing holds
+    the inputs any more."""
+    import shutil
+    import tempfile
+
+    from slalang.data.events import os_reason
+
+    if engine != "local" or isinstance(events, _Inputs):
+        return events
+    items = [events] if isinstance(events, str | os.PathLike) else events
+    if not isinstance(items, list | tuple) or not all(
+        isinstance(item, str | os.PathLike) for item in items
+    ):
+        return events
+    paths = [os.fspath(item) for item in items]
+    if paths.count("-") != 1:
+        return events  # none, or `-` twice: the reader's one-line error
+    kept = tempfile.NamedTemporaryFile(prefix="slalang-stdin-")  # noqa: SIM115 (lives on)
+    try:
+        shutil.copyfileobj(sys.stdin.buffer, kept, 1 << 20)
+        kept.flush()
+        kept.seek(0)
+    except OSError as exc:
+        kept.close()
+        where = tempfile.gettempdir()
+        raise SlalangError(f"cannot keep standard input in {where}: {os_reason(exc)}") from None
+    return _Inputs(paths, kept)
 
 
 def _check_input(stats: Any, strict: bool, warn: Warn) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Sequence
+from typing import Any
 
 from slalang.diagnostics import SlalangError
 
@@ -40,15 +41,15 @@ def chooses_local(engine: str, paths: Sequence[str]) -> bool:
 
 
 def input_bytes(paths: Sequence[str]) -> int:
-    """About how many bytes of text the inputs hold: a gzip file counted six times, Parquet
-    (a file, or the files of a directory) five times, about what the same data takes as
-    CSV."""
+    """About how many bytes of text the inputs hold: a gzip file (by its name or its first
+    bytes) counted six times, Parquet (a file, or the files of a directory) five times,
+    about what the same data takes as CSV."""
     size = 0
     for path in paths:
         with contextlib.suppress(OSError):
             if os.path.isdir(path):
                 size += 5 * sum(entry.stat().st_size for entry in os.scandir(path))
-            elif path.endswith(".gz"):
+            elif path.endswith(".gz") or is_gzip(path):
                 size += 6 * os.path.getsize(path)
             elif path.lower().endswith(".parquet"):
                 size += 5 * os.path.getsize(path)
@@ -75,3 +76,20 @@ def is_parquet(path: str) -> bool:
             return handle.read(4) == b"PAR1"
     except OSError:
         return False
+
+
+def kept_stdin(stdin: Any) -> str | None:
+    """The file standard input was kept in (`slalang.api.keep_stdin`: a named temporary
+    file), which is read by its name, from its start, as often as need be; None for a
+    stream (a pipe, rows in memory), which is read once, as it comes."""
+    name = getattr(stdin, "name", None)
+    return name if isinstance(name, str) and os.path.isfile(name) else None
+
+
+def is_gzip(path: str) -> bool:
+    """Whether `path` is a regular file of gzip, by its first bytes (a pipe is never looked
+    at: it is read once)."""
+    if not rereadable(path) or not os.path.isfile(path):
+        return False
+    with open(path, "rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"

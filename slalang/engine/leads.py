@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -83,10 +83,13 @@ class LeadReader(ColumnarReader):
         dirty[rows] = mine
         return chunk
 
-    def timelines(self, paths: Sequence[str]) -> dict[str, list[Event]]:
-        """Every wanted lead's events in PATHS, as the reference reader's `EventLog.leads`
-        holds them: repeated event ids dropped, sorted by instant then input order."""
-        for chunk in self.read(paths):
+    def timelines(
+        self, paths: Sequence[str], stdin: BinaryIO | None = None
+    ) -> dict[str, list[Event]]:
+        """Every wanted lead's events in PATHS (`-`: STDIN), as the reference reader's
+        `EventLog.leads` holds them: repeated event ids dropped, sorted by instant then
+        input order."""
+        for chunk in self.read(paths, stdin):
             rows = self.wanted.rows(chunk.lead)
             if len(rows):
                 self._keep(chunk, rows)

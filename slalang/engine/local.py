@@ -52,7 +52,7 @@ from slalang.engine.assemble import (
     split_schema,
 )
 from slalang.engine.batch import MISSING, Batch, Column
-from slalang.engine.choose import input_bytes, rereadable
+from slalang.engine.choose import input_bytes, is_gzip, kept_stdin
 from slalang.engine.fold import SECTIONS
 from slalang.engine.kernel import cached, supports
 from slalang.engine.lines import Lines, StoredText, Text, store
@@ -706,30 +706,39 @@ def _read(
         contextlib.closing(_Workers(jobs)) as workers,
     ):
         directory = Path(tmp)
-        size = input_bytes(paths)
+        files, named, spool = list(paths), {}, kept_stdin(stdin)
+        if spool is not None and paths.count("-") == 1:
+            # standard input kept in a file (by the API) is read as a file is: by the workers
+            files, named = [spool if path == "-" else path for path in paths], {spool: "-"}
+        size = input_bytes(files)
         count = parts or _parts(size, budget, jobs)
         read = None
-        if size > budget and jobs > 1 and stdin is None:
-            read = _read_stretches(
-                plan,
-                paths,
-                mapping,
-                timezone,
-                as_of,
-                count,
-                directory,
-                workers,
-                spilling,
-                unpack=True,
-            )
-        elif jobs > 1 and stdin is None and meanwhile is not None and FORK:
-            read = _read_aside(plan, paths, mapping, timezone, as_of, directory, workers, meanwhile)
+        if jobs > 1 and (stdin is None or named):
+            if size > budget:
+                read = _read_stretches(
+                    plan,
+                    files,
+                    mapping,
+                    timezone,
+                    as_of,
+                    count,
+                    directory,
+                    workers,
+                    spilling,
+                    unpack=True,
+                    named=named,
+                )
+            elif meanwhile is not None and FORK:
+                read = _read_aside(
+                    plan, files, mapping, timezone, as_of, directory, workers, meanwhile, named
+                )
         if read is None:
             reader = _reader(plan, mapping, timezone, as_of)
             store = _Store(reader.schema, budget, directory, count, spill=size > budget)
             try:
-                for chunk in reader.read(paths, stdin):
-                    store.add(chunk)
+                with _stdin_from(stdin) as source:
+                    for chunk in reader.read(paths, source):
+                        store.add(chunk)
             finally:
                 sources: list[tuple[str, ...]] = [(path,) for path in store.close()]
                 give_back()  # what was read is in the spill files, or about to be sorted
@@ -833,10 +842,12 @@ def _read_stretches(
     meanwhile: Callable[[], object] | None = None,
     *,
     unpack: bool = False,
+    named: Mapping[str, str] | None = None,
 ) -> _Read | None:
     """Plain CSV and JSON Lines files and Parquet files read by every worker at once, each
     its share of stretches of whole lines or runs of row groups, partitioned into spill
-    files of its own; partition p is then the p-th file of every worker. With `unpack`,
+    files of its own; partition p is then the p-th file of every worker (`named`: the
+    inputs some of the files are copies of, as `cut_input` takes them). With `unpack`,
     gzip files are unpacked into the temporary directory first (here, at about 300 MB of
     text a second), and their copies cut and read so (removed once read). None, with
     nothing left behind, when an input is not such a file, or a stretch holds what only
@@ -853,7 +864,7 @@ def _read_stretches(
     reader = _reader(plan, mapping, timezone, as_of)
     copies = directory / "unpacked"  # gzip inputs unpacked, kept until they are read
     try:
-        cut = cut_input(reader, paths, workers.jobs, copies if unpack else None)
+        cut = cut_input(reader, paths, workers.jobs, copies if unpack else None, named)
         if cut is None:
             return None
         every, bases = cut
@@ -913,22 +924,28 @@ def _read_stretches(
 
 
 def cut_input(
-    reader: ColumnarReader, paths: Sequence[str], jobs: int, copies: Path | None = None
+    reader: ColumnarReader,
+    paths: Sequence[str],
+    jobs: int,
+    copies: Path | None = None,
+    named: Mapping[str, str] | None = None,
 ) -> tuple[list[Stretch | RowGroups], list[int]] | None:
     """The inputs cut into stretches, about `jobs` in all, and the base of each stretch's
     input positions (`seq`); None when an input is not one to cut. With `copies` (a
-    directory), a gzip file is unpacked there and its copy cut."""
+    directory), a gzip file is unpacked there and its copy cut. `named` maps a file that
+    is a copy of an input (standard input kept in a file) to the input."""
     sizes = [input_bytes([path]) for path in paths]
     every: list[Stretch | RowGroups] = []
     bases: list[int] = []
     base = 0
     for index, (path, size) in enumerate(zip(paths, sizes, strict=True)):
         count = max(1, round(jobs * size / max(1, sum(sizes))))
-        if copies is not None and _gzip(path) and reader.cuttable(path):
-            copy = _unpacked(path, copies / f"{index}-{_unzipped_name(path)}")
-            found = None if copy is None else reader.stretches(copy, count, given=path)
+        given = (named or {}).get(path, "")
+        if copies is not None and is_gzip(path) and reader.cuttable(given or path):
+            copy = _unpacked(path, copies / f"{index}-{_unzipped_name(given or path)}")
+            found = None if copy is None else reader.stretches(copy, count, given or path)
         else:
-            found = reader.stretches(path, count)
+            found = reader.stretches(path, count, given)
         if found is None:
             return None
         every += found
@@ -940,12 +957,16 @@ def cut_input(
     return every, bases
 
 
-def _gzip(path: str) -> bool:
-    """Whether `path` is a regular file of gzip (a pipe is never looked at: it is read once)."""
-    if not rereadable(path) or not os.path.isfile(path):
-        return False
-    with open(path, "rb") as handle:
-        return handle.read(2) == b"\x1f\x8b"
+@contextlib.contextmanager
+def _stdin_from(stdin: BinaryIO | None) -> Iterator[BinaryIO | None]:
+    """Standard input to read from its start: the file it was kept in, opened afresh (a
+    read before, or a forked reader, may have moved the kept stream), else the stream."""
+    kept = kept_stdin(stdin)
+    if kept is None:
+        yield stdin
+        return
+    with open(kept, "rb") as fresh:
+        yield fresh
 
 
 def _unzipped_name(path: str) -> str:
@@ -1053,15 +1074,16 @@ def _read_aside(
     directory: Path,
     workers: _Workers,
     meanwhile: Callable[[], object],
+    named: Mapping[str, str],
 ) -> _Read | None:
-    """Plain CSV files that fit in memory, read by a process forked for it into one spill
-    file while this one runs `meanwhile` (loading numba and the machine code: half a
-    second of Python that, on a thread, would fight the read's main thread for the GIL),
-    then mapped here as the events in memory, of a run whose workers are `workers`. None
-    when `_read_stretches` would be."""
+    """Plain CSV and JSON Lines files that fit in memory, read by a process forked for it
+    into one spill file while this one runs `meanwhile` (loading numba and the machine
+    code: half a second of Python that, on a thread, would fight the read's main thread
+    for the GIL), then mapped here as the events in memory, of a run whose workers are
+    `workers`. None when `_read_stretches` would be."""
     with contextlib.closing(_Workers(1, "fork")) as aside:
         read = _read_stretches(
-            plan, paths, mapping, timezone, as_of, 1, directory, aside, meanwhile
+            plan, paths, mapping, timezone, as_of, 1, directory, aside, meanwhile, named=named
         )
     if read is not None:
         read.tables = [_spilled(read.sources[0])]
@@ -1249,6 +1271,7 @@ def summarize(
     budget: int | None = None,
     spill_dir: str | None = None,
     parts: int | None = None,
+    stdin: BinaryIO | None = None,
 ) -> Summary:
     """Read `paths` as `run` reads them (in memory, or partitioned past the budget, the
     partitions assembled on `jobs` cores; events after `as_of` counted, not kept) and
@@ -1264,6 +1287,7 @@ def summarize(
         budget=budget or BUDGET,
         spill_dir=spill_dir,
         parts=parts,
+        stdin=stdin,
     ) as read:
         if not read.spilled:
             batch, whole = read.assembled(plan)
@@ -1292,6 +1316,7 @@ def lead_timelines(
     timezone: str | None = None,
     as_of: int | None = None,
     leads: Collection[str] = (),
+    stdin: BinaryIO | None = None,
 ) -> dict[str, list[Event]]:
     """The events of LEADS in `paths`, as the reference reader would give them, read in
     one stream by the columnar reader: a few leads' timelines from an export of any size,
@@ -1301,7 +1326,8 @@ def lead_timelines(
     reader = _reader(plan, mapping, timezone, as_of, LeadReader)
     assert isinstance(reader, LeadReader)
     reader.wanted = Wanted(frozenset(leads))
-    return reader.timelines(paths)
+    with _stdin_from(stdin) as source:
+        return reader.timelines(paths, source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1527,6 +1553,7 @@ def evaluate_each(
     warn: Callable[[InputStats], None] | None = None,
     budget: int | None = None,
     parts: int | None = None,
+    stdin: BinaryIO | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """The report of each of `plans` on one read of the events (`slalang diff`), valid
     inside the `with` block, with its violations and without its stages and clocks: a diff
@@ -1555,6 +1582,7 @@ def evaluate_each(
         budget=budget,
         warn=warn,
         parts=parts,
+        stdin=stdin,
     ) as read:
         if not read.spilled:
             batch, whole = read.assembled(read_as)

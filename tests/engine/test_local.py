@@ -6,6 +6,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import functools
+import gc
 import gzip
 import importlib.util
 import itertools
@@ -17,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -1193,6 +1195,58 @@ def test_standard_input_is_read_even_beside_a_file_named_dash(
     stdin = io.BytesIO(events.read_bytes())
     with local.run(plan, ["-"], stdin=stdin, metrics=values) as outcome:
         assert render_report(outcome.report(), "json") == expected
+
+
+def kept_files() -> set[str]:
+    """The files standard input is kept in (`api.keep_stdin`) that are still there."""
+    return {name for name in os.listdir(tempfile.gettempdir()) if name.startswith("slalang-stdin-")}
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["csv", "gzip"])
+def test_standard_input_is_kept_in_a_file_and_read_by_the_workers(
+    sample: tuple[dict[str, Any], Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    stretched: list[local._Read | None],
+    packed: bool,
+) -> None:
+    """`slalang evaluate policy -` keeps standard input in a temporary file: its size
+    chooses the engine, and past the budget the workers read it in stretches (gzip
+    unpacked first) into range partitions, as a file, where the reference replay would
+    hold every event. The report is the reference engine's on the same standard input, to
+    the byte (rejections naming `<stdin>` with their lines), in JSON and in HTML (whose
+    stories are read again from the kept file); `explain` reads it twice, as a file; the
+    kept file is gone afterwards."""
+    _, events, metrics = sample
+    data = awkward_copy(events, tmp_path / "awkward.csv").read_bytes()
+    data = gzip.compress(data) if packed else data
+    policy = str(ROOT / "policies" / "seed_funnel.sla")
+    before = kept_files()
+    outputs: dict[tuple[str, str], str] = {}
+    for engine in ("reference", "local"):
+        if engine == "local":
+            monkeypatch.setattr(choose, "SMALL", 0)  # the sample is small: run the local engine
+            monkeypatch.setattr(local, "BUDGET", 1)  # and read it in stretches
+        for form in ("json", "html"):
+            common = ["--metrics", str(metrics), "--format", form, "--engine", engine]
+            result = CliRunner().invoke(cli, ["evaluate", policy, "-", *common], input=data)
+            assert result.exit_code == 1, result.output
+            outputs[engine, form] = result.stdout
+    assert outputs["local", "json"] == outputs["reference", "json"]
+    assert outputs["local", "html"] == outputs["reference", "html"]
+    examples = json.loads(outputs["local", "json"])["input"]["rejected_examples"]
+    assert examples and {example["file"] for example in examples} == {"<stdin>"}
+    assert len(stretched) == 2 and all(read is not None and read.ordered for read in stretched)
+    lead = json.loads(outputs["local", "json"])["violations"][0]["lead_id"]
+    told = {}
+    for engine, small in (("reference", 1 << 40), ("local", 0)):
+        monkeypatch.setattr(choose, "SMALL", small)  # explain takes the engine of the size
+        result = CliRunner().invoke(cli, ["explain", policy, "-", "--lead", lead], input=data)
+        assert result.exit_code == 0, result.output
+        told[engine] = result.stdout
+    assert told["local"] == told["reference"] and lead in told["local"]
+    gc.collect()
+    assert kept_files() == before
 
 
 @pytest.mark.parametrize("engine", ["local", "reference"])
