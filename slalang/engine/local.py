@@ -734,15 +734,26 @@ def _read(
                 )
         if read is None:
             reader = _reader(plan, mapping, timezone, as_of)
-            store = _Store(reader.schema, budget, directory, count, spill=size > budget)
+            bounds = None
+            if size > budget and count > 1:
+                bounds = _stream_bounds(plan, files, mapping, timezone, as_of, count, named)
+            fine = count if bounds is None else len(bounds) + 1
+            store = _Store(
+                reader.schema, budget, directory, fine, spill=size > budget, bounds=bounds
+            )
             try:
                 with _stdin_from(stdin) as source:
                     for chunk in reader.read(paths, source):
                         store.add(chunk)
             finally:
-                sources: list[tuple[str, ...]] = [(path,) for path in store.close()]
+                spilled = store.close()
                 give_back()  # what was read is in the spill files, or about to be sorted
-            read = _Read(reader, store.tables, sources, store.max_ts, directory, workers)
+            groups = [(part, part + 1) for part in range(len(spilled))]
+            if bounds is not None and spilled:  # neighbouring ranges together, by bytes
+                groups = _shares([os.path.getsize(path) for path in spilled], count)
+            sources = [tuple(spilled[lo:hi]) for lo, hi in groups]
+            ordered = bounds is not None and bool(spilled)
+            read = _Read(reader, store.tables, sources, store.max_ts, directory, workers, ordered)
             del store  # this frame lives until the run ends: `read` alone holds the blocks
             if read.spilled and spilling is not None:
                 spilling()  # read here: there was no reading to do it beside
@@ -1053,6 +1064,29 @@ def _sampled_bounds(
 _SAMPLED_GROUPS = 4
 """Row groups of a Parquet input whose lead ids are sampled: each is read whole (the lead
 column of a million rows in about 50 ms), in this process, while the cores wait."""
+
+
+def _stream_bounds(
+    plan: Mapping[str, Any],
+    paths: Sequence[str],
+    mapping: DataMapping | None,
+    timezone: str | None,
+    as_of: int | None,
+    parts: int,
+    named: Mapping[str, str],
+) -> pa.Array | None:
+    """Range bounds for an input read as one stream past the budget (one job, or a file a
+    stretch could not be read from), sampled as for stretches, so that its partitions too
+    hold leads in order and their entries are written one after another (a hash's are
+    merged by lead: 1.7 s of a 10M run); None where the inputs cannot be sampled (gzip, a
+    pipe) or the sample found no bound."""
+    cut = cut_input(_reader(plan, mapping, timezone, as_of), paths, 1, None, named)
+    if cut is None:
+        return None
+    bounds = _sampled_bounds(
+        plan, mapping, timezone, as_of, cut[0], min(_MAX_PARTS, _FINER * parts)
+    )
+    return bounds if len(bounds) else None
 
 
 def _spread(count: int, sizes: Sequence[int]) -> list[int]:

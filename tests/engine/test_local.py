@@ -196,6 +196,44 @@ def test_spilling_from_the_first_block_or_once_the_budget_is_passed(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("kind", ["csv", "gzip"])
+def test_one_stream_past_the_budget_is_cut_by_ranges_of_leads(
+    sample: tuple[dict[str, Any], Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+) -> None:
+    """One job reads the input as one stream; past the budget its partitions are ranges of
+    lead ids sampled from the file as for stretches (their entries are then written one
+    partition after another, not merged by lead), put together in order by their bytes:
+    the reference's bytes. A gzip file cannot be sampled before it is read: hashed, the
+    same bytes."""
+    plan, events, metrics = sample
+    path = awkward_copy(events, tmp_path / "awkward.csv")
+    if kind == "gzip":
+        path = path.with_suffix(".csv.gz")
+        path.write_bytes(gzip.compress((tmp_path / "awkward.csv").read_bytes()))
+    values = read_metrics(str(metrics))
+    expected = reference_json(plan, [str(path)], metrics=values)
+    found: list[Any] = []
+    sampled = local._stream_bounds
+
+    def spy(*args: Any) -> Any:
+        found.append(sampled(*args))
+        return found[-1]
+
+    monkeypatch.setattr(local, "_stream_bounds", spy)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    options = {"metrics": values, "budget": 1, "parts": 3, "spill_dir": str(scratch)}
+    with local.run(plan, [str(path)], jobs=1, **options) as done:
+        assert render_report(done.report(), "json") == expected
+        assert len(done.parts) == 3
+    (bounds,) = found
+    assert (bounds is not None and len(bounds) >= 3) == (kind == "csv")
+    assert list(scratch.iterdir()) == []
+
+
 def _with_files_limited(script: str, plan: dict[str, Any]) -> subprocess.CompletedProcess[str]:
     """SCRIPT (which lowers its limit on open files) run in a process of its own, given
     the plan on its standard input: the test's own process keeps its limit."""
