@@ -879,15 +879,9 @@ def _read_stretches(
         if cut is None:
             return None
         every, bases = cut
-        # a partitioned read is cut by ranges of lead ids, finer than asked (what the sample
-        # missed is evened out by putting neighbours together afterwards)
         bounds = None
         if parts > 1:
-            finer = min(_MAX_PARTS, _FINER * parts)  # each reader has a file open for each
-            bounds = _sampled_bounds(plan, mapping, timezone, as_of, every, finer)
-            # no bound: the sample found one lead id, or none at all (its windows could not be
-            # split): a hash shares out whatever the file holds
-            bounds = bounds if len(bounds) else None
+            bounds = _sampled_bounds(plan, mapping, timezone, as_of, every, parts)
         files = parts if bounds is None else len(bounds) + 1  # each reader's spill files
         tasks = [
             _Reading(
@@ -1010,7 +1004,7 @@ def join_stretches(
     from what reading each stretch found; False when the input is to be read as one stream
     instead: a stretch stopped, or a JSON Lines file's objects never had a required key
     (absent from every stretch of the file), which one stream says at the file's end."""
-    if len(found) < len(stretches) or any(one.stopped for one in found):
+    if any(one.stopped for one in found):  # a reader stops at it: the list may be shorter
         return False
     files: dict[str, tuple[frozenset[str], bool]] = {}  # JSON Lines: keys absent, objects seen
     for stretch, one in zip(stretches, found, strict=True):
@@ -1042,10 +1036,14 @@ def _sampled_bounds(
     as_of: int | None,
     stretches: Sequence[Stretch | RowGroups],
     parts: int,
-) -> pa.Array:
-    """Bounds of up to `parts` range partitions of about equal events, from the lead ids of
-    windows spread evenly over the input's bytes (eight per partition, 16 KB each), and of
-    a few row groups spread over its Parquet files."""
+) -> pa.Array | None:
+    """Bounds of range partitions of about equal events for a read into `parts`
+    partitions, from the lead ids of windows spread evenly over the input's bytes (eight
+    per partition, 16 KB each), and of a few row groups spread over its Parquet files. The
+    input is cut finer than asked (what the sample missed is evened out by putting
+    neighbours together afterwards). None where the sample found no bound (one lead id,
+    or none at all: its windows could not be split): a hash shares out what it holds."""
+    parts = min(_MAX_PARTS, _FINER * parts)  # each reader has a file open for each
     sampler = _reader(plan, mapping, timezone, as_of)
     total = max(1, sum(s.size for s in stretches))
     windows = min(4096, max(64, 8 * parts))
@@ -1058,7 +1056,8 @@ def _sampled_bounds(
         else sampler.sample(stretch, max(1, round(windows * stretch.size / total)))
         for stretch, read in zip(stretches, groups, strict=True)
     ]
-    return _range_bounds(samples, parts)
+    bounds = _range_bounds(samples, parts)
+    return bounds if len(bounds) else None
 
 
 _SAMPLED_GROUPS = 4
@@ -1081,12 +1080,7 @@ def _stream_bounds(
     merged by lead: 1.7 s of a 10M run); None where the inputs cannot be sampled (gzip, a
     pipe) or the sample found no bound."""
     cut = cut_input(_reader(plan, mapping, timezone, as_of), paths, 1, None, named)
-    if cut is None:
-        return None
-    bounds = _sampled_bounds(
-        plan, mapping, timezone, as_of, cut[0], min(_MAX_PARTS, _FINER * parts)
-    )
-    return bounds if len(bounds) else None
+    return None if cut is None else _sampled_bounds(plan, mapping, timezone, as_of, cut[0], parts)
 
 
 def _spread(count: int, sizes: Sequence[int]) -> list[int]:

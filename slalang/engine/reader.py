@@ -1090,7 +1090,8 @@ class ColumnarReader:
         as many processes; None for any other input, or a header the first 64 KB do not
         hold plainly: such a file is read whole by `read`. The header's layout is resolved
         here as `read` resolves it (its errors, the columns it matched loosely). `given`:
-        the input as named, when `path` is a copy of it unpacked (`cuttable`)."""
+        the input as named, when `path` is a copy of it (standard input kept in a file,
+        gzip unpacked)."""
         if not rereadable(path):
             return None  # a pipe is read once, as one stream: not even its first bytes here
         if is_parquet(path):
@@ -1125,12 +1126,7 @@ class ColumnarReader:
             layout = self._layout = ref.layout(header, name)
             ref.has_ids = ref.has_ids or layout.event_id >= 0
             start = len(head) - len(body) + end
-            cuts = [start]
-            for k in range(1, count):
-                at = max(cuts[-1], start + (size - start) * k // count)
-                cuts.append(_line_start(handle, at, size))
-        cuts.append(size)
-        pieces = [(lo, hi) for lo, hi in pairwise(cuts) if hi > lo] or [(start, size)]
+            pieces = _pieces(handle, start, size, count)
         return [
             Stretch(
                 path,
@@ -1161,15 +1157,9 @@ class ColumnarReader:
         if len(set(keys)) != len(keys):
             return None
         self.ref.has_ids = True  # JSON Lines always have the event id key
-        cuts = [0]
-        for k in range(1, count):
-            at = max(cuts[-1], size * k // count)
-            cuts.append(_line_start(handle, at, size))
-        cuts.append(size)
-        pieces = [(lo, hi) for lo, hi in pairwise(cuts) if hi > lo] or [(0, size)]
         return [
             Stretch(path, lo, hi, (), "", None if lo else 0, json=True, given=given)
-            for lo, hi in pieces
+            for lo, hi in _pieces(handle, 0, size, count)
         ]
 
     def _parquet_stretches(self, path: str, count: int) -> list[RowGroups]:
@@ -1381,8 +1371,8 @@ class Stretch:
     `delimiter` into `header`; or of a JSON Lines file (`json`: whole lines, no header).
     `before`: the lines of the file before the stretch, known for its first (the header's
     line, or none), None for the others (counted as they are read). `given`: the input as
-    named (its mapping source, its name in messages) when `path` is a copy of it unpacked
-    from gzip."""
+    named (its mapping source, its name in messages) when `path` is a copy of it: standard
+    input kept in a file, or gzip unpacked."""
 
     path: str
     start: int
@@ -1441,6 +1431,17 @@ class _Slice(io.RawIOBase):
         got = self._raw.readinto(memoryview(buffer)[:size]) or 0
         self._at += got
         return got
+
+
+def _pieces(handle: BinaryIO, start: int, size: int, count: int) -> list[tuple[int, int]]:
+    """Bytes `start` to `size` of a file cut into up to `count` runs of whole lines of about
+    equal bytes (at least one)."""
+    cuts = [start]
+    for k in range(1, count):
+        at = max(cuts[-1], start + (size - start) * k // count)
+        cuts.append(_line_start(handle, at, size))
+    cuts.append(size)
+    return [(lo, hi) for lo, hi in pairwise(cuts) if hi > lo] or [(start, size)]
 
 
 def _line_start(handle: BinaryIO, at: int, size: int) -> int:
