@@ -1094,8 +1094,8 @@ class ColumnarReader:
         gzip unpacked)."""
         if not rereadable(path):
             return None  # a pipe is read once, as one stream: not even its first bytes here
-        if is_parquet(path):
-            return self._parquet_stretches(path, count)
+        if is_parquet(path):  # a copy never is: standard input and gzip hold text, as ever
+            return None if given else self._parquet_stretches(path, count)
         if not self.cuttable(given or path) or path.lower().endswith(".gz"):
             return None
         ref = self.ref

@@ -1287,6 +1287,42 @@ def test_standard_input_is_kept_in_a_file_and_read_by_the_workers(
     assert kept_files() == before
 
 
+@pytest.mark.parametrize("how", ["stdin", "gzip"])
+def test_parquet_held_as_text_is_refused_by_both_engines(
+    sample: tuple[dict[str, Any], Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+) -> None:
+    """Standard input and gzip hold CSV or JSON Lines, never Parquet: a Parquet file piped
+    in, or gzipped, is the reference reader's one-line refusal on both engines, also once
+    the local engine has kept or unpacked it into a file (a copy is never cut as Parquet)."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    _, events, metrics = sample
+    parquet = tmp_path / "events.parquet"
+    pq.write_table(pacsv.read_csv(events), parquet)
+    data = parquet.read_bytes()
+    policy = str(ROOT / "policies" / "seed_funnel.sla")
+    if how == "gzip":
+        path = tmp_path / "events.parquet.gz"
+        path.write_bytes(gzip.compress(data))
+        data, given = b"", str(path)
+    else:
+        given = "-"
+    monkeypatch.setattr(local, "BUDGET", 1)  # the local engine's stretches, where it runs
+    outputs = {}
+    for engine, small in (("reference", 1 << 40), ("local", 0)):
+        monkeypatch.setattr(choose, "SMALL", small)
+        common = ["--metrics", str(metrics), "--engine", engine]
+        result = CliRunner().invoke(cli, ["evaluate", policy, given, *common], input=data)
+        assert result.exit_code == 2, result.output
+        outputs[engine] = result.output
+    assert "Parquet is not supported" in outputs["reference"]
+    assert outputs["local"] == outputs["reference"]
+
+
 @pytest.mark.parametrize("engine", ["local", "reference"])
 def test_evaluate_reads_a_named_pipe(
     sample: tuple[dict[str, Any], Path, Path], tmp_path: Path, engine: str
