@@ -384,29 +384,32 @@ class Policy:
 
         cutoff = self.instant(as_of, name="--as-of")
         events = keep_stdin(events, "local")
-        local = _local_inputs(events, mapping, "local")
-        if local is not None:
-            from slalang.engine.local import lead_timelines, summarize
+        with kept_closed(events):  # nothing reads the kept input once explained
+            local = _local_inputs(events, mapping, "local")
+            if local is not None:
+                from slalang.engine.local import lead_timelines, summarize
 
-            options = {
-                "mapping": local.mapping,
-                "timezone": timezone,
-                "as_of": cutoff,
-                "stdin": local.stdin,
-            }
-            summary = summarize(self.plan, local.paths, **options)
-            _check_input(summary.stats, False, on_warning or (lambda _: None))
-            lead_id = find_lead(lead, summary.lead_ids)
-            [timeline] = lead_timelines(self.plan, local.paths, leads=[lead_id], **options).values()
-            at = cutoff if cutoff is not None else summary.stats.last_ts
-            assert at is not None  # the lead has events
-            return explain(self.plan, lead_id, timeline, at)
-        log = self.read_events(
-            events, mapping=mapping, timezone=timezone, as_of=cutoff, on_warning=on_warning
-        )
-        lead_id = find_lead(lead, log.leads)
-        at = cutoff if cutoff is not None else log.stats.last_ts
-        return explain(self.plan, lead_id, log.leads[lead_id], at)
+                options = {
+                    "mapping": local.mapping,
+                    "timezone": timezone,
+                    "as_of": cutoff,
+                    "stdin": local.stdin,
+                }
+                summary = summarize(self.plan, local.paths, **options)
+                _check_input(summary.stats, False, on_warning or (lambda _: None))
+                lead_id = find_lead(lead, summary.lead_ids)
+                [timeline] = lead_timelines(
+                    self.plan, local.paths, leads=[lead_id], **options
+                ).values()
+                at = cutoff if cutoff is not None else summary.stats.last_ts
+                assert at is not None  # the lead has events
+                return explain(self.plan, lead_id, timeline, at)
+            log = self.read_events(
+                events, mapping=mapping, timezone=timezone, as_of=cutoff, on_warning=on_warning
+            )
+            lead_id = find_lead(lead, log.leads)
+            at = cutoff if cutoff is not None else log.stats.last_ts
+            return explain(self.plan, lead_id, log.leads[lead_id], at)
 
 
 def diff_policies(
@@ -448,27 +451,32 @@ def diff_policies(
     merged = merged_inputs(old_plan, new.plan)
     plans = [new.plan] if old is None else [old_plan, new.plan]
     events = keep_stdin(events, engine)
-    local = _local_inputs(events, mapping, engine)
-    if local is not None and all(set(p["events"]) == set(merged["events"]) for p in plans):
-        from slalang.engine.local import evaluate_each
+    with kept_closed(events):  # nothing reads the kept input once compared
+        local = _local_inputs(events, mapping, engine)
+        if local is not None and all(set(p["events"]) == set(merged["events"]) for p in plans):
+            from slalang.engine.local import evaluate_each
 
-        with evaluate_each(
-            merged,
-            plans,
-            **local.options(timezone, cutoff, window, values, jobs),
-            warn=lambda stats: _check_input(stats, False, warn),
-        ) as reports:
-            return compare(None if old is None else reports[0], reports[-1])
-    log = read_log(
-        merged, events, mapping=mapping, timezone=timezone, as_of=cutoff, on_warning=warn
-    )
-    if cutoff is None:
-        cutoff = log.stats.last_ts  # one as-of for both, even if one plan ignores the last event
+            with evaluate_each(
+                merged,
+                plans,
+                **local.options(timezone, cutoff, window, values, jobs),
+                warn=lambda stats: _check_input(stats, False, warn),
+            ) as reports:
+                return compare(None if old is None else reports[0], reports[-1])
+        log = read_log(
+            merged, events, mapping=mapping, timezone=timezone, as_of=cutoff, on_warning=warn
+        )
+        if cutoff is None:
+            cutoff = (
+                log.stats.last_ts
+            )  # one as-of for both, even if one plan ignores the last event
 
-    def judge(policy: Policy) -> dict[str, Any]:
-        return evaluate(policy.plan, log, as_of=cutoff, span=window, metrics=values, jobs=jobs or 1)
+        def judge(policy: Policy) -> dict[str, Any]:
+            return evaluate(
+                policy.plan, log, as_of=cutoff, span=window, metrics=values, jobs=jobs or 1
+            )
 
-    return compare(None if old is None else judge(old), judge(new))
+        return compare(None if old is None else judge(old), judge(new))
 
 
 def load_policy(
@@ -878,6 +886,20 @@ def _local_inputs(
     if any(is_database(path) for path in paths) or not chooses_local(engine, sized):
         return None
     return _Local(paths, loaded, None if kept is None else events.stdin)
+
+
+@contextlib.contextmanager
+def kept_closed(events: Events) -> Iterator[None]:
+    """Remove the file `keep_stdin` kept standard input in once the block ends, rather
+    than when nothing holds the inputs any more: an exception's traceback kept by a
+    library can hold the frames that hold them for as long as it lives."""
+    try:
+        yield
+    finally:
+        from slalang.engine.choose import kept_stdin
+
+        if isinstance(events, _Inputs) and kept_stdin(events.stdin):
+            events.stdin.close()
 
 
 def keep_stdin(events: Events, engine: str) -> Events:
