@@ -898,8 +898,9 @@ def kept_closed(events: Events) -> Iterator[None]:
     finally:
         from slalang.engine.choose import kept_stdin
 
-        if isinstance(events, _Inputs) and kept_stdin(events.stdin):
+        if isinstance(events, _Inputs) and (name := kept_stdin(events.stdin)):
             events.stdin.close()
+            _remove_kept(name, os.getpid())
 
 
 def keep_stdin(events: Events, engine: str) -> Events:
@@ -908,9 +909,11 @@ def keep_stdin(events: Events, engine: str) -> Events:
     reads it as a file (cut into stretches for every worker, in bounded memory; the
     reference replay would hold every event), and whatever reads it again (an HTML page's
     stories, explain's second read) reads the same bytes. The file goes when nothing holds
-    the inputs any more."""
+    the inputs any more, or at exit, and only by this process's hand: a process forked
+    from it that collects a copy of the inputs leaves it be."""
     import shutil
     import tempfile
+    import weakref
 
     from slalang.data.events import os_reason
 
@@ -924,16 +927,25 @@ def keep_stdin(events: Events, engine: str) -> Events:
     paths = [os.fspath(item) for item in items]
     if paths.count("-") != 1:
         return events  # none, or `-` twice: the reader's one-line error
-    kept = tempfile.NamedTemporaryFile(prefix="slalang-stdin-")  # noqa: SIM115 (lives on)
+    kept = tempfile.NamedTemporaryFile(prefix="slalang-stdin-", delete=False)  # noqa: SIM115
+    weakref.finalize(kept, _remove_kept, kept.name, os.getpid())
     try:
         shutil.copyfileobj(sys.stdin.buffer, kept, 1 << 20)
         kept.flush()
         kept.seek(0)
     except OSError as exc:
         kept.close()
+        _remove_kept(kept.name, os.getpid())
         where = tempfile.gettempdir()
         raise SlalangError(f"cannot keep standard input in {where}: {os_reason(exc)}") from None
     return _Inputs(paths, kept)
+
+
+def _remove_kept(name: str, owner: int) -> None:
+    """Remove kept standard input's file, in the process that kept it only."""
+    if os.getpid() == owner:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(name)
 
 
 def _check_input(stats: Any, strict: bool, warn: Warn) -> None:
