@@ -654,11 +654,41 @@ class _Workers:
 
 
 def _processes(jobs: int, method: str) -> ProcessPoolExecutor:
-    """`jobs` worker processes started by `method`; none of them imports pandas (they are
-    the engine's own: `refuse_pandas`)."""
+    """`jobs` worker processes started by `method` (`_worker_start`)."""
     return ProcessPoolExecutor(
-        jobs, mp_context=multiprocessing.get_context(method), initializer=refuse_pandas
+        jobs, mp_context=multiprocessing.get_context(method), initializer=_worker_start
     )
+
+
+def _worker_start() -> None:
+    """A worker imports no pandas (it is the engine's own: `refuse_pandas`), and Arrow
+    allocates on jemalloc in it for good (`jemalloc`; a forked worker has it already)."""
+    refuse_pandas()
+    _use_jemalloc()
+
+
+@contextlib.contextmanager
+def jemalloc() -> Iterator[None]:
+    """Arrow's allocations on jemalloc while a run reads and replays, where pyarrow has it
+    and the user has not chosen Arrow's pool (`ARROW_DEFAULT_MEMORY_POOL`); the pool before
+    comes back afterwards, so a program using slalang keeps its own. The workers forked
+    meanwhile allocate on it too. jemalloc keeps freed pages a while for the next blocks,
+    where mimalloc (Arrow's default) gave them back and had them zeroed afresh: 10M
+    events, five interleaved runs each, 6.05 -> 5.87 s and a peak of 874 -> 805 MB over
+    the process tree; 1M in memory unchanged (1.26 -> 1.25 s, 423 MB)."""
+    before = pa.default_memory_pool()
+    _use_jemalloc()
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(before)
+
+
+def _use_jemalloc() -> None:
+    if "ARROW_DEFAULT_MEMORY_POOL" in os.environ:
+        return
+    with contextlib.suppress(NotImplementedError):  # a pyarrow built without it
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
 
 
 def _reader(
@@ -702,6 +732,7 @@ def _read(
     spilled); the spill files live in a temporary directory removed when the block ends
     (also on error), after the workers are gone."""
     with (
+        jemalloc(),
         tempfile.TemporaryDirectory(prefix="slalang-", dir=spill_dir) as tmp,
         contextlib.closing(_Workers(jobs)) as workers,
     ):

@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 from click.testing import CliRunner
@@ -1506,3 +1507,49 @@ def test_the_command_and_the_engines_workers_do_not_import_pandas(
     assert library.stdout.split("\n") == ["[False, False]", "[False, False]", "True", ""], (
         library.stderr[-2000:]
     )
+
+
+JEMALLOC = "jemalloc" in pa.supported_memory_backends()
+
+_POOL_PROBE = """
+import os
+import pyarrow as pa
+from slalang.engine import local
+
+def backend(_: int) -> str:
+    return pa.default_memory_pool().backend_name
+
+if __name__ == "__main__":
+    print(backend(0))
+    with local.jemalloc():
+        print(backend(0))
+        forked = local._Workers(1, "fork")
+        print(forked.map(backend, [0])[0])
+        forked.close()
+    print(backend(0))
+    spawned = local._Workers(1, "spawn")
+    print(spawned.map(backend, [0])[0])
+    spawned.close()
+"""
+
+
+@pytest.mark.skipif(not JEMALLOC, reason="this pyarrow is built without jemalloc")
+@pytest.mark.parametrize("chosen", [None, "system"])
+def test_a_run_allocates_on_jemalloc_unless_the_user_chose_a_pool(
+    tmp_path: Path, chosen: str | None
+) -> None:
+    """A run's reads and replays allocate on jemalloc, in its own process (the program's
+    pool back afterwards) and in every worker, forked or started afresh; a pool the user
+    chose with ARROW_DEFAULT_MEMORY_POOL is left as it is everywhere."""
+    probe = tmp_path / "probe.py"  # a file: a spawned worker imports its functions
+    probe.write_text(_POOL_PROBE, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    if chosen:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = chosen
+    done = subprocess.run(
+        [sys.executable, str(probe)], capture_output=True, text=True, check=False, env=env
+    )
+    before, *rest = done.stdout.split("\n")
+    during = chosen or "jemalloc"
+    assert before == (chosen or "mimalloc"), done.stderr  # pyarrow's default, or the user's
+    assert rest == [during, during, before, during, ""], done.stderr
