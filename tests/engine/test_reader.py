@@ -317,6 +317,10 @@ def test_vectorised_timestamps_are_the_reference_parser_s(
         if read:
             assert epoch == expected, text
     assert ok.tolist()[1:] == [False, True]
+    # alone, or beside strict cells, a cell is read by Arrow's parser first
+    for cells in ([texts[0]], [texts[0], texts[2], texts[0]]):
+        alone, alone_ok = _iso_epochs(pa.array(cells))
+        assert alone.tolist()[0] == ts[0] and alone_ok.tolist()[0] == ok[0], cells
 
 
 TIMESTAMPS = st.sampled_from(
