@@ -197,6 +197,11 @@ class Policy:
         `engine="spark"` runs on Apache Spark (`spark`, a SparkSession; else one on
         `spark_master`, the active one, or SPARK_REMOTE), reading `events` paths and
         `tables` with Spark: the same report again, made on a cluster (docs/spark.md).
+        `progress(done, total)` is called as the run goes, with what each engine counts:
+        the reference replay its leads replayed, Spark its tasks, the local engine the
+        input's bytes its workers have read and then the parts of the leads replayed; a
+        `progress` with a `counting(unit)` method is told each count's unit first
+        (`leads`, `tasks`, `bytes`, `parts`).
 
         With `stream`, the report is for writing (`Report.pieces`, `Report.render`) in a
         `with` block: when the local engine runs, its stage, clock and violation lists stay
@@ -248,6 +253,7 @@ class Policy:
                         plan,
                         **local.options(timezone, cutoff, window, values, jobs),
                         warn=lambda stats: _check_input(stats, strict, warn),
+                        progress=progress,
                     )
                 )
                 kept = self._rereading(local.mapping, local.timelines(plan, timezone, cutoff))
@@ -290,6 +296,7 @@ class Policy:
         """`evaluate` with `engine="spark"` (slalang.spark)."""
         from slalang.data import load_mapping
         from slalang.engine.choose import rereadable
+        from slalang.evaluate.run import counting
         from slalang.spark import evaluate_on_spark, session
 
         paths = _spark_paths(events, tables)
@@ -305,7 +312,7 @@ class Policy:
             span=window,
             metrics=metrics,
             spark=spark if spark is not None else session(master),
-            progress=progress,
+            progress=counting(progress, "tasks"),
         )
         _check_input(run.stats, strict, warn)
         # files and directories on this machine: the files Spark listed in them, by the names

@@ -6,7 +6,7 @@ Python API (`slalang.api`); commands import from here, never from each other or 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -81,19 +81,43 @@ def checked_policy(path: str, root: Path | None) -> Policy:
     return policy
 
 
-def progress(what: str | None = None) -> Callable[[int, int], None] | None:
+_WORDING = {
+    "leads": "replayed {done:,} of {total:,} leads",
+    "tasks": "Spark: {done:,} of {total:,} tasks done",
+    "bytes": "read {done:,} of {total:,} MB of events",
+    "parts": "replayed {done:,} of {total:,} parts of the leads",
+}
+"""How each count an engine reports is worded: the reference replay counts leads, Spark its
+tasks, the local engine the input's bytes read and then the parts of the leads replayed."""
+
+
+class Shown:
+    """Progress on stderr, one line rewritten in place per count, ended when the count is
+    done; worded by what is counted (`counting`, which an engine calls when it starts
+    counting something else)."""
+
+    def __init__(self, unit: str) -> None:
+        self.unit = unit
+        self._shown = ""
+
+    def counting(self, unit: str) -> None:
+        self.unit = unit
+
+    def __call__(self, done: int, total: int) -> None:
+        finished = done >= total
+        if self.unit == "bytes":  # in whole megabytes, the total rounded up
+            total = -(-total // 1_000_000)
+            done = total if finished else done // 1_000_000
+        text = _WORDING[self.unit].format(done=done, total=total)
+        if text != self._shown:  # a count looked at again, unchanged, is not written again
+            click.echo("\r" + text, err=True, nl=finished)
+        self._shown = "" if finished else text
+
+
+def progress(unit: str = "leads") -> Shown | None:
     """Progress on stderr for a person watching a long run; never in a pipe or a log.
-    `what` words it with `{done}` and `{total}` (default: leads replayed)."""
-    if not sys.stderr.isatty():
-        return None
-    wording = what or "replayed {done:,} of {total:,} leads"
-
-    def show(done: int, total: int) -> None:
-        click.echo("\r" + wording.format(done=done, total=total), err=True, nl=False)
-        if done == total:
-            click.echo("", err=True)
-
-    return show
+    `unit` is what the engine counts first (`_WORDING`)."""
+    return Shown(unit) if sys.stderr.isatty() else None
 
 
 def emit(text: str | Iterable[Piece], output: Path | None) -> None:

@@ -121,9 +121,7 @@ def evaluate_command(
             **asdict(engine),
             tables=tables,
             strict=strict,
-            progress=progress(
-                "Spark: {done:,} of {total:,} tasks done" if engine.engine == "spark" else None
-            ),
+            progress=progress("tasks" if engine.engine == "spark" else "leads"),
             on_warning=warn,
             stream=True,
             sections=(*LISTS[fmt], "clocks") if rules or owners else LISTS[fmt],

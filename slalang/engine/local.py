@@ -28,7 +28,7 @@ import tempfile
 import threading
 import zlib
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field, replace
 from itertools import accumulate, pairwise
 from pathlib import Path
@@ -67,7 +67,7 @@ from slalang.engine.reader import (
 )
 from slalang.engine.run import kernel_for, reduce_batch
 from slalang.evaluate.aggregate import Totals, Window
-from slalang.evaluate.run import Frame, Span, field_specs, frame, report
+from slalang.evaluate.run import Frame, Progress, Span, counting, field_specs, frame, report
 from slalang.memory import FORK, gc_paused, refuse_pandas
 from slalang.render.report.json_text import Entries, Prerendered, compact
 
@@ -628,14 +628,24 @@ class _Workers:
         function: Callable[[Any], Any],
         tasks: Sequence[Any],
         meanwhile: Callable[[], object] | None = None,
+        watch: Callable[[Sequence[Future[Any]]], object] | None = None,
     ) -> list[Any]:
-        """`function` of each task, in order; `meanwhile` runs here while they do."""
+        """`function` of each task, in order; `meanwhile` runs here while they do. `watch`
+        is shown the tasks as they start, then every WATCH seconds once `meanwhile` is
+        done, and once they are all done."""
         if self._pool is None:
             self._pool = _processes(self.jobs, self.method)
         futures = [self._pool.submit(function, task) for task in tasks]
         try:
+            if watch is not None:
+                watch(futures)
             if meanwhile is not None:
                 meanwhile()
+            while watch is not None:
+                finished = not wait(futures, timeout=WATCH).not_done
+                watch(futures)
+                if finished:
+                    break
         finally:
             wait(futures)
         return [future.result() for future in futures]
@@ -651,6 +661,10 @@ class _Workers:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+
+
+WATCH = 0.2
+"""Seconds between looks at a run's progress while its workers read or replay."""
 
 
 def _processes(jobs: int, method: str) -> ProcessPoolExecutor:
@@ -724,6 +738,7 @@ def _read(
     parts: int | None = None,
     meanwhile: Callable[[], object] | None = None,
     spilling: Callable[[], object] | None = None,
+    progress: Progress | None = None,
 ) -> Iterator[_Read]:
     """Read `paths` into memory (plain CSV and Parquet files by a process forked for it,
     while this one runs `meanwhile`), or into partitions once past the budget (plain CSV
@@ -758,10 +773,20 @@ def _read(
                     spilling,
                     unpack=True,
                     named=named,
+                    progress=progress,
                 )
             elif meanwhile is not None and FORK:
                 read = _read_aside(
-                    plan, files, mapping, timezone, as_of, directory, workers, meanwhile, named
+                    plan,
+                    files,
+                    mapping,
+                    timezone,
+                    as_of,
+                    directory,
+                    workers,
+                    meanwhile,
+                    named,
+                    progress,
                 )
         if read is None:
             reader = _reader(plan, mapping, timezone, as_of)
@@ -772,10 +797,14 @@ def _read(
             store = _Store(
                 reader.schema, budget, directory, fine, spill=size > budget, bounds=bounds
             )
+            shown = counting(progress, "bytes") if size else None  # a stream: size unknown
+            _told(shown, 0, size)
             try:
                 with _stdin_from(stdin) as source:
                     for chunk in reader.read(paths, source):
                         store.add(chunk)
+                        _told(shown, min(reader.taken, size), size)
+                _told(shown, size, size)
             finally:
                 spilled = store.close()
                 give_back()  # what was read is in the spill files, or about to be sorted
@@ -841,6 +870,8 @@ def _read_share(task: _Reading) -> _Spilled:
     directory, looked at after each chunk): the input is read again as one stream."""
     directory = Path(task.directory)
     flag = directory / "unsplittable"
+    tally = _Tally(_tally_of(task))
+    done = 0  # bytes of the stretches read before this one
     store = _Store(
         schema(field_specs(task.plan)),
         0,
@@ -859,17 +890,65 @@ def _read_share(task: _Reading) -> _Spilled:
             try:
                 while not flag.exists():
                     store.add(next(chunks))
+                    tally.count(done + reader.taken)
                 raise Unsplittable(stretch.path)
-            except StopIteration as done:
-                found.append(Stretched(reader.stats, done.value, reader.ref.zone_used))
+            except StopIteration as end:
+                found.append(Stretched(reader.stats, end.value, reader.ref.zone_used))
+                done += stretch.size
+                tally.count(done)
             except (Unsplittable, SlalangError):
                 flag.touch()
                 found.append(Stretched(reader.stats, StretchEnd(0), False, stopped=True))
                 break
     finally:
+        tally.close()
         sources = store.close()
         give_back()
     return _Spilled(found, sources, store.max_ts)
+
+
+class _Tally:
+    """A count a worker keeps for the run's process to look at (its progress): 8 bytes
+    rewritten in place in a file of the run's temporary directory."""
+
+    def __init__(self, path: Path) -> None:
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+
+    def count(self, value: int) -> None:
+        os.pwrite(self._fd, value.to_bytes(8, "little"), 0)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+def _tally_of(task: _Reading) -> Path:
+    return Path(task.directory) / f"{task.name}.read"
+
+
+def _tallied(path: Path) -> int:
+    """A `_Tally`'s count (0 before the worker has started)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(8)
+    except FileNotFoundError:
+        return 0
+    return int.from_bytes(data, "little") if len(data) == 8 else 0
+
+
+def _bytes_read(
+    tasks: Sequence[_Reading], progress: Progress | None
+) -> Callable[[object], None] | None:
+    """What tells `progress` how many bytes of their stretches the readers of `tasks` have
+    read (from their tallies), for `_Workers.map` to call as they go."""
+    if progress is None:
+        return None
+    total = sum(stretch.size for task in tasks for stretch in task.stretches)
+    tallies = [_tally_of(task) for task in tasks]
+
+    def watch(_: object) -> None:
+        progress(min(total, sum(_tallied(path) for path in tallies)), total)
+
+    return watch
 
 
 def _read_stretches(
@@ -885,6 +964,7 @@ def _read_stretches(
     *,
     unpack: bool = False,
     named: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
 ) -> _Read | None:
     """Plain CSV and JSON Lines files and Parquet files read by every worker at once, each
     its share of stretches of whole lines or runs of row groups, partitioned into spill
@@ -934,7 +1014,13 @@ def _read_stretches(
             # modules and start reading at once (from a forkserver, each imported the engine
             # first, a second of both cores)
             workers.method = "fork"
-        spilled: list[_Spilled] = workers.map(_read_share, tasks, meanwhile)
+        try:
+            spilled: list[_Spilled] = workers.map(
+                _read_share, tasks, meanwhile, _bytes_read(tasks, counting(progress, "bytes"))
+            )
+        finally:
+            for task in tasks:  # every reader is done with its tally
+                _tally_of(task).unlink(missing_ok=True)
     finally:
         shutil.rmtree(copies, ignore_errors=True)
     stretched = [one for share in spilled for one in share.stretches]
@@ -1134,6 +1220,7 @@ def _read_aside(
     workers: _Workers,
     meanwhile: Callable[[], object],
     named: Mapping[str, str],
+    progress: Progress | None,
 ) -> _Read | None:
     """Plain CSV and JSON Lines files that fit in memory, read by a process forked for it
     into one spill file while this one runs `meanwhile` (loading numba and the machine
@@ -1142,7 +1229,17 @@ def _read_aside(
     `workers`. None when `_read_stretches` would be."""
     with contextlib.closing(_Workers(1, "fork")) as aside:
         read = _read_stretches(
-            plan, paths, mapping, timezone, as_of, 1, directory, aside, meanwhile, named=named
+            plan,
+            paths,
+            mapping,
+            timezone,
+            as_of,
+            1,
+            directory,
+            aside,
+            meanwhile,
+            named=named,
+            progress=progress,
         )
     if read is not None:
         read.tables = [_spilled(read.sources[0])]
@@ -1195,11 +1292,14 @@ def run(
     spill_dir: str | None = None,
     warn: Callable[[InputStats], None] | None = None,
     parts: int | None = None,
+    progress: Progress | None = None,
 ) -> Iterator[Outcome]:
     """Evaluate `plan` on `paths` with the columnar engine; the outcome is valid inside
     the `with` block, and every spill and entry file is gone after it (also on error).
     `warn` sees the input accounting once everything is read (it may raise to stop the
-    run); `parts` fixes the number of partitions a spilled run uses."""
+    run); `parts` fixes the number of partitions a spilled run uses. `progress` hears
+    how much of the input the workers have read, then how many parts of the leads are
+    replayed (`Progress`)."""
     jobs = jobs or default_jobs()
     window = Window(span.start, span.end)
     with _replaying(
@@ -1215,6 +1315,7 @@ def run(
         spill_dir=spill_dir,
         warn=warn,
         parts=parts,
+        progress=progress,
     ) as read:
         if not read.spilled:
             batch, whole = read.assembled(plan)
@@ -1222,12 +1323,12 @@ def run(
             done = (
                 [whole]
                 if at is None
-                else _in_memory(plan, batch, whole, at, window, jobs, str(read.directory))
+                else _in_memory(plan, batch, whole, at, window, jobs, str(read.directory), progress)
             )
         else:
             if FORK:
                 read.workers.afresh()  # forked from here, numba loaded while they read
-            [done] = _replayed(plan, (), read, as_of, window)
+            [done] = _replayed(plan, (), read, as_of, window, progress)
         read.workers.close()  # before the report is merged and written
         spill = [path for sources in read.sources for path in sources]
         with _removing(spill + [_fields_file(path) for path in spill]):
@@ -1439,23 +1540,41 @@ def _in_memory(
     window: Window,
     jobs: int,
     directory: str,
+    progress: Progress | None = None,
 ) -> list[_Part]:
     """Replay a batch held in memory: here, or on `jobs` cores by forked workers that
     each replay a run of consecutive leads of the very same arrays (no spill, no copy).
     `whole` keeps the input accounting; the runs' parts hold the totals and entries, and
-    since the runs are in lead order, merging them by lead is concatenating them."""
+    since the runs are in lead order, merging them by lead is concatenating them.
+    `progress` hears how many of the runs are replayed."""
+    shown = counting(progress, "parts")
     if jobs <= 1 or len(batch) < PARALLEL or not FORK:
-        return [_replay(plan, batch, as_of, window, whole, None)]
+        _told(shown, 0, 1)
+        replayed = [_replay(plan, batch, as_of, window, whole, None)]
+        _told(shown, 1, 1)
+        return replayed
     bounds = _bounds(batch.offsets, 2 * jobs)  # twice the workers: a busy core holds less up
     kernel_for(plan)  # compiled once, here: the workers inherit it
     global _shared
     _shared = _Shared(plan, batch, as_of, window, directory)
     try:
         with _processes(min(jobs, len(bounds) - 1), "fork") as pool:
-            runs = list(pool.map(_replay_run, range(len(bounds) - 1), bounds[:-1], bounds[1:]))
+            futures = [
+                pool.submit(_replay_run, index, lo, hi)
+                for index, (lo, hi) in enumerate(pairwise(bounds))
+            ]
+            _told(shown, 0, len(futures))
+            for count, _ in enumerate(as_completed(futures), 1):
+                _told(shown, count, len(futures))
+            runs = [future.result() for future in futures]
     finally:
         _shared = None
     return [whole, *runs]
+
+
+def _told(progress: Progress | None, done: int, total: int) -> None:
+    if progress is not None:
+        progress(done, total)
 
 
 def _replay_run(index: int, lo: int, hi: int) -> _Part:
@@ -1501,14 +1620,15 @@ def _replayed(
     read: _Read,
     as_of: int | None,
     window: Window,
+    progress: Progress | None = None,
 ) -> list[list[_Part]]:
     """The spilled partitions replayed at `as_of`, or else at the latest instant read (a
     guess: when the latest event was a dropped duplicate, they are replayed again at the
     real as-of); the parts of each plan replaying them (see `_in_workers`)."""
     guess = as_of if as_of is not None else read.max_ts
-    done = _in_workers(plan, read, guess, window, replays=replays)
+    done = _in_workers(plan, read, guess, window, replays=replays, progress=progress)
     if as_of is None and _last(done[0]) != guess:
-        done = _in_workers(plan, read, _last(done[0]), window, replays=replays)
+        done = _in_workers(plan, read, _last(done[0]), window, replays=replays, progress=progress)
     return done
 
 
@@ -1520,10 +1640,12 @@ def _in_workers(
     *,
     profile: bool = False,
     replays: tuple[Mapping[str, Any], ...] = (),
+    progress: Progress | None = None,
 ) -> list[list[_Part]]:
     """Each spilled partition assembled (as `plan` reads it) and replayed (or profiled) by
     the run's workers: the partitions' parts of each plan replaying them (`replays`, or
-    `plan` alone), in partition order."""
+    `plan` alone), in partition order; `progress` hears how many are done."""
+    shown = counting(progress, "parts")
     tasks = []
     # range partitions' entries are the report's text, one partition after another
     block = None if read.ordered else _block(len(read.sources))
@@ -1533,10 +1655,18 @@ def _in_workers(
         tasks.append(
             _Task(plan, sources, as_of, window, read.dedupe, str(out), block, profile, replays)
         )
+    _told(shown, 0, len(tasks))
     if read.workers.jobs <= 1 or len(tasks) <= 1:
-        each = [_evaluate_part(task) for task in tasks]
+        each = []
+        for task in tasks:
+            each.append(_evaluate_part(task))
+            _told(shown, len(each), len(tasks))
     else:
-        each = read.workers.map(_evaluate_part, tasks)
+
+        def watch(futures: Sequence[Future[Any]]) -> None:
+            _told(shown, sum(future.done() for future in futures), len(futures))
+
+        each = read.workers.map(_evaluate_part, tasks, watch=watch if shown else None)
     return [[parts[k] for parts in each] for k in range(len(replays) or 1)]
 
 

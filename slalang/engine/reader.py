@@ -444,6 +444,7 @@ class ColumnarReader:
         self.base = 0  # seq of the next input's first line
         self.fallback_files: list[str] = []
         self._layout: Any = None  # the layout of the file being read the fast way
+        self.taken = 0  # bytes of text taken from the inputs in blocks, for a run's progress
 
     @property
     def stats(self) -> InputStats:
@@ -553,6 +554,7 @@ class ColumnarReader:
         with ThreadPoolExecutor(1) as parser:
             for number, read in enumerate(chain(blocks, [None])):
                 block = read
+                self.taken += 0 if read is None else len(read)
                 if head and number == 0 and block is not None and block.startswith(BOM):
                     block = block[len(BOM) :]
                 split = None
@@ -681,6 +683,7 @@ class ColumnarReader:
         with ThreadPoolExecutor(1) as splitter:
             try:
                 for number, block in enumerate(blocks):
+                    self.taken += len(block)
                     if number == 0 and block.startswith(BOM):
                         block = block[len(BOM) :]
                     plain = _plain(block, quoted)
@@ -1220,6 +1223,7 @@ class ColumnarReader:
                 for block in chain(_Blocks(source, self.block), [None]):
                     split = None
                     if block is not None:
+                        self.taken += len(block)
                         if not _plain(block, quoted):
                             raise Unsplittable(name)
                         split = _Split(splitter.submit(_split, block, options), block)

@@ -60,6 +60,19 @@ def input_summary(stats: InputStats) -> dict[str, Any]:
 
 
 Progress = Callable[[int, int], None]
+"""What a run reports its progress to: `progress(done, total)` of the count it is at; one
+that has a `counting(unit)` method is told what each count counts (`counting`)."""
+
+
+def counting(progress: Progress | None, unit: str) -> Progress | None:
+    """`progress`, told (where it listens) that the counts it is given next are of `unit`:
+    `leads` replayed (here), Spark's `tasks`, the local engine's `bytes` of the input read
+    and `parts` of the leads replayed."""
+    if progress is not None and (tell := getattr(progress, "counting", None)) is not None:
+        tell(unit)
+    return progress
+
+
 SHARD = 20_000
 """Leads per unit of work: progress is reported, and work handed out, per shard."""
 
@@ -172,7 +185,8 @@ def evaluate(
 ) -> dict[str, Any]:
     """The report for `log` judged at `as_of` (default: the latest used event)."""
     judged = frame(log.stats, as_of, span)
-    totals = replay_all(plan, log, judged.as_of, judged.window, progress, jobs, shard)
+    shown = counting(progress, "leads")
+    totals = replay_all(plan, log, judged.as_of, judged.window, shown, jobs, shard)
     return report(plan, totals, log.stats, judged, metrics)
 
 

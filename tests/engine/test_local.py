@@ -591,34 +591,26 @@ def test_small_inputs_and_stdin_take_the_reference_replay(tmp_path: Path) -> Non
         choose.chooses_local("spark2", [str(small)])
 
 
+def _evaluate_json(events: Path, metrics: Path, engine: str, out: Path) -> list[str]:
+    """`slalang evaluate`'s arguments for the seed policy's JSON report on EVENTS, written
+    to OUT, by ENGINE on two jobs."""
+    policy = str(ROOT / "policies" / "seed_funnel.sla")
+    return [
+        *("evaluate", policy, str(events), "--metrics", str(metrics)),
+        *("--engine", engine, "--jobs", "2", "--format", "json", "-o", str(out)),
+    ]
+
+
 def test_the_command_line_engines_write_the_same_report(
     sample: tuple[dict[str, Any], Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, events, metrics = sample
     monkeypatch.setattr(choose, "SMALL", 0)  # the sample is small: run the columnar engine
     monkeypatch.setattr(local, "BUDGET", 1 << 16)  # and partition it
-    policy = str(ROOT / "policies" / "seed_funnel.sla")
     outputs = {}
     for engine in ("local", "reference"):
         out = tmp_path / f"{engine}.json"
-        result = CliRunner().invoke(
-            cli,
-            [
-                "evaluate",
-                policy,
-                str(events),
-                "--metrics",
-                str(metrics),
-                "--engine",
-                engine,
-                "--jobs",
-                "2",
-                "--format",
-                "json",
-                "-o",
-                str(out),
-            ],
-        )
+        result = CliRunner().invoke(cli, _evaluate_json(events, metrics, engine, out))
         assert result.exit_code in (0, 1), result.output
         outputs[engine] = out.read_bytes()
     assert outputs["local"] == outputs["reference"]
@@ -1553,3 +1545,123 @@ def test_a_run_allocates_on_jemalloc_unless_the_user_chose_a_pool(
     during = chosen or "jemalloc"
     assert before == (chosen or "mimalloc"), done.stderr  # pyarrow's default, or the user's
     assert rest == [during, during, before, during, ""], done.stderr
+
+
+class _Heard:
+    """A progress that keeps what it is told: (unit, done, total) of every count."""
+
+    def __init__(self) -> None:
+        self.unit = ""
+        self.heard: list[tuple[str, int, int]] = []
+
+    def counting(self, unit: str) -> None:
+        self.unit = unit
+
+    def __call__(self, done: int, total: int) -> None:
+        self.heard.append((self.unit, done, total))
+
+    def counts(self) -> dict[str, list[tuple[int, int]]]:
+        """Each unit's counts, in the order the units were first counted."""
+        found: dict[str, list[tuple[int, int]]] = {}
+        for unit, done, total in self.heard:
+            found.setdefault(unit, []).append((done, total))
+        return found
+
+
+@pytest.mark.parametrize(
+    ("options", "parts"),
+    [
+        ({"budget": 1, "parts": 3, "jobs": 2}, 3),  # stretches read by the workers
+        ({"budget": 1, "parts": 3, "jobs": 1}, 3),  # one stream, by ranges
+        ({"jobs": 2}, 1),  # in memory, read aside
+        ({"jobs": 1}, 1),  # in memory, read here
+    ],
+    ids=["stretches", "one-stream", "aside", "in-memory"],
+)
+def test_a_run_tells_its_progress_in_bytes_read_then_parts_replayed(
+    sample: tuple[dict[str, Any], Path, Path], options: dict[str, Any], parts: int
+) -> None:
+    """However the input is read, the run counts the bytes of it read (up to about the
+    file's size: the header is not counted by every reader), then the parts of the leads
+    replayed; each count only goes up and ends done, and the report is the one made
+    without anyone listening."""
+    plan, events, _ = sample
+    heard = _Heard()
+    report = whole_report(plan, [str(events)], progress=heard, **options)
+    assert report == whole_report(plan, [str(events)], **options)
+    counts = heard.counts()
+    assert list(counts) == ["bytes", "parts"], heard.heard
+    size = events.stat().st_size
+    for unit, expected in (("bytes", None), ("parts", parts)):
+        done = [d for d, _ in counts[unit]]
+        totals = {t for _, t in counts[unit]}
+        assert len(totals) == 1, (unit, counts[unit])
+        [total] = totals
+        assert done == sorted(done) and done[0] >= 0 and done[-1] == total, (unit, done)
+        if expected is None:
+            assert size - 200 < total <= size
+        else:
+            assert total == expected
+
+
+_PROGRESS_RUN = """
+import sys
+from slalang import cli
+from slalang.engine import choose, local
+
+choose.SMALL = 0  # the sample is small: run the columnar engine
+local.BUDGET = 1 << 16  # and partition it, read by the workers
+sys.argv = ["slalang", *sys.argv[1:]]
+cli.main()
+"""
+
+
+def _progress_shown(arguments: list[str], terminal: bool) -> str:
+    """What `slalang ARGUMENTS` (the columnar engine run on any input, partitioned past a
+    small budget) writes on its standard error, a terminal or a pipe."""
+    import pty
+
+    command = [sys.executable, "-c", _PROGRESS_RUN, *arguments]
+    if not terminal:
+        run = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
+        assert run.returncode in (0, 1), run.stderr
+        return run.stderr
+    main, side = pty.openpty()
+    process = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=side, cwd=ROOT
+    )
+    os.close(side)
+    shown = b""
+    with contextlib.suppress(OSError):  # the terminal's side is closed once the run ends
+        while data := os.read(main, 1 << 16):
+            shown += data
+    os.close(main)
+    assert process.wait() in (0, 1), shown
+    return shown.decode("utf-8")
+
+
+@pytest.mark.parametrize("engine", ["local", "reference"])
+def test_a_long_run_shows_its_progress_on_a_terminal_only(
+    sample: tuple[dict[str, Any], Path, Path], tmp_path: Path, engine: str
+) -> None:
+    """On a terminal, each count is one line rewritten in place and ended when it is
+    done; in a pipe or a log, nothing of it."""
+    _, events, metrics = sample
+    out = tmp_path / "report.json"
+    arguments = _evaluate_json(events, metrics, engine, out)
+    shown = _progress_shown(arguments, terminal=True)
+    lines = [line for line in shown.split("\r\n") if line.startswith("\r")]
+    if engine == "local":
+        read, replayed = lines
+        assert re.fullmatch(r"(\rread \d+ of 1 MB of events)+", read), shown
+        assert read.endswith("\rread 1 of 1 MB of events")
+        assert re.fullmatch(r"(\rreplayed \d+ of (\d+) parts of the leads)+", replayed), shown
+        last = replayed.rsplit("\r", 1)[1].split()
+        assert last[1] == last[3] and int(last[1]) > 1, replayed  # every part, and several
+    else:
+        [replayed] = lines
+        assert replayed.endswith("\rreplayed 400 of 400 leads"), shown
+    assert "wrote" in shown
+    quiet = _progress_shown(arguments, terminal=False)
+    assert "\r" not in quiet and "replayed" not in quiet and "read " not in quiet
+    assert "wrote" in quiet
