@@ -436,6 +436,7 @@ def diff_policies(
     spark_master: str | None = None,
     on_warning: Warn | None = None,
     clock: Clock | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """What changes from OLD to NEW on the same events (`slalang diff`): violations added
     and removed, per-SLA and per-target deltas. Both are judged at one as-of instant (the
@@ -443,7 +444,8 @@ def diff_policies(
     policies; with the local engine (inputs of some size), both replay the one columnar
     read when each policy declares every event type either does, else the reference replay
     runs (in `jobs` processes). OLD is None when NEW is a new policy (a pull request adding
-    it): everything it reports is then added."""
+    it): everything it reports is then added. `progress` as `Policy.evaluate`'s (the
+    reference replay counts each policy's leads in turn)."""
     from slalang.diff import compare, merged_inputs
     from slalang.evaluate.run import evaluate
 
@@ -468,6 +470,7 @@ def diff_policies(
                 plans,
                 **local.options(timezone, cutoff, window, values, jobs),
                 warn=lambda stats: _check_input(stats, False, warn),
+                progress=progress,
             ) as reports:
                 return compare(None if old is None else reports[0], reports[-1])
         log = read_log(
@@ -480,7 +483,13 @@ def diff_policies(
 
         def judge(policy: Policy) -> dict[str, Any]:
             return evaluate(
-                policy.plan, log, as_of=cutoff, span=window, metrics=values, jobs=jobs or 1
+                policy.plan,
+                log,
+                as_of=cutoff,
+                span=window,
+                metrics=values,
+                jobs=jobs or 1,
+                progress=progress,
             )
 
         return compare(None if old is None else judge(old), judge(new))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,6 +136,7 @@ def profile(
     *,
     engine: str = "local",
     jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Profile:
     """Read each file on its own with the reader `evaluate` uses, and collect the problems:
     rejected rows, bad values, and fields the policy reads that no event sets; and the
@@ -144,7 +145,8 @@ def profile(
     As in `evaluate`, `engine="local"` reads a file of some size (and Parquet) columnar,
     partitioned past the memory budget and on `jobs` cores, and counts from the arrays;
     smaller files, and every file with `engine="reference"`, are read into the reference
-    reader's event log. Both give the same profile."""
+    reader's event log. Both give the same profile. `progress` hears how much of a file
+    the columnar reader has read, and how many of its partitions are counted."""
     from slalang.engine.choose import chooses_local
     from slalang.evaluate.run import field_specs
 
@@ -155,7 +157,7 @@ def profile(
             raise SlalangError("data check reads files; save standard input to a file first")
         source = mapping.source_for(path)
         if chooses_local(engine, [path]):
-            result.files.append(_columnar(plan, path, source, mapping, timezone, jobs))
+            result.files.append(_columnar(plan, path, source, mapping, timezone, jobs, progress))
             continue
         log = read_events(
             [path],
@@ -187,11 +189,12 @@ def _columnar(
     mapping: Mapping,
     timezone: str | None,
     jobs: int | None,
+    progress: Callable[[int, int], None] | None,
 ) -> _FileProfile:
     """The profile of a file read by the local engine's columnar reader."""
     from slalang.engine.local import summarize
 
-    read = summarize(plan, [path], mapping=mapping, timezone=timezone, jobs=jobs)
+    read = summarize(plan, [path], mapping=mapping, timezone=timezone, jobs=jobs, progress=progress)
     types = Counter(read.types)
     fields = Counter(read.fields)
     return _FileProfile(path, source, _header(path), read.stats, read.lead_ids, types, fields)

@@ -86,9 +86,11 @@ _WORDING = {
     "tasks": "Spark: {done:,} of {total:,} tasks done",
     "bytes": "read {done:,} of {total:,} MB of events",
     "parts": "replayed {done:,} of {total:,} parts of the leads",
+    "counted": "counted {done:,} of {total:,} parts of the leads",
 }
 """How each count an engine reports is worded: the reference replay counts leads, Spark its
-tasks, the local engine the input's bytes read and then the parts of the leads replayed."""
+tasks, the local engine the input's bytes read and then the parts of the leads replayed
+(or, for `data check`, counted)."""
 
 
 class Shown:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from slalang.commands.common import EXIT_FINDINGS, checked_policy, emit
+from slalang.commands.common import EXIT_FINDINGS, checked_policy, emit, progress
 from slalang.commands.options import Configured, output_option
 from slalang.data import Mapping, load_mapping
 from slalang.data.mapping import presets
@@ -66,7 +66,7 @@ def check_command(
     """
     plan = checked_policy(policy, None).plan
     loaded = load_mapping(mapping) if mapping else Mapping()
-    result = profile(plan, files, loaded, timezone, engine=engine, jobs=jobs)
+    result = profile(plan, files, loaded, timezone, engine=engine, jobs=jobs, progress=progress())
     click.echo(render(plan, result, timezone), nl=False)
     if result.problems:
         raise SystemExit(EXIT_FINDINGS)

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from slalang.api import Policy, diff_policies
-from slalang.commands.common import EXIT_FINDINGS, checked_policy, emit, warn
+from slalang.commands.common import EXIT_FINDINGS, checked_policy, emit, progress, warn
 from slalang.commands.options import (
     Configured,
     DataOptions,
@@ -86,7 +86,15 @@ def diff_command(
         (old_path, new_path), events = args[:2], args[2:]
         old = checked_policy(old_path, root)
         new = checked_policy(new_path, root)
-    result = diff_policies(old, new, events, **asdict(data), **asdict(engine), on_warning=warn)
+    result = diff_policies(
+        old,
+        new,
+        events,
+        **asdict(data),
+        **asdict(engine),
+        on_warning=warn,
+        progress=progress(),
+    )
     emit(RENDERERS[fmt](result, LIMIT), output)
     if result["changed"] and not exit_zero:
         sys.exit(EXIT_FINDINGS)

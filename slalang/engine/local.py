@@ -1432,10 +1432,11 @@ def summarize(
     spill_dir: str | None = None,
     parts: int | None = None,
     stdin: BinaryIO | None = None,
+    progress: Progress | None = None,
 ) -> Summary:
     """Read `paths` as `run` reads them (in memory, or partitioned past the budget, the
     partitions assembled on `jobs` cores; events after `as_of` counted, not kept) and
-    count, without replaying anything."""
+    count, without replaying anything; `progress` as `run`'s."""
     jobs = jobs or default_jobs()
     with _read(
         plan,
@@ -1448,13 +1449,16 @@ def summarize(
         spill_dir=spill_dir,
         parts=parts,
         stdin=stdin,
+        progress=progress,
     ) as read:
         if not read.spilled:
             batch, whole = read.assembled(plan)
             whole.profile = _profile(batch)
             done = [whole]
         else:
-            [done] = _in_workers(plan, read, None, Window(None, None), profile=True)
+            [done] = _in_workers(
+                plan, read, None, Window(None, None), profile=True, progress=progress
+            )
     types = dict.fromkeys(plan["events"], 0)
     fields = dict.fromkeys(plan["fields"], 0)
     leads: set[str] = set()
@@ -1644,8 +1648,9 @@ def _in_workers(
 ) -> list[list[_Part]]:
     """Each spilled partition assembled (as `plan` reads it) and replayed (or profiled) by
     the run's workers: the partitions' parts of each plan replaying them (`replays`, or
-    `plan` alone), in partition order; `progress` hears how many are done."""
-    shown = counting(progress, "parts")
+    `plan` alone), in partition order; `progress` hears how many are done (`counted`
+    when profiled)."""
+    shown = counting(progress, "counted" if profile else "parts")
     tasks = []
     # range partitions' entries are the report's text, one partition after another
     block = None if read.ordered else _block(len(read.sources))
@@ -1743,6 +1748,7 @@ def evaluate_each(
     budget: int | None = None,
     parts: int | None = None,
     stdin: BinaryIO | None = None,
+    progress: Progress | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """The report of each of `plans` on one read of the events (`slalang diff`), valid
     inside the `with` block, with its violations and without its stages and clocks: a diff
@@ -1772,6 +1778,7 @@ def evaluate_each(
         warn=warn,
         parts=parts,
         stdin=stdin,
+        progress=progress,
     ) as read:
         if not read.spilled:
             batch, whole = read.assembled(read_as)
@@ -1785,12 +1792,12 @@ def evaluate_each(
                 each.append(
                     [own]
                     if at is None
-                    else _in_memory(plan, recoded, own, at, window, jobs, str(directory))
+                    else _in_memory(plan, recoded, own, at, window, jobs, str(directory), progress)
                 )
         else:
             if FORK:
                 read.workers.afresh()  # forked from here, numba loaded while they read
-            each = _replayed(read_as, replays, read, as_of, window)
+            each = _replayed(read_as, replays, read, as_of, window, progress)
         read.workers.close()
         reports = []
         for plan, done in zip(replays, each, strict=True):

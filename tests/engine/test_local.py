@@ -1665,3 +1665,24 @@ def test_a_long_run_shows_its_progress_on_a_terminal_only(
     quiet = _progress_shown(arguments, terminal=False)
     assert "\r" not in quiet and "replayed" not in quiet and "read " not in quiet
     assert "wrote" in quiet
+
+
+@pytest.mark.parametrize(
+    ("command", "counted"),
+    [
+        (["data", "check"], "counted"),
+        (["diff", str(ROOT / "policies" / "seed_funnel.sla")], "replayed"),
+    ],
+    ids=["data-check", "diff"],
+)
+def test_data_check_and_diff_show_their_progress_on_a_terminal(
+    sample: tuple[dict[str, Any], Path, Path], command: list[str], counted: str
+) -> None:
+    """The other commands that read a whole export show the same two counts."""
+    _, events, _ = sample
+    policy = str(ROOT / "policies" / "seed_funnel.sla")
+    shown = _progress_shown([*command, policy, str(events), "--jobs", "2"], terminal=True)
+    read, parts = [line for line in shown.split("\r\n") if line.startswith("\r")]
+    assert read.endswith("\rread 1 of 1 MB of events"), shown
+    last = parts.rsplit("\r", 1)[1].split()
+    assert last[0] == counted and last[1] == last[3] and int(last[1]) > 1, shown
