@@ -241,7 +241,7 @@ class Policy:
             )
         if tables:
             raise SlalangError("tables (--events-table) are read with the Spark engine only")
-        events = keep_stdin(events, engine)
+        events = keep_streams(events, engine)
         local = _local_inputs(events, mapping, engine)
         if local is not None:
             from slalang.engine.local import run
@@ -390,7 +390,7 @@ class Policy:
         from slalang.evaluate.explain import explain
 
         cutoff = self.instant(as_of, name="--as-of")
-        events = keep_stdin(events, "local")
+        events = keep_streams(events, "local")
         with kept_closed(events):  # nothing reads the kept input once explained
             local = _local_inputs(events, mapping, "local")
             if local is not None:
@@ -400,7 +400,7 @@ class Policy:
                     "mapping": local.mapping,
                     "timezone": timezone,
                     "as_of": cutoff,
-                    "stdin": local.stdin,
+                    "kept": local.kept,
                 }
                 summary = summarize(self.plan, local.paths, **options)
                 _check_input(summary.stats, False, on_warning or (lambda _: None))
@@ -459,7 +459,7 @@ def diff_policies(
         warn("a policy uses metrics but no metrics file was given")
     merged = merged_inputs(old_plan, new.plan)
     plans = [new.plan] if old is None else [old_plan, new.plan]
-    events = keep_stdin(events, engine)
+    events = keep_streams(events, engine)
     with kept_closed(events):  # nothing reads the kept input once compared
         local = _local_inputs(events, mapping, engine)
         if local is not None and all(set(p["events"]) == set(merged["events"]) for p in plans):
@@ -806,19 +806,19 @@ def read_log(
     from slalang.evaluate.run import field_specs
 
     loaded = load_mapping(os.fspath(mapping)) if mapping else None
-    paths: list[str] = []
-    stdin = None
+    inputs = _Inputs([], None)
     if loaded is None or not query_sources(loaded) or not _no_items(events):
-        paths, stdin = _inputs(events)  # else the mapping's queries are the whole input
+        inputs = _inputs(events)  # else the mapping's queries are the whole input
     log = read_events(
-        paths,
+        inputs.paths,
         field_specs(plan),
         plan["events"],
         mapping=loaded,
         timezone=timezone,
         as_of=None if as_of is None else datetime.fromtimestamp(as_of, UTC),
-        stdin=stdin,
+        stdin=inputs.stdin,
         default_timezone=plan["policy"]["timezone"],
+        kept=inputs.kept,
     )
     _check_input(log.stats, strict, on_warning or (lambda _: None))
     return log
@@ -827,7 +827,7 @@ def read_log(
 class _Local(NamedTuple):
     paths: list[str]
     mapping: Any
-    stdin: Any = None  # standard input kept in a file (`keep_stdin`), when `-` is a path
+    kept: Mapping[str, str] | None = None  # inputs read once, kept in files: `keep_streams`
 
     def options(
         self,
@@ -846,7 +846,7 @@ class _Local(NamedTuple):
             "span": span,
             "metrics": metrics,
             "jobs": jobs,
-            "stdin": self.stdin,
+            "kept": self.kept,
         }
 
     def timelines(
@@ -865,7 +865,7 @@ class _Local(NamedTuple):
                 timezone=timezone,
                 as_of=as_of,
                 leads=leads,
-                stdin=self.stdin,
+                kept=self.kept,
             )
 
         return read
@@ -875,63 +875,56 @@ def _local_inputs(
     events: Events, mapping: str | os.PathLike[str] | None, engine: str
 ) -> _Local | None:
     """The paths and mapping the local (columnar) engine reads, when it runs for these
-    inputs: files of some size or Parquet, standard input kept in a file of some size
-    (`keep_stdin`; never rows in memory, DuckDB databases or a mapping's queries)."""
+    inputs: files of some size or Parquet, standard input and named pipes kept in files of
+    some size (`keep_streams`; never rows in memory, DuckDB databases or a mapping's
+    queries)."""
     from slalang.data import load_mapping
     from slalang.data.duckdb_source import is_database, query_sources
-    from slalang.engine.choose import chooses_local, kept_stdin
+    from slalang.engine.choose import chooses_local
 
-    kept = None
-    if isinstance(events, _Inputs):  # standard input kept in a file, or rows in memory
+    kept: Mapping[str, str] = {}
+    if isinstance(events, _Inputs):  # inputs read once, kept in files
         items: Any = events.paths
-        kept = kept_stdin(events.stdin)
+        kept = events.kept or kept
     else:
         items = [events] if isinstance(events, str | os.PathLike) else events
     if not isinstance(items, list | tuple) or not items:
         return None
-    if not all(isinstance(item, str | os.PathLike) for item in items) or (
-        isinstance(events, _Inputs) and kept is None
-    ):
+    if not all(isinstance(item, str | os.PathLike) for item in items):
         chooses_local(engine, ["-"])  # rows in memory: read as standard input; the engine checked
         return None
     loaded = load_mapping(os.fspath(mapping)) if mapping else None
     if loaded is not None and query_sources(loaded):
         return None
     paths = [os.fspath(item) for item in items]
-    sized = [kept if path == "-" and kept else path for path in paths]  # its size chooses
+    sized = [kept.get(path, path) for path in paths]  # a kept input's file: its size chooses
     if any(is_database(path) for path in paths) or not chooses_local(engine, sized):
         return None
-    return _Local(paths, loaded, None if kept is None else events.stdin)
+    return _Local(paths, loaded, kept)
 
 
 @contextlib.contextmanager
 def kept_closed(events: Events) -> Iterator[None]:
-    """Remove the file `keep_stdin` kept standard input in once the block ends, rather
-    than when nothing holds the inputs any more: an exception's traceback kept by a
-    library can hold the frames that hold them for as long as it lives."""
+    """Remove the files `keep_streams` kept inputs in once the block ends, rather than
+    when nothing holds the inputs any more: an exception's traceback kept by a library can
+    hold the frames that hold them for as long as it lives."""
     try:
         yield
     finally:
-        from slalang.engine.choose import kept_stdin
-
-        if isinstance(events, _Inputs) and (name := kept_stdin(events.stdin)):
-            events.stdin.close()
-            _remove_kept(name, os.getpid())
+        if isinstance(events, _Inputs) and events.kept is not None:
+            events.kept.remove()
 
 
-def keep_stdin(events: Events, engine: str) -> Events:
-    """EVENTS, with standard input (`-`, once) kept in a temporary file where the local
-    engine may run: its size then chooses the engine as a file's does, the columnar engine
-    reads it as a file (cut into stretches for every worker, in bounded memory; the
-    reference replay would hold every event), and whatever reads it again (an HTML page's
-    stories, explain's second read) reads the same bytes. The file goes when nothing holds
-    the inputs any more, or at exit, and only by this process's hand: a process forked
-    from it that collects a copy of the inputs leaves it be."""
-    import shutil
-    import tempfile
-    import weakref
-
-    from slalang.data.events import os_reason
+def keep_streams(events: Events, engine: str) -> Events:
+    """EVENTS, with each input that can be read once only (standard input, `-`, once; a
+    named pipe, such as process substitution's `/dev/fd/63`) kept in a temporary file where
+    the local engine may run: its size then chooses the engine as a file's does, the
+    columnar engine reads it as a file (cut into stretches for every worker, in bounded
+    memory; the reference replay would hold every event), and whatever reads it again (an
+    HTML page's stories, explain's second read, the reference replay of a small input)
+    reads the same bytes, naming the input as given. The files go when nothing holds the
+    inputs any more, or at exit, and only by this process's hand (`_Kept`)."""
+    from slalang.engine.choose import read_once
 
     if engine != "local" or isinstance(events, _Inputs):
         return events
@@ -941,24 +934,62 @@ def keep_stdin(events: Events, engine: str) -> Events:
     ):
         return events
     paths = [os.fspath(item) for item in items]
-    if paths.count("-") != 1:
-        return events  # none, or `-` twice: the reader's one-line error
-    kept = tempfile.NamedTemporaryFile(prefix="slalang-stdin-", delete=False)  # noqa: SIM115
-    weakref.finalize(kept, _remove_kept, kept.name, os.getpid())
+    if paths.count("-") > 1:
+        return events  # the reader's one-line error
+    kept = _Kept()
     try:
-        shutil.copyfileobj(sys.stdin.buffer, kept, 1 << 20)
-        kept.flush()
-        kept.seek(0)
-    except OSError as exc:
-        kept.close()
-        _remove_kept(kept.name, os.getpid())
-        where = tempfile.gettempdir()
-        raise SlalangError(f"cannot keep standard input in {where}: {os_reason(exc)}") from None
-    return _Inputs(paths, kept)
+        for path in dict.fromkeys(paths):  # a pipe named twice is read once, kept once
+            if read_once(path):
+                kept.keep(path)
+    except BaseException:
+        kept.remove()
+        raise
+    return _Inputs(paths, None, kept) if kept else events
+
+
+class _Kept(dict[str, str]):
+    """Inputs that can be read once only, each as given (`-`, a pipe's path) → the
+    temporary file its bytes were kept in (`keep_streams`). The files are removed when
+    this goes, or at exit, by the process that kept them only: a process forked from it
+    that collects a copy of the inputs leaves them be."""
+
+    def keep(self, path: str) -> None:
+        """Read input PATH (standard input for `-`) to its end into a temporary file,
+        removed with the others if this fails (`keep_streams`). A pipe that cannot be
+        opened is left to the reader, which says why in its words; a copy that cannot be
+        made is one line naming the input and the directory."""
+        import shutil
+        import tempfile
+        import weakref
+        from contextlib import nullcontext
+
+        from slalang.data.events import os_reason
+
+        stdin = path == "-"
+        try:
+            opened = nullcontext(sys.stdin.buffer) if stdin else open(path, "rb")  # noqa: SIM115
+        except OSError:
+            return  # the reader says why, in its words
+        with opened as source:
+            prefix = "slalang-stdin-" if stdin else "slalang-pipe-"
+            try:
+                with tempfile.NamedTemporaryFile(prefix=prefix, delete=False) as copy:
+                    weakref.finalize(self, _remove_kept, copy.name, os.getpid())
+                    self[path] = copy.name
+                    shutil.copyfileobj(source, copy, 1 << 20)
+            except OSError as exc:
+                shown = "standard input" if stdin else path
+                where = tempfile.gettempdir()
+                raise SlalangError(f"cannot keep {shown} in {where}: {os_reason(exc)}") from None
+
+    def remove(self) -> None:
+        """Remove the files now (`kept_closed`, or a keeping that failed)."""
+        for name in self.values():
+            _remove_kept(name, os.getpid())
 
 
 def _remove_kept(name: str, owner: int) -> None:
-    """Remove kept standard input's file, in the process that kept it only."""
+    """Remove a kept input's file, in the process that kept it only."""
     if os.getpid() == owner:
         with contextlib.suppress(FileNotFoundError):
             os.remove(name)
@@ -1016,7 +1047,8 @@ def _no_items(events: Events) -> bool:
 
 class _Inputs(NamedTuple):
     paths: list[str]
-    stdin: Any
+    stdin: Any  # the stream `-` stands for: standard input, or rows in memory
+    kept: _Kept | None = None  # inputs read once, kept in files (`keep_streams`)
 
 
 def _inputs(events: Events) -> _Inputs:

@@ -33,6 +33,7 @@ from slalang.data.sources import (
     detect_format,
     display_name,
     has_escaped_bytes,
+    input_stream,
     open_binary,
 )
 from slalang.data.values import (
@@ -574,11 +575,12 @@ class _Reader:
 
     # -- inputs -------------------------------------------------------------------------------
 
-    def read_input(self, path: str, stdin: BinaryIO | None) -> None:
+    def read_input(self, path: str, stream: BinaryIO | None) -> None:
+        """Input PATH, read from `stream` when given (`open_binary`), named as given."""
         self.use(self.root.source_for(path))
         self.file = name = display_name(path)
         with ExitStack() as closing:
-            self.read_stream(path, name, open_binary(path, stdin, closing))
+            self.read_stream(path, name, open_binary(path, stream, closing))
 
     def read_stream(self, path: str, name: str, stream: io.BufferedReader) -> None:
         encoding = self.mapping.encoding
@@ -742,6 +744,7 @@ def read_events(
     as_of: datetime | None = None,
     stdin: BinaryIO | None = None,
     default_timezone: str | None = None,
+    kept: AbstractMapping[str, str] | None = None,
 ) -> EventLog:
     """Read event logs (CSV, CSV.gz, JSON Lines, `-` for stdin) into per-lead timelines.
 
@@ -754,6 +757,9 @@ def read_events(
     datetime) are counted and left out. Rows that cannot be used are counted by reason
     (REASONS), field cells that cannot be read by field and reason (BAD_VALUES), their
     events still used; an input that cannot be read at all is a SlalangError naming it.
+    An input that can be read once only (standard input, a named pipe) kept in a file by
+    the caller is read from that file, `kept[path]`, named as given
+    (`slalang.api.keep_streams`).
     """
     if as_of is not None and as_of.tzinfo is None:
         raise ValueError("as_of must be an aware datetime")
@@ -766,7 +772,8 @@ def read_events(
         databases = [path for path in paths if is_database(path)]
         for path in paths:
             if not is_database(path):
-                reader.read_input(path, _stdin(stdin) if path == "-" else None)
+                with input_stream(path, _stdin(stdin) if path == "-" else None, kept) as stream:
+                    reader.read_input(path, stream)
         if databases or query_sources(mapping):
             read_queries(reader, mapping, databases)
         return reader.finish()

@@ -15,8 +15,8 @@ import io
 import json
 import os
 import stat
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from functools import partial
 from typing import IO, Any, BinaryIO, Literal
 
@@ -108,14 +108,32 @@ class DecodeWatch(io.BufferedIOBase):
         return self.read1(-1 if size is None else size)
 
 
-def open_binary(path: str, stdin: BinaryIO | None, closing: ExitStack) -> io.BufferedReader:
-    """The input's bytes, decompressed when they start with the gzip magic number; a file
-    opened here is closed with `closing`, standard input is left open."""
+@contextmanager
+def input_stream(
+    path: str, stdin: BinaryIO | None, kept: Mapping[str, str] | None
+) -> Iterator[BinaryIO | None]:
+    """What input PATH is read from when not from the file it names: the file its bytes
+    were kept in, when it can be read once only (standard input, a named pipe: `kept`, by
+    `slalang.api.keep_streams`), opened afresh at its start whatever read it before;
+    STDIN for `-`; else None (the path itself is opened)."""
+    copy = (kept or {}).get(path)
+    if copy is None:
+        yield stdin if path == "-" else None
+        return
+    with open(copy, "rb") as stream:
+        yield stream
+
+
+def open_binary(path: str, stream: BinaryIO | None, closing: ExitStack) -> io.BufferedReader:
+    """The input's bytes, decompressed when they start with the gzip magic number: read
+    from `stream` when given (standard input, or the file an input read once was kept in:
+    `input_stream`), which is left open, else from the file `path`, closed with
+    `closing`."""
     name = display_name(path)
-    if path == "-":
-        if stdin is None:
+    if stream is not None or path == "-":
+        if stream is None:
             raise SlalangError("<stdin>: no standard input to read events from")
-        raw: io.BufferedReader = io.BufferedReader(_Peekable(stdin), _BUFFER)
+        raw: io.BufferedReader = io.BufferedReader(_Peekable(stream), _BUFFER)
     else:
         try:
             raw = closing.enter_context(io.BufferedReader(io.FileIO(path, "rb"), _BUFFER))

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from collections.abc import Sequence
-from typing import Any
 
 from slalang.diagnostics import SlalangError
 
@@ -23,8 +23,9 @@ SMALL_ROWS = 200_000
 
 def chooses_local(engine: str, paths: Sequence[str]) -> bool:
     """Whether a run with `--engine ENGINE` on PATHS uses the columnar engine: `local` does
-    for Parquet and for files of some size; standard input and small inputs take the
-    reference replay."""
+    for Parquet and for files of some size; standard input and small inputs (a named pipe
+    counts nothing) take the reference replay. The API sizes the files it kept standard
+    input and named pipes in instead (`slalang.api.keep_streams`)."""
     if engine not in ENGINES:
         raise SlalangError(f"unknown engine `{engine}` (one of {', '.join(ENGINES)})")
     parquet = [path for path in paths if path != "-" and is_parquet(path)]
@@ -78,12 +79,17 @@ def is_parquet(path: str) -> bool:
         return False
 
 
-def kept_stdin(stdin: Any) -> str | None:
-    """The file standard input was kept in (`slalang.api.keep_stdin`: a named temporary
-    file), which is read by its name, from its start, as often as need be; None for a
-    stream (a pipe, rows in memory), which is read once, as it comes."""
-    name = getattr(stdin, "name", None)
-    return name if isinstance(name, str) and os.path.isfile(name) else None
+def read_once(path: str) -> bool:
+    """Whether input `path` can be read once only: standard input (`-`) or a named pipe
+    (a FIFO, or process substitution's `/dev/fd/63`). Not a device or a socket, which the
+    reader refuses (a copy of `/dev/zero` would fill the disk), nor a path that cannot be
+    looked at, which the reader names in its one-line error."""
+    if path == "-":
+        return True
+    try:
+        return stat.S_ISFIFO(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def is_gzip(path: str) -> bool:

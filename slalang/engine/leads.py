@@ -13,7 +13,7 @@ the same order, files and lines) in the memory of one block.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -84,12 +84,16 @@ class LeadReader(ColumnarReader):
         return chunk
 
     def timelines(
-        self, paths: Sequence[str], stdin: BinaryIO | None = None
+        self,
+        paths: Sequence[str],
+        stdin: BinaryIO | None = None,
+        kept: Mapping[str, str] | None = None,
     ) -> dict[str, list[Event]]:
-        """Every wanted lead's events in PATHS (`-`: STDIN), as the reference reader's
+        """Every wanted lead's events in PATHS (`-`: STDIN; `kept`: the files inputs read
+        once were kept in, as `read` takes them), as the reference reader's
         `EventLog.leads` holds them: repeated event ids dropped, sorted by instant then
         input order."""
-        for chunk in self.read(paths, stdin):
+        for chunk in self.read(paths, stdin, kept):
             rows = self.wanted.rows(chunk.lead)
             if len(rows):
                 self._keep(chunk, rows)

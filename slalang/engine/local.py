@@ -52,7 +52,7 @@ from slalang.engine.assemble import (
     split_schema,
 )
 from slalang.engine.batch import MISSING, Batch, Column
-from slalang.engine.choose import input_bytes, is_gzip, kept_stdin
+from slalang.engine.choose import input_bytes, is_gzip
 from slalang.engine.fold import SECTIONS
 from slalang.engine.kernel import cached, supports
 from slalang.engine.lines import Lines, StoredText, Text, store
@@ -733,6 +733,7 @@ def _read(
     jobs: int,
     budget: int,
     stdin: BinaryIO | None = None,
+    kept: Mapping[str, str] | None = None,
     spill_dir: str | None = None,
     warn: Callable[[InputStats], None] | None = None,
     parts: int | None = None,
@@ -745,21 +746,22 @@ def _read(
     files in stretches and Parquet in runs of row groups, by `jobs` worker processes at
     once, while this one runs `spilling`; other inputs read here run it once they are
     spilled); the spill files live in a temporary directory removed when the block ends
-    (also on error), after the workers are gone."""
+    (also on error), after the workers are gone. An input that can be read once only
+    (standard input, a named pipe) kept in a file, `kept[path]` (by the API), is read as
+    a file is, named as given."""
     with (
         jemalloc(),
         tempfile.TemporaryDirectory(prefix="slalang-", dir=spill_dir) as tmp,
         contextlib.closing(_Workers(jobs)) as workers,
     ):
         directory = Path(tmp)
-        files, named, spool = list(paths), {}, kept_stdin(stdin)
-        if spool is not None and paths.count("-") == 1:
-            # standard input kept in a file (by the API) is read as a file is: by the workers
-            files, named = [spool if path == "-" else path for path in paths], {spool: "-"}
+        kept = kept or {}
+        files = [kept.get(path, path) for path in paths]
+        named = {kept[path]: path for path in paths if path in kept}
         size = input_bytes(files)
         count = parts or _parts(size, budget, jobs)
         read = None
-        if jobs > 1 and (stdin is None or named):
+        if jobs > 1 and "-" not in files:  # standard input not kept is read here, once
             if size > budget:
                 read = _read_stretches(
                     plan,
@@ -800,10 +802,9 @@ def _read(
             shown = counting(progress, "bytes") if size else None  # a stream: size unknown
             _told(shown, 0, size)
             try:
-                with _stdin_from(stdin) as source:
-                    for chunk in reader.read(paths, source):
-                        store.add(chunk)
-                        _told(shown, min(reader.taken, size), size)
+                for chunk in reader.read(paths, stdin, kept):
+                    store.add(chunk)
+                    _told(shown, min(reader.taken, size), size)
                 _told(shown, size, size)
             finally:
                 spilled = store.close()
@@ -1055,7 +1056,7 @@ def cut_input(
     """The inputs cut into stretches, about `jobs` in all, and the base of each stretch's
     input positions (`seq`); None when an input is not one to cut. With `copies` (a
     directory), a gzip file is unpacked there and its copy cut. `named` maps a file that
-    is a copy of an input (standard input kept in a file) to the input."""
+    is a copy of an input (standard input or a named pipe kept in a file) to the input."""
     sizes = [input_bytes([path]) for path in paths]
     every: list[Stretch | RowGroups] = []
     bases: list[int] = []
@@ -1077,18 +1078,6 @@ def cut_input(
             if lasts[stretch.path] is stretch:
                 base += stretch.end + 1
     return every, bases
-
-
-@contextlib.contextmanager
-def _stdin_from(stdin: BinaryIO | None) -> Iterator[BinaryIO | None]:
-    """Standard input to read from its start: the file it was kept in, opened afresh (a
-    read before, or a forked reader, may have moved the kept stream), else the stream."""
-    kept = kept_stdin(stdin)
-    if kept is None:
-        yield stdin
-        return
-    with open(kept, "rb") as fresh:
-        yield fresh
 
 
 def _unzipped_name(path: str) -> str:
@@ -1289,6 +1278,7 @@ def run(
     jobs: int | None = None,
     budget: int | None = None,
     stdin: BinaryIO | None = None,
+    kept: Mapping[str, str] | None = None,
     spill_dir: str | None = None,
     warn: Callable[[InputStats], None] | None = None,
     parts: int | None = None,
@@ -1297,9 +1287,10 @@ def run(
     """Evaluate `plan` on `paths` with the columnar engine; the outcome is valid inside
     the `with` block, and every spill and entry file is gone after it (also on error).
     `warn` sees the input accounting once everything is read (it may raise to stop the
-    run); `parts` fixes the number of partitions a spilled run uses. `progress` hears
-    how much of the input the workers have read, then how many parts of the leads are
-    replayed (`Progress`)."""
+    run); `parts` fixes the number of partitions a spilled run uses; `kept` maps inputs
+    read once (standard input, named pipes) to the files they were kept in (`_read`).
+    `progress` hears how much of the input the workers have read, then how many parts of
+    the leads are replayed (`Progress`)."""
     jobs = jobs or default_jobs()
     window = Window(span.start, span.end)
     with _replaying(
@@ -1312,6 +1303,7 @@ def run(
         jobs=jobs,
         budget=budget,
         stdin=stdin,
+        kept=kept,
         spill_dir=spill_dir,
         warn=warn,
         parts=parts,
@@ -1432,6 +1424,7 @@ def summarize(
     spill_dir: str | None = None,
     parts: int | None = None,
     stdin: BinaryIO | None = None,
+    kept: Mapping[str, str] | None = None,
     progress: Progress | None = None,
 ) -> Summary:
     """Read `paths` as `run` reads them (in memory, or partitioned past the budget, the
@@ -1449,6 +1442,7 @@ def summarize(
         spill_dir=spill_dir,
         parts=parts,
         stdin=stdin,
+        kept=kept,
         progress=progress,
     ) as read:
         if not read.spilled:
@@ -1481,6 +1475,7 @@ def lead_timelines(
     as_of: int | None = None,
     leads: Collection[str] = (),
     stdin: BinaryIO | None = None,
+    kept: Mapping[str, str] | None = None,
 ) -> dict[str, list[Event]]:
     """The events of LEADS in `paths`, as the reference reader would give them, read in
     one stream by the columnar reader: a few leads' timelines from an export of any size,
@@ -1490,8 +1485,7 @@ def lead_timelines(
     reader = _reader(plan, mapping, timezone, as_of, LeadReader)
     assert isinstance(reader, LeadReader)
     reader.wanted = Wanted(frozenset(leads))
-    with _stdin_from(stdin) as source:
-        return reader.timelines(paths, source)
+    return reader.timelines(paths, stdin, kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1748,6 +1742,7 @@ def evaluate_each(
     budget: int | None = None,
     parts: int | None = None,
     stdin: BinaryIO | None = None,
+    kept: Mapping[str, str] | None = None,
     progress: Progress | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """The report of each of `plans` on one read of the events (`slalang diff`), valid
@@ -1778,6 +1773,7 @@ def evaluate_each(
         warn=warn,
         parts=parts,
         stdin=stdin,
+        kept=kept,
         progress=progress,
     ) as read:
         if not read.spilled:

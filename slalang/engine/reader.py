@@ -21,7 +21,8 @@ rule in vectorised form would be a second definition that drifts. So the work is
   line near the cell limit), the rest of the file is read by the reference reader's row
   loop: every line before it was one record, so that loop starts in the state it would
   have reached. A file it gives up on before its header, JSON Lines, a wide export with
-  date columns and standard input are read whole by the reference reader.
+  date columns and standard input or a named pipe read as one stream (or the file it was
+  kept in) are read whole by the reference reader.
   These are documented in docs/engine.md; the differential tests compare both readers.
 
 The result, `Columns`, holds each used event once with its lead id, timestamp, input
@@ -64,6 +65,7 @@ from slalang.data.sources import (
     JsonRows,
     detect_format,
     display_name,
+    input_stream,
     open_binary,
 )
 from slalang.data.values import EARLIEST, LATEST, FieldSpec, FieldValue
@@ -452,20 +454,29 @@ class ColumnarReader:
 
     # -- inputs --------------------------------------------------------------------------------
 
-    def read(self, paths: Sequence[str], stdin: BinaryIO | None = None) -> Iterator[Chunk]:
-        """Every input's used events, as chunks in input order."""
+    def read(
+        self,
+        paths: Sequence[str],
+        stdin: BinaryIO | None = None,
+        kept: AbstractMapping[str, str] | None = None,
+    ) -> Iterator[Chunk]:
+        """Every input's used events, as chunks in input order (`kept`: the files inputs
+        that can be read once only were kept in, `slalang.data.sources.input_stream`)."""
         if sum(1 for path in paths if path == "-") > 1:
             raise SlalangError("`-` (standard input) can be read only once")
         for path in paths:
-            yield from self._input(path, stdin)
+            yield from self._input(path, stdin, kept)
         self.ref.finish()  # no timelines are left in it: this settles `timezone_assumed`
 
-    def _input(self, path: str, stdin: BinaryIO | None) -> Iterator[Chunk]:
+    def _input(
+        self, path: str, stdin: BinaryIO | None, kept: AbstractMapping[str, str] | None
+    ) -> Iterator[Chunk]:
         ref = self.ref
         ref.use(ref.root.source_for(path))
         ref.file = name = display_name(path)
         # the fast paths look at a file's first bytes before they read it; a pipe (standard
-        # input, or one named) can be read only once: the reference reader reads it
+        # input, or one named) can be read only once: the reference reader reads it, or the
+        # file it was kept in
         if rereadable(path):
             if is_parquet(path):
                 yield from self._parquet(path, name)
@@ -475,12 +486,13 @@ class ColumnarReader:
             if (yield from self._json(path, name)):
                 return
         self.fallback_files.append(name)
-        yield from self._reference(path, stdin)
+        with input_stream(path, stdin, kept) as stream:
+            yield from self._reference(path, stream)
 
-    def _reference(self, path: str, stdin: BinaryIO | None) -> Iterator[Chunk]:
-        """The whole file by the reference reader."""
+    def _reference(self, path: str, stream: BinaryIO | None) -> Iterator[Chunk]:
+        """The whole input by the reference reader (from `stream`, when given)."""
         first = self.ref.seq
-        self.ref.read_input(path, stdin if path == "-" else None)
+        self.ref.read_input(path, stream)
         chunk = self.harvest(lambda event: self.base + event.seq - first)
         self.base += self.ref.seq - first + 1
         if len(chunk):
@@ -1093,11 +1105,11 @@ class ColumnarReader:
         as many processes; None for any other input, or a header the first 64 KB do not
         hold plainly: such a file is read whole by `read`. The header's layout is resolved
         here as `read` resolves it (its errors, the columns it matched loosely). `given`:
-        the input as named, when `path` is a copy of it (standard input kept in a file,
-        gzip unpacked)."""
+        the input as named, when `path` is a copy of it (standard input or a named pipe
+        kept in a file, gzip unpacked), which tells its format as its name does to `read`."""
         if not rereadable(path):
             return None  # a pipe is read once, as one stream: not even its first bytes here
-        if is_parquet(path):  # a copy never is: standard input and gzip hold text, as ever
+        if is_parquet(path):  # a copy never is: standard input, pipes, gzip hold text
             return None if given else self._parquet_stretches(path, count)
         if not self.cuttable(given or path) or path.lower().endswith(".gz"):
             return None
@@ -1109,7 +1121,7 @@ class ColumnarReader:
             if head.startswith((b"\x1f\x8b", b"PK\x03\x04", b"PAR1")):
                 return None
             handle.seek(0)
-            if detect_format(path, handle) == "jsonl":
+            if detect_format(given or path, handle) == "jsonl":
                 return self._json_stretches(path, handle, size, count, given)
             body = head.removeprefix(BOM)
             if body.lstrip()[:1] == b"{":
@@ -1376,7 +1388,7 @@ class Stretch:
     `before`: the lines of the file before the stretch, known for its first (the header's
     line, or none), None for the others (counted as they are read). `given`: the input as
     named (its mapping source, its name in messages) when `path` is a copy of it: standard
-    input kept in a file, or gzip unpacked."""
+    input or a named pipe kept in a file, or gzip unpacked."""
 
     path: str
     start: int

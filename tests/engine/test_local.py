@@ -1176,6 +1176,23 @@ def test_where_forking_is_unsafe_no_process_is_forked(
     assert stretched[0] is not None and stretched[0].workers.method != "fork"
 
 
+@contextlib.contextmanager
+def fed(pipe: Path, data: bytes) -> Iterator[None]:
+    """The named pipe PIPE given DATA once, by a thread, while the block runs."""
+
+    def write() -> None:
+        with contextlib.suppress(BrokenPipeError):  # a reader that stopped early closed it
+            pipe.write_bytes(data)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    try:
+        yield
+    finally:
+        writer.join(timeout=30)
+    assert not writer.is_alive(), "nothing read the pipe"
+
+
 @pytest.mark.parametrize("kind", ["csv", "jsonl"])
 @pytest.mark.parametrize("budget", [1, None], ids=["partitioned", "in-memory"])
 def test_a_named_pipe_is_read_once_as_one_stream(
@@ -1200,13 +1217,11 @@ def test_a_named_pipe_is_read_once_as_one_stream(
         data = "".join(json.dumps(row) + "\n" for row in rows).encode()
     pipe = tmp_path / "events.pipe"
     os.mkfifo(pipe)
-    writer = threading.Thread(target=lambda: pipe.write_bytes(data))
-    writer.start()
-    try:
-        with local.run(plan, [str(pipe)], jobs=2, budget=budget, metrics=values) as outcome:
-            assert render_report(outcome.report(), "json") == expected
-    finally:
-        writer.join(timeout=30)
+    with (
+        fed(pipe, data),
+        local.run(plan, [str(pipe)], jobs=2, budget=budget, metrics=values) as outcome,
+    ):
+        assert render_report(outcome.report(), "json") == expected
     assert all(read is None for read in stretched)
 
 
@@ -1229,28 +1244,52 @@ def test_standard_input_is_read_even_beside_a_file_named_dash(
 
 
 def kept_files() -> set[str]:
-    """The files standard input is kept in (`api.keep_stdin`) that are still there."""
-    return {name for name in os.listdir(tempfile.gettempdir()) if name.startswith("slalang-stdin-")}
+    """The files standard input and named pipes are kept in (`api.keep_streams`) that are
+    still there."""
+    return {
+        name
+        for name in os.listdir(tempfile.gettempdir())
+        if name.startswith(("slalang-stdin-", "slalang-pipe-"))
+    }
+
+
+def invoke_with(data: bytes, given: str, args: list[str]) -> Any:
+    """`slalang ARGS` run while DATA is handed to the input GIVEN: standard input (`-`),
+    or a named pipe (written by a thread)."""
+    if given == "-":
+        return CliRunner().invoke(cli, args, input=data)
+    with fed(Path(given), data):
+        return CliRunner().invoke(cli, args)
 
 
 @pytest.mark.parametrize("packed", [False, True], ids=["csv", "gzip"])
-def test_standard_input_is_kept_in_a_file_and_read_by_the_workers(
+@pytest.mark.parametrize("how", ["stdin", "pipe"])
+def test_an_input_read_once_is_kept_in_a_file_and_read_by_the_workers(
     sample: tuple[dict[str, Any], Path, Path],
+    versions: tuple[Policy, Policy],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     stretched: list[local._Read | None],
+    how: str,
     packed: bool,
 ) -> None:
-    """`slalang evaluate policy -` keeps standard input in a temporary file: its size
-    chooses the engine, and past the budget the workers read it in stretches (gzip
-    unpacked first) into range partitions, as a file, where the reference replay would
-    hold every event. The report is the reference engine's on the same standard input, to
-    the byte (rejections naming `<stdin>` with their lines), in JSON and in HTML (whose
-    stories are read again from the kept file); `explain` reads it twice, as a file; the
-    kept file is gone afterwards."""
+    """`slalang evaluate policy -` and `slalang evaluate policy <(zcat events.csv.gz)`
+    (a named pipe) keep the input in a temporary file: its size chooses the engine, and
+    past the budget the workers read it in stretches (gzip unpacked first) into range
+    partitions, as a file, where the reference replay would hold every event. The report
+    is the reference engine's on the same input, to the byte (rejections naming `<stdin>`
+    or the pipe, with their lines), in JSON and in HTML (whose stories are read again from
+    the kept file), and a regular file's of the same bytes but for its name; `explain`
+    reads it twice and `diff` once, as a file; the kept file is gone afterwards."""
     _, events, metrics = sample
     data = awkward_copy(events, tmp_path / "awkward.csv").read_bytes()
     data = gzip.compress(data) if packed else data
+    plain = tmp_path / "events.plain"
+    plain.write_bytes(data)
+    given, shown = "-", "<stdin>"
+    if how == "pipe":
+        given = shown = str(tmp_path / "events.pipe")
+        os.mkfifo(given)
     policy = str(ROOT / "policies" / "seed_funnel.sla")
     before = kept_files()
     outputs: dict[tuple[str, str], str] = {}
@@ -1260,24 +1299,146 @@ def test_standard_input_is_kept_in_a_file_and_read_by_the_workers(
             monkeypatch.setattr(local, "BUDGET", 1)  # and read it in stretches
         for form in ("json", "html"):
             common = ["--metrics", str(metrics), "--format", form, "--engine", engine]
-            result = CliRunner().invoke(cli, ["evaluate", policy, "-", *common], input=data)
+            result = invoke_with(data, given, ["evaluate", policy, given, *common])
             assert result.exit_code == 1, result.output
             outputs[engine, form] = result.stdout
     assert outputs["local", "json"] == outputs["reference", "json"]
     assert outputs["local", "html"] == outputs["reference", "html"]
     examples = json.loads(outputs["local", "json"])["input"]["rejected_examples"]
-    assert examples and {example["file"] for example in examples} == {"<stdin>"}
+    assert examples and {example["file"] for example in examples} == {shown}
     assert len(stretched) == 2 and all(read is not None and read.ordered for read in stretched)
+    common = ["--metrics", str(metrics), "--format", "json", "--engine", "reference"]
+    from_file = CliRunner().invoke(cli, ["evaluate", policy, str(plain), *common]).stdout
+    assert from_file.replace(str(plain), shown) == outputs["local", "json"]
     lead = json.loads(outputs["local", "json"])["violations"][0]["lead_id"]
-    told = {}
+    told, diffs = {}, {}
+    tight = str(tmp_path / "tight.sla")  # written by `versions`
     for engine, small in (("reference", 1 << 40), ("local", 0)):
         monkeypatch.setattr(choose, "SMALL", small)  # explain takes the engine of the size
-        result = CliRunner().invoke(cli, ["explain", policy, "-", "--lead", lead], input=data)
+        result = invoke_with(data, given, ["explain", policy, given, "--lead", lead])
         assert result.exit_code == 0, result.output
         told[engine] = result.stdout
+        common = ["--metrics", str(metrics), "--engine", engine]
+        result = invoke_with(data, given, ["diff", policy, tight, given, *common])
+        assert result.exit_code == 1, result.output
+        diffs[engine] = result.stdout
     assert told["local"] == told["reference"] and lead in told["local"]
+    assert diffs["local"] == diffs["reference"] and "added" in diffs["local"]
+    assert len(stretched) == 4 and stretched[-1] is not None  # explain's count, diff's read
     gc.collect()
     assert kept_files() == before
+
+
+def test_a_pipe_that_cannot_be_kept_is_one_line_naming_it(
+    sample: tuple[dict[str, Any], Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pipe whose bytes cannot be kept (here: no temporary directory) is one line naming
+    it and the directory, and no kept file is left."""
+    _, events, metrics = sample
+    data = b"".join(events.read_bytes().splitlines(keepends=True)[:20])  # fits the pipe
+    pipe = tmp_path / "events.pipe"
+    os.mkfifo(pipe)
+    missing = tmp_path / "gone"
+    monkeypatch.setattr(tempfile, "tempdir", str(missing))
+    policy = str(ROOT / "policies" / "seed_funnel.sla")
+    with fed(pipe, data):
+        result = CliRunner().invoke(cli, ["evaluate", policy, str(pipe), "--metrics", str(metrics)])
+    assert result.exit_code == 2, result.output
+    assert (
+        result.output.strip()
+        .splitlines()[-1]
+        .endswith(f"cannot keep {pipe} in {missing}: No such file or directory")
+    )
+    assert not missing.exists()
+
+
+@pytest.mark.parametrize("path", ["missing.csv", "/dev/zero"])
+def test_an_input_that_is_no_pipe_is_not_kept(
+    sample: tuple[dict[str, Any], Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+) -> None:
+    """Only a named pipe is kept: a path that does not exist is the reader's one line on
+    either engine, as ever, and a device is refused, never copied (`/dev/zero` never
+    ends)."""
+    _, _, metrics = sample
+    monkeypatch.chdir(tmp_path)
+    policy = str(ROOT / "policies" / "seed_funnel.sla")
+    before = kept_files()
+    said = {}
+    for engine, small in (("reference", 1 << 40), ("local", 0)):
+        monkeypatch.setattr(choose, "SMALL", small)
+        common = ["--metrics", str(metrics), "--engine", engine]
+        result = CliRunner().invoke(cli, ["evaluate", policy, path, *common])
+        assert result.exit_code == 2, result.output
+        said[engine] = result.output
+    assert said["local"] == said["reference"]
+    reason = "no such file" if path == "missing.csv" else "not a file or a pipe"
+    assert f"{path}: cannot read events: {reason}" in said["local"]
+    assert kept_files() == before
+
+
+_FORCED = """
+import runpy, sys
+from slalang.engine import choose, local
+choose.SMALL = 0  # the sample is small: run the local engine
+local.BUDGET = 1  # and read it in stretches
+cut = local._read_stretches
+def told(*args, **kwargs):
+    read = cut(*args, **kwargs)
+    print("stretches:", read is not None, file=sys.stderr)
+    return read
+local._read_stretches = told
+runpy.run_module("slalang", run_name="__main__")
+"""
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="process substitution needs bash")
+def test_process_substitution_is_kept_and_named_as_given(
+    sample: tuple[dict[str, Any], Path, Path], tmp_path: Path
+) -> None:
+    """`slalang evaluate policy <(cat events.csv)` from bash: the pipe `/dev/fd/N` is
+    kept in a file under TMPDIR, read by the reference replay when small and in stretches
+    by the local engine when not, and the report is `--engine reference`'s on the same
+    pipe to the byte, its rejections naming `/dev/fd/N`; nothing is left in TMPDIR."""
+    _, events, metrics = sample
+    awkward = awkward_copy(events, tmp_path / "awkward.csv")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    policy = str(ROOT / "policies" / "seed_funnel.sla")
+    common = [policy, "--metrics", str(metrics), "--format", "json", "--jobs", "2"]
+    runs = {
+        "reference": [
+            sys.executable,
+            "-m",
+            "slalang",
+            "evaluate",
+            *common,
+            "--engine",
+            "reference",
+        ],
+        "small": [sys.executable, "-m", "slalang", "evaluate", *common],
+        "local": [sys.executable, "-c", _FORCED, "evaluate", *common],
+    }
+    outputs = {}
+    for name, command in runs.items():
+        done = subprocess.run(
+            ["bash", "-c", '"$@" <(cat "$EVENTS")', "bash", *command],
+            env={**os.environ, "TMPDIR": str(scratch), "EVENTS": str(awkward)},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 1, done.stderr[-2000:]
+        assert ("stretches: True" in done.stderr) == (name == "local"), done.stderr[-2000:]
+        outputs[name] = done.stdout
+    assert outputs["small"] == outputs["reference"] == outputs["local"]
+    examples = json.loads(outputs["local"])["input"]["rejected_examples"]
+    assert examples and all(example["file"].startswith("/dev/fd/") for example in examples)
+    assert list(scratch.iterdir()) == []
 
 
 @pytest.mark.parametrize("how", ["stdin", "gzip"])
@@ -1322,19 +1483,17 @@ def test_evaluate_reads_a_named_pipe(
 ) -> None:
     """`slalang evaluate policy <(zcat events.csv.gz)` hands over a pipe: choosing the
     engine does not open it (it used to read its first bytes to tell Parquet, and the
-    read then waited for a writer that had gone), and the report is the file's."""
+    read then waited for a writer that had gone), and the report is the file's, whether
+    the pipe is read as it comes (`--engine reference`) or kept in a file first (a small
+    one is then read by the reference replay)."""
     _, events, metrics = sample
     policy = str(ROOT / "policies" / "seed_funnel.sla")
     common = ["--metrics", str(metrics), "--format", "json", "--engine", engine]
     from_file = CliRunner().invoke(cli, ["evaluate", policy, str(events), *common])
     pipe = tmp_path / "events.pipe"
     os.mkfifo(pipe)
-    writer = threading.Thread(target=lambda: pipe.write_bytes(events.read_bytes()))
-    writer.start()
-    try:
+    with fed(pipe, events.read_bytes()):
         from_pipe = CliRunner().invoke(cli, ["evaluate", policy, str(pipe), *common])
-    finally:
-        writer.join(timeout=30)
     assert from_file.exit_code == from_pipe.exit_code == 1, from_pipe.output
     assert from_pipe.stdout == from_file.stdout
 
