@@ -242,40 +242,51 @@ class Policy:
         if tables:
             raise SlalangError("tables (--events-table) are read with the Spark engine only")
         events = keep_streams(events, engine)
-        local = _local_inputs(events, mapping, engine)
-        if local is not None:
-            from slalang.engine.local import run
+        with kept_closed(events, failed_only=True):  # what succeeds may read them again
+            local = _local_inputs(events, mapping, engine)
+            if local is not None:
+                from slalang.engine.local import run
 
-            closing = contextlib.ExitStack()
-            with closing:
-                outcome = closing.enter_context(
-                    run(
-                        plan,
-                        **local.options(timezone, cutoff, window, values, jobs),
-                        warn=lambda stats: _check_input(stats, strict, warn),
-                        progress=progress,
+                closing = contextlib.ExitStack()
+                with closing:
+                    outcome = closing.enter_context(
+                        run(
+                            plan,
+                            **local.options(timezone, cutoff, window, values, jobs),
+                            warn=lambda stats: _check_input(stats, strict, warn),
+                            progress=progress,
+                        )
                     )
-                )
-                kept = self._rereading(local.mapping, local.timelines(plan, timezone, cutoff))
-                if not stream:
-                    return Report(outcome.report(sections), tuple(warnings), plan, **kept)
-                streamed = Report(outcome.lazy(sections), tuple(warnings), plan, **kept)
-                object.__setattr__(streamed, "severities", frozenset(outcome.severities))
-                object.__setattr__(streamed, "closing", closing.pop_all())
-                return streamed
-        log = read_log(
-            plan,
-            events,
-            mapping=mapping,
-            timezone=timezone,
-            as_of=cutoff,
-            on_warning=warn,
-            strict=strict,
-        )
-        data = evaluate(
-            plan, log, as_of=cutoff, span=window, metrics=values, progress=progress, jobs=jobs or 1
-        )
-        return Report(data, tuple(warnings), plan, log.leads, self.plan_sources, id_column(mapping))
+                    rereading = self._rereading(
+                        local.mapping, local.timelines(plan, timezone, cutoff)
+                    )
+                    if not stream:
+                        return Report(outcome.report(sections), tuple(warnings), plan, **rereading)
+                    streamed = Report(outcome.lazy(sections), tuple(warnings), plan, **rereading)
+                    object.__setattr__(streamed, "severities", frozenset(outcome.severities))
+                    object.__setattr__(streamed, "closing", closing.pop_all())
+                    return streamed
+            log = read_log(
+                plan,
+                events,
+                mapping=mapping,
+                timezone=timezone,
+                as_of=cutoff,
+                on_warning=warn,
+                strict=strict,
+            )
+            data = evaluate(
+                plan,
+                log,
+                as_of=cutoff,
+                span=window,
+                metrics=values,
+                progress=progress,
+                jobs=jobs or 1,
+            )
+            return Report(
+                data, tuple(warnings), plan, log.leads, self.plan_sources, id_column(mapping)
+            )
 
     def _on_spark(
         self,
@@ -904,15 +915,20 @@ def _local_inputs(
 
 
 @contextlib.contextmanager
-def kept_closed(events: Events) -> Iterator[None]:
-    """Remove the files `keep_streams` kept inputs in once the block ends, rather than
-    when nothing holds the inputs any more: an exception's traceback kept by a library can
-    hold the frames that hold them for as long as it lives."""
+def kept_closed(events: Events, *, failed_only: bool = False) -> Iterator[None]:
+    """Remove the files `keep_streams` kept inputs in once the block ends (`failed_only`:
+    if it raises; a report returned may read them again), rather than when nothing holds
+    the inputs any more: an exception's traceback kept by a library can hold the frames
+    that hold them for as long as it lives."""
+    kept = events.kept if isinstance(events, _Inputs) else None
     try:
         yield
-    finally:
-        if isinstance(events, _Inputs) and events.kept is not None:
-            events.kept.remove()
+    except BaseException:
+        if kept is not None:
+            kept.remove()
+        raise
+    if kept is not None and not failed_only:
+        kept.remove()
 
 
 def keep_streams(events: Events, engine: str) -> Events:

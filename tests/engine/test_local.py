@@ -1329,6 +1329,39 @@ def test_an_input_read_once_is_kept_in_a_file_and_read_by_the_workers(
     assert kept_files() == before
 
 
+@pytest.mark.parametrize("how", ["stdin", "pipe"])
+def test_a_kept_input_is_gone_after_a_failed_run(
+    sample: tuple[dict[str, Any], Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    stretched: list[local._Read | None],
+    how: str,
+) -> None:
+    """A run on a kept input that fails (`--strict` on rejected rows) says what the
+    reference engine says, and the file the input was kept in is gone, even while the
+    error's traceback is held (here by the test runner's result)."""
+    _, events, metrics = sample
+    data = awkward_copy(events, tmp_path / "awkward.csv").read_bytes()
+    given, shown = "-", "<stdin>"
+    if how == "pipe":
+        given = shown = str(tmp_path / "events.pipe")
+        os.mkfifo(given)
+    policy = str(ROOT / "policies" / "seed_funnel.sla")
+    gc.collect()  # the kept files of runs before that nothing holds
+    before = kept_files()
+    monkeypatch.setattr(local, "BUDGET", 1)  # stretches, where the local engine runs
+    results = {}
+    for engine, small in (("reference", 1 << 40), ("local", 0)):
+        monkeypatch.setattr(choose, "SMALL", small)
+        common = ["--metrics", str(metrics), "--strict", "--engine", engine]
+        results[engine] = invoke_with(data, given, ["evaluate", policy, given, *common])
+        assert results[engine].exit_code == 2, results[engine].output
+    assert results["local"].output == results["reference"].output
+    assert shown in results["local"].output
+    assert len(stretched) == 1 and stretched[0] is not None  # the kept file, cut
+    assert kept_files() == before
+
+
 def test_a_pipe_that_cannot_be_kept_is_one_line_naming_it(
     sample: tuple[dict[str, Any], Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
