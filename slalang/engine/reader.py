@@ -21,8 +21,8 @@ rule in vectorised form would be a second definition that drifts. So the work is
   line near the cell limit), the rest of the file is read by the reference reader's row
   loop: every line before it was one record, so that loop starts in the state it would
   have reached. A file it gives up on before its header, JSON Lines, a wide export with
-  date columns and standard input or a named pipe read as one stream (or the file it was
-  kept in) are read whole by the reference reader.
+  date columns and standard input or a named pipe read as it comes (not kept in a file by
+  the API) are read whole by the reference reader.
   These are documented in docs/engine.md; the differential tests compare both readers.
 
 The result, `Columns`, holds each used event once with its lead id, timestamp, input
@@ -475,15 +475,17 @@ class ColumnarReader:
         ref.use(ref.root.source_for(path))
         ref.file = name = display_name(path)
         # the fast paths look at a file's first bytes before they read it; a pipe (standard
-        # input, or one named) can be read only once: the reference reader reads it, or the
-        # file it was kept in
-        if rereadable(path):
-            if is_parquet(path):
+        # input, or one named) can be read only once: the reference reader reads it, unless
+        # it was kept in a file, which they read as the input (never as Parquet: a pipe
+        # holds text)
+        copy = (kept or {}).get(path)
+        if copy is not None or rereadable(path):
+            if copy is None and is_parquet(path):
                 yield from self._parquet(path, name)
                 return
-            if (yield from self._csv(path, name)):
+            if (yield from self._csv(path, name, copy or path)):
                 return
-            if (yield from self._json(path, name)):
+            if (yield from self._json(path, name, copy or path)):
                 return
         self.fallback_files.append(name)
         with input_stream(path, stdin, kept) as stream:
@@ -500,9 +502,10 @@ class ColumnarReader:
 
     # -- the fast path ---------------------------------------------------------------------------
 
-    def _csv(self, path: str, name: str) -> Generator[Chunk, None, bool]:
-        """A CSV file in one pass, block by block; False, before anything is read, when the
-        whole file needs the reference reader (see the module doc)."""
+    def _csv(self, path: str, name: str, source: str) -> Generator[Chunk, None, bool]:
+        """A CSV file in one pass, block by block, read from `source` (the file itself, or
+        the one it was kept in); False, before anything is read, when the whole file needs
+        the reference reader (see the module doc)."""
         mapping = self.ref.mapping
         if (
             mapping.encoding != "utf-8"
@@ -511,7 +514,7 @@ class ColumnarReader:
         ):
             return False
         with ExitStack() as closing:
-            stream = open_binary(path, None, closing)
+            stream = open_binary(source, None, closing)
             try:
                 head = stream.peek(1 << 16)[: 1 << 16]
             except (OSError, EOFError, zlib.error):
@@ -527,9 +530,10 @@ class ColumnarReader:
 
     # -- JSON Lines ----------------------------------------------------------------------------
 
-    def _json(self, path: str, name: str) -> Generator[Chunk, None, bool]:
-        """A JSON Lines file (UTF-8, not a wide export) block by block (`slalang.engine.jsonl`);
-        False, before anything is read, when the whole file is the reference reader's."""
+    def _json(self, path: str, name: str, source: str) -> Generator[Chunk, None, bool]:
+        """A JSON Lines file (UTF-8, not a wide export) block by block (`slalang.engine.jsonl`),
+        read from `source` as `_csv` reads; False, before anything is read, when the whole
+        file is the reference reader's."""
         ref = self.ref
         mapping = ref.mapping
         if mapping.encoding != "utf-8" or mapping.date_columns:
@@ -537,7 +541,7 @@ class ColumnarReader:
         layout, keys = ref.json_layout()
         with ExitStack() as closing:
             try:
-                stream = open_binary(path, None, closing)
+                stream = open_binary(source, None, closing)
                 if detect_format(path, stream) != "jsonl" or len(set(keys)) != len(keys):
                     return False
             except (OSError, EOFError, zlib.error, SlalangError):

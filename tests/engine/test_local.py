@@ -1330,6 +1330,46 @@ def test_an_input_read_once_is_kept_in_a_file_and_read_by_the_workers(
 
 
 @pytest.mark.parametrize("how", ["stdin", "pipe"])
+def test_a_kept_input_read_as_one_stream_is_read_as_a_file_is(
+    sample: tuple[dict[str, Any], Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+) -> None:
+    """With one job, and for the worst leads' stories the HTML page embeds, the file
+    standard input or a pipe was kept in is read as one stream in blocks, as a file is,
+    never whole by the reference row loop (which would hold every event): the pages are
+    the reference engine's."""
+    from slalang.engine.reader import ColumnarReader
+
+    _, events, metrics = sample
+    data = events.read_bytes()
+    given = "-"
+    if how == "pipe":
+        given = str(tmp_path / "events.pipe")
+        os.mkfifo(given)
+    policy = str(ROOT / "policies" / "seed_funnel.sla")
+    whole: list[str] = []
+    reference = ColumnarReader._reference
+
+    def spied(self: ColumnarReader, path: str, stream: Any) -> Iterator[Any]:
+        whole.append(path)
+        return reference(self, path, stream)
+
+    monkeypatch.setattr(ColumnarReader, "_reference", spied)
+    monkeypatch.setattr(local, "BUDGET", 1)  # partitioned, read as one stream by one job
+    pages = {}
+    for engine, small in (("reference", 1 << 40), ("local", 0)):
+        monkeypatch.setattr(choose, "SMALL", small)
+        common = ["--metrics", str(metrics), "--format", "html", "--jobs", "1", "--engine", engine]
+        result = invoke_with(data, given, ["evaluate", policy, given, *common])
+        assert result.exit_code == 1, result.output
+        pages[engine] = result.stdout
+    assert pages["local"] == pages["reference"]
+    assert whole == []
+
+
+@pytest.mark.parametrize("how", ["stdin", "pipe"])
 def test_a_kept_input_is_gone_after_a_failed_run(
     sample: tuple[dict[str, Any], Path, Path],
     tmp_path: Path,
