@@ -12,6 +12,7 @@ from __future__ import annotations
 import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
+from collections.abc import Mapping as AbstractMapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,13 @@ from slalang.data import EventLog, Mapping, read_events
 from slalang.data.headers import Header
 from slalang.data.log import InputStats
 from slalang.data.mapping import CANONICAL_COLUMNS
-from slalang.data.sources import CsvRows, detect_format, open_binary
+from slalang.data.sources import (
+    CsvRows,
+    detect_format,
+    display_name,
+    input_stream,
+    open_binary,
+)
 from slalang.diagnostics import SlalangError
 from slalang.engine.choose import is_parquet
 from slalang.evaluate.model import iso
@@ -61,16 +68,18 @@ class Profile:
     warnings: list[str] = field(default_factory=list)
 
 
-def _header(path: str) -> list[str] | None:
+def _header(path: str, kept: AbstractMapping[str, str]) -> list[str] | None:
     """A CSV file's header cells as the reader sees them, a Parquet file's (or directory's
-    first file's) column names; None for JSON Lines."""
-    if is_parquet(path):
+    first file's) column names; None for JSON Lines. An input read once only is read
+    again from the file it was kept in (`kept`), under its own name."""
+    if path not in kept and is_parquet(path):
         import pyarrow.parquet as pq  # only here: the local engine has read the file already
 
         return list(pq.ParquetDataset(path).schema.names)
     with ExitStack() as closing:
         try:
-            stream = open_binary(path, None, closing)
+            again = closing.enter_context(input_stream(path, None, kept))
+            stream = open_binary(path, again, closing)
             if detect_format(path, stream) == "jsonl":
                 return None
             return CsvRows(stream, lambda line, reason, detail: None).header()
@@ -146,28 +155,34 @@ def profile(
     partitioned past the memory budget and on `jobs` cores, and counts from the arrays;
     smaller files, and every file with `engine="reference"`, are read into the reference
     reader's event log. Both give the same profile. `progress` hears how much of a file
-    the columnar reader has read, and how many of its partitions are counted."""
+    the columnar reader has read, and how many of its partitions are counted. Each input is
+    read twice (its header, then its rows), so standard input and named pipes are first
+    kept in temporary files (`slalang.api.keep_streams`), removed once profiled."""
+    from slalang.api import keep_streams, kept_closed
     from slalang.engine.choose import chooses_local
     from slalang.evaluate.run import field_specs
 
     specs = field_specs(plan)
     result = Profile()
-    for path in paths:
-        if path == "-":
-            raise SlalangError("data check reads files; save standard input to a file first")
-        source = mapping.source_for(path)
-        if chooses_local(engine, [path]):
-            result.files.append(_columnar(plan, path, source, mapping, timezone, jobs, progress))
-            continue
-        log = read_events(
-            [path],
-            specs,
-            plan["events"],
-            mapping,
-            timezone,
-            default_timezone=plan["policy"]["timezone"],
-        )
-        result.files.append(_of_log(path, source, _header(path), log))
+    inputs = keep_streams(list(paths), "local")
+    kept: AbstractMapping[str, str] = getattr(inputs, "kept", None) or {}
+    with kept_closed(inputs):
+        for path in paths:
+            source = mapping.source_for(path)
+            if chooses_local(engine, [kept.get(path, path)]):
+                columnar = _columnar(plan, path, source, mapping, timezone, jobs, progress, kept)
+                result.files.append(columnar)
+                continue
+            log = read_events(
+                [path],
+                specs,
+                plan["events"],
+                mapping,
+                timezone,
+                default_timezone=plan["policy"]["timezone"],
+                kept=kept,
+            )
+            result.files.append(_of_log(path, source, _header(path, kept), log))
     rejected = sum(sum(f.stats.rejected.values()) for f in result.files)
     if rejected:
         result.problems.append(f"{rejected:,} row{_s(rejected)} would be rejected")
@@ -190,14 +205,24 @@ def _columnar(
     timezone: str | None,
     jobs: int | None,
     progress: Callable[[int, int], None] | None,
+    kept: AbstractMapping[str, str],
 ) -> _FileProfile:
     """The profile of a file read by the local engine's columnar reader."""
     from slalang.engine.local import summarize
 
-    read = summarize(plan, [path], mapping=mapping, timezone=timezone, jobs=jobs, progress=progress)
+    read = summarize(
+        plan,
+        [path],
+        mapping=mapping,
+        timezone=timezone,
+        jobs=jobs,
+        progress=progress,
+        kept=kept,
+    )
     types = Counter(read.types)
     fields = Counter(read.fields)
-    return _FileProfile(path, source, _header(path), read.stats, read.lead_ids, types, fields)
+    header = _header(path, kept)
+    return _FileProfile(path, source, header, read.stats, read.lead_ids, types, fields)
 
 
 _RANGE_SLACK = 31 * 86_400
@@ -297,7 +322,7 @@ def render(plan: dict[str, Any], result: Profile, timezone: str | None) -> str:
                 else ""
             )
             out.append(
-                f"  {item.path}: {stats.rows:,} rows, {stats.events:,} events, "
+                f"  {display_name(item.path)}: {stats.rows:,} rows, {stats.events:,} events, "
                 f"{stats.leads:,} leads, {bad:,} rejected, "
                 f"{sum(_bad_counts(stats).values()):,} bad values{span}"
             )

@@ -4,6 +4,8 @@ tiny memory budget, on one core or two."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -108,3 +110,41 @@ def test_parquet_profiles_as_the_same_rows_in_csv(
     actual = _check([str(policy), str(parquet)], "local", 0)
     assert columnar == [str(parquet)]
     assert actual == expected.replace(str(clean), str(parquet))
+
+
+@pytest.mark.parametrize("engine", ["local", "reference"])
+@pytest.mark.parametrize("given", ["pipe", "stdin"])
+def test_a_named_pipe_or_standard_input_profiles_as_the_file(
+    sample: tuple[Path, Path],
+    tmp_path: Path,
+    columnar: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    engine: str,
+    given: str,
+) -> None:
+    """A data check reads each input twice (its header, then its rows): standard input and
+    a named pipe are kept in a temporary file first, so their profile is the file's, named
+    as given, the columns mapped from their header; nothing is left behind."""
+    from tests.engine.test_local import fed
+
+    policy, events = sample
+    expected = _check([str(policy), str(events)], "reference", 1)
+    assert "columns mapped:" in expected
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # TMPDIR is read again
+    data = events.read_bytes()
+    if given == "stdin":
+        args = [str(policy), "-", "--engine", engine]
+        actual = invoke(["data", "check", *args], 1, input=data).stdout
+        shown = "<stdin>"
+    else:
+        pipe = tmp_path / "events.pipe"
+        os.mkfifo(pipe)
+        with fed(pipe, data):
+            actual = _check([str(policy), str(pipe)], engine, 1)
+        shown = str(pipe)
+    assert actual == expected.replace(str(events), shown)
+    assert len(columnar) == (engine == "local")
+    assert list(scratch.iterdir()) == []
