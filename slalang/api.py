@@ -931,6 +931,16 @@ def kept_closed(events: Events, *, failed_only: bool = False) -> Iterator[None]:
         kept.remove()
 
 
+@contextlib.contextmanager
+def kept_streams(paths: Sequence[str]) -> Iterator[Mapping[str, str]]:
+    """The inputs among PATHS that can be read once only (standard input, named pipes),
+    each kept in a temporary file for the block's length: input as given → its file
+    (`keep_streams`), for a reader that reads its inputs more than once."""
+    inputs = keep_streams(list(paths), "local")
+    with kept_closed(inputs):
+        yield inputs.kept if isinstance(inputs, _Inputs) and inputs.kept else {}
+
+
 def keep_streams(events: Events, engine: str) -> Events:
     """EVENTS, with each input that can be read once only (standard input, `-`, once; a
     named pipe, such as process substitution's `/dev/fd/63`) kept in a temporary file where

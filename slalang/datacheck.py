@@ -157,16 +157,14 @@ def profile(
     reader's event log. Both give the same profile. `progress` hears how much of a file
     the columnar reader has read, and how many of its partitions are counted. Each input is
     read twice (its header, then its rows), so standard input and named pipes are first
-    kept in temporary files (`slalang.api.keep_streams`), removed once profiled."""
-    from slalang.api import keep_streams, kept_closed
+    kept in temporary files (`slalang.api.kept_streams`), removed once profiled."""
+    from slalang.api import kept_streams
     from slalang.engine.choose import chooses_local
     from slalang.evaluate.run import field_specs
 
     specs = field_specs(plan)
     result = Profile()
-    inputs = keep_streams(list(paths), "local")
-    kept: AbstractMapping[str, str] = getattr(inputs, "kept", None) or {}
-    with kept_closed(inputs):
+    with kept_streams(paths) as kept:
         for path in paths:
             source = mapping.source_for(path)
             if chooses_local(engine, [kept.get(path, path)]):

@@ -28,7 +28,7 @@ import tempfile
 import threading
 import zlib
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed, wait
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from itertools import accumulate, pairwise
 from pathlib import Path
@@ -1547,27 +1547,22 @@ def _in_memory(
     `progress` hears how many of the runs are replayed."""
     shown = counting(progress, "parts")
     if jobs <= 1 or len(batch) < PARALLEL or not FORK:
-        _told(shown, 0, 1)
-        replayed = [_replay(plan, batch, as_of, window, whole, None)]
-        _told(shown, 1, 1)
-        return replayed
+
+        def alone(leads: Batch) -> _Part:
+            return _replay(plan, leads, as_of, window, whole, None)
+
+        return _counted(None, alone, [batch], shown)
     bounds = _bounds(batch.offsets, 2 * jobs)  # twice the workers: a busy core holds less up
     kernel_for(plan)  # compiled once, here: the workers inherit it
     global _shared
     _shared = _Shared(plan, batch, as_of, window, directory)
     try:
-        with _processes(min(jobs, len(bounds) - 1), "fork") as pool:
-            futures = [
-                pool.submit(_replay_run, index, lo, hi)
-                for index, (lo, hi) in enumerate(pairwise(bounds))
-            ]
-            _told(shown, 0, len(futures))
-            for count, _ in enumerate(as_completed(futures), 1):
-                _told(shown, count, len(futures))
-            runs = [future.result() for future in futures]
+        runs = list(enumerate(pairwise(bounds)))
+        with contextlib.closing(_Workers(min(jobs, len(runs)), "fork")) as workers:
+            replayed = _counted(workers, _replay_run, runs, shown)
     finally:
         _shared = None
-    return [whole, *runs]
+    return [whole, *replayed]
 
 
 def _told(progress: Progress | None, done: int, total: int) -> None:
@@ -1575,8 +1570,31 @@ def _told(progress: Progress | None, done: int, total: int) -> None:
         progress(done, total)
 
 
-def _replay_run(index: int, lo: int, hi: int) -> _Part:
-    """In a forked worker: replay leads `lo:hi` of the shared batch."""
+def _counted(
+    workers: _Workers | None,
+    function: Callable[[Any], Any],
+    tasks: Sequence[Any],
+    shown: Progress | None,
+) -> list[Any]:
+    """`function` of each task, in order, here (no `workers`) or by `workers`, `shown` told
+    how many are done as they finish."""
+    _told(shown, 0, len(tasks))
+    if workers is None:
+        done = []
+        for task in tasks:
+            done.append(function(task))
+            _told(shown, len(done), len(tasks))
+        return done
+
+    def watch(futures: Sequence[Future[Any]]) -> None:
+        _told(shown, sum(future.done() for future in futures), len(futures))
+
+    return workers.map(function, tasks, watch=watch if shown else None)
+
+
+def _replay_run(run: tuple[int, tuple[int, int]]) -> _Part:
+    """In a forked worker: replay run `index`, leads `lo:hi`, of the shared batch."""
+    index, (lo, hi) = run
     shared = _shared
     assert shared is not None
     out = os.path.join(shared.directory, f"run-{index}")
@@ -1654,18 +1672,8 @@ def _in_workers(
         tasks.append(
             _Task(plan, sources, as_of, window, read.dedupe, str(out), block, profile, replays)
         )
-    _told(shown, 0, len(tasks))
-    if read.workers.jobs <= 1 or len(tasks) <= 1:
-        each = []
-        for task in tasks:
-            each.append(_evaluate_part(task))
-            _told(shown, len(each), len(tasks))
-    else:
-
-        def watch(futures: Sequence[Future[Any]]) -> None:
-            _told(shown, sum(future.done() for future in futures), len(futures))
-
-        each = read.workers.map(_evaluate_part, tasks, watch=watch if shown else None)
+    here = read.workers.jobs <= 1 or len(tasks) <= 1
+    each = _counted(None if here else read.workers, _evaluate_part, tasks, shown)
     return [[parts[k] for parts in each] for k in range(len(replays) or 1)]
 
 
