@@ -104,6 +104,7 @@ class Shown:
 
     def counting(self, unit: str) -> None:
         self.unit = unit
+        self._shown = ""  # a new count: its first line is written, whatever came before
 
     def __call__(self, done: int, total: int) -> None:
         finished = done >= total
@@ -111,9 +112,11 @@ class Shown:
             total = -(-total // 1_000_000)
             done = total if finished else done // 1_000_000
         text = _WORDING[self.unit].format(done=done, total=total)
-        if text != self._shown:  # a count looked at again, unchanged, is not written again
+        # a count looked at again, unchanged, is not written again: also once done (the
+        # workers' tallies can reach the total before the run's process knows they are)
+        if text != self._shown:
             click.echo("\r" + text, err=True, nl=finished)
-        self._shown = "" if finished else text
+        self._shown = text
 
 
 def progress(unit: str = "leads") -> Shown | None:

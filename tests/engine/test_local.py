@@ -1918,3 +1918,26 @@ def test_data_check_and_diff_show_their_progress_on_a_terminal(
     assert read.endswith("\rread 1 of 1 MB of events"), shown
     last = parts.rsplit("\r", 1)[1].split()
     assert last[0] == counted and last[1] == last[3] and int(last[1]) > 1, shown
+
+
+def test_a_count_told_again_once_done_is_not_shown_again(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The readers' tallies can reach their total before the run's process knows they
+    are done: the count's last line is written once; a new count starts a line of its
+    own, even one that reads the same."""
+    from slalang.commands.common import Shown
+
+    shown = Shown("bytes")
+    for done, total in [(0, 1_500_000), (1_500_000, 1_500_000), (1_500_000, 1_500_000)]:
+        shown(done, total)
+    shown.counting("parts")
+    for done, total in [(0, 1), (1, 1), (1, 1)]:
+        shown(done, total)
+    shown.counting("parts")  # the partitions replayed again, at the real as-of
+    shown(1, 1)
+    assert capsys.readouterr().err == (
+        "\rread 0 of 2 MB of events\rread 2 of 2 MB of events\n"
+        "\rreplayed 0 of 1 parts of the leads\rreplayed 1 of 1 parts of the leads\n"
+        "\rreplayed 1 of 1 parts of the leads\n"
+    )
