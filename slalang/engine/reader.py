@@ -44,7 +44,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from collections.abc import Mapping as AbstractMapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain, pairwise
 from typing import Any, BinaryIO
 
@@ -447,6 +447,7 @@ class ColumnarReader:
         self.fallback_files: list[str] = []
         self._layout: Any = None  # the layout of the file being read the fast way
         self.taken = 0  # bytes of text taken from the inputs in blocks, for a run's progress
+        self._sampled: tuple[tuple[str, int], pa.Array] | None = None  # a row group's lead ids
 
     @property
     def stats(self) -> InputStats:
@@ -986,15 +987,24 @@ class ColumnarReader:
         self._layout = layout
         groups = None if part.last is None else range(part.first, part.last)
         batches = source.iter_batches(batch_size=1 << 17, row_groups=groups)
-        row = 0
-        while True:
+        rows = part.end - part.start if part.piece else None
+        row, skip = 0, part.skip
+        while rows is None or row < rows:
             with _parquet_errors(part.shown):
                 batch = next(batches, None)
             if batch is None:
-                return row
+                break
+            if skip:  # the group's rows before the piece
+                passed = min(skip, batch.num_rows)
+                batch, skip = batch.slice(passed), skip - passed
+            if rows is not None:
+                batch = batch.slice(0, rows - row)
+            if not batch.num_rows:
+                continue
             numbers = np.arange(row + 1, row + 1 + batch.num_rows, dtype=np.int64)
             row += batch.num_rows
             yield from self.typed(batch, numbers, layout)
+        return row
 
     def _parquet_file(self, path: str, shown: str) -> tuple[Any, Any]:
         """A Parquet file opened (its metadata read) and its header's layout resolved as
@@ -1105,7 +1115,8 @@ class ColumnarReader:
     ) -> list[Stretch] | list[RowGroups] | None:
         """A plain CSV or JSON Lines file (uncompressed, UTF-8, not a wide export) cut into
         up to `count` stretches of whole lines after a CSV file's header, or a Parquet file
-        or directory into runs of row groups (at least one per file), for `read_stretch` in
+        or directory into runs of row groups (at least one per file; a large group in
+        pieces of its rows), for `read_stretch` in
         as many processes; None for any other input, or a header the first 64 KB do not
         hold plainly: such a file is read whole by `read`. The header's layout is resolved
         here as `read` resolves it (its errors, the columns it matched loosely). `given`:
@@ -1200,11 +1211,17 @@ class ColumnarReader:
         for file, shown, sizes, rows in found:
             first = start = size = 0
             for group, grown in enumerate(sizes):
+                large = grown >= 2 * target  # often a file's one row group: read in pieces
+                if large and group > first:  # the run before it
+                    end = start + sum(rows[first:group])
+                    part = RowGroups(path, file, shown, first, group, start, end, size)
+                    stretches.append(part)
+                    first, start, size = group, end, 0
                 size += grown
-                if size >= target or group == len(sizes) - 1:
+                if large or size >= target or group == len(sizes) - 1:
                     end = start + sum(rows[first : group + 1])
                     part = RowGroups(path, file, shown, first, group + 1, start, end, size)
-                    stretches.append(part)
+                    stretches += _pieces_of(part, round(grown / target)) if large else [part]
                     first, start, size = group + 1, end, 0
             if not sizes:  # no row group: its columns are still checked when it is read
                 stretches.append(RowGroups(path, file, shown, 0, 0))
@@ -1317,16 +1334,22 @@ class ColumnarReader:
     def _sampled_groups(self, part: RowGroups, count: int) -> pa.Array:
         """Every `_SAMPLE_EVERY`-th lead id of `count` row groups of `part`, spread evenly: a
         row group's column is read whole (Parquet starts reading one at its first row, and
-        a file's first rows may hold only its first leads)."""
+        a file's first rows may hold only its first leads); a piece of one takes its rows,
+        from the group read for the piece before it."""
         source, layout = self._parquet_file(part.path, part.shown)
         lead = source.schema_arrow.names[layout.lead]
         last = source.metadata.num_row_groups if part.last is None else part.last
         span = max(0, last - part.first)
         ids = [pa.array([], pa.string())]
         for group in sorted({part.first + span * k // count for k in range(count)} if span else ()):
-            with _parquet_errors(part.shown):
-                table = source.read_row_group(group, columns=[lead], use_threads=False)
-            text = _as_text(table.column(0).combine_chunks())
+            if self._sampled is None or self._sampled[0] != (part.path, group):
+                with _parquet_errors(part.shown):
+                    table = source.read_row_group(group, columns=[lead], use_threads=False)
+                # the pieces of a large row group are sampled one after another
+                self._sampled = (part.path, group), _as_text(table.column(0).combine_chunks())
+            text = self._sampled[1]
+            if part.piece:
+                text = text.slice(part.skip, part.end - part.start)
             ids.append(text.take(pa.array(np.arange(0, len(text), _SAMPLE_EVERY))))
         return pa.chunked_array(ids, pa.string()).combine_chunks()
 
@@ -1416,7 +1439,9 @@ class Stretch:
 class RowGroups:
     """Row groups `first` to `last` of a Parquet file `path` of the input `given` (all of
     them when `last` is None), shown as `shown` in messages: its rows `start` to `end`,
-    `size` bytes of data."""
+    `size` bytes of data. A piece of one large row group (`piece`) is its rows `start` to
+    `end` only, `skip` rows after the group's first: Parquet cannot start reading a row
+    group in its middle, so the rows before a piece are decoded and passed over."""
 
     given: str  # the input as named: a directory, or the file itself
     path: str
@@ -1426,10 +1451,30 @@ class RowGroups:
     start: int = 0
     end: int = 0
     size: int = 0
+    skip: int = 0
+    piece: bool = False
 
     @property
     def before(self) -> int:
         return self.start
+
+
+def _pieces_of(group: RowGroups, count: int) -> list[RowGroups]:
+    """One row group cut into `count` pieces of about equal rows."""
+    rows = group.end - group.start
+    marks = [rows * k // count for k in range(count + 1)]
+    return [
+        replace(
+            group,
+            start=group.start + lo,
+            end=group.start + hi,
+            size=group.size * (hi - lo) // max(1, rows),
+            skip=lo,
+            piece=True,
+        )
+        for lo, hi in pairwise(marks)
+        if hi > lo
+    ]
 
 
 class _Slice(io.RawIOBase):

@@ -964,6 +964,57 @@ def test_parquet_files_read_by_the_workers_give_the_one_stream_report(
     assert list(scratch.iterdir()) == []
 
 
+def test_a_large_row_group_is_read_in_pieces_by_the_workers(
+    sample: tuple[dict[str, Any], Path, Path],
+    tmp_path: Path,
+    stretched: list[local._Read | None],
+) -> None:
+    """A Parquet file whose one row group holds most of its rows (pandas and older pyarrow
+    write a whole file as one) is cut into pieces of that group, each read by a worker of
+    its own; the report is the one stream's, to the byte: rejection examples with the
+    file's rows from every piece, duplicates, the zone assumed."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    plan, events, metrics = sample
+    awkward = awkward_copy(events, tmp_path / "awkward.csv", every=60)
+    names = awkward.read_text(encoding="utf-8").split("\n", 1)[0].split(",")
+    table = pacsv.read_csv(  # every cell as written (a row of three cells left out)
+        awkward,
+        parse_options=pacsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
+        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())),
+    )
+    rows = table.num_rows
+    lo, hi = rows * 5 // 100, rows * 95 // 100
+    path = tmp_path / "export.parquet"
+    with pq.ParquetWriter(path, table.schema) as writer:  # small groups, a large one, small
+        writer.write_table(table.slice(0, lo), row_group_size=100)
+        writer.write_table(table.slice(lo, hi - lo), row_group_size=rows)
+        writer.write_table(table.slice(hi), row_group_size=100)
+    runs = local._reader(plan, None, None, None).stretches(str(path), 3)
+    assert runs is not None and all(isinstance(run, local.RowGroups) for run in runs)
+    pieces = [run for run in runs if isinstance(run, local.RowGroups) and run.piece]
+    assert len(pieces) > 1 and len({piece.first for piece in pieces}) == 1
+    assert [piece.skip for piece in pieces] == [piece.start - lo for piece in pieces]
+    assert [(run.start, run.end) for run in runs] == list(
+        itertools.pairwise([0, *(run.end for run in runs)])
+    ) and runs[-1].end == rows
+    values = read_metrics(str(metrics))
+    options: dict[str, Any] = {"metrics": values, "budget": 1, "parts": 4}
+    expected = render_report(whole_report(plan, [str(path)], jobs=1, **options), "json")
+    assert stretched == []  # one job: read as one stream
+    report = json.loads(expected)["input"]
+    lines = [example["line"] for example in report["rejected_examples"]]
+    assert any(pieces[1].start < line <= pieces[1].end for line in lines)
+    assert report["timezone_assumed"] and report["duplicates"]
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with local.run(plan, [str(path)], jobs=3, spill_dir=str(scratch), **options) as outcome:
+        assert render_report(outcome.report(), "json") == expected
+    assert stretched and stretched[0] is not None and stretched[0].ordered
+    assert list(scratch.iterdir()) == []
+
+
 def test_stretches_cut_a_file_at_line_starts_after_its_header(tmp_path: Path) -> None:
     plan = compile_program(load(ROOT / "policies" / "seed_funnel.sla"))
     path = tmp_path / "events.csv"
