@@ -447,7 +447,7 @@ class ColumnarReader:
         self.fallback_files: list[str] = []
         self._layout: Any = None  # the layout of the file being read the fast way
         self.taken = 0  # bytes of text taken from the inputs in blocks, for a run's progress
-        self._sampled: tuple[tuple[str, int], pa.Array] | None = None  # a row group's lead ids
+        self._sampled: tuple[tuple[str, int], pa.Array] | None = None  # a group's sampled ids
 
     @property
     def stats(self) -> InputStats:
@@ -1333,9 +1333,9 @@ class ColumnarReader:
 
     def _sampled_groups(self, part: RowGroups, count: int) -> pa.Array:
         """Every `_SAMPLE_EVERY`-th lead id of `count` row groups of `part`, spread evenly: a
-        row group's column is read whole (Parquet starts reading one at its first row, and
-        a file's first rows may hold only its first leads); a piece of one takes its rows,
-        from the group read for the piece before it."""
+        row group's column is read from its first row (Parquet starts reading one there,
+        and a file's first rows may hold only its first leads); a piece of one takes the
+        ids of its rows, from the group sampled for the piece before it."""
         source, layout = self._parquet_file(part.path, part.shown)
         lead = source.schema_arrow.names[layout.lead]
         last = source.metadata.num_row_groups if part.last is None else part.last
@@ -1343,14 +1343,30 @@ class ColumnarReader:
         ids = [pa.array([], pa.string())]
         for group in sorted({part.first + span * k // count for k in range(count)} if span else ()):
             if self._sampled is None or self._sampled[0] != (part.path, group):
-                with _parquet_errors(part.shown):
-                    table = source.read_row_group(group, columns=[lead], use_threads=False)
                 # the pieces of a large row group are sampled one after another
-                self._sampled = (part.path, group), _as_text(table.column(0).combine_chunks())
-            text = self._sampled[1]
-            if part.piece:
-                text = text.slice(part.skip, part.end - part.start)
-            ids.append(text.take(pa.array(np.arange(0, len(text), _SAMPLE_EVERY))))
+                self._sampled = (
+                    (part.path, group),
+                    self._group_sample(source, part.shown, group, lead),
+                )
+            sampled = self._sampled[1]
+            if part.piece:  # the ids of rows `skip` to `skip + rows`
+                first = -(-part.skip // _SAMPLE_EVERY)
+                sampled = sampled[first : -(-(part.skip + part.end - part.start) // _SAMPLE_EVERY)]
+            ids.append(sampled)
+        return pa.chunked_array(ids, pa.string()).combine_chunks()
+
+    def _group_sample(self, source: Any, shown: str, group: int, lead: str) -> pa.Array:
+        """The lead ids of a row group's rows 0, `_SAMPLE_EVERY`, twice that and so on, read
+        in batches: a group of 100M rows never has its whole column in memory."""
+        ids, row = [pa.array([], pa.string())], 0
+        with _parquet_errors(shown):
+            for batch in source.iter_batches(
+                batch_size=1 << 16, row_groups=[group], columns=[lead], use_threads=False
+            ):
+                text = _as_text(batch.column(0))
+                first = -row % _SAMPLE_EVERY
+                ids.append(text.take(pa.array(np.arange(first, len(text), _SAMPLE_EVERY))))
+                row += len(text)
         return pa.chunked_array(ids, pa.string()).combine_chunks()
 
 

@@ -1164,6 +1164,39 @@ def test_a_damaged_parquet_file_fails_the_run_with_one_line(
     assert list(scratch.iterdir()) == []
 
 
+def test_a_large_row_group_is_sampled_once_for_all_its_pieces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lead ids sampled from the pieces of one row group are, together, every 64th id
+    of the group from its first row (read in batches of 65,536 rows, so a sample crosses
+    batches), each piece's own rows' ids, and the group is read once."""
+    import pyarrow.parquet as pq
+
+    plan = compile_program(load(ROOT / "policies" / "seed_funnel.sla"))
+    rows = 150_000
+    leads = [f"L{i:06d}" for i in range(rows)]
+    table = pa.table(
+        {
+            "lead_id": leads,
+            "timestamp": ["2026-02-02T10:00:00Z"] * rows,
+            "event": ["page_view"] * rows,
+        }
+    )
+    path = tmp_path / "one.parquet"
+    pq.write_table(table, path, row_group_size=rows)
+    reader = local._reader(plan, None, None, None)
+    pieces = reader.stretches(str(path), 3)
+    assert pieces is not None and len(pieces) == 3
+    reads = []
+    group_sample = reader._group_sample
+    monkeypatch.setattr(reader, "_group_sample", lambda *a: reads.append(a[2]) or group_sample(*a))
+    sampled = [reader.sample(piece, 1).to_pylist() for piece in pieces]
+    assert reads == [0]
+    assert [id for ids in sampled for id in ids] == leads[::64]
+    for piece, ids in zip(pieces, sampled, strict=True):
+        assert ids and all(piece.start < int(id[1:]) + 1 <= piece.end for id in ids)
+
+
 def test_sampled_row_groups_are_spread_by_size() -> None:
     assert local._spread(4, [10] * 8) == [0, 1, 0, 1, 0, 1, 0, 1]
     assert local._spread(4, [0, 30, 0, 10]) == [0, 3, 0, 1]
