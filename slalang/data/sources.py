@@ -153,6 +153,19 @@ def open_binary(path: str, stream: BinaryIO | None, closing: ExitStack) -> io.Bu
     return raw
 
 
+def stored_read(stream: io.BufferedReader) -> int:
+    """How many of its input's bytes as stored (the file, compressed or not) a stream from
+    `open_binary` has taken so far: what a run's progress through a gzip file counts, since
+    the size of its text is known only at its end. 0 for a stream that cannot tell."""
+    inner: Any = stream.raw
+    if isinstance(inner, gzip.GzipFile):
+        inner = inner.fileobj
+    try:
+        return int(inner.tell())
+    except (OSError, AttributeError, ValueError):
+        return 0
+
+
 def detect_format(path: str, stream: io.BufferedReader) -> Format:
     """CSV or JSON Lines, from the extension when it says, else from the first character."""
     name = display_name(path)

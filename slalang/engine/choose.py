@@ -47,13 +47,25 @@ def input_bytes(paths: Sequence[str]) -> int:
     about what the same data takes as CSV."""
     size = 0
     for path in paths:
+        if os.path.isdir(path):
+            size += 5 * stored_bytes([path])
+        elif path.endswith(".gz") or is_gzip(path):
+            size += 6 * stored_bytes([path])
+        elif path.lower().endswith(".parquet"):
+            size += 5 * stored_bytes([path])
+        else:
+            size += stored_bytes([path])
+    return size
+
+
+def stored_bytes(paths: Sequence[str]) -> int:
+    """The bytes the inputs take as stored (a directory: its files'), what a run's
+    progress through them counts; 0 for one that cannot be told (standard input)."""
+    size = 0
+    for path in paths:
         with contextlib.suppress(OSError):
             if os.path.isdir(path):
-                size += 5 * sum(entry.stat().st_size for entry in os.scandir(path))
-            elif path.endswith(".gz") or is_gzip(path):
-                size += 6 * os.path.getsize(path)
-            elif path.lower().endswith(".parquet"):
-                size += 5 * os.path.getsize(path)
+                size += sum(entry.stat().st_size for entry in os.scandir(path))
             else:
                 size += os.path.getsize(path)
     return size

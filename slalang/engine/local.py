@@ -52,7 +52,7 @@ from slalang.engine.assemble import (
     split_schema,
 )
 from slalang.engine.batch import MISSING, Batch, Column
-from slalang.engine.choose import input_bytes, is_gzip
+from slalang.engine.choose import input_bytes, is_gzip, stored_bytes
 from slalang.engine.fold import SECTIONS
 from slalang.engine.kernel import cached, supports
 from slalang.engine.lines import Lines, StoredText, Text, store
@@ -799,13 +799,14 @@ def _read(
             store = _Store(
                 reader.schema, budget, directory, fine, spill=size > budget, bounds=bounds
             )
-            shown = counting(progress, "bytes") if size else None  # a stream: size unknown
-            _told(shown, 0, size)
+            stored = stored_bytes(files)
+            shown = counting(progress, "bytes") if stored else None  # a stream: size unknown
+            _told(shown, 0, stored)
             try:
                 for chunk in reader.read(paths, stdin, kept):
                     store.add(chunk)
-                    _told(shown, min(reader.taken, size), size)
-                _told(shown, size, size)
+                    _told(shown, min(reader.taken, stored), stored)
+                _told(shown, stored, stored)
             finally:
                 spilled = store.close()
                 give_back()  # what was read is in the spill files, or about to be sorted
@@ -895,7 +896,7 @@ def _read_share(task: _Reading) -> _Spilled:
                 raise Unsplittable(stretch.path)
             except StopIteration as end:
                 found.append(Stretched(reader.stats, end.value, reader.ref.zone_used))
-                done += stretch.size
+                done += stretch.stored
                 tally.count(done)
             except (Unsplittable, SlalangError):
                 flag.touch()
@@ -943,7 +944,7 @@ def _bytes_read(
     read (from their tallies), for `_Workers.map` to call as they go."""
     if progress is None:
         return None
-    total = sum(stretch.size for task in tasks for stretch in task.stretches)
+    total = sum(stretch.stored for task in tasks for stretch in task.stretches)
     tallies = [_tally_of(task) for task in tasks]
 
     def watch(_: object) -> None:

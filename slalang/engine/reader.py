@@ -67,6 +67,7 @@ from slalang.data.sources import (
     display_name,
     input_stream,
     open_binary,
+    stored_read,
 )
 from slalang.data.values import EARLIEST, LATEST, FieldSpec, FieldValue
 from slalang.diagnostics import SlalangError
@@ -446,7 +447,7 @@ class ColumnarReader:
         self.base = 0  # seq of the next input's first line
         self.fallback_files: list[str] = []
         self._layout: Any = None  # the layout of the file being read the fast way
-        self.taken = 0  # bytes of text taken from the inputs in blocks, for a run's progress
+        self.taken = 0  # bytes of the inputs as stored taken so far, for a run's progress
         self._sampled: tuple[tuple[str, int], pa.Array] | None = None  # a group's sampled ids
 
     @property
@@ -568,10 +569,14 @@ class ColumnarReader:
         stream is the `whole` file, else `Unsplittable`."""
         blocks = _Blocks(stream, self.block)
         pending: _JsonSplit | None = None
+        taken = self.taken
         with ThreadPoolExecutor(1) as parser:
             for number, read in enumerate(chain(blocks, [None])):
                 block = read
-                self.taken += 0 if read is None else len(read)
+                if whole:  # a gzip file's bytes, not its text
+                    self.taken = taken + stored_read(stream)
+                elif read is not None:
+                    self.taken += len(read)
                 if head and number == 0 and block is not None and block.startswith(BOM):
                     block = block[len(BOM) :]
                 split = None
@@ -697,10 +702,11 @@ class ColumnarReader:
         line = 0  # lines before the block
         blocks = _Blocks(stream, self.block)
         pending: _Split | None = None  # the block before, split by pyarrow meanwhile
+        taken = self.taken
         with ThreadPoolExecutor(1) as splitter:
             try:
                 for number, block in enumerate(blocks):
-                    self.taken += len(block)
+                    self.taken = taken + stored_read(stream)  # a gzip file's bytes, not its text
                     if number == 0 and block.startswith(BOM):
                         block = block[len(BOM) :]
                     plain = _plain(block, quoted)
@@ -989,6 +995,10 @@ class ColumnarReader:
         batches = source.iter_batches(batch_size=1 << 17, row_groups=groups)
         rows = part.end - part.start if part.piece else None
         row, skip = 0, part.skip
+        # progress: the run's share of the file's bytes, by its rows read
+        share = (part.end - part.start) if part.last is not None else source.metadata.num_rows
+        stored = part.stored if part.last is not None else os.path.getsize(part.path)
+        taken = self.taken
         while rows is None or row < rows:
             with _parquet_errors(part.shown):
                 batch = next(batches, None)
@@ -1003,6 +1013,7 @@ class ColumnarReader:
                 continue
             numbers = np.arange(row + 1, row + 1 + batch.num_rows, dtype=np.int64)
             row += batch.num_rows
+            self.taken = taken + stored * row // max(1, share)
             yield from self.typed(batch, numbers, layout)
         return row
 
@@ -1209,22 +1220,27 @@ class ColumnarReader:
         target = max(1, sum(sum(sizes) for _, _, sizes, _ in found) // max(1, count))
         stretches = []
         for file, shown, sizes, rows in found:
+            runs = []
             first = start = size = 0
             for group, grown in enumerate(sizes):
                 large = grown >= 2 * target  # often a file's one row group: read in pieces
                 if large and group > first:  # the run before it
                     end = start + sum(rows[first:group])
-                    part = RowGroups(path, file, shown, first, group, start, end, size)
-                    stretches.append(part)
+                    runs.append(RowGroups(path, file, shown, first, group, start, end, size))
                     first, start, size = group, end, 0
                 size += grown
                 if large or size >= target or group == len(sizes) - 1:
                     end = start + sum(rows[first : group + 1])
                     part = RowGroups(path, file, shown, first, group + 1, start, end, size)
-                    stretches += _pieces_of(part, round(grown / target)) if large else [part]
+                    runs += _pieces_of(part, round(grown / target)) if large else [part]
                     first, start, size = group + 1, end, 0
             if not sizes:  # no row group: its columns are still checked when it is read
-                stretches.append(RowGroups(path, file, shown, 0, 0))
+                runs.append(RowGroups(path, file, shown, 0, 0))
+            stored, total = os.path.getsize(file), max(1, sum(rows))
+            stretches += [
+                replace(run, stored=stored * run.end // total - stored * run.start // total)
+                for run in runs
+            ]
         return stretches
 
     def read_stretch(self, stretch: Stretch | RowGroups) -> Generator[Chunk, None, StretchEnd]:
@@ -1450,14 +1466,20 @@ class Stretch:
     def size(self) -> int:
         return self.end - self.start
 
+    @property
+    def stored(self) -> int:
+        """Its bytes of the file, as a run's progress counts them."""
+        return self.size
+
 
 @dataclass(frozen=True, slots=True)
 class RowGroups:
     """Row groups `first` to `last` of a Parquet file `path` of the input `given` (all of
     them when `last` is None), shown as `shown` in messages: its rows `start` to `end`,
-    `size` bytes of data. A piece of one large row group (`piece`) is its rows `start` to
-    `end` only, `skip` rows after the group's first: Parquet cannot start reading a row
-    group in its middle, so the rows before a piece are decoded and passed over."""
+    `size` bytes of data, `stored` bytes of the file (its share by rows, for a run's
+    progress). A piece of one large row group (`piece`) is its rows `start` to `end` only,
+    `skip` rows after the group's first: Parquet cannot start reading a row group in its
+    middle, so the rows before a piece are decoded and passed over."""
 
     given: str  # the input as named: a directory, or the file itself
     path: str
@@ -1469,6 +1491,7 @@ class RowGroups:
     size: int = 0
     skip: int = 0
     piece: bool = False
+    stored: int = 0
 
     @property
     def before(self) -> int:

@@ -1920,6 +1920,65 @@ def test_a_run_tells_its_progress_in_bytes_read_then_parts_replayed(
             assert total == expected
 
 
+def _compressed(events: Path, folder: Path, form: str) -> Path:
+    """The sample 80 times over (160K rows: more than a Parquet batch of 131,072 rows, and
+    12 MB of text), its lead ids suffixed, as a gzip file or a Parquet file of one row group."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    head, *body = events.read_text(encoding="utf-8").splitlines(keepends=True)
+    rows = [line.split(",", 1) for line in body]
+    text = head + "".join(f"{lead}~{k},{rest}" for k in range(80) for lead, rest in rows)
+    if form == "gzip":
+        path = folder / "events.csv.gz"
+        path.write_bytes(gzip.compress(text.encode(), compresslevel=1))
+        return path
+    plain = folder / "events.csv"
+    plain.write_text(text, encoding="utf-8")
+    names = dict.fromkeys(head.strip().split(","), pa.string())
+    table = pacsv.read_csv(plain, convert_options=pacsv.ConvertOptions(column_types=names))
+    path = folder / "events.parquet"
+    pq.write_table(table, path, row_group_size=table.num_rows)
+    return path
+
+
+@pytest.mark.parametrize("form", ["gzip", "parquet"])
+def test_one_stream_counts_a_compressed_input_in_its_bytes_as_stored(
+    sample: tuple[dict[str, Any], Path, Path], tmp_path: Path, form: str
+) -> None:
+    """Read as one stream, a gzip file's progress is its compressed bytes read, and a
+    Parquet file's its share of the file by the rows read: each rises block by block or
+    batch by batch up to the file's size. They used to be counted in text against a guess
+    at its size (six or five times the file), and Parquet not at all until the end."""
+    plan, events, _ = sample
+    path = _compressed(events, tmp_path, form)
+    reader = local._reader(plan, None, None, None)
+    reader.block = 1 << 20  # 12 blocks of text
+    taken = [reader.taken for _ in reader.read([str(path)])]
+    assert taken == sorted(taken) and taken[-1] == path.stat().st_size
+    assert len({n for n in taken if 0 < n < path.stat().st_size}) >= 1, taken
+
+
+@pytest.mark.parametrize(
+    ("form", "jobs"),
+    [("gzip", 1), ("parquet", 1), ("parquet", 2)],
+    ids=["gzip-one-stream", "parquet-one-stream", "parquet-pieces"],
+)
+def test_a_run_counts_the_bytes_of_a_compressed_input_as_stored(
+    sample: tuple[dict[str, Any], Path, Path], tmp_path: Path, form: str, jobs: int
+) -> None:
+    """A run's count of bytes read goes to the gzip or Parquet file's size, read as one
+    stream or in pieces by the workers (whose shares of the file add up to it)."""
+    plan, events, _ = sample
+    path = _compressed(events, tmp_path, form)
+    heard = _Heard()
+    whole_report(plan, [str(path)], progress=heard, budget=1, parts=2, jobs=jobs)
+    counted = heard.counts()["bytes"]
+    done = [d for d, _ in counted]
+    assert {t for _, t in counted} == {path.stat().st_size}
+    assert done == sorted(done) and done[0] == 0 and done[-1] == path.stat().st_size
+
+
 _PROGRESS_RUN = """
 import sys
 from slalang import cli
