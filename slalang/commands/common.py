@@ -85,12 +85,14 @@ _WORDING = {
     "leads": "replayed {done:,} of {total:,} leads",
     "tasks": "Spark: {done:,} of {total:,} tasks done",
     "bytes": "read {done:,} of {total:,} MB of events",
+    "unpacked": "unpacked {done:,} of {total:,} MB of gzip input",
     "parts": "replayed {done:,} of {total:,} parts of the leads",
     "counted": "counted {done:,} of {total:,} parts of the leads",
 }
 """How each count an engine reports is worded: the reference replay counts leads, Spark its
-tasks, the local engine the input's bytes read and then the parts of the leads replayed
-(or, for `data check`, counted)."""
+tasks, the local engine the bytes of gzip files it unpacks to read them on every core, the
+input's bytes read and then the parts of the leads replayed (or, for `data check`,
+counted)."""
 
 
 class Shown:
@@ -108,7 +110,7 @@ class Shown:
 
     def __call__(self, done: int, total: int) -> None:
         finished = done >= total
-        if self.unit == "bytes":  # in whole megabytes, the total rounded up
+        if self.unit in ("bytes", "unpacked"):  # in whole megabytes, the total rounded up
             total = -(-total // 1_000_000)
             done = total if finished else done // 1_000_000
         text = _WORDING[self.unit].format(done=done, total=total)

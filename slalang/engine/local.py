@@ -988,7 +988,7 @@ def _read_stretches(
     reader = _reader(plan, mapping, timezone, as_of)
     copies = directory / "unpacked"  # gzip inputs unpacked, kept until they are read
     try:
-        cut = cut_input(reader, paths, workers.jobs, copies if unpack else None, named)
+        cut = cut_input(reader, paths, workers.jobs, copies if unpack else None, named, progress)
         if cut is None:
             return None
         every, bases = cut
@@ -1053,20 +1053,35 @@ def cut_input(
     jobs: int,
     copies: Path | None = None,
     named: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
 ) -> tuple[list[Stretch | RowGroups], list[int]] | None:
     """The inputs cut into stretches, about `jobs` in all, and the base of each stretch's
     input positions (`seq`); None when an input is not one to cut. With `copies` (a
     directory), a gzip file is unpacked there and its copy cut. `named` maps a file that
-    is a copy of an input (standard input or a named pipe kept in a file) to the input."""
+    is a copy of an input (standard input or a named pipe kept in a file) to the input.
+    `progress` hears how many bytes of the gzip files are unpacked."""
     sizes = [input_bytes([path]) for path in paths]
+    named = named or {}
+    packed = [
+        copies is not None and is_gzip(path) and reader.cuttable(named.get(path, path))
+        for path in paths
+    ]
+    total = stored_bytes([path for path, unpack in zip(paths, packed, strict=True) if unpack])
+    shown = counting(progress, "unpacked") if total else None
+    unpacked = 0
     every: list[Stretch | RowGroups] = []
     bases: list[int] = []
     base = 0
     for index, (path, size) in enumerate(zip(paths, sizes, strict=True)):
         count = max(1, round(jobs * size / max(1, sum(sizes))))
-        given = (named or {}).get(path, "")
-        if copies is not None and is_gzip(path) and reader.cuttable(given or path):
-            copy = _unpacked(path, copies / f"{index}-{_unzipped_name(given or path)}")
+        given = named.get(path, "")
+        if copies is not None and packed[index]:
+            copy = _unpacked(
+                path, copies / f"{index}-{_unzipped_name(given or path)}", shown, unpacked, total
+            )
+            unpacked += os.path.getsize(path)
+            if unpacked == total:
+                _told(shown, total, total)
             found = None if copy is None else reader.stretches(copy, count, given or path)
         else:
             found = reader.stretches(path, count, given)
@@ -1087,14 +1102,23 @@ def _unzipped_name(path: str) -> str:
     return name[:-3] if name.lower().endswith(".gz") else name
 
 
-def _unpacked(path: str, copy: Path) -> str | None:
-    """Gzip file `path` unpacked to `copy`; None, and nothing left, where it cannot be (a
-    damaged or cut-short file, a full disk): one stream then reads it and says what is
-    wrong, as ever."""
+def _unpacked(
+    path: str, copy: Path, progress: Progress | None, before: int, total: int
+) -> str | None:
+    """Gzip file `path` unpacked to `copy`, `progress` told how many of the `total` bytes of
+    the gzip inputs are unpacked as it goes (`before` were, in the files before it); None,
+    and nothing left, where it cannot be (a damaged or cut-short file, a full disk): one
+    stream then reads it and says what is wrong, as ever."""
     copy.parent.mkdir(exist_ok=True)
     try:
-        with gzip.open(path, "rb") as source, open(copy, "wb") as out:
-            shutil.copyfileobj(source, out, _UNPACK_PIECE)
+        with (
+            open(path, "rb") as raw,
+            gzip.GzipFile(fileobj=raw, mode="rb") as source,
+            open(copy, "wb") as out,
+        ):
+            while piece := source.read(_UNPACK_PIECE):
+                out.write(piece)
+                _told(progress, min(before + raw.tell(), total), total)
     except (OSError, EOFError, zlib.error):
         copy.unlink(missing_ok=True)
         return None

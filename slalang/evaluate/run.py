@@ -66,8 +66,9 @@ that has a `counting(unit)` method is told what each count counts (`counting`)."
 
 def counting(progress: Progress | None, unit: str) -> Progress | None:
     """`progress`, told (where it listens) that the counts it is given next are of `unit`:
-    `leads` replayed (here), Spark's `tasks`, the local engine's `bytes` of the input read
-    and `parts` of the leads replayed (`counted`, for `data check`)."""
+    `leads` replayed (here), Spark's `tasks`, the local engine's bytes of gzip files
+    `unpacked`, `bytes` of the input read and `parts` of the leads replayed (`counted`, for
+    `data check`)."""
     if progress is not None and (tell := getattr(progress, "counting", None)) is not None:
         tell(unit)
     return progress

@@ -1705,8 +1705,8 @@ def test_a_large_gzip_file_is_unpacked_and_read_by_the_workers(
     copies: list[str | None] = []
     unpack = local._unpacked
 
-    def unpacked(path: str, copy: Path) -> str | None:
-        copies.append(unpack(path, copy))
+    def unpacked(path: str, copy: Path, *counted: Any) -> str | None:
+        copies.append(unpack(path, copy, *counted))
         return copies[-1]
 
     options = {"metrics": values, "budget": 1, "parts": 3, "spill_dir": str(scratch)}
@@ -2040,6 +2040,33 @@ def test_a_long_run_shows_its_progress_on_a_terminal_only(
     quiet = _progress_shown(arguments, terminal=False)
     assert "\r" not in quiet and "replayed" not in quiet and "read " not in quiet
     assert "wrote" in quiet
+
+
+def test_a_gzip_file_unpacked_for_the_workers_counts_its_unpacking_first(
+    sample: tuple[dict[str, Any], Path, Path], tmp_path: Path
+) -> None:
+    """A gzip file read by the workers is unpacked first, which takes a while on a large
+    one (30 s for 100M events): that is counted too, in the gzip file's bytes, before the
+    bytes of its text read and the parts replayed; through the API and on a terminal."""
+    plan, events, metrics = sample
+    packed = _compressed(events, tmp_path, "gzip")
+    heard = _Heard()
+    whole_report(plan, [str(packed)], progress=heard, budget=1, parts=2, jobs=2)
+    counts = heard.counts()
+    assert list(counts) == ["unpacked", "bytes", "parts"], heard.heard
+    done = [d for d, _ in counts["unpacked"]]
+    assert {t for _, t in counts["unpacked"]} == {packed.stat().st_size}
+    assert done == sorted(done) and done[-1] == packed.stat().st_size
+    assert any(0 < d < packed.stat().st_size for d in done), done  # a megabyte at a time
+    text = len(gzip.decompress(packed.read_bytes())) - len(events.read_bytes().split(b"\n")[0])
+    assert text - 2 <= counts["bytes"][-1][1] <= text + 2  # the text after the header
+    small = tmp_path / "small.csv.gz"
+    small.write_bytes(gzip.compress(events.read_bytes()))
+    shown = _progress_shown(_evaluate_json(small, metrics, "local", tmp_path / "r.json"), True)
+    unpacking, read, _ = [line for line in shown.split("\r\n") if line.startswith("\r")]
+    assert re.fullmatch(r"(\runpacked \d+ of 1 MB of gzip input)+", unpacking), shown
+    assert unpacking.endswith("\runpacked 1 of 1 MB of gzip input")
+    assert read.endswith("\rread 1 of 1 MB of events"), shown
 
 
 @pytest.mark.parametrize(
