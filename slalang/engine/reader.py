@@ -1127,12 +1127,12 @@ class ColumnarReader:
         """A plain CSV or JSON Lines file (uncompressed, UTF-8, not a wide export) cut into
         up to `count` stretches of whole lines after a CSV file's header, or a Parquet file
         or directory into runs of row groups (at least one per file; a large group in
-        pieces of its rows), for `read_stretch` in
-        as many processes; None for any other input, or a header the first 64 KB do not
-        hold plainly: such a file is read whole by `read`. The header's layout is resolved
-        here as `read` resolves it (its errors, the columns it matched loosely). `given`:
-        the input as named, when `path` is a copy of it (standard input or a named pipe
-        kept in a file, gzip unpacked), which tells its format as its name does to `read`."""
+        pieces of its rows), for `read_stretch` in as many processes; None for any other
+        input, or a header the first 64 KB do not hold plainly: such a file is read whole
+        by `read`. The header's layout is resolved here as `read` resolves it (its errors,
+        the columns it matched loosely). `given`: the input as named, when `path` is a copy
+        of it (standard input or a named pipe kept in a file, gzip unpacked), which tells
+        its format as its name does to `read`."""
         if not rereadable(path):
             return None  # a pipe is read once, as one stream: not even its first bytes here
         if is_parquet(path):  # a copy never is: standard input, pipes, gzip hold text
