@@ -47,14 +47,15 @@ def input_bytes(paths: Sequence[str]) -> int:
     about what the same data takes as CSV."""
     size = 0
     for path in paths:
+        stored = stored_bytes([path])
         if os.path.isdir(path):
-            size += 5 * stored_bytes([path])
+            size += 5 * stored
         elif path.endswith(".gz") or is_gzip(path):
-            size += 6 * stored_bytes([path])
+            size += 6 * stored
         elif path.lower().endswith(".parquet"):
-            size += 5 * stored_bytes([path])
+            size += 5 * stored
         else:
-            size += stored_bytes([path])
+            size += stored
     return size
 
 

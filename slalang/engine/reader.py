@@ -996,8 +996,10 @@ class ColumnarReader:
         rows = part.end - part.start if part.piece else None
         row, skip = 0, part.skip
         # progress: the run's share of the file's bytes, by its rows read
-        share = (part.end - part.start) if part.last is not None else source.metadata.num_rows
-        stored = part.stored if part.last is not None else os.path.getsize(part.path)
+        if part.last is None:  # the whole file
+            share, stored = source.metadata.num_rows, os.path.getsize(part.path)
+        else:
+            share, stored = part.end - part.start, part.stored
         taken = self.taken
         while rows is None or row < rows:
             with _parquet_errors(part.shown):
