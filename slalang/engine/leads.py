@@ -24,7 +24,12 @@ import pyarrow.compute as pc
 
 from slalang.data.events import drop_duplicates
 from slalang.data.log import Event
-from slalang.engine.reader import Chunk, ColumnarReader
+from slalang.engine import jsonl
+from slalang.engine.reader import Chunk, ColumnarReader, Data
+
+SOUGHT = 64
+"""The most leads a block is searched for before it is split (`Wanted.literal`): `explain`
+wants one, the HTML page's stories a few."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,17 @@ class Wanted:
 
     def __contains__(self, lead: object) -> bool:
         return lead in self.ids
+
+    def literal(self, delimiter: str) -> list[bytes] | None:
+        """The ids' UTF-8 bytes, when a CSV file written with `delimiter` holds each as it
+        is in the cell of its lead (None: an id that writing quotes, or too many ids to
+        look for one by one, `SOUGHT`)."""
+        if len(self.ids) > SOUGHT or any(
+            not lead or any(mark in lead for mark in ('"', delimiter, "\n", "\r"))
+            for lead in self.ids
+        ):
+            return None
+        return [lead.encode() for lead in sorted(self.ids)]
 
     def rows(self, leads: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int64]:
         """The positions of the wanted leads among LEADS."""
@@ -82,6 +98,21 @@ class LeadReader(ColumnarReader):
         chunk = super()._cells(table.take(rows), numbers[rows], mine, layout, iso=iso)
         dirty[rows] = mine
         return chunk
+
+    def _passes_over(self, block: Data, delimiter: str) -> bool:
+        """A block in which no wanted id's bytes occur holds none of its events: it is
+        counted and passed over without being split: most of a large input, for the one
+        lead `explain` reads (10M events: 2.1 s -> 1.4 s, and `explain` 7.0 s -> 6.4 s,
+        the rest its count of the input on every core). A CSV cell holds an id's bytes
+        as they are unless the id has a quote, the delimiter or a line end (then it is
+        quoted, its quotes doubled), and a block of bytes that are not UTF-8 is left to the
+        reading that tells what is wrong with it, so either kind is always split; so is
+        every block when many leads are wanted, where searching for each would cost more
+        than splitting."""
+        literal = self.wanted.literal(delimiter)
+        if literal is None or not (block.isascii() or jsonl.utf8(block)):
+            return False
+        return not any(block.find(lead) >= 0 for lead in literal)
 
     def timelines(
         self,

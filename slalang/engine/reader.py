@@ -726,7 +726,8 @@ class ColumnarReader:
                         options = self._options(layout, delimiter)
                         block = block[end:]
                         line += header_line
-                    if plain:
+                    passed = plain and self._passes_over(block, delimiter)
+                    if plain and not passed:
                         assert options is not None  # made with the layout, from the header
                         split = _Split(splitter.submit(_split, block, options), block)
                     if pending is not None:
@@ -740,6 +741,9 @@ class ColumnarReader:
                     if not plain:
                         yield from self._hand_over(block + blocks.carry, stream, line, delimiter)
                         return True
+                    if passed:
+                        line += block.count(b"\n")
+                        continue
                     pending = split
                 if pending is not None:
                     pending.before = line
@@ -755,6 +759,12 @@ class ColumnarReader:
             return False  # no header: the reference reader's error
         self.base += line + 1
         return True
+
+    def _passes_over(self, block: Data, delimiter: str) -> bool:
+        """Whether a plain block (every line one record) can be counted and passed over
+        unsplit: never here, where every row is counted; a `LeadReader` passes over the
+        blocks that hold none of its leads."""
+        return False
 
     def _options(self, layout: Any, delimiter: str) -> _Options:
         """pyarrow's options for a layout: every cell text, only the used columns kept."""

@@ -17,8 +17,9 @@ from click.testing import CliRunner
 from slalang.api import load_policy
 from slalang.cli import cli
 from slalang.data import Mapping, read_events
-from slalang.engine import choose, local
+from slalang.engine import choose, local, reader
 from slalang.engine.leads import LeadReader, Wanted
+from slalang.engine.reader import ColumnarReader
 from tests.data.util import EVENTS, FIELDS, HEADER
 from tests.engine.test_reader import assert_same_timelines, read_both
 
@@ -54,6 +55,36 @@ def test_only_the_leads_asked_for_are_kept(tmp_path: Path) -> None:
     assert [(e.line, e.type) for e in found["L1"]] == [(2, "form_submitted"), (4, "page_view")]
     [bad_cell] = _timelines([path], Wanted(frozenset({"L2"})))["L2"][1:]
     assert bad_cell.fields == {"segment": "mid"}  # the unreadable size is left out, the event kept
+
+
+def test_the_blocks_without_the_lead_are_passed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`explain` wants one lead: the blocks in which its id's bytes do not occur are counted
+    and passed over, never split, and its events are still the reference reader's, lines
+    included. An id its CSV cell quotes (here a comma in it) is not written as it is, so
+    every block is split to look for it."""
+    rows = [f"L{k},2026-03-01T10:{k % 60:02d}:00Z,page_view,E{k},,,,," for k in range(200)]
+    rows[150] = '"L,150",2026-03-02T10:00:00Z,form_submitted,E150,smb,12,VP,yes,2026-01-02'
+    path = str(_csv(tmp_path, rows))
+    log = read_events([path], FIELDS, EVENTS)
+    split: list[int] = []
+    real = reader._split
+    monkeypatch.setattr(
+        reader, "_split", lambda block, options: split.append(len(block)) or real(block, options)
+    )
+    splits = {}
+    for lead in (None, "L7", "L,150"):
+        split.clear()
+        if lead is None:
+            list(ColumnarReader(FIELDS, EVENTS, None, None, None, block=64).read([path]))
+        else:
+            found = _timelines([path], Wanted(frozenset({lead})))
+            assert_same_timelines(found, {lead: log.leads[lead]})
+        splits[lead] = len(split)
+    assert [event.line for event in _timelines([path], Wanted(frozenset({"L7"})))["L7"]] == [9]
+    # a block of 64 bytes holds a line or two: only L7, L70 to L79 and L170 to L179 hold "L7"
+    assert 0 < splits["L7"] <= 23 < splits[None] == splits["L,150"]
 
 
 def test_a_wide_export_reads_as_the_reference_reads_it(tmp_path: Path) -> None:
