@@ -29,7 +29,8 @@ from slalang.engine.reader import Chunk, ColumnarReader, Data
 
 SOUGHT = 64
 """The most leads a block is searched for before it is split (`Wanted.literal`): `explain`
-wants one, the HTML page's stories a few."""
+wants one. The HTML page's stories want up to 200 (`TIMELINES`): too many to search for
+one by one, and most blocks would hold one of them anyway."""
 
 
 @dataclass(frozen=True)
