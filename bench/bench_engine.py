@@ -3,9 +3,10 @@
 alone (bench/first_touch.sql, business hours by ASOF joins on a calendar table).
 
 Each run is a fresh process; the contenders are interleaved, three runs each (one for 100M);
-printed are medians, their ratio to DuckDB and the peak memory of the whole process tree
-(RSS summed over the process and its workers, and PSS, which counts pages the forked workers
-share with the parent once), sampled every 50 ms. Then the phase shares of one in-process run
+printed are medians of the wall time and of the CPU time of the whole process tree (user and
+system), the wall time's ratio to DuckDB, and the peak memory of the process tree (RSS summed
+over the process and its workers, and PSS, which counts pages the forked workers share with
+the parent once), sampled every 50 ms. Then the phase shares of one in-process run
 of the local engine, the kernel's first-run compile time against a cached start, and the
 README's main command on the bundled sample. The machine's load average is printed before and
 after: on a shared machine every figure depends on it.
@@ -30,6 +31,7 @@ import argparse
 import importlib.metadata
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -218,10 +220,12 @@ def _memory(pid: int) -> tuple[int, int]:
     return rss, pss
 
 
-def timed(command: list[str], env: dict[str, str] | None = None) -> float:
-    """Wall seconds of `command`, nothing else running beside it: sampling memory walks
-    /proc and the page tables every 50 ms, which on two cores took CPU from the measured
-    run (0.2-0.3 s of a 2 s one, more than of DuckDB's single smaller process)."""
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall seconds of `command` and the CPU seconds of its process tree (`_cpu`), nothing
+    else running beside it: sampling memory walks /proc and the page tables every 50 ms,
+    which on two cores took CPU from the measured run (0.2-0.3 s of a 2 s one, more than
+    of DuckDB's single smaller process)."""
+    before = _cpu()
     started = time.perf_counter()
     done = subprocess.run(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
@@ -229,7 +233,16 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> float:
     wall = time.perf_counter() - started
     if done.returncode not in (0, 1):
         raise SystemExit(f"{command} failed:\n{done.stderr}")
-    return wall
+    return wall, _cpu() - before
+
+
+def _cpu() -> float:
+    """User and system CPU seconds of this process's finished children, theirs included
+    (a run's readers and workers are waited for by it). On a shared machine the wall time
+    also counts the time a run waits for a core; its CPU time says what it costs, and
+    what a faster engine has to cut."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def fresh(commands: dict[str, list[str]], out: Path) -> Iterator[tuple[str, list[str]]]:
@@ -243,8 +256,10 @@ def fresh(commands: dict[str, list[str]], out: Path) -> Iterator[tuple[str, list
         yield name, command
 
 
-def sampled(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
-    """Wall seconds, and peak RSS and PSS (MB) of the process tree, sampled every 50 ms."""
+def sampled(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int, int]:
+    """Wall and CPU seconds (`timed`), and peak RSS and PSS (MB) of the process tree,
+    sampled every 50 ms."""
+    before = _cpu()
     started = time.perf_counter()
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
@@ -259,7 +274,7 @@ def sampled(command: list[str], env: dict[str, str] | None = None) -> tuple[floa
     errors = process.stderr.read()
     if process.returncode not in (0, 1):
         raise SystemExit(f"{command} failed:\n{errors}")
-    return wall, peak_rss // 1024, peak_pss // 1024
+    return wall, _cpu() - before, peak_rss // 1024, peak_pss // 1024
 
 
 def evaluate_command(events: Path, out: Path, engine: str) -> list[str]:
@@ -363,8 +378,8 @@ def startup() -> None:
         "--fail-on",
         "never",
     ]
-    wall = statistics.median(timed(readme) for _ in range(3))
-    _, rss, _ = sampled(readme)
+    wall = statistics.median(timed(readme)[0] for _ in range(3))
+    _, _, rss, _ = sampled(readme)
     print(f"README command: median {wall:.2f} s, peak RSS {rss} MB")
 
 
@@ -419,21 +434,22 @@ def main() -> None:
         commands["duckdb"] = [sys.executable, __file__, "--duckdb-run", str(events)]
         # one sampled run each for the memory; its time is the figure only of a single run
         memory = {name: sampled(command) for name, command in fresh(commands, out)}
-        walls: dict[str, list[float]] = {name: [] for name in commands}
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
         for _ in range(args.runs if args.runs > 1 else 0):
             for name, command in fresh(commands, out):
-                walls[name].append(timed(command))
-        for name, (wall, _, _) in memory.items():
-            walls[name] = walls[name] or [wall]
-        duck_wall = statistics.median(walls["duckdb"])
+                runs[name].append(timed(command))
+        for name, (wall, cpu, _, _) in memory.items():
+            runs[name] = runs[name] or [(wall, cpu)]
+        duck_wall = statistics.median(wall for wall, _ in runs["duckdb"])
         print(f"== {size}: {events} (load average {load_average()})")
-        for name, runs in walls.items():
-            wall = statistics.median(runs)
-            _, rss, pss = memory[name]
+        for name, timings in runs.items():
+            wall = statistics.median(wall for wall, _ in timings)
+            cpu = statistics.median(cpu for _, cpu in timings)
+            _, _, rss, pss = memory[name]
             print(
-                f"{name:>10}: median {wall:7.2f} s  peak RSS {rss:5d} MB"
+                f"{name:>10}: median {wall:7.2f} s  CPU {cpu:6.2f} s  peak RSS {rss:5d} MB"
                 f"  PSS {pss:5d} MB  ratio to DuckDB {wall / duck_wall:5.2f}"
-                f"  (runs: {', '.join(f'{w:.2f}' for w in runs)})"
+                f"  (runs: {', '.join(f'{w:.2f}' for w, _ in timings)})"
             )
         if not args.no_phases and size != "100m":
             shares = phases(events)
