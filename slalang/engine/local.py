@@ -686,35 +686,22 @@ def jemalloc() -> Iterator[None]:
     """Arrow's allocations on jemalloc while a run reads and replays, where pyarrow has it
     and the user has not chosen Arrow's pool (`ARROW_DEFAULT_MEMORY_POOL`); the pool before
     comes back afterwards, so a program using slalang keeps its own. The workers forked
-    meanwhile allocate on it too. mimalloc (Arrow's default) gave freed pages back and had
-    them zeroed afresh: 10M events, five interleaved runs each, 6.05 -> 5.87 s and a peak
-    of 874 -> 805 MB over the process tree; 1M in memory unchanged (1.26 -> 1.25 s, 423 MB).
-
-    jemalloc keeps the pages it frees for the blocks to come (`_use_jemalloc`) and gives
-    them all back to the system when the run ends."""
+    meanwhile allocate on it too. jemalloc keeps freed pages a while for the next blocks,
+    where mimalloc (Arrow's default) gave them back and had them zeroed afresh: 10M
+    events, five interleaved runs each, 6.05 -> 5.87 s and a peak of 874 -> 805 MB over
+    the process tree; 1M in memory unchanged (1.26 -> 1.25 s, 423 MB)."""
     before = pa.default_memory_pool()
     _use_jemalloc()
     try:
         yield
     finally:
         pa.set_memory_pool(before)
-        with contextlib.suppress(NotImplementedError):
-            pa.jemalloc_memory_pool().release_unused()
 
 
 def _use_jemalloc() -> None:
-    """Arrow's pool set to jemalloc, told to keep the pages freed in it for reuse (Arrow
-    has it give them back within a second): every block read and every partition replayed
-    allocates and frees about the same buffers again, and a page given back is faulted in
-    and zeroed afresh when it is used again. jemalloc applies this to the arenas it makes
-    afterwards, which serve most of a run's allocations. 10M events: 450,000 -> 385,000
-    page faults over the process tree, 6.45 -> 6.17 s (bench, medians of three,
-    interleaved), the same peak (803 and 799 MB); setting it for every arena from the
-    process's start (`JE_ARROW_MALLOC_CONF`) left 228,000 faults and no time to gain."""
     if "ARROW_DEFAULT_MEMORY_POOL" in os.environ:
         return
     with contextlib.suppress(NotImplementedError):  # a pyarrow built without it
-        pa.jemalloc_set_decay_ms(-1)
         pa.set_memory_pool(pa.jemalloc_memory_pool())
 
 
