@@ -42,21 +42,20 @@ def chooses_local(engine: str, paths: Sequence[str]) -> bool:
 
 
 def input_bytes(paths: Sequence[str]) -> int:
-    """About how many bytes of text the inputs hold: a gzip file (by its name or its first
-    bytes) counted six times, Parquet (a file, or the files of a directory) five times,
-    about what the same data takes as CSV."""
-    size = 0
-    for path in paths:
-        stored = stored_bytes([path])
-        if os.path.isdir(path):
-            size += 5 * stored
-        elif path.endswith(".gz") or is_gzip(path):
-            size += 6 * stored
-        elif path.lower().endswith(".parquet"):
-            size += 5 * stored
-        else:
-            size += stored
-    return size
+    """About how many bytes of text the inputs hold: each file's stored bytes times its
+    `_text_per_byte`, about what the same data takes as CSV."""
+    return sum(_text_per_byte(path) * stored_bytes([path]) for path in paths)
+
+
+def _text_per_byte(path: str) -> int:
+    """About how many bytes of CSV text a stored byte of `path` holds: a gzip file (by its
+    name or its first bytes) six, Parquet (a file, or the files of a directory) five, text
+    one. A directory is never opened as a gzip file; a gzip file named `.parquet` is one."""
+    if os.path.isdir(path):
+        return 5
+    if path.endswith(".gz") or is_gzip(path):
+        return 6
+    return 5 if path.lower().endswith(".parquet") else 1
 
 
 def stored_bytes(paths: Sequence[str]) -> int:
