@@ -989,7 +989,7 @@ class _Kept(dict[str, str]):
         import weakref
         from contextlib import nullcontext
 
-        from slalang.data.events import os_reason
+        from slalang.data.events import temporary_reason
 
         stdin = path == "-"
         try:
@@ -1006,7 +1006,9 @@ class _Kept(dict[str, str]):
             except OSError as exc:
                 shown = "standard input" if stdin else path
                 where = tempfile.gettempdir()
-                raise SlalangError(f"cannot keep {shown} in {where}: {os_reason(exc)}") from None
+                raise SlalangError(
+                    f"cannot keep {shown} in {where}: {temporary_reason(exc)}"
+                ) from None
 
     def remove(self) -> None:
         """Remove the files now (`kept_closed`, or a keeping that failed)."""

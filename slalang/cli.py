@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import importlib
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -69,8 +71,12 @@ class _Group(click.Group):
             _fail(str(exc))
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except Terminated:
+            _fail("terminated")
         except KeyboardInterrupt:
             _fail("interrupted")
+        except BrokenPipeError:
+            _output_gone()
         except Exception as exc:  # a bug: say so plainly, keep the traceback for --debug
             if ctx.params.get("debug"):
                 raise
@@ -97,6 +103,36 @@ def _fail(message: str) -> NoReturn:
     sys.exit(EXIT_ERROR)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, the signal a cancelled CI job, `timeout` or `kill` sends: the run ends as
+    Ctrl-C ends it, through every `finally` (the temporary directory, gigabytes of spill
+    files, removed; the old `-o` file kept), where Python's own default would end the
+    process at once and leave the directory and the worker processes behind."""
+
+
+def _terminate(signum: int, frame: object) -> NoReturn:
+    """The SIGTERM handler of the command line. Ctrl-C reaches the worker processes from
+    the terminal; SIGTERM reaches this process only, so it is passed on to them first:
+    they end at once (a worker holds nothing to clean up: `local._worker_start`), and
+    the tasks they had fail, which lets this process end its run."""
+    processes = sys.modules.get("multiprocessing")  # not imported: no worker to stop
+    for child in processes.active_children() if processes is not None else ():
+        if child.pid:
+            with contextlib.suppress(OSError):  # gone meanwhile
+                os.kill(child.pid, signal.SIGTERM)
+    raise Terminated
+
+
+def _output_gone() -> NoReturn:
+    """Whoever read standard output stopped reading (`slalang evaluate … | head`): the run
+    ends quietly, as other command-line tools do, with exit 2 (the output is not all
+    written). Standard output is pointed at the null device first, or the interpreter's
+    last flush of it would fail once more, with a traceback."""
+    with contextlib.suppress(OSError, ValueError):  # not a real file (CliRunner)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(EXIT_ERROR)
+
+
 def _report_policy_error(exc: PolicyError) -> NoReturn:
     from slalang.render.diagnostics import render_text
 
@@ -120,6 +156,8 @@ def main() -> None:
     Nor does it import pandas, which Arrow would load for nothing (`refuse_pandas`).
     """
     refuse_pandas()
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # not when it was set aside
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         cli(prog_name="slalang")
     finally:

@@ -4,12 +4,13 @@ half-written plan, report or formatted policy behind (RUNNER §1)."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TextIO
@@ -67,7 +68,7 @@ def write_atomic(path: Path, data: str | Iterable[Piece]) -> None:
     except (FileNotFoundError, NotADirectoryError):
         mode = None  # nothing there yet (or a bad directory, which mkstemp names)
     if mode is not None and not stat.S_ISREG(mode):
-        with open(path, "w", encoding="utf-8", newline="") as handle:
+        with writing_to(path), open(path, "w", encoding="utf-8", newline="") as handle:
             write_pieces(handle, data)
         return
     directory = path.parent if str(path.parent) else Path(".")
@@ -82,13 +83,29 @@ def write_atomic(path: Path, data: str | Iterable[Piece]) -> None:
             f"{path}: cannot write: no permission to write in `{directory}`"
         ) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with writing_to(path), os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             write_pieces(handle, data)
         os.chmod(tmp, stat.S_IMODE(mode) if mode is not None else 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+_CANNOT_WRITE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS)
+
+
+@contextlib.contextmanager
+def writing_to(output: Path | str) -> Iterator[None]:
+    """Output that the disk refuses (full, over quota, read-only, failing: `-o /dev/full`)
+    stops the run with one line naming the `output`. Other errors raised while writing
+    come from making the pieces, not from the output, and pass as they are."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in _CANNOT_WRITE:
+            raise
+        raise SlalangError(f"{output}: cannot write: {exc.strerror or exc}") from None
 
 
 def write_pieces(handle: TextIO, data: str | Iterable[Piece]) -> None:

@@ -16,7 +16,7 @@ from slalang import plancache
 from slalang.api import Policy, load_policy
 from slalang.commands.options import CONFIG
 from slalang.diagnostics import Diagnostic, Level, PolicyError, SlalangError
-from slalang.fileio import Piece, write_atomic, write_pieces
+from slalang.fileio import Piece, write_atomic, write_pieces, writing_to
 from slalang.plan.codec import is_plan_path
 from slalang.render.diagnostics import render_text
 from slalang.suppress import Selection
@@ -131,13 +131,15 @@ def emit(text: str | Iterable[Piece], output: Path | None) -> None:
     """TEXT (or text in pieces, written as they come) on standard output, or written
     atomically to OUTPUT (said on stderr)."""
     if output is None:
-        if not isinstance(text, str):
-            write_pieces(sys.stdout, text)
+        with writing_to("standard output"):
+            if not isinstance(text, str):
+                write_pieces(sys.stdout, text)
+                sys.stdout.flush()
+                return
+            # color=True: Click would strip ANSI sequences when stdout is not a terminal,
+            # and those bytes may be the data itself (a lead id); stdout gives what -o writes
+            click.echo(text, nl=False, color=True)
             sys.stdout.flush()
-            return
-        # color=True: Click would strip ANSI sequences when stdout is not a terminal, and
-        # those bytes may be the data itself (a lead id); stdout gives what -o writes
-        click.echo(text, nl=False, color=True)
     else:
         write_atomic(output, text)
         click.echo(f"wrote {output}", err=True)

@@ -9,7 +9,10 @@ converters and the time zone are all resolved from the header before the first r
 from __future__ import annotations
 
 import difflib
+import errno
 import io
+import os
+import re
 import sys
 import zlib
 from collections import defaultdict
@@ -687,9 +690,34 @@ def os_reason(exc: BaseException) -> str:
         return "the compressed file is truncated"
     if isinstance(exc, zlib.error):
         return "the compressed file is corrupt"
+    if _ARROW_ERRNO.search(str(exc)):
+        return os.strerror(_errno(exc) or 0)
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__
+
+
+_ARROW_ERRNO = re.compile(r"\[errno (\d+)\]")
+_NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def _errno(exc: BaseException) -> int | None:
+    """The system's error number: an OSError's own, or the one Arrow's I/O errors carry
+    in their text only ("... Detail: [errno 28] No space left on device")."""
+    found = _ARROW_ERRNO.search(str(exc))
+    if found:
+        return int(found.group(1))
+    return exc.errno if isinstance(exc, OSError) else None
+
+
+def temporary_reason(exc: BaseException) -> str:
+    """`os_reason` of a failed write to the run's temporary directory, and, when the disk
+    is full, what to do: spill files, report entries and kept inputs each take about the
+    input's size there."""
+    reason = os_reason(exc)
+    if _errno(exc) in _NO_ROOM:
+        reason += " (set TMPDIR to a directory with more room)"
+    return reason
 
 
 def _unknown(kind: str, name: str, known: Iterable[str]) -> str:

@@ -24,6 +24,7 @@ import math
 import multiprocessing
 import os
 import shutil
+import signal
 import tempfile
 import threading
 import zlib
@@ -40,7 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from slalang.data import Mapping as DataMapping
-from slalang.data.events import EXAMPLES, os_reason
+from slalang.data.events import EXAMPLES, temporary_reason
 from slalang.data.log import Event, InputStats
 from slalang.diagnostics import SlalangError
 from slalang.engine.assemble import (
@@ -229,20 +230,21 @@ def _replay(
         part.entries = entries
         return part
     part.files = {}
-    if block is None:
+    with _temporary("report entries", out):
+        if block is None:
+            for section, rows in entries.items():
+                part.files[section] = path = os.path.join(out, f"{section}.txt")
+                store(path, rows.text)
+            part.stored = True
+            return part
+        lead_ids = pa.array(batch.lead_ids, pa.string())
         for section, rows in entries.items():
-            part.files[section] = path = os.path.join(out, f"{section}.txt")
-            store(path, rows.text)
-        part.stored = True
-        return part
-    lead_ids = pa.array(batch.lead_ids, pa.string())
-    for section, rows in entries.items():
-        path = os.path.join(out, f"{section}.arrow")
-        table = rows.table(lead_ids)
-        with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
-            # the merge holds one batch of every part's file at once
-            writer.write_table(table, max_chunksize=block)
-        part.files[section] = path
+            path = os.path.join(out, f"{section}.arrow")
+            table = rows.table(lead_ids)
+            with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+                # the merge holds one batch of every part's file at once
+                writer.write_table(table, max_chunksize=block)
+            part.files[section] = path
     return part
 
 
@@ -443,19 +445,33 @@ class _Store:
                     sink.close()
         return [self._path(index) for index in range(len(self.writers))]
 
-    @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
+    def _writing(self) -> contextlib.AbstractContextManager[None]:
         """A spill file that cannot be opened or written (the disk full, too many files
         open) stops the run with one line naming the directory."""
-        try:
-            yield
-        except OSError as exc:
-            for pair in self.writers:  # let go of them: removing the directory needs a file
-                for sink, _ in pair:
-                    sink.close()
-            raise SlalangError(
-                f"cannot write spill files in {self.directory}: {os_reason(exc)}"
-            ) from None
+        return _temporary("spill files", self.directory, self._let_go)
+
+    def _let_go(self) -> None:
+        """The spill files closed after a failed write (removing the directory needs a
+        file closed), and forgotten: `close`, on the way out, must not write to them."""
+        for pair in self.writers:
+            for sink, _ in pair:
+                sink.close()
+        self.writers = []
+
+
+@contextlib.contextmanager
+def _temporary(
+    what: str, directory: Path | str, failed: Callable[[], object] | None = None
+) -> Iterator[None]:
+    """Files of the run's temporary directory written inside the block: one that cannot be
+    (the disk full, too many files open) stops the run with one line naming the
+    directory, once `failed` has let go of what was open."""
+    try:
+        yield
+    except OSError as exc:
+        if failed is not None:
+            failed()
+        raise SlalangError(f"cannot write {what} in {directory}: {temporary_reason(exc)}") from None
 
 
 # -- the run -------------------------------------------------------------------------------------
@@ -676,9 +692,12 @@ def _processes(jobs: int, method: str) -> ProcessPoolExecutor:
 
 def _worker_start() -> None:
     """A worker imports no pandas (it is the engine's own: `refuse_pandas`), and Arrow
-    allocates on jemalloc in it for good (`jemalloc`; a forked worker has it already)."""
+    allocates on jemalloc in it for good (`jemalloc`; a forked worker has it already).
+    SIGTERM ends it at once, whatever handler it was forked with: it holds nothing to
+    clean up (the run's process removes the temporary directory once its tasks fail)."""
     refuse_pandas()
     _use_jemalloc()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @contextlib.contextmanager

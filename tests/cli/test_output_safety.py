@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -73,6 +75,47 @@ def test_o_into_a_missing_directory_is_one_line(tmp_path: Path) -> None:
         f"error: {target}: cannot write: the directory `{target.parent}` does not exist"
     ]
     assert "Traceback" not in result.stderr and not list(tmp_path.iterdir())
+
+
+FULL = Path("/dev/full")
+needs_full = pytest.mark.skipif(not FULL.exists(), reason="no /dev/full (Linux's full disk)")
+MAIN_JOB = [POLICY, str(SAMPLE), "--metrics", str(SAMPLE.with_name("metrics.csv"))]
+
+
+def _slalang(*args: str, **options: Any) -> subprocess.Popen[bytes]:
+    """The console command in a process of its own: its standard output a real file."""
+    command = [sys.executable, "-m", "slalang", *args]
+    return subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, **options)
+
+
+@needs_full
+def test_a_full_disk_is_one_line_naming_the_output() -> None:
+    """`/dev/full` refuses every write as a full disk does: `-o` it, or standard output
+    sent to it, is one line saying so, exit 2, no traceback."""
+    result = invoke(["evaluate", *MAIN_JOB, "--format", "json", "-o", str(FULL)], 2)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == ["error: /dev/full: cannot write: No space left on device"]
+    for fmt in ("json", "table"):
+        with FULL.open("wb") as full:
+            done = _slalang("evaluate", *MAIN_JOB, "--format", fmt, stdout=full)
+            _, err = done.communicate(timeout=120)
+        assert done.returncode == 2, err
+        stderr = err.decode()
+        errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+        assert errors == ["error: standard output: cannot write: No space left on device"]
+        assert "Traceback" not in stderr and "Exception ignored" not in stderr
+
+
+def test_a_reader_that_stops_reading_ends_the_run_quietly() -> None:
+    """`slalang evaluate … | head`: the report (115 KB, more than a pipe holds) meets a
+    closed pipe; the run ends with exit 2 and nothing on stderr but its warnings."""
+    done = _slalang("evaluate", *MAIN_JOB, "--format", "json", stdout=subprocess.PIPE)
+    assert done.stdout is not None
+    assert done.stdout.read(10) == b'{\n  "forma'
+    done.stdout.close()
+    _, err = done.communicate(timeout=120)
+    assert done.returncode == 2
+    assert [line for line in err.decode().splitlines() if not line.startswith("warning:")] == []
 
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl", "csv", "junit"])

@@ -16,6 +16,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -295,6 +296,51 @@ except SlalangError as exc:
     found = _with_files_limited(script, plan)
     assert found.stdout.startswith(f"cannot write spill files in {tmp_path}/slalang-")
     assert found.stdout.rstrip().endswith("Too many open files")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_temporary_files_the_disk_refuses_stop_the_run_with_one_line(
+    sample: tuple[dict[str, Any], Path, Path], tmp_path: Path, jobs: int
+) -> None:
+    """A write the system refuses half-way (here past a limit on file size, which fails
+    each write as a full disk does) stops the run with one line naming the directory and
+    what to do, and leaves nothing behind: while the spill files are written (Arrow's
+    error on closing a file it had closed used to hide the reason) and while the report
+    entries are. The limits come from the sizes of an unlimited run's files."""
+    plan, events, _ = sample
+    script = f"""
+import glob, json, os, resource, signal, sys
+from slalang.diagnostics import SlalangError
+from slalang.engine import local
+plan = json.loads(sys.stdin.read())
+spill = {str(tmp_path)!r}
+options = dict(budget=1, parts=2, jobs={jobs}, spill_dir=spill)
+def largest(pattern):
+    return max(os.path.getsize(p) for p in glob.glob(os.path.join(spill, "slalang-*", pattern)))
+sizes = {{}}
+def measure(_):
+    sizes["spill"] = largest("*.arrow")
+with local.run(plan, [{str(events)!r}], warn=measure, **options):
+    sizes["entries"] = largest("out-*/*")
+assert sizes["entries"] > sizes["spill"], sizes
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit, a write fails (EFBIG)
+for limit in (sizes["spill"] // 2, sizes["spill"] + 1):
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+    try:
+        with local.run(plan, [{str(events)!r}], **options):
+            print("no error")
+    except SlalangError as exc:
+        print(exc)
+"""
+    found = _with_files_limited(script, plan)
+    spilling, entries = found.stdout.splitlines()
+    room = ": File too large (set TMPDIR to a directory with more room)"
+    assert spilling.startswith(f"cannot write spill files in {tmp_path}/slalang-")
+    assert spilling.endswith(room)
+    assert entries.startswith(f"cannot write report entries in {tmp_path}/slalang-")
+    assert "/out-" in entries
+    assert entries.endswith(room)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -2111,3 +2157,23 @@ def test_a_count_told_again_once_done_is_not_shown_again(
         "\rreplayed 0 of 1 parts of the leads\rreplayed 1 of 1 parts of the leads\n"
         "\rreplayed 1 of 1 parts of the leads\n"
     )
+
+
+def _sigterm_handled(_: int) -> bool:
+    return signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+
+
+def test_a_worker_ends_at_once_on_sigterm_whatever_handler_it_was_forked_with() -> None:
+    """The command line handles SIGTERM by passing it to the workers and ending the run as
+    Ctrl-C does (tests/cli/test_terminate.py); a forked worker must not inherit that
+    handler, which would wait for its native step (a parse, the kernel) to end, or print
+    a traceback when idle: it holds nothing to clean up."""
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        workers = local._Workers(1, "fork")
+        try:
+            assert workers.map(_sigterm_handled, [0]) == [False]
+        finally:
+            workers.close()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
