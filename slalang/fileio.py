@@ -67,6 +67,8 @@ def write_atomic(path: Path, data: str | Iterable[Piece]) -> None:
         mode = os.stat(path).st_mode
     except (FileNotFoundError, NotADirectoryError):
         mode = None  # nothing there yet (or a bad directory, which mkstemp names)
+    except OSError as exc:  # a name too long, a loop of links, …
+        raise SlalangError(f"{path}: cannot write: {exc.strerror or exc}") from None
     if mode is not None and not stat.S_ISREG(mode):
         with writing_to(path), open(path, "w", encoding="utf-8", newline="") as handle:
             write_pieces(handle, data)
@@ -74,7 +76,9 @@ def write_atomic(path: Path, data: str | Iterable[Piece]) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except (FileNotFoundError, NotADirectoryError):
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        if directory.is_dir():  # one that holds no files of ours (/proc)
+            raise SlalangError(f"{path}: cannot write: {exc.strerror}") from None
         raise SlalangError(
             f"{path}: cannot write: the directory `{directory}` does not exist"
         ) from None
@@ -82,6 +86,8 @@ def write_atomic(path: Path, data: str | Iterable[Piece]) -> None:
         raise SlalangError(
             f"{path}: cannot write: no permission to write in `{directory}`"
         ) from None
+    except OSError as exc:  # a read-only file system, a name too long, …
+        raise SlalangError(f"{path}: cannot write: {exc.strerror or exc}") from None
     try:
         with writing_to(path), os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             write_pieces(handle, data)

@@ -9,6 +9,7 @@ import click
 
 from slalang.commands.common import checked_policy
 from slalang.commands.options import Configured, root_option
+from slalang.diagnostics import SlalangError
 
 
 @click.command("sample", cls=Configured, arguments={"policy": "policy"})
@@ -48,16 +49,19 @@ def sample_command(
     from slalang.sample import write_sample
 
     plan = checked_policy(policy, root).plan
-    outdir.mkdir(parents=True, exist_ok=True)
     events = outdir / ("events.csv.gz" if compress else "events.csv")
-    rows = write_sample(
-        plan,
-        events,
-        outdir / "metrics.csv",
-        leads=leads,
-        seed=seed,
-        start=start.date(),
-        months=months,
-        noise=noise,
-    )
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        rows = write_sample(
+            plan,
+            events,
+            outdir / "metrics.csv",
+            leads=leads,
+            seed=seed,
+            start=start.date(),
+            months=months,
+            noise=noise,
+        )
+    except OSError as exc:  # only files are written here: the disk full, read-only, …
+        raise SlalangError(f"{outdir}: cannot write: {exc.strerror or exc}") from None
     click.echo(f"wrote {rows:,} rows to {events} and {outdir / 'metrics.csv'}", err=True)

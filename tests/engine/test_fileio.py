@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from slalang.diagnostics import SlalangError
 from slalang.fileio import Stored, write_atomic, write_pieces
 
 
@@ -58,6 +59,38 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp(tmp_path: Path) -> None:
         write_atomic(target, "\udc80")
     assert target.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+@pytest.mark.parametrize(
+    ("where", "said"),
+    [
+        ("missing/report.json", "the directory `{tmp}/missing` does not exist"),
+        ("x" * 300 + ".json", "File name too long"),
+        ("x" * 245 + ".json", "File name too long"),  # the temporary file's name only
+    ],
+)
+def test_a_place_no_file_can_be_made_is_one_line(tmp_path: Path, where: str, said: str) -> None:
+    """Where the temporary file beside the output cannot be made: a missing directory, or
+    the system's own reason (a read-only file system, a name over 255 bytes)."""
+    target = tmp_path / where
+    with pytest.raises(SlalangError) as raised:
+        write_atomic(target, "x")
+    assert str(raised.value) == f"{target}: cannot write: {said.format(tmp=tmp_path)}"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_a_directory_that_takes_no_files_gives_the_system_s_reason() -> None:
+    """/proc is there but makes no files: the directory exists, so the system's reason is
+    given, not "does not exist"."""
+    with pytest.raises(SlalangError, match=r"^/proc/report\.json: cannot write: No such file"):
+        write_atomic(Path("/proc/report.json"), "x")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full (Linux's full disk)")
+def test_a_full_device_is_one_line() -> None:
+    with pytest.raises(SlalangError, match=r"^/dev/full: cannot write: No space left on device$"):
+        write_atomic(Path("/dev/full"), ["x" * (1 << 21), b"y"])
 
 
 PIECES = ["{\n", "ü ", "x" * (1 << 20), " ", "é".encode(), memoryview(b" ok "), "end\n"]

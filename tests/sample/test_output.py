@@ -146,3 +146,28 @@ def test_noise_adds_rows_the_reader_must_reject() -> None:
         elif row["segment"] and row["segment"] not in ("smb", "mid", "enterprise"):
             kinds.add("bad_option")
     assert len(kinds) >= 4, kinds
+
+
+def test_a_disk_that_refuses_the_sample_is_one_line_and_leaves_no_file(tmp_path: Path) -> None:
+    """Writing stopped half-way (here by a limit on file size, which fails a write as a
+    full disk does): one line naming the folder, and no half-written or temporary file."""
+    import subprocess
+    import sys
+
+    script = (
+        "import resource, signal, sys; from slalang.cli import main; "
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, resource.RLIM_INFINITY)); "
+        "sys.argv[0] = 'slalang'; main()"
+    )
+    policy = str(REPO / "policies" / "seed_funnel.sla")
+    done = subprocess.run(
+        [sys.executable, "-c", script, "sample", policy, str(tmp_path), "--leads", "500"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == f"error: {tmp_path}: cannot write: File too large\n"
+    assert list(tmp_path.iterdir()) == []
