@@ -1287,7 +1287,10 @@ class ColumnarReader:
                 source: io.BufferedReader = io.BufferedReader(
                     _Slice(raw, stretch.start, stretch.end), BUFFER
                 )
-                for block in chain(_Blocks(source, self.block), [None]):
+                # a small file's buffers its size, not a block's (zeroed and faulted in
+                # for each of an export's thousands of part files)
+                size = min(self.block, stretch.end - stretch.start + 1)
+                for block in chain(_Blocks(source, size), [None]):
                     split = None
                     if block is not None:
                         self.taken += len(block)
