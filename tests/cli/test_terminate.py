@@ -2,7 +2,8 @@
 the temporary directory (spill files, report entries) removed, no worker process left
 running, the old `-o` file kept, one line and exit 2. Python's own default ends the process
 at once: the spill files stayed behind (630 MB within seconds on 10M events) and the
-workers went on reading."""
+workers went on reading. Ctrl-C, which the terminal sends to every process of the job, is
+checked the same way."""
 
 from __future__ import annotations
 
@@ -64,7 +65,16 @@ def _running(pid: int) -> bool:
     not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
     reason="needs Linux's /proc children lists",
 )
-def test_sigterm_ends_a_run_and_leaves_nothing_behind(events: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("sent", "said"),
+    [
+        (signal.SIGTERM, "error: terminated"),  # to the run's process alone
+        (signal.SIGINT, "error: interrupted"),  # Ctrl-C: to the terminal's whole job
+    ],
+)
+def test_a_signal_ends_a_run_and_leaves_nothing_behind(
+    events: Path, tmp_path: Path, sent: signal.Signals, said: str
+) -> None:
     temporary, report = tmp_path / "tmp", tmp_path / "report.json"
     temporary.mkdir()
     report.write_text("the last report\n", encoding="utf-8")
@@ -75,8 +85,9 @@ def test_sigterm_ends_a_run_and_leaves_nothing_behind(events: Path, tmp_path: Pa
     )
     command = [sys.executable, "-c", script, "evaluate", str(POLICY), str(events)]
     command += ["--engine", "local", "--jobs", "2", "--format", "json", "-o", str(report)]
-    run = subprocess.Popen(
-        command, cwd=ROOT, env={**os.environ, "TMPDIR": str(temporary)}, stderr=subprocess.PIPE
+    environment = {**os.environ, "TMPDIR": str(temporary)}
+    run = subprocess.Popen(  # a job of its own, as a shell starts one
+        command, cwd=ROOT, env=environment, stderr=subprocess.PIPE, start_new_session=True
     )
     spilled: list[Path] = []
     while run.poll() is None and not spilled:
@@ -85,13 +96,14 @@ def test_sigterm_ends_a_run_and_leaves_nothing_behind(events: Path, tmp_path: Pa
     assert spilled, "the run ended before it spilled: make the input larger"
     workers = _children(run.pid)
     assert workers, "the workers read the input"
-    run.send_signal(signal.SIGTERM)
+    if sent == signal.SIGTERM:
+        run.send_signal(sent)
+    else:
+        os.killpg(run.pid, sent)
     _, err = run.communicate(timeout=60)
     stderr = err.decode()
     assert run.returncode == 2, stderr
-    assert [line for line in stderr.splitlines() if not line.startswith("warning:")] == [
-        "error: terminated"
-    ]
+    assert [line for line in stderr.splitlines() if not line.startswith("warning:")] == [said]
     assert list(temporary.iterdir()) == []
     assert report.read_text(encoding="utf-8") == "the last report\n"
     deadline = time.monotonic() + 10
