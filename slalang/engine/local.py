@@ -29,7 +29,7 @@ import tempfile
 import threading
 import zlib
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from itertools import accumulate, pairwise
 from pathlib import Path
@@ -904,23 +904,24 @@ def _read_share(task: _Reading) -> _Spilled:
     )
     found = []
     try:
-        for stretch, base in zip(task.stretches, task.bases, strict=True):
-            reader = _reader(task.plan, task.mapping, task.timezone, task.as_of)
-            reader.base = base
-            chunks = reader.read_stretch(stretch)
-            try:
-                while not flag.exists():
-                    store.add(next(chunks))
-                    tally.count(done + reader.taken)
-                raise Unsplittable(stretch.path)
-            except StopIteration as end:
-                found.append(Stretched(reader.stats, end.value, reader.ref.zone_used))
-                done += stretch.stored
-                tally.count(done)
-            except (Unsplittable, SlalangError):
-                flag.touch()
-                found.append(Stretched(reader.stats, StretchEnd(0), False, stopped=True))
-                break
+        with ThreadPoolExecutor(1) as splitter:
+            for stretch, base in zip(task.stretches, task.bases, strict=True):
+                reader = _reader(task.plan, task.mapping, task.timezone, task.as_of)
+                reader.base = base
+                chunks = reader.read_stretch(stretch, splitter)
+                try:
+                    while not flag.exists():
+                        store.add(next(chunks))
+                        tally.count(done + reader.taken)
+                    raise Unsplittable(stretch.path)
+                except StopIteration as end:
+                    found.append(Stretched(reader.stats, end.value, reader.ref.zone_used))
+                    done += stretch.stored
+                    tally.count(done)
+                except (Unsplittable, SlalangError):
+                    flag.touch()
+                    found.append(Stretched(reader.stats, StretchEnd(0), False, stopped=True))
+                    break
     finally:
         tally.close()
         sources = store.close()

@@ -42,7 +42,7 @@ import sys
 import zlib
 from collections.abc import Callable, Generator, Iterator, Sequence
 from collections.abc import Mapping as AbstractMapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from itertools import chain, pairwise
@@ -1261,9 +1261,14 @@ class ColumnarReader:
             ]
         return stretches
 
-    def read_stretch(self, stretch: Stretch | RowGroups) -> Generator[Chunk, None, StretchEnd]:
+    def read_stretch(
+        self, stretch: Stretch | RowGroups, splitter: Executor
+    ) -> Generator[Chunk, None, StretchEnd]:
         """One stretch's events, as `read` gives those lines (`stats` counts them), but
         numbered from 1 at the stretch's first line (`seq` is `base` plus that number).
+        Blocks are split on `splitter`'s thread, one a worker's stretches share (a thread
+        started and joined for each of an export's thousands of small files cost
+        milliseconds a file, waiting for the GIL).
         Raises `Unsplittable` where the splitter cannot vouch for a block (a quoted cell
         that may span lines, a bare carriage return, bytes that are not UTF-8, a line over
         the cell limit; in JSON Lines, a line over the line limit): the whole file is then
@@ -1283,7 +1288,7 @@ class ColumnarReader:
         line = 0
         pending: _Split | None = None
         try:
-            with open(stretch.path, "rb", buffering=0) as raw, ThreadPoolExecutor(1) as splitter:
+            with open(stretch.path, "rb", buffering=0) as raw:
                 source: io.BufferedReader = io.BufferedReader(
                     _Slice(raw, stretch.start, stretch.end), BUFFER
                 )

@@ -9,6 +9,7 @@ import csv
 import gzip
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -609,14 +610,15 @@ def read_stretched(
         assert isinstance(stretch, local.Stretch) and stretch.json
         one = reader()
         one.base = base
-        read = one.read_stretch(stretch)
-        try:
-            while True:
-                chunks.append(next(read))
-        except StopIteration as done:
-            found.append(local.Stretched(one.stats, done.value, one.ref.zone_used))
-        except (Unsplittable, SlalangError):
-            found.append(local.Stretched(one.stats, StretchEnd(0), False, stopped=True))
+        with ThreadPoolExecutor(1) as splitter:
+            read = one.read_stretch(stretch, splitter)
+            try:
+                while True:
+                    chunks.append(next(read))
+            except StopIteration as done:
+                found.append(local.Stretched(one.stats, done.value, one.ref.zone_used))
+            except (Unsplittable, SlalangError):
+                found.append(local.Stretched(one.stats, StretchEnd(0), False, stopped=True))
     if not local.join_stretches(cutter, cut[0], found):
         return None
     pieces = [Apart.of(chunk) for chunk in chunks]
