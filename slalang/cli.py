@@ -156,8 +156,10 @@ def main() -> None:
     Nor does it import pandas, which Arrow would load for nothing (`refuse_pandas`).
     """
     refuse_pandas()
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # not when it was set aside
-        signal.signal(signal.SIGTERM, _terminate)
+    # not when SIGTERM was set aside, nor off the main thread (where handlers cannot be set)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        with contextlib.suppress(ValueError):
+            signal.signal(signal.SIGTERM, _terminate)
     try:
         cli(prog_name="slalang")
     finally:
