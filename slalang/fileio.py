@@ -68,7 +68,7 @@ def write_atomic(path: Path, data: str | Iterable[Piece]) -> None:
     except (FileNotFoundError, NotADirectoryError):
         mode = None  # nothing there yet (or a bad directory, which mkstemp names)
     except OSError as exc:  # a name too long, a loop of links, …
-        raise SlalangError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        raise cannot_write(path, exc) from None
     if mode is not None and not stat.S_ISREG(mode):
         with writing_to(path), open(path, "w", encoding="utf-8", newline="") as handle:
             write_pieces(handle, data)
@@ -78,7 +78,7 @@ def write_atomic(path: Path, data: str | Iterable[Piece]) -> None:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except (FileNotFoundError, NotADirectoryError) as exc:
         if directory.is_dir():  # one that holds no files of ours (/proc)
-            raise SlalangError(f"{path}: cannot write: {exc.strerror}") from None
+            raise cannot_write(path, exc) from None
         raise SlalangError(
             f"{path}: cannot write: the directory `{directory}` does not exist"
         ) from None
@@ -87,7 +87,7 @@ def write_atomic(path: Path, data: str | Iterable[Piece]) -> None:
             f"{path}: cannot write: no permission to write in `{directory}`"
         ) from None
     except OSError as exc:  # a read-only file system, a name too long, …
-        raise SlalangError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        raise cannot_write(path, exc) from None
     try:
         with writing_to(path), os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             write_pieces(handle, data)
@@ -111,7 +111,12 @@ def writing_to(output: Path | str) -> Iterator[None]:
     except OSError as exc:
         if exc.errno not in _CANNOT_WRITE:
             raise
-        raise SlalangError(f"{output}: cannot write: {exc.strerror or exc}") from None
+        raise cannot_write(output, exc) from None
+
+
+def cannot_write(output: Path | str, exc: OSError) -> SlalangError:
+    """The one line for output the system refused: `OUTPUT: cannot write: REASON`."""
+    return SlalangError(f"{output}: cannot write: {exc.strerror or exc}")
 
 
 def write_pieces(handle: TextIO, data: str | Iterable[Piece]) -> None:

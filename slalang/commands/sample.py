@@ -9,7 +9,7 @@ import click
 
 from slalang.commands.common import checked_policy
 from slalang.commands.options import Configured, root_option
-from slalang.diagnostics import SlalangError
+from slalang.fileio import cannot_write
 
 
 @click.command("sample", cls=Configured, arguments={"policy": "policy"})
@@ -63,5 +63,5 @@ def sample_command(
             noise=noise,
         )
     except OSError as exc:  # only files are written here: the disk full, read-only, …
-        raise SlalangError(f"{outdir}: cannot write: {exc.strerror or exc}") from None
+        raise cannot_write(outdir, exc) from None
     click.echo(f"wrote {rows:,} rows to {events} and {outdir / 'metrics.csv'}", err=True)

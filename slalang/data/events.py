@@ -690,8 +690,9 @@ def os_reason(exc: BaseException) -> str:
         return "the compressed file is truncated"
     if isinstance(exc, zlib.error):
         return "the compressed file is corrupt"
-    if _ARROW_ERRNO.search(str(exc)):
-        return os.strerror(_errno(exc) or 0)
+    arrow = _arrow_errno(exc)
+    if arrow is not None:
+        return os.strerror(arrow)
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__
@@ -701,12 +702,18 @@ _ARROW_ERRNO = re.compile(r"\[errno (\d+)\]")
 _NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
-def _errno(exc: BaseException) -> int | None:
-    """The system's error number: an OSError's own, or the one Arrow's I/O errors carry
-    in their text only ("... Detail: [errno 28] No space left on device")."""
+def _arrow_errno(exc: BaseException) -> int | None:
+    """The system's error number an Arrow I/O error carries in its text only ("... Detail:
+    [errno 28] No space left on device"); Python's own say `[Errno 28]`, and have it."""
     found = _ARROW_ERRNO.search(str(exc))
-    if found:
-        return int(found.group(1))
+    return int(found.group(1)) if found else None
+
+
+def _errno(exc: BaseException) -> int | None:
+    """The system's error number: Arrow's, in its text, or an OSError's own."""
+    arrow = _arrow_errno(exc)
+    if arrow is not None:
+        return arrow
     return exc.errno if isinstance(exc, OSError) else None
 
 
